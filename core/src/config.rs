@@ -1,0 +1,573 @@
+//! Settings, from one place: defaults < `config.toml` < environment.
+//!
+//! Every endpoint is derived from `issuer`, `api_base`, `usage_url` and `openai_api_base`, so
+//! tests point the whole program at a local server with a few variables.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use url::Url;
+
+use crate::error::{Error, Result};
+
+pub const DEFAULT_ISSUER: &str = "https://auth.openai.com";
+pub const DEFAULT_CLIENT_ID: &str = "app_EMoamEEZ73f0CkXaXp7hrann";
+pub const DEFAULT_API_BASE: &str = "https://chatgpt.com/backend-api/codex";
+pub const DEFAULT_USAGE_URL: &str = "https://chatgpt.com/backend-api/wham/usage";
+pub const DEFAULT_OPENAI_API_BASE: &str = "https://api.openai.com/v1";
+pub const DEFAULT_CALLBACK_PORT: u16 = 1455;
+/// The only other redirect port registered for the public client id.
+pub const FALLBACK_CALLBACK_PORT: u16 = 1457;
+pub const DEFAULT_PROFILE: &str = "default";
+/// Sent as `originator` to the authorize endpoint and the backend.
+pub const ORIGINATOR: &str = "codex_oauth";
+pub const APP_NAME: &str = "codex-oauth";
+/// Keychain service name; the profile is the user.
+pub const KEYCHAIN_SERVICE: &str = "codex-oauth";
+
+/// Where the secret record lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreMode {
+    /// The OS keychain, else the file (with the reason recorded).
+    Auto,
+    /// Only the OS keychain.
+    Keyring,
+    /// Only the 0600 file.
+    File,
+}
+
+impl StoreMode {
+    fn parse(value: &str) -> Option<Self> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "auto" => Some(Self::Auto),
+            "keyring" | "keychain" => Some(Self::Keyring),
+            "file" => Some(Self::File),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Root of every profile folder.
+    pub home: PathBuf,
+    /// The config file that was (or would be) read.
+    pub config_file: PathBuf,
+    pub store: StoreMode,
+    pub profile: String,
+    pub issuer: Url,
+    pub client_id: String,
+    pub api_base: Url,
+    pub usage_url: Url,
+    pub openai_api_base: Url,
+    pub callback_port: u16,
+    /// The user chose the port: use it alone, no fallback.
+    pub callback_port_explicit: bool,
+    pub open_browser: bool,
+}
+
+const ENV_HOME: &str = "CODEX_OAUTH_HOME";
+
+/// (env var, config key) for every setting.
+const KEYS: &[(&str, &str)] = &[
+    ("CODEX_OAUTH_STORE", "store"),
+    ("CODEX_OAUTH_PROFILE", "profile"),
+    ("CODEX_OAUTH_ISSUER", "issuer"),
+    ("CODEX_OAUTH_CLIENT_ID", "client_id"),
+    ("CODEX_OAUTH_API_BASE", "api_base"),
+    ("CODEX_OAUTH_USAGE_URL", "usage_url"),
+    ("CODEX_OAUTH_OPENAI_API_BASE", "openai_api_base"),
+    ("CODEX_OAUTH_CALLBACK_PORT", "callback_port"),
+    ("CODEX_OAUTH_NO_BROWSER", "open_browser"),
+];
+
+impl Settings {
+    /// Settings from the process environment and the config file.
+    pub fn load() -> Result<Self> {
+        let env: HashMap<String, String> = std::env::vars()
+            .filter(|(k, _)| k.starts_with("CODEX_OAUTH_"))
+            .collect();
+        Self::from_env(&env)
+    }
+
+    /// Settings from the given variables (not the process environment) and the config file they lead to.
+    pub fn from_env(env: &HashMap<String, String>) -> Result<Self> {
+        let home_env = env.get(ENV_HOME).filter(|v| !v.trim().is_empty());
+        let (home, config_file) = match home_env {
+            Some(h) => {
+                let home = PathBuf::from(h.trim());
+                let file = home.join("config.toml");
+                (home, file)
+            }
+            None => {
+                let dirs = directories::ProjectDirs::from("", "", APP_NAME).ok_or_else(|| {
+                    Error::Config {
+                        key: ENV_HOME.into(),
+                        origin: "environment".into(),
+                        reason: "no home folder could be determined; set CODEX_OAUTH_HOME".into(),
+                    }
+                })?;
+                (
+                    dirs.data_dir().to_path_buf(),
+                    dirs.config_dir().join("config.toml"),
+                )
+            }
+        };
+        let file_values = read_config_file(&config_file)?;
+        let mut raw = RawSettings::default();
+        for (key, value) in &file_values {
+            raw.set(key, value.clone(), Origin::File(&config_file))?;
+        }
+        for (var, key) in KEYS {
+            if let Some(value) = env.get(*var) {
+                let value = if *var == "CODEX_OAUTH_NO_BROWSER" {
+                    // Any value but "", "0" or "false" disables the browser.
+                    let disabled = !matches!(
+                        value.trim().to_ascii_lowercase().as_str(),
+                        "" | "0" | "false" | "no"
+                    );
+                    RawValue::Bool(disabled)
+                } else {
+                    RawValue::Str(value.clone())
+                };
+                raw.set(key, value, Origin::Env(var))?;
+            }
+        }
+        raw.finish(home, config_file)
+    }
+
+    /// Settings for tests and embedders: everything at its default, under `home`.
+    pub fn for_home(home: impl Into<PathBuf>) -> Result<Self> {
+        let home = home.into();
+        let mut env = HashMap::new();
+        env.insert(ENV_HOME.to_string(), home.to_string_lossy().into_owned());
+        Self::from_env(&env)
+    }
+
+    pub fn profile_dir(&self) -> PathBuf {
+        self.home.join(&self.profile)
+    }
+
+    pub fn authorize_url(&self) -> Url {
+        join(&self.issuer, "oauth/authorize")
+    }
+    pub fn token_url(&self) -> Url {
+        join(&self.issuer, "oauth/token")
+    }
+    pub fn revoke_url(&self) -> Url {
+        join(&self.issuer, "oauth/revoke")
+    }
+    pub fn device_usercode_url(&self) -> Url {
+        join(&self.issuer, "api/accounts/deviceauth/usercode")
+    }
+    pub fn device_token_url(&self) -> Url {
+        join(&self.issuer, "api/accounts/deviceauth/token")
+    }
+    /// The page where the user types the device code.
+    pub fn device_verification_url(&self) -> Url {
+        join(&self.issuer, "codex/device")
+    }
+    pub fn device_redirect_uri(&self) -> Url {
+        join(&self.issuer, "deviceauth/callback")
+    }
+    pub fn responses_url(&self) -> Url {
+        join(&self.api_base, "responses")
+    }
+    pub fn models_url(&self) -> Url {
+        join(&self.api_base, "models")
+    }
+    pub fn openai_responses_url(&self) -> Url {
+        join(&self.openai_api_base, "responses")
+    }
+}
+
+/// `base` + "/" + `path`, whatever the trailing slash of `base`.
+fn join(base: &Url, path: &str) -> Url {
+    let mut url = base.clone();
+    let joined = format!("{}/{}", base.path().trim_end_matches('/'), path);
+    url.set_path(&joined);
+    url
+}
+
+#[derive(Clone, Copy)]
+enum Origin<'a> {
+    File(&'a Path),
+    Env(&'a str),
+}
+
+impl Origin<'_> {
+    fn describe(&self) -> String {
+        match self {
+            Origin::File(p) => p.display().to_string(),
+            Origin::Env(v) => format!("environment variable {v}"),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+enum RawValue {
+    Str(String),
+    Int(i64),
+    Bool(bool),
+}
+
+#[derive(Default)]
+struct RawSettings {
+    store: Option<StoreMode>,
+    profile: Option<String>,
+    issuer: Option<Url>,
+    client_id: Option<String>,
+    api_base: Option<Url>,
+    usage_url: Option<Url>,
+    openai_api_base: Option<Url>,
+    callback_port: Option<u16>,
+    open_browser: Option<bool>,
+}
+
+impl RawSettings {
+    fn set(&mut self, key: &str, value: RawValue, origin: Origin<'_>) -> Result<()> {
+        let bad = |reason: String| Error::Config {
+            key: key.to_string(),
+            origin: origin.describe(),
+            reason,
+        };
+        let text = |v: &RawValue| -> Result<String> {
+            match v {
+                RawValue::Str(s) => Ok(s.trim().to_string()),
+                other => Err(bad(format!("expected a string, got {other:?}"))),
+            }
+        };
+        match key {
+            "store" => {
+                let s = text(&value)?;
+                self.store = Some(
+                    StoreMode::parse(&s)
+                        .ok_or_else(|| bad(format!("`{s}` is not one of auto, keyring, file")))?,
+                );
+            }
+            "profile" => {
+                let s = text(&value)?;
+                validate_profile(&s).map_err(bad)?;
+                self.profile = Some(s);
+            }
+            "client_id" => {
+                let s = text(&value)?;
+                if s.is_empty() || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                    return Err(bad("must be a non-empty string without spaces".into()));
+                }
+                self.client_id = Some(s);
+            }
+            "issuer" | "api_base" | "usage_url" | "openai_api_base" => {
+                let url = parse_endpoint(&text(&value)?).map_err(bad)?;
+                match key {
+                    "issuer" => self.issuer = Some(url),
+                    "api_base" => self.api_base = Some(url),
+                    "usage_url" => self.usage_url = Some(url),
+                    _ => self.openai_api_base = Some(url),
+                }
+            }
+            "callback_port" => {
+                let n = match &value {
+                    RawValue::Int(n) => *n,
+                    RawValue::Str(s) => s
+                        .trim()
+                        .parse::<i64>()
+                        .map_err(|_| bad(format!("`{s}` is not a port number")))?,
+                    RawValue::Bool(_) => return Err(bad("expected a port number".into())),
+                };
+                if !(1..=65535).contains(&n) {
+                    return Err(bad(format!("{n} is not a port number (1-65535)")));
+                }
+                self.callback_port = Some(n as u16);
+            }
+            "open_browser" => match value {
+                // In the environment the variable is CODEX_OAUTH_NO_BROWSER, already inverted to "off".
+                RawValue::Bool(b) => {
+                    self.open_browser = Some(if matches!(origin, Origin::Env(_)) {
+                        !b
+                    } else {
+                        b
+                    })
+                }
+                other => return Err(bad(format!("expected true or false, got {other:?}"))),
+            },
+            other => {
+                return Err(Error::Config {
+                    key: other.to_string(),
+                    origin: origin.describe(),
+                    reason: format!(
+                        "unknown setting; the known ones are {}",
+                        KEYS.iter().map(|(_, k)| *k).collect::<Vec<_>>().join(", ")
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self, home: PathBuf, config_file: PathBuf) -> Result<Settings> {
+        let default_url =
+            |s: &str| Url::parse(s).map_err(|e| Error::Invalid(format!("built-in URL {s}: {e}")));
+        Ok(Settings {
+            home,
+            config_file,
+            store: self.store.unwrap_or(StoreMode::Auto),
+            profile: self.profile.unwrap_or_else(|| DEFAULT_PROFILE.to_string()),
+            issuer: match self.issuer {
+                Some(u) => u,
+                None => default_url(DEFAULT_ISSUER)?,
+            },
+            client_id: self
+                .client_id
+                .unwrap_or_else(|| DEFAULT_CLIENT_ID.to_string()),
+            api_base: match self.api_base {
+                Some(u) => u,
+                None => default_url(DEFAULT_API_BASE)?,
+            },
+            usage_url: match self.usage_url {
+                Some(u) => u,
+                None => default_url(DEFAULT_USAGE_URL)?,
+            },
+            openai_api_base: match self.openai_api_base {
+                Some(u) => u,
+                None => default_url(DEFAULT_OPENAI_API_BASE)?,
+            },
+            callback_port_explicit: self.callback_port.is_some(),
+            callback_port: self.callback_port.unwrap_or(DEFAULT_CALLBACK_PORT),
+            open_browser: self.open_browser.unwrap_or(true),
+        })
+    }
+}
+
+fn read_config_file(path: &Path) -> Result<Vec<(String, RawValue)>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io("read the config file", path, e)),
+    };
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| Error::Config {
+        key: "(file)".into(),
+        origin: path.display().to_string(),
+        reason: format!("not valid TOML: {}", e.message()),
+    })?;
+    let mut out = Vec::new();
+    for (key, value) in table {
+        let raw = match value {
+            toml::Value::String(s) => RawValue::Str(s),
+            toml::Value::Integer(i) => RawValue::Int(i),
+            toml::Value::Boolean(b) => RawValue::Bool(b),
+            other => {
+                return Err(Error::Config {
+                    key,
+                    origin: path.display().to_string(),
+                    reason: format!("unsupported value type {}", other.type_str()),
+                });
+            }
+        };
+        out.push((key, raw));
+    }
+    Ok(out)
+}
+
+/// A profile name becomes a folder name and a keychain user: keep it plain.
+pub fn validate_profile(name: &str) -> std::result::Result<(), String> {
+    let ok_len = (1..=64).contains(&name.len());
+    let ok_chars = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    let ok_start = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric());
+    if ok_len && ok_chars && ok_start {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{name}` is not a valid profile name: use 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit"
+        ))
+    }
+}
+
+/// An endpoint must be https, or http on a loopback host (tests, local proxies).
+fn parse_endpoint(text: &str) -> std::result::Result<Url, String> {
+    let url = Url::parse(text).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("`{text}` must not have a query or fragment"));
+    }
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        "http" => Err(format!(
+            "`{text}` uses plain http on a non-loopback host; use https (http is allowed for 127.0.0.1, ::1 and localhost only)"
+        )),
+        s => Err(format!("`{text}`: scheme `{s}` is not http(s)")),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Settings::from_env(&env(&[("CODEX_OAUTH_HOME", dir.path().to_str().unwrap())]))
+            .unwrap();
+        assert_eq!(s.store, StoreMode::Auto);
+        assert_eq!(s.profile, "default");
+        assert_eq!(s.client_id, DEFAULT_CLIENT_ID);
+        assert_eq!(s.callback_port, 1455);
+        assert!(!s.callback_port_explicit);
+        assert!(s.open_browser);
+        assert_eq!(
+            s.token_url().as_str(),
+            "https://auth.openai.com/oauth/token"
+        );
+        assert_eq!(
+            s.responses_url().as_str(),
+            "https://chatgpt.com/backend-api/codex/responses"
+        );
+        assert_eq!(
+            s.device_redirect_uri().as_str(),
+            "https://auth.openai.com/deviceauth/callback"
+        );
+        assert_eq!(s.config_file, dir.path().join("config.toml"));
+        assert_eq!(s.profile_dir(), dir.path().join("default"));
+    }
+
+    #[test]
+    fn environment_overrides_the_config_file_which_overrides_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "store = \"file\"\nprofile = \"work\"\ncallback_port = 1999\nopen_browser = false\n",
+        )
+        .unwrap();
+        let home = dir.path().to_str().unwrap();
+        let s = Settings::from_env(&env(&[("CODEX_OAUTH_HOME", home)])).unwrap();
+        assert_eq!(s.store, StoreMode::File);
+        assert_eq!(s.profile, "work");
+        assert_eq!(s.callback_port, 1999);
+        assert!(s.callback_port_explicit);
+        assert!(!s.open_browser);
+        let s = Settings::from_env(&env(&[
+            ("CODEX_OAUTH_HOME", home),
+            ("CODEX_OAUTH_PROFILE", "play"),
+            ("CODEX_OAUTH_STORE", "keyring"),
+            ("CODEX_OAUTH_ISSUER", "http://127.0.0.1:9999/"),
+        ]))
+        .unwrap();
+        assert_eq!(s.profile, "play");
+        assert_eq!(s.store, StoreMode::Keyring);
+        assert_eq!(s.token_url().as_str(), "http://127.0.0.1:9999/oauth/token");
+    }
+
+    #[test]
+    fn no_browser_variable_disables_the_browser_unless_it_says_false() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().to_str().unwrap();
+        for (value, open) in [("1", false), ("yes", false), ("0", true), ("false", true)] {
+            let s = Settings::from_env(&env(&[
+                ("CODEX_OAUTH_HOME", home),
+                ("CODEX_OAUTH_NO_BROWSER", value),
+            ]))
+            .unwrap();
+            assert_eq!(s.open_browser, open, "CODEX_OAUTH_NO_BROWSER={value}");
+        }
+    }
+
+    #[test]
+    fn a_bad_value_names_the_key_and_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.toml");
+        std::fs::write(&file, "callback_port = \"abc\"\n").unwrap();
+        let err = Settings::from_env(&env(&[("CODEX_OAUTH_HOME", dir.path().to_str().unwrap())]))
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("callback_port"), "{msg}");
+        assert!(msg.contains(&file.display().to_string()), "{msg}");
+
+        std::fs::write(&file, "stoer = \"file\"\n").unwrap();
+        let msg = Settings::from_env(&env(&[("CODEX_OAUTH_HOME", dir.path().to_str().unwrap())]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("stoer") && msg.contains("unknown setting"),
+            "{msg}"
+        );
+
+        std::fs::write(&file, "this is not toml [").unwrap();
+        let msg = Settings::from_env(&env(&[("CODEX_OAUTH_HOME", dir.path().to_str().unwrap())]))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("not valid TOML"), "{msg}");
+    }
+
+    #[test]
+    fn plain_http_is_refused_except_on_loopback() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().to_str().unwrap();
+        for ok in [
+            "http://localhost:8080",
+            "http://127.0.0.1",
+            "http://[::1]:1",
+            "https://example.com/x",
+        ] {
+            Settings::from_env(&env(&[
+                ("CODEX_OAUTH_HOME", home),
+                ("CODEX_OAUTH_API_BASE", ok),
+            ]))
+            .unwrap();
+        }
+        let err = Settings::from_env(&env(&[
+            ("CODEX_OAUTH_HOME", home),
+            ("CODEX_OAUTH_ISSUER", "http://evil.example"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("CODEX_OAUTH_ISSUER") && err.contains("issuer"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn profile_names_cannot_escape_the_home_folder() {
+        for bad in ["", "../x", "a/b", ".hidden", "a b", &"x".repeat(65)] {
+            assert!(validate_profile(bad).is_err(), "{bad:?}");
+        }
+        for good in ["default", "work-2", "ada.lovelace", "A_1"] {
+            validate_profile(good).unwrap();
+        }
+    }
+
+    #[test]
+    fn port_out_of_range_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().to_str().unwrap();
+        for bad in ["0", "70000", "-1", "x"] {
+            let r = Settings::from_env(&env(&[
+                ("CODEX_OAUTH_HOME", home),
+                ("CODEX_OAUTH_CALLBACK_PORT", bad),
+            ]));
+            assert!(r.is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! The one error type of the core library. Every message says what happened and what to do;
+//! [`Error::is_transient`] and [`Error::needs_sign_in`] carry the retry semantics, so a front end
+//! can tell "try again" from "sign in again" without parsing text.
+
+use std::path::PathBuf;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong with the OS keychain.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeychainError {
+    /// No keychain service on this machine or session (e.g. no D-Bus session, no Secret Service).
+    #[error("no keychain is available: {0}")]
+    Unavailable(String),
+    /// The keychain exists but is locked, or access was refused.
+    #[error("the keychain is locked or refused access: {0}")]
+    Locked(String),
+    /// The keychain did not answer within the time limit.
+    #[error("the keychain did not answer within {0} s")]
+    TimedOut(u64),
+    /// Anything else the platform reported.
+    #[error("the keychain failed: {0}")]
+    Failed(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A setting has a bad value. `origin` names the file or the environment variable.
+    #[error("{origin}: bad value for `{key}`: {reason}")]
+    Config {
+        key: String,
+        origin: String,
+        reason: String,
+    },
+
+    /// A token that is not a well-formed JWT (or lacks a claim we need).
+    #[error("malformed token: {0}")]
+    Jwt(String),
+
+    #[error(
+        "not signed in (profile `{profile}`): sign in with `codex-mcp-bridge login` or from the tray app"
+    )]
+    NotSignedIn { profile: String },
+
+    /// The refresh token is dead (expired, reused, revoked): only a new sign-in helps.
+    #[error("session expired: sign in again ({reason})")]
+    SessionExpired { reason: String },
+
+    /// A stored record could not be parsed. It was moved aside, never overwritten.
+    #[error("{what} was corrupt ({reason}); it was kept aside as {moved_to}; sign in again")]
+    Corrupt {
+        what: String,
+        moved_to: String,
+        reason: String,
+    },
+
+    #[error(transparent)]
+    Keychain(#[from] KeychainError),
+
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error(
+        "another codex-oauth process has held the store lock {path} for over {seconds} s; try again in a moment"
+    )]
+    LockTimeout { path: PathBuf, seconds: u64 },
+
+    /// The network failed (connection refused, DNS, TLS, timeout). Transient.
+    #[error("cannot reach {what}: {detail}; check the network connection and try again")]
+    Network { what: String, detail: String },
+
+    /// A server answered with an HTTP error that is neither a sign-in problem nor a usage limit.
+    #[error("{what} answered HTTP {status}: {message}")]
+    Http {
+        what: String,
+        status: u16,
+        message: String,
+    },
+
+    /// The OAuth server refused a request (not a dead session: e.g. a bad code).
+    #[error("the sign-in server refused the request: {message}")]
+    OAuth {
+        code: Option<String>,
+        message: String,
+    },
+
+    #[error("sign-in was cancelled")]
+    LoginCancelled,
+
+    #[error("sign-in timed out after {minutes} minutes without an answer; start it again")]
+    LoginTimedOut { minutes: u64 },
+
+    #[error(
+        "cannot listen for the sign-in callback: {detail}; close the other program that uses the port (often another `codex login`), or set CODEX_OAUTH_CALLBACK_PORT, or sign in with a device code (`login --device`)"
+    )]
+    PortBusy { detail: String },
+
+    #[error(
+        "Codex is not enabled for this ChatGPT workspace: ask the workspace admin to enable Codex, or sign in with another account"
+    )]
+    NoCodexEntitlement,
+
+    #[error("the sign-in was refused: {error}{}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    AuthorizeDenied {
+        error: String,
+        description: Option<String>,
+    },
+
+    #[error(
+        "device-code sign-in is not enabled for this account or server: enable \"Device code authorization for Codex\" in ChatGPT's security settings, or use the browser sign-in (`codex-mcp-bridge login`)"
+    )]
+    DeviceCodeUnavailable,
+
+    #[error("the device code expired after 15 minutes without approval; start the sign-in again")]
+    DeviceCodeExpired,
+
+    /// No Codex CLI login to import.
+    #[error(
+        "no Codex CLI login found ({0}); sign in with `codex login` first, or pass --codex-home"
+    )]
+    ImportNotFound(String),
+
+    /// Input that makes no sense (a bad argument, a record of the wrong kind).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Error {
+    /// True when the same call may succeed later without the user doing anything.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Network { .. } | Error::LockTimeout { .. } => true,
+            Error::Keychain(KeychainError::TimedOut(_)) => true,
+            Error::Http { status, .. } => *status == 429 || *status >= 500,
+            _ => false,
+        }
+    }
+
+    /// True when the user must sign in (again) before anything works.
+    pub fn needs_sign_in(&self) -> bool {
+        matches!(
+            self,
+            Error::NotSignedIn { .. } | Error::SessionExpired { .. } | Error::Corrupt { .. }
+        )
+    }
+
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Self {
+        Error::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+}

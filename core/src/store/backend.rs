@@ -1,0 +1,327 @@
+//! The two places a secret record can live: the `auth.json` file and the OS keychain.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::store::fsutil;
+use crate::store::keychain::Keychain;
+use crate::store::record::AuthRecord;
+use crate::store::state::Backend;
+
+/// Load, save and delete one profile's record in one place.
+pub trait SecretBackend: Send + Sync {
+    fn kind(&self) -> Backend;
+    /// For people: the file path or the keychain item.
+    fn location(&self) -> String;
+    fn load(&self) -> Result<Option<AuthRecord>>;
+    fn save(&self, record: &AuthRecord) -> Result<()>;
+    /// True when something was deleted.
+    fn delete(&self) -> Result<bool>;
+}
+
+/// `auth.json` in the profile folder: 0600 from creation, replaced atomically.
+pub struct FileBackend {
+    path: PathBuf,
+}
+
+impl FileBackend {
+    pub fn new(path: PathBuf) -> Self {
+        Self { path }
+    }
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl SecretBackend for FileBackend {
+    fn kind(&self) -> Backend {
+        Backend::File
+    }
+
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn load(&self) -> Result<Option<AuthRecord>> {
+        let Some(bytes) = fsutil::read_optional(&self.path)? else {
+            return Ok(None);
+        };
+        match AuthRecord::from_json(&bytes) {
+            Ok(r) => Ok(Some(r)),
+            Err(e) => {
+                let moved = fsutil::quarantine(&self.path)?;
+                tracing::error!(path = %self.path.display(), moved_to = %moved.display(), "corrupt credential file moved aside");
+                Err(Error::Corrupt {
+                    what: self.path.display().to_string(),
+                    moved_to: moved.display().to_string(),
+                    reason: e.to_string(),
+                })
+            }
+        }
+    }
+
+    fn save(&self, record: &AuthRecord) -> Result<()> {
+        if let Some(dir) = self.path.parent() {
+            fsutil::ensure_private_dir(dir)?;
+        }
+        fsutil::write_atomic(&self.path, &record.to_json()?)
+    }
+
+    fn delete(&self) -> Result<bool> {
+        fsutil::remove_optional(&self.path)
+    }
+}
+
+/// The OS keychain: service `codex-oauth`, user = profile. A record larger than one item may hold
+/// (Windows: 2,560 bytes) is split over chunk items, written before the head item that names them,
+/// so a crash leaves the old record readable.
+pub struct KeyringBackend {
+    keychain: Arc<dyn Keychain>,
+    service: String,
+    user: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ChunkHead {
+    codex_oauth_chunks: ChunkInfo,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ChunkInfo {
+    id: String,
+    count: usize,
+    sha256: String,
+}
+
+impl KeyringBackend {
+    pub fn new(keychain: Arc<dyn Keychain>, service: &str, user: &str) -> Self {
+        Self {
+            keychain,
+            service: service.to_owned(),
+            user: user.to_owned(),
+        }
+    }
+
+    fn chunk_user(&self, id: &str, i: usize) -> String {
+        // '#' cannot appear in a profile name, so chunk items never collide with a profile.
+        format!("{}#{}.{}", self.user, id, i)
+    }
+
+    fn head_info(raw: &str) -> Option<ChunkInfo> {
+        serde_json::from_str::<ChunkHead>(raw)
+            .ok()
+            .map(|h| h.codex_oauth_chunks)
+    }
+
+    fn read_raw(&self) -> Result<Option<String>> {
+        let Some(head) = self.keychain.get(&self.user)? else {
+            return Ok(None);
+        };
+        let Some(info) = Self::head_info(&head) else {
+            return Ok(Some(head));
+        };
+        let mut joined = String::new();
+        for i in 0..info.count {
+            match self.keychain.get(&self.chunk_user(&info.id, i))? {
+                Some(part) => joined.push_str(&part),
+                None => {
+                    return self.corrupt(&head, format!("chunk {i} of {} is missing", info.count));
+                }
+            }
+        }
+        if hex(&Sha256::digest(joined.as_bytes())) != info.sha256 {
+            return self.corrupt(&head, "the chunks do not match their checksum".into());
+        }
+        Ok(Some(joined))
+    }
+
+    /// Keep the bad value aside under another item name and report it.
+    fn corrupt<T>(&self, raw: &str, reason: String) -> Result<T> {
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+        let aside = format!("{}#corrupt-{stamp}", self.user);
+        self.keychain.set(&aside, raw)?;
+        self.keychain.delete(&self.user)?;
+        tracing::error!(item = %self.location(), moved_to = %aside, "corrupt keychain item moved aside");
+        Err(Error::Corrupt {
+            what: self.location(),
+            moved_to: format!("keychain item service `{}` user `{aside}`", self.service),
+            reason,
+        })
+    }
+
+    fn split(value: &str, max_units: usize) -> Vec<String> {
+        let max_units = max_units.max(2);
+        let mut parts = Vec::new();
+        let mut cur = String::new();
+        let mut units = 0;
+        for c in value.chars() {
+            let n = c.len_utf16();
+            if units + n > max_units {
+                parts.push(std::mem::take(&mut cur));
+                units = 0;
+            }
+            cur.push(c);
+            units += n;
+        }
+        if !cur.is_empty() {
+            parts.push(cur);
+        }
+        parts
+    }
+
+    fn delete_chunks(&self, info: &ChunkInfo) -> Result<()> {
+        for i in 0..info.count {
+            self.keychain.delete(&self.chunk_user(&info.id, i))?;
+        }
+        Ok(())
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl SecretBackend for KeyringBackend {
+    fn kind(&self) -> Backend {
+        Backend::Keyring
+    }
+
+    fn location(&self) -> String {
+        format!(
+            "keychain item service `{}` user `{}`",
+            self.service, self.user
+        )
+    }
+
+    fn load(&self) -> Result<Option<AuthRecord>> {
+        let Some(raw) = self.read_raw()? else {
+            return Ok(None);
+        };
+        match AuthRecord::from_json(raw.as_bytes()) {
+            Ok(r) => Ok(Some(r)),
+            Err(e) => self.corrupt(&raw, e.to_string()),
+        }
+    }
+
+    fn save(&self, record: &AuthRecord) -> Result<()> {
+        let json =
+            String::from_utf8(record.to_json()?).map_err(|e| Error::Invalid(e.to_string()))?;
+        let old = self
+            .keychain
+            .get(&self.user)?
+            .and_then(|h| Self::head_info(&h));
+        let max = self.keychain.max_value_units();
+        if json.encode_utf16().count() <= max {
+            self.keychain.set(&self.user, &json)?;
+        } else {
+            let id = hex(&rand::random::<[u8; 4]>());
+            let parts = Self::split(&json, max);
+            for (i, part) in parts.iter().enumerate() {
+                self.keychain.set(&self.chunk_user(&id, i), part)?;
+            }
+            let head = ChunkHead {
+                codex_oauth_chunks: ChunkInfo {
+                    id,
+                    count: parts.len(),
+                    sha256: hex(&Sha256::digest(json.as_bytes())),
+                },
+            };
+            let head = serde_json::to_string(&head).map_err(|e| Error::Invalid(e.to_string()))?;
+            self.keychain.set(&self.user, &head)?;
+        }
+        if let Some(old) = old
+            && let Err(e) = self.delete_chunks(&old)
+        {
+            tracing::warn!(error = %e, "could not delete the previous keychain chunks");
+        }
+        Ok(())
+    }
+
+    fn delete(&self) -> Result<bool> {
+        let head = self.keychain.get(&self.user)?;
+        if let Some(info) = head.as_deref().and_then(Self::head_info) {
+            self.delete_chunks(&info)?;
+        }
+        Ok(self.keychain.delete(&self.user)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+    use crate::store::keychain::MemoryKeychain;
+
+    fn big_record(n: usize) -> AuthRecord {
+        AuthRecord::from_tokens(
+            Secret::new(format!("h.{}.s", "i".repeat(n))),
+            Secret::new(format!("h.{}.s", "a".repeat(n))),
+            Secret::new("rt_é😀".to_string()),
+            None,
+        )
+    }
+
+    #[test]
+    fn a_record_larger_than_one_item_is_split_and_read_back_whole() {
+        let mem = Arc::new(MemoryKeychain::new(1_200));
+        let kb = KeyringBackend::new(mem.clone(), "codex-oauth", "default");
+        let rec = big_record(3_000);
+        kb.save(&rec).unwrap();
+        assert!(mem.users().len() > 3, "{:?}", mem.users());
+        assert_eq!(kb.load().unwrap().unwrap(), rec);
+        // Updating in place replaces the chunks; the old ones are gone.
+        let rec2 = big_record(2_000);
+        kb.save(&rec2).unwrap();
+        assert_eq!(kb.load().unwrap().unwrap(), rec2);
+        let n = mem.users().len();
+        assert_eq!(
+            n,
+            1 + rec2.to_json().unwrap().len().div_ceil(1_200),
+            "{:?}",
+            mem.users()
+        );
+        // Back to a small record: one item.
+        let small = big_record(10);
+        kb.save(&small).unwrap();
+        assert_eq!(mem.users(), vec!["default".to_string()]);
+        assert!(kb.delete().unwrap());
+        assert!(mem.users().is_empty());
+        assert!(kb.load().unwrap().is_none());
+    }
+
+    #[test]
+    fn a_missing_chunk_is_reported_and_kept_aside() {
+        let mem = Arc::new(MemoryKeychain::new(500));
+        let kb = KeyringBackend::new(mem.clone(), "codex-oauth", "default");
+        kb.save(&big_record(2_000)).unwrap();
+        let victim = mem.users().into_iter().find(|u| u.ends_with(".1")).unwrap();
+        mem.delete(&victim).unwrap();
+        let err = kb.load().unwrap_err();
+        assert!(matches!(err, Error::Corrupt { .. }), "{err}");
+        assert!(
+            mem.users()
+                .iter()
+                .any(|u| u.starts_with("default#corrupt-"))
+        );
+        assert!(kb.load().unwrap().is_none());
+    }
+
+    #[test]
+    fn a_corrupt_file_is_moved_aside_with_its_path_in_the_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("auth.json");
+        std::fs::write(&p, b"{\"tokens\": 12").unwrap();
+        let fb = FileBackend::new(p.clone());
+        let err = fb.load().unwrap_err().to_string();
+        assert!(
+            err.contains(&p.display().to_string()) && err.contains("auth.json.corrupt-"),
+            "{err}"
+        );
+        assert!(!p.exists());
+        assert!(fb.load().unwrap().is_none());
+    }
+}

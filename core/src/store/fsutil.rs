@@ -1,0 +1,190 @@
+//! Files that are private from the moment they exist and replaced atomically.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// Create `dir` (and parents) with mode 0700, and tighten it if it already exists wider.
+pub fn ensure_private_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        if !dir.is_dir() {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|e| Error::io("create the folder", dir, e))?;
+        }
+        let meta = fs::metadata(dir).map_err(|e| Error::io("read", dir, e))?;
+        if meta.permissions().mode() & 0o077 != 0 {
+            fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+                .map_err(|e| Error::io("make private the folder", dir, e))?;
+        }
+    }
+    #[cfg(not(unix))]
+    fs::create_dir_all(dir).map_err(|e| Error::io("create the folder", dir, e))?;
+    Ok(())
+}
+
+/// Replace `path` with `bytes`: a 0600 temp file in the same folder, written, fsynced, renamed over,
+/// then the folder fsynced. A reader sees the old content or the new, never a mix; nobody else
+/// can read it at any moment (the temp file is created 0600, whatever the umask).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| Error::Invalid(format!("{} has no parent folder", path.display())))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // tempfile creates the file with O_EXCL and mode 0600 on Unix.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io("create a temporary file in", dir, e))?;
+    tmp.write_all(bytes)
+        .map_err(|e| Error::io("write", tmp.path().to_path_buf(), e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io("flush to disk", tmp.path().to_path_buf(), e))?;
+    tmp.persist(path)
+        .map_err(|e| Error::io("replace", path, e.error))?;
+    sync_dir(dir)
+}
+
+/// Make a rename or unlink in `dir` durable.
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        let d = fs::File::open(dir).map_err(|e| Error::io("open the folder", dir, e))?;
+        d.sync_all()
+            .map_err(|e| Error::io("flush the folder", dir, e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+/// Read a file; `None` when it does not exist.
+pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
+    match fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io("read", path, e)),
+    }
+}
+
+/// Remove a file; false when it was not there.
+pub fn remove_optional(path: &Path) -> Result<bool> {
+    match fs::remove_file(path) {
+        Ok(()) => {
+            if let Some(dir) = path.parent() {
+                sync_dir(dir)?;
+            }
+            Ok(true)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(Error::io("delete", path, e)),
+    }
+}
+
+/// Move a file that cannot be parsed out of the way (`<name>.corrupt-<time>`) and return the new path.
+/// It is never overwritten or deleted: the user (or support) may still want it.
+pub fn quarantine(path: &Path) -> Result<PathBuf> {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut target = path.with_file_name(format!("{name}.corrupt-{stamp}"));
+    let mut n = 1;
+    while target.exists() {
+        target = path.with_file_name(format!("{name}.corrupt-{stamp}-{n}"));
+        n += 1;
+    }
+    fs::rename(path, &target).map_err(|e| Error::io("move aside the corrupt file", path, e))?;
+    if let Some(dir) = path.parent() {
+        sync_dir(dir)?;
+    }
+    Ok(target)
+}
+
+/// Create (if needed) a private file without truncating it: for the lock file.
+pub fn open_private(path: &Path) -> Result<fs::File> {
+    let mut opts = fs::OpenOptions::new();
+    opts.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path).map_err(|e| Error::io("open", path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_content_and_leaves_no_temp_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("auth.json");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"two");
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_and_folders_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("a/b");
+        ensure_private_dir(&sub).unwrap();
+        assert_eq!(
+            fs::metadata(&sub).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+        let p = sub.join("auth.json");
+        write_atomic(&p, b"x").unwrap();
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        fs::set_permissions(&sub, fs::Permissions::from_mode(0o755)).unwrap();
+        ensure_private_dir(&sub).unwrap();
+        assert_eq!(
+            fs::metadata(&sub).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+    }
+
+    #[test]
+    fn quarantine_keeps_the_bad_file_under_a_new_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("state.json");
+        fs::write(&p, b"{garbage").unwrap();
+        let moved = quarantine(&p).unwrap();
+        assert!(!p.exists());
+        assert_eq!(fs::read(&moved).unwrap(), b"{garbage");
+        assert!(
+            moved
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("state.json.corrupt-")
+        );
+        fs::write(&p, b"again").unwrap();
+        let moved2 = quarantine(&p).unwrap();
+        assert_ne!(moved, moved2);
+    }
+}

@@ -1,0 +1,20 @@
+//! The credential store shared by the tray and every bridge process: one folder per profile with
+//! the secret (keychain or `auth.json`), `state.json` and the `lock` file.
+
+mod backend;
+mod fsutil;
+mod keychain;
+mod lock;
+mod record;
+mod state;
+mod store;
+
+pub use backend::{FileBackend, KeyringBackend, SecretBackend};
+pub use fsutil::{ensure_private_dir, write_atomic};
+#[cfg(any(test, feature = "test-support"))]
+pub use keychain::{FaultyKeychain, MemoryKeychain};
+pub use keychain::{KEYCHAIN_TIMEOUT, Keychain, OsKeychain, TimedKeychain};
+pub use lock::{LOCK_WAIT, LockGuard};
+pub use record::{AuthMode, AuthRecord, TokenData};
+pub use state::{Backend, PendingLogin, State};
+pub use store::{SaveOutcome, Store};

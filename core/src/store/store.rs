@@ -1,0 +1,394 @@
+//! `Store`: picks the backend by the store mode (one factory), keeps state.json in step with the
+//! secret, and makes every change under the cross-process lock.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::Utc;
+
+use crate::config::{KEYCHAIN_SERVICE, Settings, StoreMode};
+use crate::error::{Error, Result};
+use crate::store::backend::{FileBackend, KeyringBackend, SecretBackend};
+use crate::store::fsutil;
+use crate::store::keychain::{KEYCHAIN_TIMEOUT, Keychain, OsKeychain, TimedKeychain};
+use crate::store::lock::{self, LOCK_WAIT, LockGuard};
+use crate::store::record::{AuthMode, AuthRecord};
+use crate::store::state::{Backend, State};
+
+/// Where a save went, and why when it is not where the settings asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaveOutcome {
+    pub backend: Backend,
+    pub location: String,
+    pub reason: Option<String>,
+}
+
+pub struct Store {
+    profile: String,
+    dir: PathBuf,
+    mode: StoreMode,
+    file: FileBackend,
+    keyring: KeyringBackend,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("profile", &self.profile)
+            .field("dir", &self.dir)
+            .field("mode", &self.mode)
+            .finish()
+    }
+}
+
+impl Store {
+    /// The store of the settings' profile, on the OS keychain (every call time-limited).
+    pub fn open(settings: &Settings) -> Result<Self> {
+        let os: Arc<dyn Keychain> = Arc::new(OsKeychain::new(KEYCHAIN_SERVICE));
+        Self::with_keychain(settings, Arc::new(TimedKeychain::new(os, KEYCHAIN_TIMEOUT)))
+    }
+
+    /// The same on a given keychain (tests pass an in-memory or failing one).
+    pub fn with_keychain(settings: &Settings, keychain: Arc<dyn Keychain>) -> Result<Self> {
+        let dir = settings.profile_dir();
+        fsutil::ensure_private_dir(&settings.home)?;
+        fsutil::ensure_private_dir(&dir)?;
+        Ok(Self {
+            profile: settings.profile.clone(),
+            file: FileBackend::new(dir.join("auth.json")),
+            keyring: KeyringBackend::new(keychain, KEYCHAIN_SERVICE, &settings.profile),
+            dir,
+            mode: settings.store,
+        })
+    }
+
+    pub fn profile(&self) -> &str {
+        &self.profile
+    }
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+    pub fn mode(&self) -> StoreMode {
+        self.mode
+    }
+    pub fn auth_path(&self) -> &Path {
+        self.file.path()
+    }
+    pub fn state_path(&self) -> PathBuf {
+        self.dir.join("state.json")
+    }
+    pub fn lock_path(&self) -> PathBuf {
+        self.dir.join("lock")
+    }
+
+    /// Take the cross-process lock (blocking, with a time limit).
+    pub fn lock(&self) -> Result<LockGuard> {
+        lock::acquire(&self.lock_path(), LOCK_WAIT)
+    }
+
+    /// Take the cross-process lock without blocking the async runtime.
+    pub async fn lock_async(&self) -> Result<LockGuard> {
+        lock::acquire_async(&self.lock_path(), LOCK_WAIT).await
+    }
+
+    fn backend(&self, b: Backend) -> &dyn SecretBackend {
+        match b {
+            Backend::File => &self.file,
+            Backend::Keyring => &self.keyring,
+        }
+    }
+
+    /// The record, from where state.json says it is (or, with no state, wherever it is found).
+    pub fn load(&self) -> Result<Option<AuthRecord>> {
+        match self.mode {
+            StoreMode::File => self.file.load(),
+            StoreMode::Keyring => self.keyring.load(),
+            StoreMode::Auto => match self.state().backend {
+                Some(b) => self.backend(b).load(),
+                None => match self.keyring.load() {
+                    Ok(Some(r)) => Ok(Some(r)),
+                    Ok(None) => self.file.load(),
+                    Err(e) => {
+                        tracing::debug!(error = %e, "keychain not readable; looking for the file");
+                        self.file.load()
+                    }
+                },
+            },
+        }
+    }
+
+    /// Save the record where the mode says, and bring state.json in step.
+    pub fn save(&self, guard: &LockGuard, record: &AuthRecord) -> Result<SaveOutcome> {
+        record.validate()?;
+        let outcome = match self.mode {
+            StoreMode::File => {
+                self.file.save(record)?;
+                SaveOutcome {
+                    backend: Backend::File,
+                    location: self.file.location(),
+                    reason: None,
+                }
+            }
+            StoreMode::Keyring => {
+                self.keyring.save(record)?;
+                SaveOutcome {
+                    backend: Backend::Keyring,
+                    location: self.keyring.location(),
+                    reason: None,
+                }
+            }
+            StoreMode::Auto => match self.keyring.save(record) {
+                Ok(()) => {
+                    if self.file.delete()? {
+                        tracing::info!(path = %self.file.location(), "moved the credentials from the file to the keychain");
+                    }
+                    SaveOutcome {
+                        backend: Backend::Keyring,
+                        location: self.keyring.location(),
+                        reason: None,
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "keychain unavailable; saving to the 0600 file");
+                    self.file.save(record)?;
+                    SaveOutcome {
+                        backend: Backend::File,
+                        location: self.file.location(),
+                        reason: Some(format!("keychain unavailable: {e}")),
+                    }
+                }
+            },
+        };
+        let claims = record.claims();
+        self.update_state(guard, |s| {
+            s.signed_in = true;
+            s.auth_mode = Some(match record.mode() {
+                AuthMode::ChatGpt => "chatgpt".into(),
+                AuthMode::ApiKey => "apikey".into(),
+            });
+            s.backend = Some(outcome.backend);
+            s.location = Some(outcome.location.clone());
+            s.backend_reason = outcome.reason.clone();
+            s.email = claims.email.clone();
+            s.plan = claims.plan.clone();
+            s.account_id = record.account_id();
+            s.user_id = claims.user_id.clone();
+            s.expires_at = claims.expires_at;
+            s.last_refresh = record.last_refresh;
+            s.last_error = None;
+        })?;
+        Ok(outcome)
+    }
+
+    /// Delete the secret from both places; state.json says signed out, with `reason` kept as the
+    /// last error (e.g. "session expired: sign in again"). True when a secret was deleted.
+    pub fn delete(&self, guard: &LockGuard, reason: Option<String>) -> Result<bool> {
+        let mut deleted = self.file.delete()?;
+        match self.keyring.delete() {
+            Ok(d) => deleted |= d,
+            // With the file store the keychain may not exist at all; that is fine.
+            Err(e) if self.mode != StoreMode::Keyring => {
+                tracing::debug!(error = %e, "keychain not reachable while deleting")
+            }
+            Err(e) => return Err(e),
+        }
+        self.update_state(guard, |s| {
+            let generation = s.generation;
+            let rate_limits = s.rate_limits.take();
+            *s = State {
+                generation,
+                rate_limits,
+                ..State::default()
+            };
+            s.last_error = reason.clone();
+        })?;
+        Ok(deleted)
+    }
+
+    /// state.json as it is now; a corrupt one is moved aside (and said so), a missing one is empty.
+    pub fn state(&self) -> State {
+        let path = self.state_path();
+        let bytes = match fsutil::read_optional(&path) {
+            Ok(Some(b)) => b,
+            Ok(None) => return State::default(),
+            Err(e) => {
+                return State {
+                    last_error: Some(e.to_string()),
+                    ..State::default()
+                };
+            }
+        };
+        match serde_json::from_slice::<State>(&bytes) {
+            Ok(s) => s,
+            Err(e) => match fsutil::quarantine(&path) {
+                Ok(moved) => {
+                    tracing::error!(path = %path.display(), moved_to = %moved.display(), "corrupt state.json moved aside");
+                    State {
+                        last_error: Some(format!(
+                            "{} was corrupt ({e}); it was kept aside as {}",
+                            path.display(),
+                            moved.display()
+                        )),
+                        ..State::default()
+                    }
+                }
+                Err(q) => State {
+                    last_error: Some(q.to_string()),
+                    ..State::default()
+                },
+            },
+        }
+    }
+
+    /// Read-modify-write state.json under the lock; bumps `generation`.
+    pub fn update_state(&self, _guard: &LockGuard, f: impl FnOnce(&mut State)) -> Result<State> {
+        let mut s = self.state();
+        let generation = s.generation;
+        f(&mut s);
+        s.generation = generation + 1;
+        s.updated_at = Some(Utc::now());
+        let bytes = serde_json::to_vec_pretty(&s).map_err(|e| Error::Invalid(e.to_string()))?;
+        fsutil::write_atomic(&self.state_path(), &bytes)?;
+        Ok(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+    use crate::store::keychain::{FaultyKeychain, MemoryKeychain};
+    use std::sync::atomic::Ordering;
+
+    fn jwt(payload: serde_json::Value) -> String {
+        use base64::Engine;
+        let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        format!(
+            "{}.{}.sig",
+            e.encode(b"{\"alg\":\"none\"}"),
+            e.encode(payload.to_string())
+        )
+    }
+
+    fn record() -> AuthRecord {
+        let auth = serde_json::json!({"chatgpt_account_id": "acc-1", "chatgpt_plan_type": "plus"});
+        AuthRecord::from_tokens(
+            Secret::new(jwt(
+                serde_json::json!({"email": "ada@example.com", "https://api.openai.com/auth": auth}),
+            )),
+            Secret::new(jwt(serde_json::json!({"exp": 1_900_000_000}))),
+            Secret::new("rt_1"),
+            None,
+        )
+    }
+
+    fn settings(dir: &Path, mode: StoreMode) -> Settings {
+        let mut s = Settings::for_home(dir).unwrap();
+        s.store = mode;
+        s
+    }
+
+    #[test]
+    fn auto_prefers_the_keychain_and_removes_a_leftover_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mem = Arc::new(MemoryKeychain::new(10_000));
+        let store =
+            Store::with_keychain(&settings(dir.path(), StoreMode::Auto), mem.clone()).unwrap();
+        let rec = record();
+        std::fs::write(store.auth_path(), rec.to_json().unwrap()).unwrap();
+        let g = store.lock().unwrap();
+        let out = store.save(&g, &rec).unwrap();
+        assert_eq!(out.backend, Backend::Keyring);
+        assert!(out.reason.is_none());
+        assert!(!store.auth_path().exists());
+        let st = store.state();
+        assert!(st.signed_in);
+        assert_eq!(st.email.as_deref(), Some("ada@example.com"));
+        assert_eq!(st.account_id.as_deref(), Some("acc-1"));
+        assert_eq!(st.plan.as_deref(), Some("plus"));
+        assert_eq!(st.backend, Some(Backend::Keyring));
+        assert_eq!(store.load().unwrap().unwrap(), rec);
+    }
+
+    #[test]
+    fn auto_falls_back_to_the_file_and_records_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let faulty = Arc::new(FaultyKeychain::new());
+        faulty.fail_set.store(true, Ordering::SeqCst);
+        faulty.fail_get.store(true, Ordering::SeqCst);
+        let store = Store::with_keychain(&settings(dir.path(), StoreMode::Auto), faulty).unwrap();
+        let g = store.lock().unwrap();
+        let rec = record();
+        let out = store.save(&g, &rec).unwrap();
+        assert_eq!(out.backend, Backend::File);
+        let reason = out.reason.unwrap();
+        assert!(reason.starts_with("keychain unavailable:"), "{reason}");
+        let st = store.state();
+        assert_eq!(st.backend, Some(Backend::File));
+        assert_eq!(st.backend_reason.as_deref(), Some(reason.as_str()));
+        assert_eq!(store.load().unwrap().unwrap(), rec);
+    }
+
+    #[test]
+    fn keyring_mode_reports_the_keychain_error_instead_of_falling_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let faulty = Arc::new(FaultyKeychain::new());
+        faulty.fail_set.store(true, Ordering::SeqCst);
+        let store =
+            Store::with_keychain(&settings(dir.path(), StoreMode::Keyring), faulty).unwrap();
+        let g = store.lock().unwrap();
+        assert!(matches!(store.save(&g, &record()), Err(Error::Keychain(_))));
+        assert!(!store.auth_path().exists());
+        assert!(!store.state().signed_in);
+    }
+
+    #[test]
+    fn delete_signs_out_keeps_the_reason_and_bumps_the_generation() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::with_keychain(
+            &settings(dir.path(), StoreMode::File),
+            Arc::new(MemoryKeychain::new(100)),
+        )
+        .unwrap();
+        let g = store.lock().unwrap();
+        store.save(&g, &record()).unwrap();
+        let before = store.state().generation;
+        assert!(
+            store
+                .delete(&g, Some("session expired: sign in again".into()))
+                .unwrap()
+        );
+        let st = store.state();
+        assert!(!st.signed_in);
+        assert!(st.email.is_none());
+        assert_eq!(
+            st.last_error.as_deref(),
+            Some("session expired: sign in again")
+        );
+        assert!(st.generation > before);
+        assert!(store.load().unwrap().is_none());
+    }
+
+    #[test]
+    fn a_corrupt_state_file_is_kept_aside_and_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::with_keychain(
+            &settings(dir.path(), StoreMode::File),
+            Arc::new(MemoryKeychain::new(100)),
+        )
+        .unwrap();
+        std::fs::write(store.state_path(), b"{not json").unwrap();
+        let st = store.state();
+        assert!(st.last_error.unwrap().contains("state.json.corrupt-"));
+        let moved: Vec<_> = std::fs::read_dir(store.dir())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with("state.json.corrupt-")
+            })
+            .collect();
+        assert_eq!(moved.len(), 1);
+    }
+}
