@@ -83,6 +83,10 @@ pub enum Error {
         message: String,
     },
 
+    /// A server answered 200 with something we cannot use (garbage, missing fields). Transient.
+    #[error("{what} gave an unusable answer: {detail}; try again later")]
+    BadResponse { what: String, detail: String },
+
     /// The OAuth server refused a request (not a dead session: e.g. a bad code).
     #[error("the sign-in server refused the request: {message}")]
     OAuth {
@@ -135,7 +139,7 @@ impl Error {
     /// True when the same call may succeed later without the user doing anything.
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::Network { .. } | Error::LockTimeout { .. } => true,
+            Error::Network { .. } | Error::LockTimeout { .. } | Error::BadResponse { .. } => true,
             Error::Keychain(KeychainError::TimedOut(_)) => true,
             Error::Http { status, .. } => *status == 429 || *status >= 500,
             _ => false,

@@ -4,9 +4,24 @@
 pub mod claims;
 pub mod config;
 mod error;
+pub mod import;
+pub mod oauth;
 pub mod secret;
+mod session;
 pub mod store;
 
 pub use config::{Settings, StoreMode};
 pub use error::{Error, KeychainError, Result};
 pub use secret::Secret;
+pub use session::{AccessToken, REFRESH_MARGIN, Session, SignOut, Status, StoreInfo};
+
+/// `User-Agent` of every request: `codex_oauth/<version> (<os>; <arch>)`.
+pub fn user_agent() -> String {
+    format!(
+        "{}/{} ({}; {})",
+        config::ORIGINATOR,
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
+}

@@ -5,9 +5,9 @@ mod backend;
 mod fsutil;
 mod keychain;
 mod lock;
+mod profile;
 mod record;
 mod state;
-mod store;
 
 pub use backend::{FileBackend, KeyringBackend, SecretBackend};
 pub use fsutil::{ensure_private_dir, write_atomic};
@@ -15,6 +15,6 @@ pub use fsutil::{ensure_private_dir, write_atomic};
 pub use keychain::{FaultyKeychain, MemoryKeychain};
 pub use keychain::{KEYCHAIN_TIMEOUT, Keychain, OsKeychain, TimedKeychain};
 pub use lock::{LOCK_WAIT, LockGuard};
+pub use profile::{SaveOutcome, Store};
 pub use record::{AuthMode, AuthRecord, TokenData};
 pub use state::{Backend, PendingLogin, State};
-pub use store::{SaveOutcome, Store};

@@ -1,0 +1,596 @@
+//! Requests to the OpenAI auth server: code exchange and refresh (through the oauth2 crate),
+//! revoke, the API-key exchange and the device-code endpoints (PROTOCOL.md §1-§3).
+
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use oauth2::basic::{BasicErrorResponse, BasicTokenType};
+use oauth2::{
+    AuthType, AuthUrl, AuthorizationCode, ClientId, CsrfToken, EndpointNotSet, EndpointSet,
+    ExtraTokenFields, HttpRequest, HttpResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
+    RefreshToken, RequestTokenError, Scope, StandardTokenResponse, TokenResponse, TokenUrl,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use url::Url;
+
+use crate::config::{ORIGINATOR, Settings};
+use crate::error::{Error, Result};
+use crate::oauth::tokens::TokenSet;
+use crate::secret::Secret;
+
+pub const SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
+const TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
+const REVOKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Refresh error codes after which only a new sign-in helps (PROTOCOL.md §2).
+const PERMANENT_CODES: &[&str] = &[
+    "refresh_token_expired",
+    "refresh_token_reused",
+    "refresh_token_invalidated",
+    "invalid_grant",
+];
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct IdTokenField {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+}
+impl ExtraTokenFields for IdTokenField {}
+
+type TokenResp = StandardTokenResponse<IdTokenField, BasicTokenType>;
+type OAuth2Client = oauth2::Client<
+    BasicErrorResponse,
+    TokenResp,
+    oauth2::basic::BasicTokenIntrospectionResponse,
+    oauth2::StandardRevocableToken,
+    oauth2::basic::BasicRevocationErrorResponse,
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointSet,
+>;
+
+type HttpFuture = futures::future::BoxFuture<
+    'static,
+    std::result::Result<HttpResponse, oauth2::HttpClientError<reqwest::Error>>,
+>;
+
+/// The sign-in server of one issuer and client id.
+#[derive(Clone)]
+pub struct OAuthClient {
+    settings: Arc<Settings>,
+    inner: OAuth2Client,
+    http: reqwest::Client,
+}
+
+/// A device code to show the user (PROTOCOL.md §3).
+#[derive(Debug, Clone)]
+pub struct DeviceCode {
+    pub device_auth_id: String,
+    pub user_code: String,
+    pub interval: Duration,
+}
+
+/// What the device-token poll returned once the user approved.
+pub struct DeviceGrant {
+    pub authorization_code: Secret,
+    pub code_verifier: Secret,
+}
+
+pub enum DevicePoll {
+    Pending,
+    Approved(DeviceGrant),
+}
+
+enum Ctx {
+    Exchange,
+    Refresh,
+}
+
+impl OAuthClient {
+    pub fn new(settings: Arc<Settings>) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(crate::user_agent())
+            .build()
+            .map_err(|e| Error::Invalid(format!("cannot build the HTTP client: {e}")))?;
+        let bad = |e: url::ParseError| Error::Invalid(format!("bad endpoint URL: {e}"));
+        let inner = oauth2::Client::new(ClientId::new(settings.client_id.clone()))
+            .set_auth_uri(AuthUrl::from_url(settings.authorize_url()))
+            .set_token_uri(TokenUrl::from_url(settings.token_url()))
+            .set_auth_type(AuthType::RequestBody);
+        // Validate once that the URLs parse as oauth2 wants them.
+        let _ = AuthUrl::new(settings.authorize_url().to_string()).map_err(bad)?;
+        Ok(Self {
+            settings,
+            inner,
+            http,
+        })
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The authorize URL with every parameter the Codex sign-in needs.
+    pub fn authorize_url(
+        &self,
+        redirect_uri: &Url,
+        challenge: PkceCodeChallenge,
+        state: &Secret,
+    ) -> Url {
+        let state = state.expose().to_owned();
+        let mut req = self
+            .inner
+            .authorize_url(move || CsrfToken::new(state))
+            .set_redirect_uri(Cow::Owned(RedirectUrl::from_url(redirect_uri.clone())))
+            .set_pkce_challenge(challenge)
+            .add_extra_param("id_token_add_organizations", "true")
+            .add_extra_param("codex_cli_simplified_flow", "true")
+            .add_extra_param("originator", ORIGINATOR);
+        for s in SCOPES {
+            req = req.add_scope(Scope::new((*s).to_string()));
+        }
+        req.url().0
+    }
+
+    /// An HTTP client for oauth2 that remembers the status of the last answer.
+    fn recording_client(&self) -> (impl Fn(HttpRequest) -> HttpFuture, Arc<Mutex<Option<u16>>>) {
+        let status = Arc::new(Mutex::new(None));
+        let seen = Arc::clone(&status);
+        let http = self.http.clone();
+        let f = move |req: HttpRequest| {
+            let http = http.clone();
+            let seen = Arc::clone(&seen);
+            let fut: HttpFuture = Box::pin(async move {
+                let resp =
+                    tokio::time::timeout(TOKEN_TIMEOUT, oauth2::AsyncHttpClient::call(&http, req))
+                        .await
+                        .map_err(|_| {
+                            oauth2::HttpClientError::Other(format!(
+                                "no answer within {} s",
+                                TOKEN_TIMEOUT.as_secs()
+                            ))
+                        })??;
+                if let Ok(mut s) = seen.lock() {
+                    *s = Some(resp.status().as_u16());
+                }
+                Ok(resp)
+            });
+            fut
+        };
+        (f, status)
+    }
+
+    /// Exchange an authorization code (browser or device flow) for tokens.
+    pub async fn exchange_code(
+        &self,
+        code: &Secret,
+        verifier: &Secret,
+        redirect_uri: &Url,
+    ) -> Result<TokenSet> {
+        let (client, status) = self.recording_client();
+        let res = self
+            .inner
+            .exchange_code(AuthorizationCode::new(code.expose().to_owned()))
+            .set_pkce_verifier(PkceCodeVerifier::new(verifier.expose().to_owned()))
+            .set_redirect_uri(Cow::Owned(RedirectUrl::from_url(redirect_uri.clone())))
+            .request_async(&client)
+            .await;
+        let status = status.lock().ok().and_then(|s| *s);
+        let resp = res.map_err(|e| classify(e, status, Ctx::Exchange))?;
+        let tokens = to_token_set(resp);
+        match (&tokens.id_token, &tokens.refresh_token) {
+            (Some(_), Some(_)) => Ok(tokens),
+            _ => Err(Error::BadResponse {
+                what: "the sign-in server".into(),
+                detail: "the token answer lacks an id_token or a refresh_token".into(),
+            }),
+        }
+    }
+
+    /// Use the refresh token. The answer carries a rotated refresh token (the old one is dead).
+    pub async fn refresh(&self, refresh_token: &Secret) -> Result<TokenSet> {
+        let (client, status) = self.recording_client();
+        let rt = RefreshToken::new(refresh_token.expose().to_owned());
+        let res = self
+            .inner
+            .exchange_refresh_token(&rt)
+            .request_async(&client)
+            .await;
+        let status = status.lock().ok().and_then(|s| *s);
+        let resp = res.map_err(|e| classify(e, status, Ctx::Refresh))?;
+        Ok(to_token_set(resp))
+    }
+
+    /// Best-effort revoke of a refresh token on sign-out (10 s limit). Returns whether it worked.
+    pub async fn revoke(&self, refresh_token: &Secret) -> bool {
+        let body = serde_json::json!({
+            "token": refresh_token.expose(),
+            "token_type_hint": "refresh_token",
+            "client_id": self.settings.client_id,
+        });
+        let req = self
+            .http
+            .post(self.settings.revoke_url())
+            .json(&body)
+            .timeout(REVOKE_TIMEOUT)
+            .send();
+        match req.await {
+            Ok(r) if r.status().is_success() => true,
+            Ok(r) => {
+                tracing::warn!(
+                    status = r.status().as_u16(),
+                    "the sign-in server did not accept the revoke"
+                );
+                false
+            }
+            Err(e) => {
+                tracing::warn!(error = %redact_reqwest(&e), "revoke failed");
+                false
+            }
+        }
+    }
+
+    /// RFC 8693 exchange of an id token for an API key (best effort: `None` on any failure).
+    pub async fn exchange_api_key(&self, id_token: &Secret) -> Option<Secret> {
+        let form = [
+            (
+                "grant_type",
+                "urn:ietf:params:oauth:grant-type:token-exchange",
+            ),
+            ("client_id", self.settings.client_id.as_str()),
+            ("requested_token", "openai-api-key"),
+            ("subject_token", id_token.expose()),
+            (
+                "subject_token_type",
+                "urn:ietf:params:oauth:token-type:id_token",
+            ),
+        ];
+        let resp = self
+            .http
+            .post(self.settings.token_url())
+            .form(&form)
+            .timeout(TOKEN_TIMEOUT)
+            .send()
+            .await
+            .ok()?;
+        if !resp.status().is_success() {
+            tracing::info!(
+                status = resp.status().as_u16(),
+                "no API key from the token exchange"
+            );
+            return None;
+        }
+        let v: Value = resp.json().await.ok()?;
+        v.get("access_token")
+            .and_then(Value::as_str)
+            .map(Secret::new)
+    }
+
+    /// Ask for a device code.
+    pub async fn device_code(&self) -> Result<DeviceCode> {
+        let what = "the device-code endpoint";
+        let resp = self
+            .http
+            .post(self.settings.device_usercode_url())
+            .json(&serde_json::json!({ "client_id": self.settings.client_id }))
+            .timeout(TOKEN_TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| network(what, &e))?;
+        let status = resp.status().as_u16();
+        if status == 404 {
+            return Err(Error::DeviceCodeUnavailable);
+        }
+        let body = resp.bytes().await.map_err(|e| network(what, &e))?;
+        if status != 200 {
+            return Err(http_error(what, status, &body));
+        }
+        let v: Value = serde_json::from_slice(&body).map_err(|e| Error::BadResponse {
+            what: what.into(),
+            detail: e.to_string(),
+        })?;
+        let field = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+        let device_auth_id = field("device_auth_id").ok_or_else(|| Error::BadResponse {
+            what: what.into(),
+            detail: "no device_auth_id".into(),
+        })?;
+        let user_code = field("user_code")
+            .or_else(|| field("usercode"))
+            .ok_or_else(|| Error::BadResponse {
+                what: what.into(),
+                detail: "no user_code".into(),
+            })?;
+        let interval = match v.get("interval") {
+            Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
+            Some(Value::Number(n)) => n.as_f64(),
+            _ => None,
+        }
+        .filter(|x| x.is_finite() && *x >= 0.0)
+        .unwrap_or(5.0);
+        Ok(DeviceCode {
+            device_auth_id,
+            user_code,
+            interval: Duration::from_secs_f64(interval.clamp(0.2, 60.0)),
+        })
+    }
+
+    /// Poll once for the device-code approval.
+    pub async fn device_poll(&self, code: &DeviceCode) -> Result<DevicePoll> {
+        let what = "the device-code endpoint";
+        let resp = self
+            .http
+            .post(self.settings.device_token_url())
+            .json(&serde_json::json!({ "device_auth_id": code.device_auth_id, "user_code": code.user_code }))
+            .timeout(TOKEN_TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| network(what, &e))?;
+        let status = resp.status().as_u16();
+        if status == 403 || status == 404 {
+            return Ok(DevicePoll::Pending);
+        }
+        let body = resp.bytes().await.map_err(|e| network(what, &e))?;
+        if status != 200 {
+            return Err(http_error(what, status, &body));
+        }
+        let v: Value = serde_json::from_slice(&body).map_err(|e| Error::BadResponse {
+            what: what.into(),
+            detail: e.to_string(),
+        })?;
+        let field = |k: &str| v.get(k).and_then(Value::as_str).map(Secret::new);
+        match (field("authorization_code"), field("code_verifier")) {
+            (Some(authorization_code), Some(code_verifier)) => {
+                Ok(DevicePoll::Approved(DeviceGrant {
+                    authorization_code,
+                    code_verifier,
+                }))
+            }
+            _ => Err(Error::BadResponse {
+                what: what.into(),
+                detail: "the approval lacks authorization_code or code_verifier".into(),
+            }),
+        }
+    }
+}
+
+fn to_token_set(resp: TokenResp) -> TokenSet {
+    TokenSet {
+        id_token: resp.extra_fields().id_token.clone().map(Secret::new),
+        access_token: Secret::new(resp.access_token().secret().clone()),
+        refresh_token: resp
+            .refresh_token()
+            .map(|r| Secret::new(r.secret().clone())),
+        expires_in: resp.expires_in().map(|d| d.as_secs()),
+    }
+}
+
+/// A reqwest error without the URL's query (never holds secrets here, but be safe) .
+fn redact_reqwest(e: &reqwest::Error) -> String {
+    let mut s = e.without_url_ref_string();
+    if s.is_empty() {
+        s = "request failed".into();
+    }
+    s
+}
+
+trait WithoutUrl {
+    fn without_url_ref_string(&self) -> String;
+}
+impl WithoutUrl for reqwest::Error {
+    fn without_url_ref_string(&self) -> String {
+        let mut parts = vec![];
+        if self.is_timeout() {
+            parts.push("timed out".to_string());
+        } else if self.is_connect() {
+            parts.push("connection failed".to_string());
+        }
+        let mut src: Option<&dyn std::error::Error> = std::error::Error::source(self);
+        while let Some(e) = src {
+            parts.push(e.to_string());
+            src = e.source();
+        }
+        parts.join(": ")
+    }
+}
+
+pub(crate) fn network(what: &str, e: &reqwest::Error) -> Error {
+    Error::Network {
+        what: what.to_owned(),
+        detail: redact_reqwest(e),
+    }
+}
+
+/// The error code and message of an error body in any of the shapes servers use: OpenAI's
+/// `{"error":{"code","message"}}`, RFC 6749 `{"error","error_description"}`, RFC 9457 problem+json.
+pub(crate) fn error_body(body: &[u8]) -> (Option<String>, Option<String>) {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return (None, None);
+    };
+    let s = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+    match v.get("error") {
+        Some(Value::Object(o)) => (
+            s(o.get("code")).or_else(|| s(o.get("type"))),
+            s(o.get("message")),
+        ),
+        Some(Value::String(code)) => (Some(code.clone()), s(v.get("error_description"))),
+        _ => (
+            s(v.get("code")).or_else(|| s(v.get("title"))),
+            s(v.get("detail"))
+                .or_else(|| s(v.get("message")))
+                .or_else(|| s(v.get("title"))),
+        ),
+    }
+}
+
+fn short(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.chars().count() > 200 {
+        format!("{}…", text.chars().take(200).collect::<String>())
+    } else {
+        text.to_string()
+    }
+}
+
+pub(crate) fn http_error(what: &str, status: u16, body: &[u8]) -> Error {
+    let (code, msg) = error_body(body);
+    let message = match (code, msg) {
+        (Some(c), Some(m)) => format!("{m} ({c})"),
+        (None, Some(m)) => m,
+        (Some(c), None) => c,
+        (None, None) if body.is_empty() => "(empty answer)".into(),
+        (None, None) => short(body),
+    };
+    Error::Http {
+        what: what.to_owned(),
+        status,
+        message,
+    }
+}
+
+fn classify(
+    e: RequestTokenError<oauth2::HttpClientError<reqwest::Error>, BasicErrorResponse>,
+    status: Option<u16>,
+    ctx: Ctx,
+) -> Error {
+    let what = "the sign-in server";
+    let (code, message, body) = match e {
+        RequestTokenError::Request(e) => {
+            let detail = match &e {
+                oauth2::HttpClientError::Reqwest(r) => redact_reqwest(r),
+                other => other.to_string(),
+            };
+            return Error::Network {
+                what: what.into(),
+                detail,
+            };
+        }
+        RequestTokenError::ServerResponse(r) => (
+            Some(r.error().to_string()),
+            r.error_description().cloned(),
+            Vec::new(),
+        ),
+        RequestTokenError::Parse(_, body) => {
+            let (c, m) = error_body(&body);
+            (c, m, body)
+        }
+        RequestTokenError::Other(s) => (None, Some(s), Vec::new()),
+    };
+    let status = status.unwrap_or(0);
+    if status == 429 || status >= 500 {
+        return http_error(what, status, &body).or_message(message);
+    }
+    if status == 200 {
+        return Error::BadResponse {
+            what: what.into(),
+            detail: format!(
+                "unusable token answer: {}",
+                message.unwrap_or_else(|| short(&body))
+            ),
+        };
+    }
+    let permanent = code
+        .as_deref()
+        .is_some_and(|c| PERMANENT_CODES.contains(&c))
+        || status == 401;
+    match ctx {
+        Ctx::Refresh if permanent => Error::SessionExpired {
+            reason: code.unwrap_or_else(|| format!("HTTP {status}")),
+        },
+        _ => Error::OAuth {
+            message: match (&code, &message) {
+                (Some(c), Some(m)) => format!("{m} ({c})"),
+                (Some(c), None) => c.clone(),
+                (None, Some(m)) => m.clone(),
+                (None, None) => format!("HTTP {status}: {}", short(&body)),
+            },
+            code,
+        },
+    }
+}
+
+trait OrMessage {
+    fn or_message(self, m: Option<String>) -> Error;
+}
+impl OrMessage for Error {
+    fn or_message(self, m: Option<String>) -> Error {
+        match (self, m) {
+            (
+                Error::Http {
+                    what,
+                    status,
+                    message,
+                },
+                Some(m),
+            ) if message == "(empty answer)" => Error::Http {
+                what,
+                status,
+                message: m,
+            },
+            (e, _) => e,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_bodies_of_every_shape_give_code_and_message() {
+        let openai = br#"{"error":{"message":"Your refresh token has already been used","type":"invalid_request_error","code":"refresh_token_reused"}}"#;
+        assert_eq!(
+            error_body(openai),
+            (
+                Some("refresh_token_reused".into()),
+                Some("Your refresh token has already been used".into())
+            )
+        );
+        let rfc = br#"{"error":"invalid_grant","error_description":"bad code"}"#;
+        assert_eq!(
+            error_body(rfc),
+            (Some("invalid_grant".into()), Some("bad code".into()))
+        );
+        let problem = br#"{"type":"about:blank","title":"Unauthorized","status":401,"detail":"token expired"}"#;
+        assert_eq!(
+            error_body(problem),
+            (Some("Unauthorized".into()), Some("token expired".into()))
+        );
+        assert_eq!(error_body(b"<html>"), (None, None));
+    }
+
+    #[test]
+    fn authorize_url_has_every_codex_parameter() {
+        let mut s = Settings::for_home(std::env::temp_dir()).unwrap();
+        s.issuer = Url::parse("http://127.0.0.1:9/").unwrap();
+        let c = OAuthClient::new(Arc::new(s)).unwrap();
+        let pkce = crate::oauth::pkce::Pkce::new();
+        let ch = pkce.challenge.as_str().to_owned();
+        let url = c.authorize_url(
+            &Url::parse("http://localhost:1455/auth/callback").unwrap(),
+            pkce.challenge,
+            &Secret::new("st"),
+        );
+        assert!(
+            url.as_str()
+                .starts_with("http://127.0.0.1:9/oauth/authorize?")
+        );
+        let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+        assert_eq!(q["response_type"], "code");
+        assert_eq!(q["client_id"], crate::config::DEFAULT_CLIENT_ID);
+        assert_eq!(q["redirect_uri"], "http://localhost:1455/auth/callback");
+        assert_eq!(q["scope"], "openid profile email offline_access");
+        assert_eq!(q["code_challenge"], ch);
+        assert_eq!(q["code_challenge_method"], "S256");
+        assert_eq!(q["id_token_add_organizations"], "true");
+        assert_eq!(q["codex_cli_simplified_flow"], "true");
+        assert_eq!(q["state"], "st");
+        assert_eq!(q["originator"], ORIGINATOR);
+    }
+}

@@ -1,0 +1,34 @@
+//! Sign-in flows (browser with PKCE, device code), code exchange, refresh and revoke.
+
+mod client;
+mod device;
+mod pkce;
+mod server;
+mod tokens;
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+
+pub use client::{DeviceCode, OAuthClient, SCOPES};
+pub use device::{DEVICE_LOGIN_TIMEOUT, DeviceCancel, DeviceLogin};
+pub use pkce::{Pkce, new_state};
+pub use server::{BROWSER_LOGIN_TIMEOUT, BrowserLogin, BrowserLoginOptions, CancelHandle};
+pub use tokens::TokenSet;
+
+use crate::error::Result;
+use crate::secret::Secret;
+use crate::store::SaveOutcome;
+
+/// Who signed in and where the credentials went.
+#[derive(Debug, Clone)]
+pub struct SignInResult {
+    pub email: Option<String>,
+    pub plan: Option<String>,
+    pub account_id: Option<String>,
+    pub saved: SaveOutcome,
+}
+
+/// What a flow does with the tokens it obtained (save them): the session provides it.
+pub type Completer =
+    Arc<dyn Fn(TokenSet, Option<Secret>) -> BoxFuture<'static, Result<SignInResult>> + Send + Sync>;

@@ -1,0 +1,468 @@
+//! A valid access token on demand. Refresh-ahead with a 5-minute margin; one refresh for any number
+//! of callers in this process (single flight) and across processes (the store's file lock, with the
+//! store re-read under it). A dead refresh token signs the profile out with the reason kept; a
+//! transient failure keeps the tokens and backs off.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::claims;
+use crate::config::Settings;
+use crate::error::{Error, Result};
+use crate::oauth::{Completer, OAuthClient, SignInResult, TokenSet};
+use crate::secret::Secret;
+use crate::store::{AuthMode, AuthRecord, Backend, PendingLogin, SaveOutcome, State, Store};
+
+/// Refresh when the access token has less than this left.
+pub const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
+const BACKOFF_START: Duration = Duration::from_secs(5);
+const BACKOFF_MAX: Duration = Duration::from_secs(5 * 60);
+
+/// An access token with what a backend request needs alongside it.
+#[derive(Debug, Clone)]
+pub struct AccessToken {
+    pub token: Secret,
+    pub account_id: Option<String>,
+    pub mode: AuthMode,
+    /// `None` for API keys.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// The storage part of a status.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StoreInfo {
+    /// `keyring` or `file`; `null` when signed out.
+    pub backend: Option<String>,
+    pub location: Option<String>,
+    /// Why the secret is not in the keychain, when it is not.
+    pub reason: Option<String>,
+    /// The configured mode: `auto`, `keyring` or `file`.
+    pub mode: String,
+}
+
+/// A snapshot for `status`, the tray and `codex_status`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Status {
+    pub signed_in: bool,
+    pub profile: String,
+    pub auth_mode: Option<String>,
+    pub email: Option<String>,
+    pub plan: Option<String>,
+    pub account_id: Option<String>,
+    pub user_id: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_refresh: Option<DateTime<Utc>>,
+    pub store: StoreInfo,
+    pub last_error: Option<String>,
+    pub pending_login: Option<PendingLogin>,
+    pub rate_limits: Option<serde_json::Value>,
+    pub generation: u64,
+}
+
+/// What sign-out did.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignOut {
+    pub was_signed_in: bool,
+    pub revoked: bool,
+}
+
+pub struct Session {
+    settings: Arc<Settings>,
+    store: Arc<Store>,
+    oauth: OAuthClient,
+    flight: tokio::sync::Mutex<()>,
+    backoff: std::sync::Mutex<Option<(Instant, Duration)>>,
+}
+
+impl Session {
+    /// The session of the settings' profile on the OS keychain.
+    pub fn open(settings: Settings) -> Result<Arc<Self>> {
+        let store = Store::open(&settings)?;
+        Self::with_store(settings, store)
+    }
+
+    pub fn with_store(settings: Settings, store: Store) -> Result<Arc<Self>> {
+        let settings = Arc::new(settings);
+        let oauth = OAuthClient::new(Arc::clone(&settings))?;
+        Ok(Arc::new(Self {
+            settings,
+            store: Arc::new(store),
+            oauth,
+            flight: tokio::sync::Mutex::new(()),
+            backoff: std::sync::Mutex::new(None),
+        }))
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+    pub fn oauth(&self) -> &OAuthClient {
+        &self.oauth
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || f(&store))
+            .await
+            .map_err(|e| Error::Invalid(format!("internal task failed: {e}")))?
+    }
+
+    async fn load(&self) -> Result<Option<AuthRecord>> {
+        self.blocking(|s| s.load()).await
+    }
+
+    /// A token valid for at least 5 more minutes (refreshing if needed), or an error that says what to do.
+    pub async fn access_token(&self) -> Result<AccessToken> {
+        let rec = self.load().await?.ok_or_else(|| self.not_signed_in())?;
+        if let Some(t) = usable(&rec, REFRESH_MARGIN)? {
+            return Ok(t);
+        }
+        self.refresh_if(|rec| usable(rec, REFRESH_MARGIN)).await
+    }
+
+    /// The backend refused `rejected` (HTTP 401): refresh once, unless another caller or process
+    /// already replaced it.
+    pub async fn refresh_after_unauthorized(&self, rejected: &Secret) -> Result<AccessToken> {
+        let rejected = rejected.clone();
+        self.refresh_if(move |rec| {
+            let t = rec.tokens.as_ref().map(|t| &t.access_token);
+            if rec.mode() == AuthMode::ChatGpt && t != Some(&rejected) {
+                usable(rec, Duration::ZERO)
+            } else {
+                Ok(None)
+            }
+        })
+        .await
+    }
+
+    /// Under the single-flight guard and the file lock: re-read, and refresh unless `fresh` finds a token.
+    async fn refresh_if(
+        &self,
+        fresh: impl Fn(&AuthRecord) -> Result<Option<AccessToken>>,
+    ) -> Result<AccessToken> {
+        let _flight = self.flight.lock().await;
+        let guard = self.store.lock_async().await?;
+        let rec = self.load().await?.ok_or_else(|| self.not_signed_in())?;
+        if let Some(t) = fresh(&rec)? {
+            return Ok(t);
+        }
+        let Some(tokens) = rec.tokens.clone() else {
+            return Err(Error::Invalid(
+                "an API key cannot be refreshed; check the key".into(),
+            ));
+        };
+        let current = usable(&rec, Duration::from_secs(10))?;
+        if let Some(t) = &current
+            && self.in_backoff()
+        {
+            return Ok(t.clone());
+        }
+        tracing::info!(profile = %self.settings.profile, "refreshing the access token");
+        match self.oauth.refresh(&tokens.refresh_token).await {
+            Ok(new) => {
+                self.clear_backoff();
+                let rec = merge_refresh(rec, new);
+                let store = Arc::clone(&self.store);
+                let saved = rec.clone();
+                let guard =
+                    tokio::task::spawn_blocking(move || store.save(&guard, &saved).map(|_| guard))
+                        .await
+                        .map_err(|e| Error::Invalid(format!("internal task failed: {e}")))??;
+                drop(guard);
+                usable(&rec, Duration::ZERO)?.ok_or_else(|| Error::BadResponse {
+                    what: "the sign-in server".into(),
+                    detail:
+                        "the refreshed access token is already expired (is the system clock right?)"
+                            .into(),
+                })
+            }
+            Err(Error::SessionExpired { reason }) => {
+                tracing::warn!(%reason, "refresh token rejected; signing out");
+                let message = format!("session expired: sign in again ({reason})");
+                let store = Arc::clone(&self.store);
+                let m = message.clone();
+                let _ = tokio::task::spawn_blocking(move || store.delete(&guard, Some(m))).await;
+                Err(Error::SessionExpired { reason })
+            }
+            Err(e) => {
+                self.start_backoff();
+                let message = format!("refresh failed, will retry: {e}");
+                let store = Arc::clone(&self.store);
+                let _ = tokio::task::spawn_blocking(move || {
+                    store.update_state(&guard, |s| s.last_error = Some(message))
+                })
+                .await;
+                match current {
+                    Some(t) => {
+                        tracing::warn!(error = %e, "refresh failed; the current token is still valid");
+                        Ok(t)
+                    }
+                    None => Err(e),
+                }
+            }
+        }
+    }
+
+    fn in_backoff(&self) -> bool {
+        self.backoff
+            .lock()
+            .ok()
+            .and_then(|b| *b)
+            .is_some_and(|(until, _)| Instant::now() < until)
+    }
+    fn start_backoff(&self) {
+        if let Ok(mut b) = self.backoff.lock() {
+            let next = b
+                .map(|(_, d)| (d * 2).min(BACKOFF_MAX))
+                .unwrap_or(BACKOFF_START);
+            *b = Some((Instant::now() + next, next));
+        }
+    }
+    fn clear_backoff(&self) {
+        if let Ok(mut b) = self.backoff.lock() {
+            *b = None;
+        }
+    }
+
+    fn not_signed_in(&self) -> Error {
+        Error::NotSignedIn {
+            profile: self.settings.profile.clone(),
+        }
+    }
+
+    /// Save the tokens of a finished sign-in.
+    pub async fn complete_sign_in(
+        &self,
+        tokens: TokenSet,
+        api_key: Option<Secret>,
+    ) -> Result<SignInResult> {
+        let (Some(id), Some(refresh)) = (tokens.id_token, tokens.refresh_token) else {
+            return Err(Error::BadResponse {
+                what: "the sign-in server".into(),
+                detail: "the token answer lacks an id_token or a refresh_token".into(),
+            });
+        };
+        let rec = AuthRecord::from_tokens(id, tokens.access_token, refresh, api_key);
+        let saved = self.save_record(rec.clone()).await?;
+        self.clear_backoff();
+        let c = rec.claims();
+        Ok(SignInResult {
+            email: c.email,
+            plan: c.plan,
+            account_id: rec.account_id(),
+            saved,
+        })
+    }
+
+    /// Save a whole record (sign-in, import, API key) under the lock; clears a pending sign-in.
+    pub async fn save_record(&self, rec: AuthRecord) -> Result<SaveOutcome> {
+        self.blocking(move |s| {
+            let g = s.lock()?;
+            let out = s.save(&g, &rec)?;
+            s.update_state(&g, |st| st.pending_login = None)?;
+            Ok(out)
+        })
+        .await
+    }
+
+    /// What the flows call with their tokens.
+    pub fn completer(self: &Arc<Self>) -> Completer {
+        let me = Arc::clone(self);
+        Arc::new(move |tokens, key| {
+            let me = Arc::clone(&me);
+            Box::pin(async move { me.complete_sign_in(tokens, key).await })
+        })
+    }
+
+    /// Revoke (best effort) and delete the credentials of the profile.
+    pub async fn sign_out(&self) -> Result<SignOut> {
+        let _flight = self.flight.lock().await;
+        let guard = self.store.lock_async().await?;
+        let rec = match self.load().await {
+            Ok(r) => r,
+            Err(Error::Corrupt { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        let revoked = match rec.as_ref().and_then(|r| r.tokens.as_ref()) {
+            Some(t) => self.oauth.revoke(&t.refresh_token).await,
+            None => false,
+        };
+        let was = self.blocking(move |s| s.delete(&guard, None)).await?;
+        Ok(SignOut {
+            was_signed_in: was || rec.is_some(),
+            revoked,
+        })
+    }
+
+    /// Record (or clear) a pending sign-in in state.json, for status and the tray.
+    pub async fn set_pending_login(&self, pending: Option<PendingLogin>) -> Result<()> {
+        self.blocking(move |s| {
+            let g = s.lock()?;
+            s.update_state(&g, |st| st.pending_login = pending)?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Record an error for people to see (status, tray).
+    pub async fn record_error(&self, message: String) -> Result<()> {
+        self.blocking(move |s| {
+            let g = s.lock()?;
+            s.update_state(&g, |st| st.last_error = Some(message))?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Signed in or not, who, until when, where the secret is and why. Reads the record itself, so
+    /// a state.json out of step (or missing) cannot make it lie.
+    pub async fn status(&self) -> Status {
+        let (state, rec) = match self.blocking(|s| Ok((s.state(), s.load()))).await {
+            Ok(x) => x,
+            Err(e) => (State::default(), Err(e)),
+        };
+        status_of(&self.settings, self.store.mode(), state, rec)
+    }
+}
+
+fn status_of(
+    settings: &Settings,
+    mode: crate::StoreMode,
+    state: State,
+    rec: Result<Option<AuthRecord>>,
+) -> Status {
+    let mode = match mode {
+        crate::StoreMode::Auto => "auto",
+        crate::StoreMode::Keyring => "keyring",
+        crate::StoreMode::File => "file",
+    }
+    .to_string();
+    let pending = state
+        .pending_login
+        .clone()
+        .filter(|p| p.expires_at > Utc::now());
+    let (rec, load_error) = match rec {
+        Ok(r) => (r, None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    let Some(rec) = rec else {
+        return Status {
+            signed_in: false,
+            profile: settings.profile.clone(),
+            auth_mode: None,
+            email: None,
+            plan: None,
+            account_id: None,
+            user_id: None,
+            expires_at: None,
+            last_refresh: None,
+            store: StoreInfo {
+                backend: None,
+                location: None,
+                reason: None,
+                mode,
+            },
+            last_error: load_error.or(state.last_error),
+            pending_login: pending,
+            rate_limits: None,
+            generation: state.generation,
+        };
+    };
+    let c = rec.claims();
+    let backend = state
+        .backend
+        .unwrap_or(if settings.store == crate::StoreMode::File {
+            Backend::File
+        } else {
+            Backend::Keyring
+        });
+    Status {
+        signed_in: true,
+        profile: settings.profile.clone(),
+        auth_mode: Some(match rec.mode() {
+            AuthMode::ChatGpt => "chatgpt".into(),
+            AuthMode::ApiKey => "apikey".into(),
+        }),
+        email: c.email.clone(),
+        plan: c.plan.clone(),
+        account_id: rec.account_id(),
+        user_id: c.user_id.clone(),
+        expires_at: c.expires_at,
+        last_refresh: rec.last_refresh.or(state.last_refresh),
+        store: StoreInfo {
+            backend: Some(backend.as_str().to_string()),
+            location: state.location.clone(),
+            reason: state.backend_reason.clone(),
+            mode,
+        },
+        last_error: state.last_error.clone(),
+        pending_login: pending,
+        rate_limits: state.rate_limits.clone(),
+        generation: state.generation,
+    }
+}
+
+/// The record's token, if it stays valid for `margin` more.
+fn usable(rec: &AuthRecord, margin: Duration) -> Result<Option<AccessToken>> {
+    match rec.mode() {
+        AuthMode::ApiKey => {
+            let key = rec
+                .openai_api_key
+                .clone()
+                .ok_or_else(|| Error::Invalid("API-key record without a key".into()))?;
+            Ok(Some(AccessToken {
+                token: key,
+                account_id: None,
+                mode: AuthMode::ApiKey,
+                expires_at: None,
+            }))
+        }
+        AuthMode::ChatGpt => {
+            let Some(t) = &rec.tokens else {
+                return Err(Error::Invalid("a ChatGPT record without tokens".into()));
+            };
+            // A token without a readable expiry is refreshed: better one refresh than a 401 loop.
+            let exp = claims::expiry(t.access_token.expose()).ok();
+            let margin = chrono::Duration::from_std(margin).unwrap_or(chrono::Duration::zero());
+            match exp {
+                Some(exp) if exp - margin > Utc::now() => Ok(Some(AccessToken {
+                    token: t.access_token.clone(),
+                    account_id: rec.account_id(),
+                    mode: AuthMode::ChatGpt,
+                    expires_at: Some(exp),
+                })),
+                _ => Ok(None),
+            }
+        }
+    }
+}
+
+/// The record after a refresh: rotated tokens in, absent ones kept.
+fn merge_refresh(mut rec: AuthRecord, new: TokenSet) -> AuthRecord {
+    if let Some(t) = rec.tokens.as_mut() {
+        t.access_token = new.access_token;
+        if let Some(r) = new.refresh_token {
+            t.refresh_token = r;
+        }
+        if let Some(id) = new.id_token {
+            t.id_token = id;
+            if let Some(acc) = claims::decode(t.id_token.expose())
+                .ok()
+                .and_then(|c| c.account_id)
+            {
+                t.account_id = Some(acc);
+            }
+        }
+    }
+    rec.last_refresh = Some(Utc::now());
+    rec
+}
