@@ -1,0 +1,291 @@
+//! The commands: each parses nothing itself, calls core, and maps the answer to output + exit code.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use chrono::Utc;
+use codex_oauth_core::oauth::{
+    BrowserLogin, BrowserLoginOptions, DEVICE_LOGIN_TIMEOUT, DeviceLogin, SignInResult,
+};
+use codex_oauth_core::store::{AuthRecord, PendingLogin};
+use codex_oauth_core::{Error, Secret, Session, Settings};
+
+use super::Command;
+use super::output::{fail_line, info, result_line, status_json, status_text};
+
+pub async fn run(settings: Settings, command: Command) -> ExitCode {
+    let session = match Session::open(settings) {
+        Ok(s) => s,
+        Err(e) => return failed(&e),
+    };
+    match command {
+        Command::Login {
+            device,
+            no_browser,
+            with_api_key,
+        } => {
+            if with_api_key {
+                login_api_key(&session).await
+            } else if device {
+                login_device(&session).await
+            } else {
+                login_browser(&session, no_browser).await
+            }
+        }
+        Command::Status { json } => status(&session, json).await,
+        Command::Token => token(&session).await,
+        Command::Logout => logout(&session).await,
+        Command::ImportCodex { codex_home } => import(&session, codex_home).await,
+    }
+}
+
+fn failed(e: &Error) -> ExitCode {
+    fail_line(&e.to_string());
+    ExitCode::from(1)
+}
+
+fn signed_in(r: &SignInResult) {
+    let who = r.email.as_deref().unwrap_or("your account");
+    let plan = r
+        .plan
+        .as_deref()
+        .map(|p| format!(" ({p})"))
+        .unwrap_or_default();
+    let place = match &r.saved.reason {
+        Some(why) => format!("in {} — {why}", r.saved.location),
+        None => format!(
+            "in the {}",
+            if r.saved.backend.as_str() == "keyring" {
+                "OS keychain"
+            } else {
+                "file"
+            }
+        ),
+    };
+    info(&format!(
+        "Signed in as {who}{plan}; credentials stored {place}."
+    ));
+}
+
+/// Ctrl-C while waiting: cancel the flow cleanly.
+async fn ctrl_c() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+async fn login_browser(session: &Arc<Session>, no_browser: bool) -> ExitCode {
+    let mut opts = BrowserLoginOptions::from_settings(session.settings());
+    opts.open_browser = opts.open_browser && !no_browser;
+    let login =
+        match BrowserLogin::start(session.oauth().clone(), session.completer(), opts.clone()).await
+        {
+            Ok(l) => l,
+            Err(e) => return failed(&e),
+        };
+    let url = login.auth_url().to_string();
+    if login.browser_opened() {
+        info("Your browser was opened to sign in. If it did not open, open this URL:");
+    } else {
+        info("Open this URL in a browser to sign in:");
+    }
+    result_line(&url);
+    info(&format!(
+        "Waiting for the sign-in (callback on http://localhost:{}; Ctrl-C to cancel)…",
+        login.port()
+    ));
+    let _ = session
+        .set_pending_login(Some(pending("browser", &url, None, opts.timeout)))
+        .await;
+    let cancel = login.cancel_handle();
+    let waiting = login.wait();
+    tokio::pin!(waiting);
+    let result = tokio::select! {
+        r = &mut waiting => r,
+        _ = ctrl_c() => {
+            cancel.cancel();
+            waiting.await
+        }
+    };
+    finish_login(session, result).await
+}
+
+async fn login_device(session: &Arc<Session>) -> ExitCode {
+    let login = match DeviceLogin::start(
+        session.oauth().clone(),
+        session.completer(),
+        DEVICE_LOGIN_TIMEOUT,
+        false,
+    )
+    .await
+    {
+        Ok(l) => l,
+        Err(e) => return failed(&e),
+    };
+    let url = login.verification_url().to_string();
+    info("To sign in, open this page on any device and enter the code (it expires in 15 minutes).");
+    info("Never share this code: anyone who has it can sign in as you.");
+    result_line(&url);
+    result_line(login.user_code());
+    info("Waiting for approval (Ctrl-C to cancel)…");
+    let _ = session
+        .set_pending_login(Some(pending(
+            "device",
+            &url,
+            Some(login.user_code().to_string()),
+            DEVICE_LOGIN_TIMEOUT,
+        )))
+        .await;
+    let cancel = login.cancel_handle();
+    let waiting = login.wait();
+    tokio::pin!(waiting);
+    let result = tokio::select! {
+        r = &mut waiting => r,
+        _ = ctrl_c() => {
+            cancel.cancel();
+            waiting.await
+        }
+    };
+    finish_login(session, result).await
+}
+
+fn pending(
+    method: &str,
+    url: &str,
+    code: Option<String>,
+    ttl: std::time::Duration,
+) -> PendingLogin {
+    let now = Utc::now();
+    PendingLogin {
+        method: method.into(),
+        url: url.into(),
+        user_code: code,
+        started_at: now,
+        expires_at: now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::minutes(15)),
+        pid: std::process::id(),
+    }
+}
+
+async fn finish_login(
+    session: &Arc<Session>,
+    result: codex_oauth_core::Result<SignInResult>,
+) -> ExitCode {
+    match result {
+        Ok(r) => {
+            signed_in(&r);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let _ = session.set_pending_login(None).await;
+            if !matches!(e, Error::LoginCancelled) {
+                let _ = session.record_error(format!("sign-in failed: {e}")).await;
+            }
+            failed(&e)
+        }
+    }
+}
+
+async fn login_api_key(session: &Arc<Session>) -> ExitCode {
+    info("Reading an OpenAI API key from standard input…");
+    let mut input = String::new();
+    if let Err(e) = std::io::stdin().read_to_string(&mut input) {
+        fail_line(&format!("cannot read the API key from standard input: {e}"));
+        return ExitCode::from(2);
+    }
+    let key = Secret::new(input.trim().to_string());
+    drop(input);
+    if key.is_empty() || key.expose().chars().any(char::is_whitespace) {
+        fail_line(
+            "no API key on standard input: pipe it in, e.g. `printenv OPENAI_API_KEY | codex-mcp-bridge login --with-api-key`",
+        );
+        return ExitCode::from(2);
+    }
+    match session.save_record(AuthRecord::from_api_key(key)).await {
+        Ok(saved) => {
+            info(&format!("API key stored ({}).", saved.location));
+            ExitCode::SUCCESS
+        }
+        Err(e) => failed(&e),
+    }
+}
+
+async fn status(session: &Arc<Session>, json: bool) -> ExitCode {
+    let s = session.status().await;
+    if json {
+        result_line(&status_json(&s).to_string());
+    } else {
+        result_line(&status_text(&s));
+    }
+    if s.signed_in {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+async fn token(session: &Arc<Session>) -> ExitCode {
+    match session.access_token().await {
+        Ok(t) => {
+            result_line(t.token.expose());
+            ExitCode::SUCCESS
+        }
+        Err(e) => failed(&e),
+    }
+}
+
+async fn logout(session: &Arc<Session>) -> ExitCode {
+    match session.sign_out().await {
+        Ok(out) if out.was_signed_in => {
+            let revoked = if out.revoked {
+                "the refresh token was revoked"
+            } else {
+                "the server could not be told (revoke failed), the local copy is gone"
+            };
+            info(&format!(
+                "Signed out of profile {}: {revoked}.",
+                session.settings().profile
+            ));
+            ExitCode::SUCCESS
+        }
+        Ok(_) => {
+            info(&format!(
+                "Profile {} was not signed in; nothing to do.",
+                session.settings().profile
+            ));
+            ExitCode::SUCCESS
+        }
+        Err(e) => failed(&e),
+    }
+}
+
+async fn import(session: &Arc<Session>, codex_home: Option<PathBuf>) -> ExitCode {
+    let Some(home) = codex_oauth_core::import::codex_home(codex_home) else {
+        fail_line("cannot find the Codex home folder; pass --codex-home DIR");
+        return ExitCode::from(2);
+    };
+    let h = home.clone();
+    let rec = match tokio::task::spawn_blocking(move || {
+        codex_oauth_core::import::read_codex_login(&h, None)
+    })
+    .await
+    {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => return failed(&e),
+        Err(e) => return failed(&Error::Invalid(e.to_string())),
+    };
+    match session.save_record(rec).await {
+        Ok(saved) => {
+            let s = session.status().await;
+            let who = s.email.unwrap_or_else(|| "an API key".into());
+            info(&format!(
+                "Imported the Codex CLI login from {} ({who}); stored in {}.",
+                home.display(),
+                saved.location
+            ));
+            ExitCode::SUCCESS
+        }
+        Err(e) => failed(&e),
+    }
+}

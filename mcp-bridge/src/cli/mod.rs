@@ -1,0 +1,104 @@
+//! The headless CLI. Each command is a thin function over core; exit codes: 0 success / signed in,
+//! 1 failure / not signed in, 2 usage or configuration error.
+
+mod commands;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use codex_oauth_core::Settings;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "codex-mcp-bridge",
+    version,
+    about = "Codex for Claude Code: an MCP server over your ChatGPT sign-in, and a headless sign-in CLI",
+    long_about = "With no command, serves MCP over stdio (Claude Code starts it). The commands manage the \
+sign-in shared with the codex-oauth tray app."
+)]
+pub struct Args {
+    /// Profile (account) to use; default: CODEX_OAUTH_PROFILE, the config file, or `default`.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Sign in with your ChatGPT account (browser, device code, or an API key from stdin).
+    Login {
+        /// Sign in with a device code (for SSH, WSL and machines without a browser).
+        #[arg(long, conflicts_with = "with_api_key")]
+        device: bool,
+        /// Do not open a browser; print the URL to open instead.
+        #[arg(long)]
+        no_browser: bool,
+        /// Read an OpenAI API key from standard input and store it instead of signing in.
+        #[arg(long)]
+        with_api_key: bool,
+    },
+    /// Show whether you are signed in, as whom, until when, and where the credentials are.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a valid access token (refreshing it if needed), like `gh auth token`.
+    Token,
+    /// Revoke and delete the stored credentials of the profile.
+    Logout,
+    /// Import the login of the Codex CLI (its auth.json or keychain item).
+    ImportCodex {
+        /// The Codex home folder (default: $CODEX_HOME, else ~/.codex).
+        #[arg(long, value_name = "DIR")]
+        codex_home: Option<PathBuf>,
+    },
+}
+
+pub fn run(args: Args) -> ExitCode {
+    crate::logging::init_cli();
+    let Some(command) = args.command else {
+        output::fail_line(
+            "the MCP server is not part of this build yet; run `codex-mcp-bridge --help` for the commands",
+        );
+        return ExitCode::from(2);
+    };
+    let settings = match settings(args.profile.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            output::fail_line(&e.to_string());
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            output::fail_line(&format!("cannot start: {e}"));
+            return ExitCode::from(1);
+        }
+    };
+    runtime.block_on(commands::run(settings, command))
+}
+
+fn settings(profile: Option<&str>) -> codex_oauth_core::Result<Settings> {
+    let mut s = Settings::load()?;
+    if let Some(p) = profile {
+        codex_oauth_core::config::validate_profile(p).map_err(|reason| {
+            codex_oauth_core::Error::Config {
+                key: "profile".into(),
+                origin: "--profile".into(),
+                reason,
+            }
+        })?;
+        s.profile = p.to_string();
+    }
+    Ok(s)
+}
