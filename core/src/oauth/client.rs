@@ -58,6 +58,9 @@ type HttpFuture = futures::future::BoxFuture<
     std::result::Result<HttpResponse, oauth2::HttpClientError<reqwest::Error>>,
 >;
 
+/// Status and body of the last HTTP answer, kept for error classification.
+type LastAnswer = Mutex<Option<(u16, Vec<u8>)>>;
+
 /// The sign-in server of one issuer and client id.
 #[derive(Clone)]
 pub struct OAuthClient {
@@ -138,14 +141,14 @@ impl OAuthClient {
         req.url().0
     }
 
-    /// An HTTP client for oauth2 that remembers the status of the last answer.
-    fn recording_client(&self) -> (impl Fn(HttpRequest) -> HttpFuture, Arc<Mutex<Option<u16>>>) {
-        let status = Arc::new(Mutex::new(None));
-        let seen = Arc::clone(&status);
+    /// An HTTP client for oauth2 that remembers the status and body of the last answer.
+    fn recording_client(&self) -> (impl Fn(HttpRequest) -> HttpFuture, Arc<LastAnswer>) {
+        let seen: Arc<LastAnswer> = Arc::new(Mutex::new(None));
+        let keep = Arc::clone(&seen);
         let http = self.http.clone();
         let f = move |req: HttpRequest| {
             let http = http.clone();
-            let seen = Arc::clone(&seen);
+            let keep = Arc::clone(&keep);
             let fut: HttpFuture = Box::pin(async move {
                 let resp =
                     tokio::time::timeout(TOKEN_TIMEOUT, oauth2::AsyncHttpClient::call(&http, req))
@@ -156,14 +159,35 @@ impl OAuthClient {
                                 TOKEN_TIMEOUT.as_secs()
                             ))
                         })??;
-                if let Ok(mut s) = seen.lock() {
-                    *s = Some(resp.status().as_u16());
+                if let Ok(mut s) = keep.lock() {
+                    *s = Some((resp.status().as_u16(), resp.body().clone()));
                 }
                 Ok(resp)
             });
             fut
         };
-        (f, status)
+        (f, seen)
+    }
+
+    /// The oauth2 crate's answer, or, for a 200 it could not parse (no `token_type`, another
+    /// content type), a lenient reading of the body.
+    fn token_answer(
+        res: std::result::Result<
+            TokenResp,
+            RequestTokenError<oauth2::HttpClientError<reqwest::Error>, BasicErrorResponse>,
+        >,
+        seen: &LastAnswer,
+        ctx: Ctx,
+    ) -> Result<TokenSet> {
+        let seen = seen.lock().ok().and_then(|s| s.clone());
+        match res {
+            Ok(resp) => Ok(to_token_set(resp)),
+            Err(e) => match seen {
+                Some((200, body)) => lenient_token_set(&body),
+                Some((status, _)) => Err(classify(e, Some(status), ctx)),
+                None => Err(classify(e, None, ctx)),
+            },
+        }
     }
 
     /// Exchange an authorization code (browser or device flow) for tokens.
@@ -173,7 +197,7 @@ impl OAuthClient {
         verifier: &Secret,
         redirect_uri: &Url,
     ) -> Result<TokenSet> {
-        let (client, status) = self.recording_client();
+        let (client, seen) = self.recording_client();
         let res = self
             .inner
             .exchange_code(AuthorizationCode::new(code.expose().to_owned()))
@@ -181,9 +205,7 @@ impl OAuthClient {
             .set_redirect_uri(Cow::Owned(RedirectUrl::from_url(redirect_uri.clone())))
             .request_async(&client)
             .await;
-        let status = status.lock().ok().and_then(|s| *s);
-        let resp = res.map_err(|e| classify(e, status, Ctx::Exchange))?;
-        let tokens = to_token_set(resp);
+        let tokens = Self::token_answer(res, &seen, Ctx::Exchange)?;
         match (&tokens.id_token, &tokens.refresh_token) {
             (Some(_), Some(_)) => Ok(tokens),
             _ => Err(Error::BadResponse {
@@ -195,16 +217,14 @@ impl OAuthClient {
 
     /// Use the refresh token. The answer carries a rotated refresh token (the old one is dead).
     pub async fn refresh(&self, refresh_token: &Secret) -> Result<TokenSet> {
-        let (client, status) = self.recording_client();
+        let (client, seen) = self.recording_client();
         let rt = RefreshToken::new(refresh_token.expose().to_owned());
         let res = self
             .inner
             .exchange_refresh_token(&rt)
             .request_async(&client)
             .await;
-        let status = status.lock().ok().and_then(|s| *s);
-        let resp = res.map_err(|e| classify(e, status, Ctx::Refresh))?;
-        Ok(to_token_set(resp))
+        Self::token_answer(res, &seen, Ctx::Refresh)
     }
 
     /// Best-effort revoke of a refresh token on sign-out (10 s limit). Returns whether it worked.
@@ -357,6 +377,29 @@ impl OAuthClient {
             }),
         }
     }
+}
+
+/// A 200 answer read without the oauth2 crate's strictness. Its body is never shown: it may hold tokens.
+fn lenient_token_set(body: &[u8]) -> Result<TokenSet> {
+    let bad = |detail: &str| Error::BadResponse {
+        what: "the sign-in server".into(),
+        detail: detail.into(),
+    };
+    let v: Value = serde_json::from_slice(body).map_err(|_| bad("the token answer is not JSON"))?;
+    let s = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .filter(|x| !x.is_empty())
+            .map(Secret::new)
+    };
+    let access_token =
+        s("access_token").ok_or_else(|| bad("the token answer has no access_token"))?;
+    Ok(TokenSet {
+        id_token: s("id_token"),
+        access_token,
+        refresh_token: s("refresh_token"),
+        expires_in: v.get("expires_in").and_then(Value::as_u64),
+    })
 }
 
 fn to_token_set(resp: TokenResp) -> TokenSet {
@@ -563,6 +606,31 @@ mod tests {
             (Some("Unauthorized".into()), Some("token expired".into()))
         );
         assert_eq!(error_body(b"<html>"), (None, None));
+    }
+
+    #[test]
+    fn a_200_answer_without_token_type_is_still_read_and_garbage_is_a_clear_error() {
+        let t = lenient_token_set(
+            br#"{"access_token":"a","refresh_token":"r","id_token":"i","expires_in":3600}"#,
+        )
+        .unwrap();
+        assert_eq!(t.access_token.expose(), "a");
+        assert_eq!(t.refresh_token.unwrap().expose(), "r");
+        let e = lenient_token_set(b"<html>secret-looking</html>")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("not JSON") && !e.contains("secret-looking"),
+            "{e}"
+        );
+        let e = lenient_token_set(br#"{"refresh_token":"rt_secret"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("no access_token") && !e.contains("rt_secret"),
+            "{e}"
+        );
+        assert!(lenient_token_set(b"{}").unwrap_err().is_transient());
     }
 
     #[test]
