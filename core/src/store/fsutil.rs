@@ -6,6 +6,25 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
+/// Create `dir` (and parents) with mode 0700 when missing; an existing folder is left as it is
+/// (it may be the user's own, e.g. CODEX_OAUTH_HOME=~).
+pub fn create_dir_private(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| Error::io("create the folder", dir, e))
+    }
+    #[cfg(not(unix))]
+    fs::create_dir_all(dir).map_err(|e| Error::io("create the folder", dir, e))
+}
+
 /// Create `dir` (and parents) with mode 0700, and tighten it if it already exists wider.
 pub fn ensure_private_dir(dir: &Path) -> Result<()> {
     #[cfg(unix)]

@@ -51,7 +51,7 @@ impl Store {
     /// The same on a given keychain (tests pass an in-memory or failing one).
     pub fn with_keychain(settings: &Settings, keychain: Arc<dyn Keychain>) -> Result<Self> {
         let dir = settings.profile_dir();
-        fsutil::ensure_private_dir(&settings.home)?;
+        fsutil::create_dir_private(&settings.home)?;
         fsutil::ensure_private_dir(&dir)?;
         Ok(Self {
             profile: settings.profile.clone(),
