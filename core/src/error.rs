@@ -4,6 +4,8 @@
 
 use std::path::PathBuf;
 
+use chrono::{DateTime, Local, Utc};
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// What went wrong with the OS keychain.
@@ -76,7 +78,7 @@ pub enum Error {
     Network { what: String, detail: String },
 
     /// A server answered with an HTTP error that is neither a sign-in problem nor a usage limit.
-    #[error("{what} answered HTTP {status}: {message}")]
+    #[error("{what} answered HTTP {status}: {message}{}", http_hint(*status))]
     Http {
         what: String,
         status: u16,
@@ -133,6 +135,44 @@ pub enum Error {
     /// Input that makes no sense (a bad argument, a record of the wrong kind).
     #[error("{0}")]
     Invalid(String),
+
+    /// The Codex usage limit of the plan is used up (HTTP 429 `usage_limit_reached`). Not retried.
+    #[error("{}", usage_limit_message(plan.as_deref(), *resets_at))]
+    UsageLimit {
+        resets_at: Option<DateTime<Utc>>,
+        plan: Option<String>,
+    },
+
+    /// The Codex backend refused the request (a 4xx, or a 5xx that outlasted the retries).
+    #[error("the Codex backend answered HTTP {status}: {message}")]
+    Backend { status: u16, message: String },
+
+    /// The backend reported a failure inside the answer stream (`response.failed`, `error`).
+    #[error("Codex could not answer: {message}{}", code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default())]
+    ResponseFailed {
+        code: Option<String>,
+        message: String,
+    },
+
+    /// The answer stream ended or broke before `response.completed`. Transient.
+    #[error("the Codex answer stream ended before the answer was complete ({detail}); try again")]
+    StreamEnded { detail: String },
+}
+
+/// "usage limit reached, resets at <local time>", with what to do.
+fn usage_limit_message(plan: Option<&str>, resets_at: Option<DateTime<Utc>>) -> String {
+    let plan = plan
+        .map(|p| format!(" of your {p} plan"))
+        .unwrap_or_default();
+    match resets_at {
+        Some(t) => format!(
+            "the Codex usage limit{plan} is reached; it resets at {}; try again then, or sign in with another account",
+            t.with_timezone(&Local).format("%Y-%m-%d %H:%M %Z")
+        ),
+        None => format!(
+            "the Codex usage limit{plan} is reached; try again later, or sign in with another account"
+        ),
+    }
 }
 
 impl Error {
@@ -141,7 +181,14 @@ impl Error {
         match self {
             Error::Network { .. } | Error::LockTimeout { .. } | Error::BadResponse { .. } => true,
             Error::Keychain(KeychainError::TimedOut(_)) => true,
-            Error::Http { status, .. } => *status == 429 || *status >= 500,
+            Error::Http { status, .. } | Error::Backend { status, .. } => {
+                *status == 429 || *status >= 500
+            }
+            Error::StreamEnded { .. } => true,
+            Error::ResponseFailed { code, .. } => matches!(
+                code.as_deref(),
+                Some("server_is_overloaded" | "rate_limit_exceeded" | "server_error")
+            ),
             _ => false,
         }
     }
@@ -164,5 +211,13 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+}
+
+/// What to do after an HTTP error, for the statuses where the answer is "wait".
+fn http_hint(status: u16) -> &'static str {
+    match status {
+        429 | 500..=599 => "; the server is busy or down, try again in a moment",
+        _ => "",
     }
 }

@@ -2,6 +2,7 @@
 //! backend client. No GUI and no MCP here; the tray and the bridge are thin front ends over this.
 
 pub mod claims;
+pub mod codex;
 pub mod config;
 mod error;
 pub mod import;

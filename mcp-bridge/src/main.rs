@@ -1,14 +1,10 @@
-//! `codex-mcp-bridge`: with no subcommand, an MCP server over stdio (stdout carries JSON-RPC only);
-//! with one, the headless CLI (login, status, token, logout, import-codex).
-
-mod cli;
-mod logging;
+//! The `codex-mcp-bridge` binary: see the library for the server and the CLI.
 
 use std::process::ExitCode;
 
 use clap::Parser;
+use codex_mcp_bridge::cli;
 
 fn main() -> ExitCode {
-    let args = cli::Args::parse();
-    cli::run(args)
+    cli::run(cli::Args::parse())
 }

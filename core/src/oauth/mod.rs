@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
+pub(crate) use client::network;
 pub use client::{DeviceCode, OAuthClient, SCOPES};
 pub use device::{DEVICE_LOGIN_TIMEOUT, DeviceCancel, DeviceLogin};
 pub use pkce::{Pkce, new_state};

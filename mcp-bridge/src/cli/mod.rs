@@ -2,7 +2,7 @@
 //! 1 failure / not signed in, 2 usage or configuration error.
 
 mod commands;
-mod output;
+pub(crate) mod output;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -60,13 +60,6 @@ pub enum Command {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    crate::logging::init_cli();
-    let Some(command) = args.command else {
-        output::fail_line(
-            "the MCP server is not part of this build yet; run `codex-mcp-bridge --help` for the commands",
-        );
-        return ExitCode::from(2);
-    };
     let settings = match settings(args.profile.as_deref()) {
         Ok(s) => s,
         Err(e) => {
@@ -74,6 +67,10 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let Some(command) = args.command else {
+        return crate::server::run(settings);
+    };
+    crate::logging::init_cli();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -1,0 +1,380 @@
+//! Reading an answer from the Server-Sent Events of `POST /responses` (PROTOCOL.md §6): text
+//! deltas handed on as they come, the end recognised (`response.completed`, `.incomplete`,
+//! `.failed`), a stream that stops early or falls silent is an error.
+
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use eventsource_stream::{EventStreamError, Eventsource};
+use futures::{Stream, StreamExt};
+use serde_json::Value;
+
+use crate::codex::request::TokenUsage;
+use crate::error::{Error, Result};
+
+/// What a stream that ended well gave.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct StreamOutcome {
+    pub text: String,
+    pub response_id: Option<String>,
+    pub usage: Option<TokenUsage>,
+    /// `response.incomplete`: why the answer stopped early.
+    pub incomplete: Option<String>,
+}
+
+/// Read events until the answer ends. Every text delta goes to `on_delta` at once. `idle` is
+/// the longest silence allowed between two chunks.
+pub(crate) async fn read_answer<S, B, E>(
+    bytes: S,
+    idle: Duration,
+    on_delta: &mut (dyn FnMut(&str) + Send),
+) -> Result<StreamOutcome>
+where
+    S: Stream<Item = std::result::Result<B, E>>,
+    B: AsRef<[u8]>,
+    E: std::fmt::Display,
+{
+    let events = bytes.eventsource();
+    futures::pin_mut!(events);
+    let mut out = StreamOutcome::default();
+    // Text of finished message items, used when the backend sent no deltas for them.
+    let mut item_text = String::new();
+    loop {
+        let next = match tokio::time::timeout(idle, events.next()).await {
+            Ok(n) => n,
+            Err(_) => {
+                return Err(Error::Network {
+                    what: "the Codex backend".into(),
+                    detail: format!(
+                        "the answer stream was silent for {} s",
+                        idle.as_secs().max(1)
+                    ),
+                });
+            }
+        };
+        let event = match next {
+            None => {
+                return Err(Error::StreamEnded {
+                    detail: "the connection closed without response.completed".into(),
+                });
+            }
+            Some(Err(EventStreamError::Transport(e))) => {
+                return Err(Error::StreamEnded {
+                    detail: format!("the connection broke: {e}"),
+                });
+            }
+            Some(Err(e)) => {
+                return Err(Error::StreamEnded {
+                    detail: format!("unreadable event stream: {e}"),
+                });
+            }
+            Some(Ok(ev)) => ev,
+        };
+        let data = event.data.trim();
+        if data.is_empty() || data == "[DONE]" {
+            continue;
+        }
+        let Ok(v) = serde_json::from_str::<Value>(data) else {
+            tracing::debug!("skipping an event whose data is not JSON");
+            continue;
+        };
+        let kind = v
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or(event.event.as_str());
+        match kind {
+            "response.output_text.delta" => {
+                if let Some(d) = v.get("delta").and_then(Value::as_str)
+                    && !d.is_empty()
+                {
+                    out.text.push_str(d);
+                    on_delta(d);
+                }
+            }
+            "response.output_item.done" => {
+                if let Some(item) = v.get("item")
+                    && item.get("type").and_then(Value::as_str) == Some("message")
+                {
+                    item_text.push_str(&message_text(item));
+                }
+            }
+            "response.completed" | "response.incomplete" => {
+                let response = v.get("response");
+                out.response_id = response
+                    .and_then(|r| r.get("id"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                out.usage = response
+                    .and_then(|r| r.get("usage"))
+                    .and_then(|u| serde_json::from_value(u.clone()).ok());
+                if kind == "response.incomplete" {
+                    out.incomplete = Some(
+                        response
+                            .and_then(|r| r.get("incomplete_details"))
+                            .and_then(|d| d.get("reason"))
+                            .and_then(Value::as_str)
+                            .unwrap_or("unknown reason")
+                            .to_owned(),
+                    );
+                }
+                if out.text.is_empty() && !item_text.is_empty() {
+                    on_delta(&item_text);
+                    out.text = item_text;
+                }
+                return Ok(out);
+            }
+            "response.failed" => {
+                let error = v.get("response").and_then(|r| r.get("error"));
+                return Err(failure(error));
+            }
+            "error" => {
+                return Err(failure(Some(v.get("error").unwrap_or(&v))));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The text parts of a finished `message` item.
+fn message_text(item: &Value) -> String {
+    item.get("content")
+        .and_then(Value::as_array)
+        .map(|parts| {
+            parts
+                .iter()
+                .filter(|p| p.get("type").and_then(Value::as_str) == Some("output_text"))
+                .filter_map(|p| p.get("text").and_then(Value::as_str))
+                .collect::<String>()
+        })
+        .unwrap_or_default()
+}
+
+/// The error of a `response.failed` (`response.error`) or `error` event.
+fn failure(error: Option<&Value>) -> Error {
+    let s = |k: &str| {
+        error
+            .and_then(|e| e.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let code = s("code").or_else(|| s("type"));
+    if code.as_deref() == Some("usage_limit_reached") {
+        return Error::UsageLimit {
+            resets_at: error
+                .and_then(|e| e.get("resets_at"))
+                .and_then(Value::as_i64)
+                .and_then(|t| Utc.timestamp_opt(t, 0).single()),
+            plan: s("plan_type"),
+        };
+    }
+    Error::ResponseFailed {
+        code,
+        message: one_line(&s("message").unwrap_or_else(|| "the backend reported a failure".into())),
+    }
+}
+
+/// A message from a server, on one line and not too long.
+pub(crate) fn one_line(text: &str) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > 400 {
+        format!("{}…", flat.chars().take(400).collect::<String>())
+    } else {
+        flat
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use serde_json::json;
+
+    fn sse(events: &[Value]) -> String {
+        events
+            .iter()
+            .map(|e| {
+                format!(
+                    "event: {}\ndata: {}\n\n",
+                    e["type"].as_str().unwrap_or(""),
+                    e
+                )
+            })
+            .collect()
+    }
+
+    /// The text cut into chunks of `n` bytes, as a network would.
+    fn chunks(
+        text: &str,
+        n: usize,
+    ) -> impl Stream<Item = std::result::Result<Vec<u8>, std::io::Error>> {
+        let bytes = text.as_bytes().to_vec();
+        let parts: Vec<_> = bytes.chunks(n).map(|c| Ok(c.to_vec())).collect();
+        futures::stream::iter(parts)
+    }
+
+    fn happy() -> String {
+        sse(&[
+            json!({"type": "response.created", "response": {"id": "resp_1"}}),
+            json!({"type": "response.output_item.added", "item": {"type": "message"}}),
+            json!({"type": "response.output_text.delta", "delta": "Hel"}),
+            json!({"type": "response.output_text.delta", "delta": "lo, "}),
+            json!({"type": "response.output_text.delta", "delta": "wörld ✓"}),
+            json!({"type": "response.output_item.done", "item": {"type": "message", "content": [{"type": "output_text", "text": "Hello, wörld ✓"}]}}),
+            json!({"type": "response.completed", "response": {"id": "resp_1", "usage": {"input_tokens": 7, "output_tokens": 3, "total_tokens": 10}}}),
+        ])
+    }
+
+    async fn read(text: &str, n: usize) -> (Result<StreamOutcome>, Vec<String>) {
+        let mut deltas = Vec::new();
+        let r = read_answer(chunks(text, n), Duration::from_secs(5), &mut |d: &str| {
+            deltas.push(d.to_owned())
+        })
+        .await;
+        (r, deltas)
+    }
+
+    #[tokio::test]
+    async fn deltas_arrive_in_order_and_the_answer_is_whole_whatever_the_chunking() {
+        for n in [1, 2, 3, 7, 64, 100_000] {
+            let (r, deltas) = read(&happy(), n).await;
+            let out = r.unwrap();
+            assert_eq!(out.text, "Hello, wörld ✓", "chunk size {n}");
+            assert_eq!(deltas, vec!["Hel", "lo, ", "wörld ✓"]);
+            assert_eq!(out.response_id.as_deref(), Some("resp_1"));
+            assert_eq!(
+                out.usage,
+                Some(TokenUsage {
+                    input_tokens: 7,
+                    output_tokens: 3,
+                    total_tokens: 10
+                })
+            );
+            assert_eq!(out.incomplete, None);
+        }
+    }
+
+    #[tokio::test]
+    async fn crlf_line_ends_and_comments_are_understood() {
+        let text = happy().replace('\n', "\r\n");
+        let text = format!(": keep-alive\r\n\r\n{text}");
+        let (r, _) = read(&text, 5).await;
+        assert_eq!(r.unwrap().text, "Hello, wörld ✓");
+    }
+
+    #[tokio::test]
+    async fn a_stream_that_ends_before_completion_is_an_error() {
+        let full = happy();
+        let cut = &full[..full.find("response.completed").unwrap() - 20];
+        let (r, deltas) = read(cut, 16).await;
+        let e = r.unwrap_err();
+        assert!(matches!(e, Error::StreamEnded { .. }), "{e}");
+        assert!(e.is_transient());
+        assert_eq!(deltas.len(), 3, "what came is still handed on");
+    }
+
+    #[tokio::test]
+    async fn a_broken_connection_is_an_error_that_says_so() {
+        let first: Vec<std::result::Result<Vec<u8>, std::io::Error>> = vec![
+            Ok(sse(&[json!({"type": "response.output_text.delta", "delta": "x"})]).into_bytes()),
+            Err(std::io::Error::other("connection reset")),
+        ];
+        let r = read_answer(
+            futures::stream::iter(first),
+            Duration::from_secs(5),
+            &mut |_| {},
+        )
+        .await;
+        let e = r.unwrap_err();
+        assert!(e.to_string().contains("connection reset"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_silent_stream_hits_the_idle_limit() {
+        let stream = futures::stream::iter(vec![Ok::<_, std::io::Error>(
+            sse(&[json!({"type": "response.output_text.delta", "delta": "x"})]).into_bytes(),
+        )])
+        .chain(futures::stream::pending());
+        let r = read_answer(stream, Duration::from_millis(50), &mut |_| {}).await;
+        let e = r.unwrap_err();
+        assert!(matches!(e, Error::Network { .. }), "{e}");
+        assert!(e.to_string().contains("silent"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn response_failed_carries_the_backend_message() {
+        let text = sse(&[
+            json!({"type": "response.created"}),
+            json!({"type": "response.failed", "response": {"error": {"code": "context_length_exceeded", "message": "Your input exceeds\nthe context window."}}}),
+        ]);
+        let (r, _) = read(&text, 9).await;
+        let e = r.unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Codex could not answer: Your input exceeds the context window. (context_length_exceeded)"
+        );
+        assert!(!e.is_transient());
+
+        let text = sse(&[
+            json!({"type": "response.failed", "response": {"error": {"code": "server_is_overloaded", "message": "busy"}}}),
+        ]);
+        assert!(read(&text, 9).await.0.unwrap_err().is_transient());
+    }
+
+    #[tokio::test]
+    async fn a_usage_limit_inside_the_stream_names_the_reset_time() {
+        let text = sse(&[
+            json!({"type": "response.failed", "response": {"error": {"code": "usage_limit_reached", "message": "limit", "resets_at": 1900000000, "plan_type": "plus"}}}),
+        ]);
+        match read(&text, 50).await.0.unwrap_err() {
+            Error::UsageLimit { resets_at, plan } => {
+                assert_eq!(resets_at.unwrap().timestamp(), 1_900_000_000);
+                assert_eq!(plan.as_deref(), Some("plus"));
+            }
+            other => panic!("{other}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_error_event_is_a_failure() {
+        let text = "data: {\"type\":\"error\",\"code\":\"invalid_prompt\",\"message\":\"no\"}\n\n";
+        let e = read(text, 50).await.0.unwrap_err();
+        assert_eq!(e.to_string(), "Codex could not answer: no (invalid_prompt)");
+    }
+
+    #[tokio::test]
+    async fn incomplete_returns_what_came_with_the_reason() {
+        let text = sse(&[
+            json!({"type": "response.output_text.delta", "delta": "part"}),
+            json!({"type": "response.incomplete", "response": {"id": "r", "incomplete_details": {"reason": "max_output_tokens"}}}),
+        ]);
+        let out = read(&text, 50).await.0.unwrap();
+        assert_eq!(out.text, "part");
+        assert_eq!(out.incomplete.as_deref(), Some("max_output_tokens"));
+    }
+
+    #[tokio::test]
+    async fn an_answer_without_deltas_is_taken_from_the_finished_item() {
+        let text = sse(&[
+            json!({"type": "response.output_item.done", "item": {"type": "reasoning", "summary": []}}),
+            json!({"type": "response.output_item.done", "item": {"type": "message", "content": [{"type": "output_text", "text": "whole"}]}}),
+            json!({"type": "response.completed", "response": {"id": "r"}}),
+        ]);
+        let (r, deltas) = read(&text, 50).await;
+        assert_eq!(r.unwrap().text, "whole");
+        assert_eq!(deltas, vec!["whole"]);
+    }
+
+    #[tokio::test]
+    async fn junk_and_unknown_events_are_skipped() {
+        let mut text = String::from("data: not json\n\ndata: [DONE]\n\n");
+        text.push_str(&sse(&[
+            json!({"type": "codex.rate_limits", "rate_limits": {}}),
+            json!({"type": "response.reasoning_summary_text.delta", "delta": "thinking"}),
+            json!({"type": "response.output_text.delta", "delta": "ok"}),
+            json!({"type": "response.completed", "response": {"id": "r"}}),
+        ]));
+        let out = read(&text, 4).await.0.unwrap();
+        assert_eq!(out.text, "ok");
+        assert_eq!(out.usage, None);
+    }
+}

@@ -1,0 +1,6 @@
+//! `codex-mcp-bridge`: with no subcommand, an MCP server over stdio (stdout carries JSON-RPC only);
+//! with one, the headless CLI (login, status, token, logout, import-codex).
+
+pub mod cli;
+mod logging;
+pub mod server;

@@ -1,0 +1,115 @@
+//! The tools' arguments: JSON schemas from the types, and an extractor that answers bad
+//! arguments with a JSON-RPC error (-32602) instead of a tool result.
+
+use std::sync::Arc;
+
+use rmcp::ErrorData;
+use rmcp::handler::server::common::{FromContextPart, schema_for_empty_input, schema_for_input};
+use rmcp::handler::server::tool::ToolCallContext;
+use rmcp::model::JsonObject;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+/// The default of `max_output_chars`.
+pub const DEFAULT_MAX_OUTPUT_CHARS: u32 = 20_000;
+
+/// The arguments of a tool call, deserialized; a mismatch is a protocol error (`invalid params`).
+pub struct Args<T>(pub T);
+
+impl<S, T: DeserializeOwned> FromContextPart<ToolCallContext<'_, S>> for Args<T> {
+    fn from_context_part(context: &mut ToolCallContext<'_, S>) -> Result<Self, ErrorData> {
+        let arguments = serde_json::Value::Object(context.arguments.take().unwrap_or_default());
+        serde_path_to_error::deserialize(arguments)
+            .map(Args)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let message = if path == "." {
+                    format!("invalid arguments: {}", e.inner())
+                } else {
+                    format!("invalid argument `{path}`: {}", e.inner())
+                };
+                ErrorData::invalid_params(message, None)
+            })
+    }
+}
+
+/// The input schema of `T` (an object schema; never panics).
+pub fn input_schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
+    schema_for_input::<T>().unwrap_or_else(|_| schema_for_empty_input())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Effort {
+    None,
+    Minimal,
+    Low,
+    Medium,
+    High,
+    Xhigh,
+}
+
+impl From<Effort> for codex_oauth_core::codex::ReasoningEffort {
+    fn from(e: Effort) -> Self {
+        use codex_oauth_core::codex::ReasoningEffort as R;
+        match e {
+            Effort::None => R::None,
+            Effort::Minimal => R::Minimal,
+            Effort::Low => R::Low,
+            Effort::Medium => R::Medium,
+            Effort::High => R::High,
+            Effort::Xhigh => R::Xhigh,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QueryArgs {
+    /// The question or task for Codex. Codex cannot see your files: include the code, errors and
+    /// context it needs.
+    #[schemars(length(min = 1))]
+    pub prompt: String,
+    /// The model slug (see codex_models); default: the backend's default model, or the model of
+    /// the conversation being continued.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// A system prompt for this conversation (kept for its later turns).
+    #[serde(default)]
+    pub system_prompt: Option<String>,
+    /// How hard the model thinks before answering (default: medium).
+    #[serde(default)]
+    pub reasoning_effort: Option<Effort>,
+    /// Sampling temperature (0 to 2); sent only when given. Some models ignore or refuse it.
+    #[serde(default)]
+    #[schemars(range(min = 0.0, max = 2.0))]
+    pub temperature: Option<f64>,
+    /// Continue an earlier conversation: the conversation_id a previous codex_query returned.
+    /// Its earlier turns are sent again. Omit to start a new conversation.
+    #[serde(default)]
+    pub conversation_id: Option<String>,
+    /// The longest answer returned, in characters (default 20000); a longer answer is cut and
+    /// the result says so.
+    #[serde(default)]
+    #[schemars(range(min = 1))]
+    pub max_output_chars: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LoginMethod {
+    /// Open the ChatGPT sign-in page in a browser on this machine.
+    #[default]
+    Browser,
+    /// Show a code to type at a page that can be opened on any device (SSH, WSL, no browser).
+    Device,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginArgs {
+    /// `browser` (default) or `device`.
+    #[serde(default)]
+    pub method: LoginMethod,
+}

@@ -1,0 +1,422 @@
+//! The tools' answers: a text for the model to read, structured content for programs, and
+//! failures as `isError` results that say what to do.
+
+use chrono::{DateTime, Local, Utc};
+use codex_oauth_core::codex::{Answer, ModelList, ModelSource, RateLimits, Usage, Window};
+use codex_oauth_core::{Error, Status};
+use rmcp::model::{CallToolResult, ContentBlock};
+use serde_json::{Value, json};
+
+use super::login::Started;
+
+/// A successful result: `text` for the model, `data` as structured content.
+pub fn ok(text: String, data: Value) -> CallToolResult {
+    let mut r = CallToolResult::success(vec![ContentBlock::text(text)]);
+    r.structured_content = Some(data);
+    r
+}
+
+/// A tool failure (`isError: true`) with a message a person can act on.
+pub fn failure(e: &Error) -> CallToolResult {
+    let (kind, hint) = match e {
+        Error::NotSignedIn { .. } => (
+            "not_signed_in",
+            " Run /codex-config to sign in (or call codex_login, or run `codex-mcp-bridge login` in a terminal).",
+        ),
+        Error::SessionExpired { .. } | Error::Corrupt { .. } => (
+            "session_expired",
+            " Run /codex-config to sign in again (or call codex_login).",
+        ),
+        Error::UsageLimit { .. } => ("usage_limit", ""),
+        Error::Network { .. } | Error::StreamEnded { .. } => ("network", ""),
+        Error::ResponseFailed { code, .. }
+            if code.as_deref() == Some("context_length_exceeded") =>
+        {
+            (
+                "context_length_exceeded",
+                " Start a new conversation (omit conversation_id) or shorten the prompt.",
+            )
+        }
+        Error::ResponseFailed { .. } => ("response_failed", ""),
+        Error::Backend { status, message } if *status == 400 && message.contains("model") => (
+            "backend",
+            " Call codex_models for the models this account can use.",
+        ),
+        Error::Backend { .. } | Error::Http { .. } | Error::BadResponse { .. } => ("backend", ""),
+        Error::LockTimeout { .. } => ("busy", ""),
+        _ => ("error", ""),
+    };
+    let base = match e {
+        Error::NotSignedIn { profile } => format!("Not signed in to Codex (profile {profile})"),
+        other => other.to_string().replace('\n', " "),
+    };
+    let message = format!("{}.{hint}", capitalized(base.trim_end_matches('.')));
+    let mut data = json!({
+        "error": message,
+        "kind": kind,
+        "retryable": e.is_transient(),
+    });
+    if let Error::UsageLimit { resets_at, plan } = e {
+        data["resets_at"] = json!(resets_at.map(rfc3339));
+        data["plan"] = json!(plan);
+    }
+    let mut r = CallToolResult::error(vec![ContentBlock::text(message)]);
+    r.structured_content = Some(data);
+    r
+}
+
+/// `text` with its first letter in upper case (core messages start in lower case).
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// A failure that is not a core error (bad input the schema cannot express, unknown conversation).
+pub fn refusal(kind: &str, message: String) -> CallToolResult {
+    let mut r = CallToolResult::error(vec![ContentBlock::text(message.clone())]);
+    r.structured_content = Some(json!({"error": message, "kind": kind, "retryable": false}));
+    r
+}
+
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// A time for people: local, with how far away it is.
+pub fn local(t: DateTime<Utc>) -> String {
+    let text = t.with_timezone(&Local).format("%Y-%m-%d %H:%M %Z");
+    let mins = (t - Utc::now()).num_minutes();
+    if mins < 0 {
+        format!("{text}")
+    } else if mins < 120 {
+        format!("{text} (in {mins} min)")
+    } else if mins < 48 * 60 {
+        format!("{text} (in {} h)", mins / 60)
+    } else {
+        format!("{text} (in {} days)", mins / (24 * 60))
+    }
+}
+
+/// `text` cut to at most `max` characters; the full length when it was cut.
+pub fn cut(text: &str, max: usize) -> (&str, Option<usize>) {
+    match text.char_indices().nth(max) {
+        Some((byte, _)) => (&text[..byte], Some(text.chars().count())),
+        None => (text, None),
+    }
+}
+
+/// The answer of `codex_query`.
+pub fn answer(a: &Answer, conversation_id: &str, max_chars: usize) -> CallToolResult {
+    let (shown, total) = cut(&a.text, max_chars);
+    let mut text = shown.to_owned();
+    if let Some(total) = total {
+        text.push_str(&format!(
+            "\n\n[answer cut: {max_chars} of {total} characters shown; ask for a shorter answer, or call again with a larger max_output_chars]"
+        ));
+    }
+    if let Some(reason) = &a.incomplete {
+        text.push_str(&format!(
+            "\n\n[the answer is incomplete: Codex stopped early ({reason})]"
+        ));
+    }
+    let tokens = a
+        .usage
+        .map(|u| format!(" · {} tokens", u.total_tokens))
+        .unwrap_or_default();
+    text.push_str(&format!(
+        "\n\n[codex · model {} · conversation_id {conversation_id}{tokens}]",
+        a.model
+    ));
+    ok(
+        text,
+        json!({
+            "answer": shown,
+            "model": a.model,
+            "conversation_id": conversation_id,
+            "response_id": a.response_id,
+            "usage": a.usage,
+            "rate_limits": a.rate_limits,
+            "truncated": total.is_some(),
+            "answer_chars": total.unwrap_or_else(|| a.text.chars().count()),
+            "incomplete": a.incomplete,
+        }),
+    )
+}
+
+fn window_line(name: &str, w: &Window) -> String {
+    let resets = w
+        .resets_at
+        .map(|t| format!(", resets {}", local(t)))
+        .unwrap_or_default();
+    format!("{name}: {:.0}% used{resets}", w.used_percent)
+}
+
+fn window_name(w: &Window, fallback: &str) -> String {
+    match w.window_minutes {
+        Some(m) if m > 0 && m % (24 * 60) == 0 => format!("{}-day window", m / (24 * 60)),
+        Some(m) if m > 0 && m % 60 == 0 => format!("{}-hour window", m / 60),
+        Some(m) if m > 0 => format!("{m}-minute window"),
+        _ => fallback.to_owned(),
+    }
+}
+
+fn limit_lines(l: &RateLimits) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(w) = &l.primary {
+        lines.push(window_line(&window_name(w, "Short window"), w));
+    }
+    if let Some(w) = &l.secondary {
+        lines.push(window_line(&window_name(w, "Long window"), w));
+    }
+    if let Some(c) = &l.credits {
+        let mut parts = Vec::new();
+        if c.unlimited == Some(true) {
+            parts.push("unlimited".to_owned());
+        } else if let Some(b) = &c.balance {
+            parts.push(format!("balance {b}"));
+        }
+        if c.has_credits == Some(false) && c.unlimited != Some(true) {
+            parts.push("no credits".into());
+        }
+        if !parts.is_empty() {
+            lines.push(format!("Credits: {}", parts.join(", ")));
+        }
+    }
+    lines
+}
+
+pub fn status(s: &Status) -> CallToolResult {
+    let mut lines = Vec::new();
+    if s.signed_in {
+        if s.auth_mode.as_deref() == Some("apikey") {
+            lines.push(format!(
+                "Signed in with an OpenAI API key (profile {}).",
+                s.profile
+            ));
+        } else {
+            let who = s.email.as_deref().unwrap_or("an unknown email");
+            let plan = s
+                .plan
+                .as_deref()
+                .map(|p| format!(" on the {p} plan"))
+                .unwrap_or_default();
+            lines.push(format!("Signed in as {who}{plan} (profile {}).", s.profile));
+        }
+        if let Some(a) = &s.account_id {
+            lines.push(format!("Account: {a}"));
+        }
+        if let Some(t) = s.expires_at {
+            lines.push(format!(
+                "Access token valid until {} (refreshed automatically)",
+                local(t)
+            ));
+        }
+    } else {
+        lines.push(format!(
+            "Not signed in (profile {}). Call codex_login, or run /codex-config, to sign in.",
+            s.profile
+        ));
+    }
+    if let Some(b) = &s.store.backend {
+        let place = s
+            .store
+            .location
+            .as_deref()
+            .map(|l| format!(" ({l})"))
+            .unwrap_or_default();
+        let store = if b == "keyring" {
+            "the OS keychain"
+        } else {
+            "a private file"
+        };
+        lines.push(format!("Credentials in {store}{place}"));
+    }
+    if let Some(r) = &s.store.reason {
+        lines.push(format!("Why not the keychain: {r}"));
+    }
+    if let Some(p) = &s.pending_login {
+        let code = p
+            .user_code
+            .as_deref()
+            .map(|c| format!(" and enter the code {c}"))
+            .unwrap_or_default();
+        lines.push(format!(
+            "Sign-in pending ({}): open {}{code} (until {})",
+            p.method,
+            p.url,
+            local(p.expires_at)
+        ));
+    }
+    if let Some(l) = s
+        .rate_limits
+        .as_ref()
+        .and_then(|v| serde_json::from_value::<RateLimits>(v.clone()).ok())
+    {
+        lines.extend(limit_lines(&l));
+    }
+    if let Some(e) = &s.last_error {
+        lines.push(format!("Last error: {e}"));
+    }
+    let mut data = crate::cli::output::status_json(s);
+    data["rate_limits"] = s.rate_limits.clone().unwrap_or(Value::Null);
+    ok(lines.join("\n"), data)
+}
+
+pub fn login(started: &Started) -> CallToolResult {
+    let p = &started.info;
+    let mut text = if !started.new {
+        format!("A sign-in is already pending ({}).", p.method)
+    } else {
+        String::from("Sign-in started.")
+    };
+    match &p.user_code {
+        Some(code) => text.push_str(&format!(
+            " Open {} on any device and enter the code {code} (valid until {}). Never share this code.",
+            p.url,
+            local(p.expires_at)
+        )),
+        None if started.browser_opened => text.push_str(&format!(
+            " A browser was opened at the ChatGPT sign-in page; if it did not appear, open {}",
+            p.url
+        )),
+        None => text.push_str(&format!(
+            " Open this URL in a browser on this machine to sign in: {}",
+            p.url
+        )),
+    }
+    text.push_str(
+        " The sign-in completes in the background; call codex_status to see when it is done.",
+    );
+    ok(
+        text,
+        json!({
+            "status": "pending",
+            "new": started.new,
+            "method": p.method,
+            "url": p.url,
+            "user_code": p.user_code,
+            "expires_at": rfc3339(p.expires_at),
+            "browser_opened": started.browser_opened,
+        }),
+    )
+}
+
+pub fn models(list: &ModelList) -> CallToolResult {
+    let mut lines = vec![match list.source {
+        ModelSource::Network | ModelSource::Revalidated => {
+            "Codex models for this account (* = default):".to_owned()
+        }
+        ModelSource::Cache => format!(
+            "Codex models (cached{}; * = default):",
+            list.fetched_at
+                .map(|t| format!(" at {}", local(t)))
+                .unwrap_or_default()
+        ),
+        ModelSource::Fallback => "No model list is available; the built-in default:".to_owned(),
+    }];
+    for m in &list.models {
+        let mark = if m.slug == list.default_model {
+            "*"
+        } else {
+            " "
+        };
+        let mut line = format!("{mark} {}", m.slug);
+        if let Some(n) = &m.display_name {
+            line.push_str(&format!(" ({n})"));
+        }
+        if let Some(d) = &m.description {
+            line.push_str(&format!(": {d}"));
+        }
+        if !m.supported_reasoning_levels.is_empty() {
+            let levels: Vec<_> = m
+                .supported_reasoning_levels
+                .iter()
+                .map(|l| l.effort.as_str())
+                .collect();
+            line.push_str(&format!(" [reasoning: {}]", levels.join(", ")));
+        }
+        lines.push(line);
+    }
+    if let Some(n) = &list.note {
+        lines.push(format!("Note: {n}"));
+    }
+    ok(
+        lines.join("\n"),
+        json!({
+            "models": list.models,
+            "default_model": list.default_model,
+            "source": list.source,
+            "fetched_at": list.fetched_at.map(rfc3339),
+            "note": list.note,
+        }),
+    )
+}
+
+pub fn usage(u: &Usage) -> CallToolResult {
+    let mut lines = Vec::new();
+    if let Some(p) = &u.plan_type {
+        lines.push(format!("Plan: {p}"));
+    }
+    let limits = limit_lines(&u.rate_limits);
+    if limits.is_empty() {
+        lines.push("The backend reported no usage windows.".into());
+    }
+    lines.extend(limits);
+    ok(
+        lines.join("\n"),
+        json!({
+            "plan_type": u.plan_type,
+            "rate_limits": u.rate_limits,
+        }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn cutting_counts_characters_not_bytes() {
+        assert_eq!(cut("héllo", 10), ("héllo", None));
+        assert_eq!(cut("héllo", 5), ("héllo", None));
+        assert_eq!(cut("héllo", 2), ("hé", Some(5)));
+        assert_eq!(cut("✓✓✓", 0), ("", Some(3)));
+    }
+
+    #[test]
+    fn failures_are_errors_that_say_what_to_do() {
+        let r = failure(&Error::NotSignedIn {
+            profile: "default".into(),
+        });
+        assert_eq!(r.is_error, Some(true));
+        let text = &r.content[0].as_text().unwrap().text;
+        assert!(text.contains("/codex-config"), "{text}");
+        let data = r.structured_content.unwrap();
+        assert_eq!(data["kind"], "not_signed_in");
+        assert_eq!(data["retryable"], false);
+
+        let r = failure(&Error::UsageLimit {
+            resets_at: Some(Utc::now() + chrono::Duration::hours(2)),
+            plan: Some("plus".into()),
+        });
+        let data = r.structured_content.unwrap();
+        assert_eq!(data["kind"], "usage_limit");
+        assert!(data["resets_at"].is_string());
+    }
+
+    #[test]
+    fn window_names_follow_their_length() {
+        let w = |m| Window {
+            used_percent: 1.0,
+            window_minutes: Some(m),
+            resets_at: None,
+        };
+        assert_eq!(window_name(&w(300), "x"), "5-hour window");
+        assert_eq!(window_name(&w(10080), "x"), "7-day window");
+        assert_eq!(window_name(&w(45), "x"), "45-minute window");
+    }
+}

@@ -1,0 +1,125 @@
+//! The MCP server that `codex-mcp-bridge` runs with no subcommand: stdio, stdout for JSON-RPC
+//! only, the six tools of DESIGN.md over the shared credential store.
+
+mod args;
+mod conversations;
+mod format;
+mod login;
+mod progress;
+mod tools;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use codex_oauth_core::{Session, Settings};
+use rmcp::ServiceExt;
+use rmcp::service::ServerInitializeError;
+
+pub use args::DEFAULT_MAX_OUTPUT_CHARS;
+pub use conversations::MAX_CONVERSATIONS;
+pub use tools::{CodexServer, MAX_PROMPT_BYTES, SERVER_NAME, ServerOptions};
+
+/// Serve MCP on stdin/stdout until stdin closes or a termination signal arrives.
+pub fn run(settings: Settings) -> ExitCode {
+    crate::logging::init_server(&settings.home);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the async runtime");
+            return ExitCode::from(1);
+        }
+    };
+    let code = runtime.block_on(serve_stdio(settings));
+    // A blocking stdin read cannot be interrupted: do not wait for it.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    code
+}
+
+async fn serve_stdio(settings: Settings) -> ExitCode {
+    let session = match Session::open(settings) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot open the credential store");
+            return ExitCode::from(1);
+        }
+    };
+    let server = match CodexServer::new(session, ServerOptions::default()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the server");
+            return ExitCode::from(1);
+        }
+    };
+    let init = server.clone().serve(rmcp::transport::stdio_pipes());
+    let running = tokio::select! {
+        r = init => match r {
+            Ok(r) => r,
+            Err(ServerInitializeError::ConnectionClosed(_)) => {
+                tracing::info!("the client left before initializing");
+                return ExitCode::SUCCESS;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "MCP initialization failed");
+                return ExitCode::from(1);
+            }
+        },
+        signal = terminated() => {
+            tracing::info!(signal, "stopped before initialization");
+            return ExitCode::SUCCESS;
+        }
+    };
+    let stop = running.cancellation_token();
+    let watcher = tokio::spawn(async move {
+        let signal = terminated().await;
+        tracing::info!(signal, "stopping: finishing the message being written");
+        stop.cancel();
+    });
+    tracing::info!(pid = std::process::id(), "MCP server ready");
+    let reason = running.waiting().await;
+    watcher.abort();
+    server.shutdown().await;
+    match reason {
+        Ok(r) => {
+            tracing::info!(reason = ?r, "MCP server stopped");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the MCP service task failed");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// SIGTERM or SIGINT (Ctrl-C); on other platforms Ctrl-C only.
+async fn terminated() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => "SIGTERM",
+                    _ = int.recv() => "SIGINT",
+                }
+            }
+            _ => {
+                std::future::pending::<()>().await;
+                "none"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        "Ctrl-C"
+    }
+}

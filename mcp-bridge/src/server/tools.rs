@@ -1,0 +1,337 @@
+//! `CodexServer`: the six tools. Each parses its arguments, calls core once, and shapes the answer.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use codex_oauth_core::Session;
+use codex_oauth_core::codex::{CodexClient, CodexOptions, ResponseRequest, Turn};
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::model::{CallToolResult, Implementation, ServerCapabilities, ServerConfig};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler, tool, tool_handler, tool_router};
+
+use super::args::{Args, DEFAULT_MAX_OUTPUT_CHARS, LoginArgs, QueryArgs, input_schema};
+use super::conversations::{Conversation, Conversations, MAX_CONVERSATIONS};
+use super::format;
+use super::login::Logins;
+use super::progress::Progress;
+
+/// `serverInfo.name`.
+pub const SERVER_NAME: &str = "codex-oauth";
+
+/// The longest prompt accepted, in bytes (far above any model's context window).
+pub const MAX_PROMPT_BYTES: usize = 4 * 1024 * 1024;
+
+const INSTRUCTIONS: &str = "Codex (OpenAI's coding model) through the user's own ChatGPT sign-in. \
+Use codex_query for a second opinion: reviewing a diff or a design, a hard bug, an algorithm, a \
+command or API you are unsure of, or a self-contained coding task to delegate. Codex cannot see \
+the user's files or run commands, so put the code, errors and context it needs in the prompt. \
+Continue a discussion by passing the conversation_id a previous answer returned. When a tool says \
+the user is not signed in, call codex_login and show the user the URL (and code) it returns, or \
+ask them to run /codex-config. codex_status shows the account, codex_models the models, \
+codex_usage the remaining quota; codex_clear signs out.";
+
+/// Tunables of the server (tests shorten them).
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    pub codex: CodexOptions,
+    pub max_conversations: usize,
+    /// At most one progress notification per interval.
+    pub progress_interval: Duration,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            codex: CodexOptions::default(),
+            max_conversations: MAX_CONVERSATIONS,
+            progress_interval: Duration::from_millis(100),
+        }
+    }
+}
+
+struct Inner {
+    session: Arc<Session>,
+    codex: CodexClient,
+    conversations: Conversations,
+    logins: Logins,
+    progress_interval: Duration,
+}
+
+#[derive(Clone)]
+pub struct CodexServer {
+    inner: Arc<Inner>,
+    tool_router: ToolRouter<Self>,
+}
+
+impl CodexServer {
+    pub fn new(session: Arc<Session>, options: ServerOptions) -> codex_oauth_core::Result<Self> {
+        let codex = CodexClient::with_options(Arc::clone(&session), options.codex)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                logins: Logins::new(Arc::clone(&session)),
+                session,
+                codex,
+                conversations: Conversations::new(options.max_conversations),
+                progress_interval: options.progress_interval,
+            }),
+            tool_router: Self::tool_router(),
+        })
+    }
+
+    /// Before the process exits: abandon a sign-in pending in this process.
+    pub async fn shutdown(&self) {
+        if self.inner.logins.cancel().await {
+            tracing::info!("cancelled the pending sign-in at exit");
+        }
+    }
+}
+
+fn invalid(message: impl Into<String>) -> ErrorData {
+    ErrorData::invalid_params(message.into(), None)
+}
+
+#[tool_router]
+impl CodexServer {
+    #[tool(
+        description = "Ask Codex (OpenAI's coding model, through the user's ChatGPT sign-in). Returns the answer as text, with the model, usage and a conversation_id to continue the conversation. Codex cannot see local files: include the code and context in the prompt.",
+        input_schema = input_schema::<QueryArgs>(),
+        annotations(
+            title = "Ask Codex",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
+    )]
+    async fn codex_query(
+        &self,
+        Args(a): Args<QueryArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        if a.prompt.trim().is_empty() {
+            return Err(invalid("`prompt` must not be empty"));
+        }
+        if let Some(t) = a.temperature
+            && !(0.0..=2.0).contains(&t)
+        {
+            return Err(invalid(format!(
+                "`temperature` must be between 0 and 2, not {t}"
+            )));
+        }
+        if a.max_output_chars == Some(0) {
+            return Err(invalid("`max_output_chars` must be at least 1"));
+        }
+        if a.prompt.len() > MAX_PROMPT_BYTES {
+            return Ok(format::refusal(
+                "prompt_too_large",
+                format!(
+                    "The prompt is {} MB; the limit is {} MB, far beyond what the model can read. Send only the parts Codex needs.",
+                    a.prompt.len() / (1024 * 1024),
+                    MAX_PROMPT_BYTES / (1024 * 1024)
+                ),
+            ));
+        }
+        let me = &self.inner;
+        let (conversation_id, base) = match &a.conversation_id {
+            Some(id) => match me.conversations.get(id) {
+                Some(c) => (id.clone(), c),
+                None => {
+                    return Ok(format::refusal(
+                        "unknown_conversation",
+                        format!(
+                            "Unknown conversation_id `{id}`: this bridge keeps the last {} conversations of its process only. Start a new conversation (omit conversation_id) and include the context it needs.",
+                            me.conversations.capacity()
+                        ),
+                    ));
+                }
+            },
+            None => (uuid::Uuid::new_v4().to_string(), Conversation::new()),
+        };
+        let model = match a
+            .model
+            .clone()
+            .filter(|m| !m.trim().is_empty())
+            .or(base.model.clone())
+        {
+            Some(m) => m,
+            None => match me.codex.default_model().await {
+                Ok(m) => m,
+                Err(e) => return Ok(format::failure(&e)),
+            },
+        };
+        let system_prompt = a.system_prompt.clone().or(base.system_prompt.clone());
+        let mut input = base.turns.clone();
+        input.push(Turn::user(a.prompt.clone()));
+        let req = ResponseRequest {
+            model: model.clone(),
+            system_prompt: system_prompt.clone(),
+            input,
+            reasoning_effort: a.reasoning_effort.map(Into::into),
+            temperature: a.temperature,
+            session_id: base.session_id.clone(),
+        };
+
+        let progress = Progress::start(
+            ctx.peer.clone(),
+            ctx.meta.get_progress_token(),
+            format!("Codex ({model})"),
+            me.progress_interval,
+        );
+        let mut received = 0usize;
+        let mut on_delta = |d: &str| {
+            received += d.chars().count();
+            progress.received(received);
+        };
+        let result = tokio::select! {
+            r = me.codex.respond(&req, &mut on_delta) => r,
+            _ = ctx.ct.cancelled() => {
+                tracing::info!("codex_query cancelled by the client; the upstream request is dropped");
+                return Ok(format::refusal("cancelled", "The request was cancelled.".into()));
+            }
+        };
+        match result {
+            Ok(answer) => {
+                let base = Conversation {
+                    model: Some(model),
+                    system_prompt,
+                    ..base
+                };
+                me.conversations.append(
+                    &conversation_id,
+                    base,
+                    Turn::user(a.prompt),
+                    Turn::assistant(answer.text.clone()),
+                );
+                let max = a.max_output_chars.unwrap_or(DEFAULT_MAX_OUTPUT_CHARS) as usize;
+                Ok(format::answer(&answer, &conversation_id, max))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "codex_query failed");
+                Ok(format::failure(&e))
+            }
+        }
+    }
+
+    #[tool(
+        description = "Whether the user is signed in to Codex, as whom (email, plan, account), until when the access token is valid, where the credentials are stored and why, a pending sign-in, the last rate limits seen, and the last error.",
+        annotations(
+            title = "Codex sign-in status",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
+    async fn codex_status(&self) -> Result<CallToolResult, ErrorData> {
+        let status = self.inner.session.status().await;
+        Ok(format::status(&status))
+    }
+
+    #[tool(
+        description = "Start signing in to Codex with the user's ChatGPT account. Returns at once with the URL to open (and, for method `device`, the code to enter); the sign-in completes in the background. Show the URL (and code) to the user, then check with codex_status. A second call while a sign-in is pending returns the pending one.",
+        input_schema = input_schema::<LoginArgs>(),
+        annotations(
+            title = "Sign in to Codex",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
+    async fn codex_login(&self, Args(a): Args<LoginArgs>) -> Result<CallToolResult, ErrorData> {
+        match self.inner.logins.start(a.method).await {
+            Ok(started) => Ok(format::login(&started)),
+            Err(e) => Ok(format::failure(&e)),
+        }
+    }
+
+    #[tool(
+        description = "Sign out of Codex: revoke the refresh token (best effort) and delete the stored credentials of this profile. A pending sign-in of this bridge is cancelled too.",
+        annotations(
+            title = "Sign out of Codex",
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
+    async fn codex_clear(&self) -> Result<CallToolResult, ErrorData> {
+        let me = &self.inner;
+        let cancelled = me.logins.cancel().await;
+        match me.session.sign_out().await {
+            Ok(out) => {
+                let profile = &me.session.settings().profile;
+                let mut text = if out.was_signed_in {
+                    let revoked = if out.revoked {
+                        "the refresh token was revoked"
+                    } else {
+                        "the server could not be told (revoke failed), but the local credentials are gone"
+                    };
+                    format!("Signed out of profile {profile}: {revoked}.")
+                } else {
+                    format!("Profile {profile} was not signed in; nothing to delete.")
+                };
+                if cancelled {
+                    text.push_str(" The pending sign-in was cancelled.");
+                }
+                Ok(format::ok(
+                    text,
+                    serde_json::json!({
+                        "was_signed_in": out.was_signed_in,
+                        "revoked": out.revoked,
+                        "cancelled_pending_login": cancelled,
+                        "profile": profile,
+                    }),
+                ))
+            }
+            Err(e) => Ok(format::failure(&e)),
+        }
+    }
+
+    #[tool(
+        description = "The Codex models this account can use (from the backend, cached), with the default marked and the reasoning efforts each supports.",
+        annotations(
+            title = "Codex models",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
+    async fn codex_models(&self) -> Result<CallToolResult, ErrorData> {
+        match self.inner.codex.models().await {
+            Ok(list) => Ok(format::models(&list)),
+            Err(e) => Ok(format::failure(&e)),
+        }
+    }
+
+    #[tool(
+        description = "The Codex usage of the signed-in ChatGPT plan: the rate-limit windows (percent used, when each resets) and credits.",
+        annotations(
+            title = "Codex usage",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = true
+        )
+    )]
+    async fn codex_usage(&self) -> Result<CallToolResult, ErrorData> {
+        match self.inner.codex.usage().await {
+            Ok(u) => Ok(format::usage(&u)),
+            Err(e) => Ok(format::failure(&e)),
+        }
+    }
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for CodexServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(
+                Implementation::new(SERVER_NAME, env!("CARGO_PKG_VERSION"))
+                    .with_title("Codex (ChatGPT sign-in)"),
+            )
+            .with_instructions(INSTRUCTIONS)
+    }
+}

@@ -1,0 +1,336 @@
+//! `codex_status`, `codex_login`, `codex_clear`, `codex_models`, `codex_usage`.
+
+use std::time::{Duration, Instant};
+
+use fake_openai::{FakeConfig, Faults};
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+/// Wait (up to 10 s) until the profile is signed in, or not.
+async fn until_signed_in(h: &Harness, want: bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while h.session.status().await.signed_in != want {
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for signed_in = {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn status_signed_out_says_how_to_sign_in() {
+    let h = signed_out().await;
+    let (text, data) = h.ok("codex_status", json!({})).await;
+    assert!(text.starts_with("Not signed in"), "{text}");
+    assert!(text.contains("codex_login"), "{text}");
+    assert_eq!(data["signed_in"], false);
+    assert_eq!(data["profile"], "default");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn status_signed_in_shows_who_until_when_and_where() {
+    let h = signed_in().await;
+    let (text, data) = h.ok("codex_status", json!({})).await;
+    assert!(
+        text.contains("Signed in as ada@example.com on the plus plan"),
+        "{text}"
+    );
+    assert!(text.contains("acc-1234"), "{text}");
+    assert!(text.contains("Access token valid until"), "{text}");
+    assert!(text.contains("private file"), "{text}");
+    assert_eq!(data["signed_in"], true);
+    assert_eq!(data["email"], "ada@example.com");
+    assert_eq!(data["plan"], "plus");
+    assert_eq!(data["account_id"], "acc-1234");
+    assert_eq!(data["store"]["backend"], "file");
+    assert!(data["expires_at"].is_string());
+    // No secret in what status says.
+    let all = format!("{text}{data}");
+    for secret in h.fake.issued_secrets() {
+        assert!(!all.contains(&secret), "status leaked a token");
+    }
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn status_reports_a_corrupt_credential_file_instead_of_failing() {
+    let h = signed_in().await;
+    let auth = h.home.path().join("default").join("auth.json");
+    std::fs::write(&auth, b"{ this is not json").unwrap();
+    let (text, data) = h.ok("codex_status", json!({})).await;
+    assert_eq!(data["signed_in"], false);
+    assert!(text.contains("corrupt"), "{text}");
+    // The corrupt file was kept aside, never overwritten: the profile is signed out.
+    let kept: Vec<_> = std::fs::read_dir(h.home.path().join("default"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".corrupt-"))
+        .collect();
+    assert_eq!(kept.len(), 1);
+    let (text, data) = h.tool_error("codex_query", json!({"prompt": "hi"})).await;
+    assert_eq!(data["kind"], "not_signed_in", "{text}");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn browser_login_returns_the_url_at_once_and_completes_in_the_background() {
+    let h = signed_out().await;
+    let started = Instant::now();
+    let (text, data) = h.ok("codex_login", json!({"method": "browser"})).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "codex_login must not wait for the user"
+    );
+    let url = data["url"].as_str().unwrap().to_owned();
+    assert!(
+        url.starts_with(&format!("{}/oauth/authorize?", h.fake.issuer())),
+        "{url}"
+    );
+    assert!(text.contains(&url), "{text}");
+    assert_eq!(data["status"], "pending");
+    assert_eq!(data["new"], true);
+    assert_eq!(data["browser_opened"], false);
+
+    // Pending: status shows it, and a second codex_login returns the same sign-in.
+    let (status, sdata) = h.ok("codex_status", json!({})).await;
+    assert!(status.contains("Sign-in pending (browser)"), "{status}");
+    assert_eq!(sdata["pending_login"]["url"], url.as_str());
+    let (_, again) = h.ok("codex_login", json!({})).await;
+    assert_eq!(again["url"], url.as_str());
+    assert_eq!(again["new"], false);
+
+    // The user approves in the browser (the fake auto-approves and redirects to the callback).
+    let page = reqwest::get(&url).await.unwrap();
+    assert!(page.status().is_success(), "{}", page.status());
+    until_signed_in(&h, true).await;
+    let (text, data) = h.ok("codex_status", json!({})).await;
+    assert!(text.contains("ada@example.com"), "{text}");
+    assert!(data["pending_login"].is_null(), "{data}");
+    assert_eq!(h.fake.stats().code_exchanges, 1);
+
+    // Now a query works.
+    let (_, data) = h.ok("codex_query", json!({"prompt": "signed in?"})).await;
+    assert_eq!(data["answer"], "Echo #1: signed in?");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn device_login_returns_url_and_code_and_completes_in_the_background() {
+    let h = signed_out().await;
+    let (text, data) = h.ok("codex_login", json!({"method": "device"})).await;
+    assert_eq!(data["method"], "device");
+    assert_eq!(data["url"], format!("{}/codex/device", h.fake.issuer()));
+    let code = data["user_code"].as_str().unwrap();
+    assert!(!code.is_empty());
+    assert!(text.contains(code), "{text}");
+    assert!(text.contains("Never share this code"), "{text}");
+    // The fake approves the code at the first poll.
+    until_signed_in(&h, true).await;
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_login_that_cannot_start_is_an_error_that_suggests_another_way() {
+    let h = signed_out().await;
+    h.fake.set_faults(Faults {
+        device_disabled: true,
+        ..Faults::default()
+    });
+    let (text, _) = h
+        .tool_error("codex_login", json!({"method": "device"}))
+        .await;
+    assert!(text.contains("browser sign-in"), "{text}");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_login_refused_in_the_browser_is_recorded_for_status() {
+    let h = signed_out().await;
+    h.fake.set_faults(Faults {
+        authorize_error: Some(("access_denied".into(), "the user said no".into())),
+        ..Faults::default()
+    });
+    let (_, data) = h.ok("codex_login", json!({})).await;
+    let url = data["url"].as_str().unwrap().to_owned();
+    let _ = reqwest::get(&url).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (text, data) = h.ok("codex_status", json!({})).await;
+        if data["pending_login"].is_null() && !data["last_error"].is_null() {
+            assert!(text.contains("access_denied"), "{text}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the failed sign-in never showed: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!h.session.status().await.signed_in);
+    // A new attempt starts a new sign-in.
+    h.fake.set_faults(Faults::default());
+    let (_, again) = h.ok("codex_login", json!({})).await;
+    assert_eq!(again["new"], true);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn clear_revokes_and_deletes_and_status_follows() {
+    let h = signed_in().await;
+    let (text, data) = h.ok("codex_clear", json!({})).await;
+    assert!(text.contains("Signed out of profile default"), "{text}");
+    assert!(text.contains("revoked"), "{text}");
+    assert_eq!(data["was_signed_in"], true);
+    assert_eq!(data["revoked"], true);
+    assert_eq!(h.fake.stats().revokes, 1);
+    assert!(!h.home.path().join("default").join("auth.json").exists());
+    assert_eq!(h.state_json()["signed_in"], false);
+    let (_, status) = h.ok("codex_status", json!({})).await;
+    assert_eq!(status["signed_in"], false);
+
+    // Again: nothing to do, and no error.
+    let (text, data) = h.ok("codex_clear", json!({})).await;
+    assert!(text.contains("was not signed in"), "{text}");
+    assert_eq!(data["was_signed_in"], false);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn clear_cancels_a_pending_login() {
+    let h = signed_out().await;
+    let (_, data) = h.ok("codex_login", json!({})).await;
+    let url = data["url"].as_str().unwrap().to_owned();
+    let (text, data) = h.ok("codex_clear", json!({})).await;
+    assert_eq!(data["cancelled_pending_login"], true, "{text}");
+    let (_, status) = h.ok("codex_status", json!({})).await;
+    assert!(status["pending_login"].is_null(), "{status}");
+    // The abandoned callback no longer signs anyone in.
+    let _ = reqwest::get(&url).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!h.session.status().await.signed_in);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn models_come_from_the_backend_without_hidden_ones_and_with_the_default_marked() {
+    let h = signed_in().await;
+    let (text, data) = h.ok("codex_models", json!({})).await;
+    let slugs: Vec<&str> = data["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        slugs,
+        vec!["gpt-5.1-codex", "gpt-5.1-codex-mini", "gpt-5.1"]
+    );
+    assert_eq!(data["default_model"], "gpt-5.1-codex");
+    assert_eq!(data["source"], "network");
+    assert!(text.contains("* gpt-5.1-codex (GPT-5.1 Codex)"), "{text}");
+    assert!(!text.contains("secret-hidden-model"), "{text}");
+    assert!(text.contains("reasoning: low, medium, high"), "{text}");
+    let req = &h.fake.requests_to("/backend-api/codex/models")[0];
+    assert_eq!(
+        req.query.as_deref(),
+        Some(concat!("client_version=", env!("CARGO_PKG_VERSION")))
+    );
+
+    // Cached with its ETag: the next call revalidates (304) instead of downloading.
+    let cache: Value = serde_json::from_slice(
+        &std::fs::read(h.home.path().join("default").join("models.json")).unwrap(),
+    )
+    .unwrap();
+    let etag = cache["etag"].as_str().unwrap().to_owned();
+    let (_, data) = h.ok("codex_models", json!({})).await;
+    assert_eq!(data["source"], "revalidated");
+    let reqs = h.fake.requests_to("/backend-api/codex/models");
+    assert_eq!(reqs[1].headers["if-none-match"], etag);
+
+    // Offline: the cache, saying why.
+    h.fake.set_faults(Faults {
+        responses_status: Some(500),
+        ..Faults::default()
+    });
+    let (text, data) = h.ok("codex_models", json!({})).await;
+    assert_eq!(data["source"], "cache");
+    assert_eq!(data["default_model"], "gpt-5.1-codex");
+    assert!(text.contains("could not refresh"), "{text}");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn with_no_list_ever_fetched_and_the_backend_down_the_fallback_says_so() {
+    let h = signed_in().await;
+    h.fake.set_faults(Faults {
+        responses_status: Some(500),
+        ..Faults::default()
+    });
+    let (text, data) = h.ok("codex_models", json!({})).await;
+    assert_eq!(data["source"], "fallback");
+    assert!(text.contains("could not fetch the model list"), "{text}");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn models_signed_out_is_an_error_that_says_how_to_sign_in() {
+    let h = signed_out().await;
+    let (text, data) = h.tool_error("codex_models", json!({})).await;
+    assert!(text.contains("/codex-config"), "{text}");
+    assert_eq!(data["kind"], "not_signed_in");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn the_default_model_follows_the_backend_list() {
+    let mut cfg = FakeConfig::default();
+    for m in &mut cfg.models {
+        if m["slug"] == "gpt-5.1" {
+            m["priority"] = json!(0);
+        }
+    }
+    let h = start(cfg, test_options(), Some(3600)).await;
+    let (_, data) = h.ok("codex_query", json!({"prompt": "which model?"})).await;
+    assert_eq!(data["model"], "gpt-5.1");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn usage_shows_the_windows_and_credits() {
+    let h = signed_in().await;
+    let (text, data) = h.ok("codex_usage", json!({})).await;
+    assert!(text.contains("Plan: plus"), "{text}");
+    assert!(text.contains("5-hour window: 12% used"), "{text}");
+    assert!(text.contains("7-day window: 40% used"), "{text}");
+    assert!(text.contains("no credits"), "{text}");
+    assert_eq!(data["plan_type"], "plus");
+    assert_eq!(data["rate_limits"]["primary"]["window_minutes"], 300);
+    assert!(data["rate_limits"]["primary"]["resets_at"].is_string());
+    eventually("usage in state.json", || {
+        h.state_json()["rate_limits"]["secondary"]["used_percent"] == json!(40.0)
+    })
+    .await;
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn usage_failures_are_tool_errors() {
+    let h = signed_out().await;
+    let (text, _) = h.tool_error("codex_usage", json!({})).await;
+    assert!(text.contains("/codex-config"), "{text}");
+    h.stop().await;
+
+    let h = signed_in().await;
+    h.fake.set_faults(Faults {
+        responses_status: Some(500),
+        ..Faults::default()
+    });
+    let (text, data) = h.tool_error("codex_usage", json!({})).await;
+    assert!(text.contains("HTTP 500"), "{text}");
+    assert_eq!(data["retryable"], true);
+    assert_eq!(h.fake.stats().usage, 3);
+    h.stop().await;
+}

@@ -1,0 +1,550 @@
+//! `codex_query`: answers, conversations, progress, cancellation, and every way it can fail.
+
+use std::time::Duration;
+
+use codex_oauth_core::Secret;
+use codex_oauth_core::store::AuthRecord;
+use fake_openai::{FakeConfig, Faults};
+use rmcp::model::{CallToolRequestParams, ClientRequest, Request};
+use rmcp::service::PeerRequestOptions;
+use serde_json::json;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn a_query_returns_the_streamed_answer_whole_with_model_usage_and_rate_limits() {
+    let h = signed_in().await;
+    let (text, data) = h
+        .ok(
+            "codex_query",
+            json!({"prompt": "What is 2+2? Answer briefly, please."}),
+        )
+        .await;
+    let expected = "Echo #1: What is 2+2? Answer briefly, please.";
+    assert!(text.starts_with(expected), "{text}");
+    assert_eq!(data["answer"], expected);
+    assert_eq!(
+        data["model"], "gpt-5.1-codex",
+        "the default: first visible model by priority"
+    );
+    assert_eq!(data["truncated"], false);
+    assert!(
+        data["usage"]["total_tokens"].as_u64().unwrap() > 0,
+        "{data}"
+    );
+    assert_eq!(data["rate_limits"]["primary"]["used_percent"], 12.5);
+    assert_eq!(data["rate_limits"]["secondary"]["window_minutes"], 10080);
+    let conversation = data["conversation_id"].as_str().unwrap();
+    assert!(
+        text.contains(conversation),
+        "the text names the conversation: {text}"
+    );
+
+    // What the backend saw.
+    let reqs = h.fake.requests_to("/backend-api/codex/responses");
+    assert_eq!(reqs.len(), 1);
+    let r = &reqs[0];
+    assert_eq!(r.rejected, None);
+    assert_eq!(r.headers["chatgpt-account-id"], "acc-1234");
+    assert_eq!(r.headers["originator"], "codex_oauth");
+    assert_eq!(r.headers["accept"], "text/event-stream");
+    assert!(r.headers["user-agent"].starts_with("codex_oauth/"));
+    assert!(!r.headers["session_id"].is_empty());
+    assert_eq!(r.body["store"], false);
+    assert_eq!(r.body["stream"], true);
+    assert!(r.body.get("temperature").is_none());
+    assert_eq!(r.body["reasoning"]["effort"], "medium");
+    assert_eq!(r.body["prompt_cache_key"], r.headers["session_id"].as_str());
+
+    // The rate limits reach state.json for the tray and status (written in the background).
+    eventually("rate limits in state.json", || {
+        h.state_json()["rate_limits"]["primary"]["used_percent"] == json!(12.5)
+    })
+    .await;
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn the_answer_streams_as_progress_notifications() {
+    let h = signed_in().await;
+    h.fake.set_faults(Faults {
+        delta_delay_ms: 30,
+        ..Faults::default()
+    });
+    let prompt = "Tell me something long enough to arrive in several pieces.";
+    let (text, _) = h.ok("codex_query", json!({ "prompt": prompt })).await;
+    assert!(text.starts_with(&format!("Echo #1: {prompt}")));
+    let progress = h.progress.lock().unwrap().clone();
+    assert!(progress.len() >= 3, "{progress:?}");
+    let values: Vec<f64> = progress.iter().map(|p| p.progress).collect();
+    assert!(
+        values.windows(2).all(|w| w[0] < w[1]),
+        "progress must increase: {values:?}"
+    );
+    let last = progress.last().unwrap().message.clone().unwrap_or_default();
+    assert!(last.contains("characters received"), "{last}");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn progress_notifications_are_throttled() {
+    let mut options = test_options();
+    options.progress_interval = Duration::from_millis(200);
+    let h = start(FakeConfig::default(), options, Some(3600)).await;
+    h.fake.set_faults(Faults {
+        delta_delay_ms: 10,
+        ..Faults::default()
+    });
+    // About 60 deltas, 10 ms apart.
+    let prompt = "y".repeat(350);
+    let started = std::time::Instant::now();
+    h.ok("codex_query", json!({ "prompt": prompt })).await;
+    let allowed = started.elapsed().as_millis() / 200 + 1;
+    let n = h.progress.lock().unwrap().len() as u128;
+    assert!(
+        (1..=allowed).contains(&n),
+        "at most one notification per 200 ms: {n} in {:?}",
+        started.elapsed()
+    );
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_follow_up_re_sends_the_earlier_turns_of_its_conversation() {
+    let h = signed_in().await;
+    let (_, first) = h
+        .ok("codex_query", json!({"prompt": "first question", "model": "gpt-5.1-codex-mini", "system_prompt": "Be terse."}))
+        .await;
+    let id = first["conversation_id"].as_str().unwrap().to_owned();
+    let (_, second) = h
+        .ok(
+            "codex_query",
+            json!({"prompt": "second question", "conversation_id": id}),
+        )
+        .await;
+    assert_eq!(second["answer"], "Echo #2: second question");
+    assert_eq!(second["conversation_id"], id.as_str());
+    assert_eq!(
+        second["model"], "gpt-5.1-codex-mini",
+        "the conversation keeps its model"
+    );
+
+    let reqs = h.fake.requests_to("/backend-api/codex/responses");
+    assert_eq!(reqs.len(), 2);
+    let input = reqs[1].body["input"].as_array().unwrap();
+    let turns: Vec<(String, String)> = input
+        .iter()
+        .map(|m| {
+            (
+                m["role"].as_str().unwrap().to_owned(),
+                m["content"][0]["text"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        turns,
+        vec![
+            ("user".to_owned(), "first question".to_owned()),
+            ("assistant".to_owned(), "Echo #1: first question".to_owned()),
+            ("user".to_owned(), "second question".to_owned()),
+        ]
+    );
+    assert_eq!(reqs[1].body["instructions"], "Be terse.");
+    assert_eq!(
+        reqs[0].headers["session_id"], reqs[1].headers["session_id"],
+        "one session id per conversation"
+    );
+
+    // A new conversation starts afresh.
+    let (_, other) = h.ok("codex_query", json!({"prompt": "unrelated"})).await;
+    assert_eq!(other["answer"], "Echo #1: unrelated");
+    assert_ne!(other["conversation_id"], id.as_str());
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn an_unknown_conversation_is_an_error_not_a_silent_fresh_start() {
+    let h = signed_in().await;
+    let (text, data) = h
+        .tool_error(
+            "codex_query",
+            json!({"prompt": "go on", "conversation_id": "nope"}),
+        )
+        .await;
+    assert_eq!(data["kind"], "unknown_conversation");
+    assert!(text.contains("omit conversation_id"), "{text}");
+    assert_eq!(h.fake.stats().responses, 0);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn options_reach_the_backend_only_when_given() {
+    let h = signed_in().await;
+    h.ok(
+        "codex_query",
+        json!({"prompt": "p", "model": "gpt-5.1", "reasoning_effort": "high", "temperature": 0.3}),
+    )
+    .await;
+    let r = &h.fake.requests_to("/responses")[0];
+    assert_eq!(r.body["model"], "gpt-5.1");
+    assert_eq!(r.body["reasoning"]["effort"], "high");
+    assert_eq!(r.body["temperature"], 0.3);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_long_answer_is_cut_at_max_output_chars_and_says_so() {
+    let h = signed_in().await;
+    let prompt = "z".repeat(500);
+    let (text, data) = h
+        .ok(
+            "codex_query",
+            json!({"prompt": prompt, "max_output_chars": 100}),
+        )
+        .await;
+    assert_eq!(data["truncated"], true);
+    assert_eq!(data["answer"].as_str().unwrap().chars().count(), 100);
+    assert_eq!(data["answer_chars"], 509);
+    assert!(text.contains("answer cut: 100 of 509 characters"), "{text}");
+
+    // The default limit is 20,000 characters.
+    let prompt = "w".repeat(25_000);
+    let (_, data) = h.ok("codex_query", json!({ "prompt": prompt })).await;
+    assert_eq!(data["truncated"], true);
+    assert_eq!(data["answer"].as_str().unwrap().chars().count(), 20_000);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn signed_out_a_query_says_how_to_sign_in() {
+    let h = signed_out().await;
+    let (text, data) = h.tool_error("codex_query", json!({"prompt": "hi"})).await;
+    assert!(text.contains("/codex-config"), "{text}");
+    assert_eq!(data["kind"], "not_signed_in");
+    assert_eq!(h.fake.stats().responses, 0);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn an_unknown_model_shows_the_backend_message_and_points_to_codex_models() {
+    let h = signed_in().await;
+    let (text, data) = h
+        .tool_error(
+            "codex_query",
+            json!({"prompt": "hi", "model": "gpt-9-ultra"}),
+        )
+        .await;
+    assert!(
+        text.contains(
+            "The 'gpt-9-ultra' model is not supported when using Codex with a ChatGPT account"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("codex_models"), "{text}");
+    assert_eq!(data["retryable"], false);
+    assert_eq!(h.fake.stats().responses, 1, "a 400 is not retried");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_usage_limit_names_the_reset_time_and_is_not_retried() {
+    let h = signed_in().await;
+    h.fake.set_faults(Faults {
+        usage_limit: true,
+        ..Faults::default()
+    });
+    let (text, data) = h.tool_error("codex_query", json!({"prompt": "hi"})).await;
+    assert!(text.contains("usage limit"), "{text}");
+    assert!(text.contains("plus plan"), "{text}");
+    assert!(text.contains("resets at"), "{text}");
+    assert_eq!(data["kind"], "usage_limit");
+    assert!(data["resets_at"].is_string(), "{data}");
+    assert_eq!(h.fake.stats().responses, 1);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn an_expired_access_token_is_refreshed_without_the_caller_noticing() {
+    let h = start(FakeConfig::default(), test_options(), Some(-60)).await;
+    let (_, data) = h.ok("codex_query", json!({"prompt": "still there?"})).await;
+    assert_eq!(data["answer"], "Echo #1: still there?");
+    assert_eq!(h.fake.stats().refreshes, 1);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_401_from_the_backend_refreshes_once_and_retries() {
+    let h = signed_in().await;
+    h.fake.set_faults(Faults {
+        backend_status_once: Some(401),
+        ..Faults::default()
+    });
+    let (_, data) = h
+        .ok(
+            "codex_query",
+            json!({"prompt": "again", "model": "gpt-5.1-codex"}),
+        )
+        .await;
+    assert_eq!(data["answer"], "Echo #1: again");
+    let stats = h.fake.stats();
+    assert_eq!(stats.refreshes, 1);
+    assert_eq!(stats.responses, 2);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_backend_that_keeps_answering_401_after_a_refresh_means_sign_in_again() {
+    let h = signed_in().await;
+    h.fake.set_faults(Faults {
+        responses_status: Some(401),
+        ..Faults::default()
+    });
+    let (text, data) = h
+        .tool_error(
+            "codex_query",
+            json!({"prompt": "hi", "model": "gpt-5.1-codex"}),
+        )
+        .await;
+    assert_eq!(data["kind"], "session_expired", "{text}");
+    assert!(text.contains("/codex-config"), "{text}");
+    let stats = h.fake.stats();
+    assert_eq!(stats.refreshes, 1, "exactly one refresh, no loop");
+    assert_eq!(stats.responses, 2);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_passing_server_error_is_retried() {
+    let h = signed_in().await;
+    h.fake.set_faults(Faults {
+        backend_status_once: Some(503),
+        ..Faults::default()
+    });
+    let (_, data) = h
+        .ok(
+            "codex_query",
+            json!({"prompt": "hello", "model": "gpt-5.1-codex"}),
+        )
+        .await;
+    assert_eq!(data["answer"], "Echo #1: hello");
+    assert_eq!(h.fake.stats().responses, 2);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_lasting_server_error_fails_after_bounded_retries() {
+    let h = signed_in().await;
+    h.fake.set_faults(Faults {
+        responses_status: Some(502),
+        ..Faults::default()
+    });
+    let (text, data) = h
+        .tool_error(
+            "codex_query",
+            json!({"prompt": "hello", "model": "gpt-5.1-codex"}),
+        )
+        .await;
+    assert!(text.contains("HTTP 502"), "{text}");
+    assert_eq!(data["retryable"], true);
+    assert_eq!(
+        h.fake.stats().responses,
+        3,
+        "one try and max_retries = 2 retries"
+    );
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_stream_cut_mid_answer_is_an_error_and_not_replayed() {
+    let h = signed_in().await;
+    // Paced, so the first deltas reach the client before the cut.
+    h.fake.set_faults(Faults {
+        sse_drop_after: Some(2),
+        delta_delay_ms: 30,
+        ..Faults::default()
+    });
+    let (text, data) = h
+        .tool_error(
+            "codex_query",
+            json!({"prompt": "a prompt long enough for several deltas"}),
+        )
+        .await;
+    assert!(
+        text.contains("ended before the answer was complete"),
+        "{text}"
+    );
+    assert_eq!(data["kind"], "network");
+    assert_eq!(
+        h.fake.stats().responses,
+        1,
+        "text was already handed on: no retry"
+    );
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_stream_cut_before_any_text_is_retried_a_bounded_number_of_times() {
+    let h = signed_in().await;
+    h.fake.set_faults(Faults {
+        sse_drop_after: Some(0),
+        ..Faults::default()
+    });
+    let (text, data) = h
+        .tool_error(
+            "codex_query",
+            json!({"prompt": "hi", "model": "gpt-5.1-codex"}),
+        )
+        .await;
+    assert!(text.contains("try again"), "{text}");
+    assert_eq!(data["retryable"], true);
+    assert_eq!(h.fake.stats().responses, 3);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_failed_response_carries_the_reason_and_what_to_do() {
+    let h = signed_in().await;
+    h.fake.set_faults(Faults {
+        sse_failed: Some("context_length_exceeded".into()),
+        ..Faults::default()
+    });
+    let (text, data) = h.tool_error("codex_query", json!({"prompt": "hi"})).await;
+    assert!(text.contains("context window"), "{text}");
+    assert!(text.contains("new conversation"), "{text}");
+    assert_eq!(data["kind"], "context_length_exceeded");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_backend_that_never_answers_hits_the_idle_limit() {
+    let mut options = test_options();
+    options.codex.idle_timeout = Duration::from_millis(300);
+    options.codex.max_retries = 1;
+    let h = start(FakeConfig::default(), options, Some(3600)).await;
+    h.fake.set_faults(Faults {
+        responses_delay_ms: 3_000,
+        ..Faults::default()
+    });
+    let started = std::time::Instant::now();
+    let (text, data) = h.tool_error("codex_query", json!({"prompt": "hi"})).await;
+    assert!(text.contains("no answer within"), "{text}");
+    assert_eq!(data["retryable"], true);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_silent_stream_hits_the_idle_limit() {
+    let mut options = test_options();
+    options.codex.idle_timeout = Duration::from_millis(300);
+    let h = start(FakeConfig::default(), options, Some(3600)).await;
+    h.fake.set_faults(Faults {
+        delta_delay_ms: 2_000,
+        ..Faults::default()
+    });
+    let (text, _) = h.tool_error("codex_query", json!({"prompt": "hi"})).await;
+    assert!(text.contains("silent"), "{text}");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn cancelling_a_query_stops_it_and_the_server_carries_on() {
+    let h = signed_in().await;
+    h.fake.set_faults(Faults {
+        delta_delay_ms: 100,
+        ..Faults::default()
+    });
+    let prompt = "q".repeat(600); // ~100 deltas: 10 s if nobody stops it
+    let params = CallToolRequestParams::new("codex_query")
+        .with_arguments(json!({ "prompt": prompt }).as_object().unwrap().clone());
+    let handle = h
+        .client
+        .send_cancellable_request(
+            ClientRequest::CallToolRequest(Request::new(params)),
+            PeerRequestOptions::no_options(),
+        )
+        .await
+        .unwrap();
+    let progress = h.progress.clone();
+    eventually("text to stream", || {
+        progress.lock().unwrap().iter().any(|p| {
+            p.message
+                .as_deref()
+                .is_some_and(|m| m.contains("characters received"))
+        })
+    })
+    .await;
+    handle.cancel(Some("changed my mind".into())).await.unwrap();
+    // Once the handler has stopped, no more progress comes.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let seen = progress.lock().unwrap().len();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        progress.lock().unwrap().len(),
+        seen,
+        "the upstream answer must not go on streaming after the cancel"
+    );
+    h.fake.set_faults(Faults::default());
+    let (_, data) = h.ok("codex_query", json!({"prompt": "next"})).await;
+    assert_eq!(data["answer"], "Echo #1: next");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn fifty_concurrent_queries_all_succeed() {
+    let h = signed_in().await;
+    let calls = (0..50).map(|i| {
+        let h = &h;
+        async move {
+            let (_, data) = h
+                .ok("codex_query", json!({ "prompt": format!("question {i}") }))
+                .await;
+            assert_eq!(data["answer"], format!("Echo #1: question {i}"));
+        }
+    });
+    futures::future::join_all(calls).await;
+    assert_eq!(h.fake.stats().responses, 50);
+    assert_eq!(
+        h.fake.stats().models,
+        1,
+        "the default model is looked up once"
+    );
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn with_an_api_key_queries_go_to_the_api_without_the_account_header() {
+    let h = signed_out().await;
+    h.session
+        .save_record(AuthRecord::from_api_key(Secret::new(
+            "sk-test-0123456789abcdef",
+        )))
+        .await
+        .unwrap();
+    let (_, data) = h
+        .ok(
+            "codex_query",
+            json!({"prompt": "via the API", "model": "gpt-5.1"}),
+        )
+        .await;
+    assert_eq!(data["answer"], "Echo #1: via the API");
+    let reqs = h.fake.requests_to("/v1/responses");
+    assert_eq!(reqs.len(), 1);
+    assert!(!reqs[0].headers.contains_key("chatgpt-account-id"));
+    assert_eq!(reqs[0].body["store"], false);
+    assert!(
+        h.fake
+            .requests_to("/backend-api/codex/responses")
+            .is_empty()
+    );
+
+    let (text, _) = h.tool_error("codex_usage", json!({})).await;
+    assert!(text.contains("API key"), "{text}");
+    let (text, _) = h.ok("codex_models", json!({})).await;
+    assert!(text.contains("API key"), "{text}");
+    h.stop().await;
+}

@@ -1,0 +1,314 @@
+//! Sign-in end to end: the real CLI, the real loopback server, the fake issuer.
+
+use std::os::unix::fs::PermissionsExt;
+
+use fake_openai::Faults;
+
+use crate::support::*;
+
+fn login_no_browser(home: &Home) -> Running {
+    let mut c = home.cmd(&bin("codex-mcp-bridge"));
+    c.args(["login", "--no-browser"]);
+    Running::spawn(c)
+}
+
+#[tokio::test]
+async fn headless_browser_login_signs_in_and_status_shows_the_account() {
+    let fake = fake().await;
+    let home = Home::new(&fake);
+    let run = login_no_browser(&home);
+    let url = run.line();
+    assert!(
+        url.starts_with(&format!("{}/oauth/authorize?", fake.issuer())),
+        "{url}"
+    );
+    // "Open" the URL: the fake approves and redirects to our loopback callback, which redirects to /success.
+    let page = browser().get(&url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.url().path().ends_with("/success"), "{}", page.url());
+    assert!(page.text().await.unwrap().contains("Signed in"));
+    let (code, stderr) = run.finish();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("ada@example.com"), "{stderr}");
+
+    let (st, code) = home.status();
+    assert_eq!(code, 0);
+    assert_eq!(st["signed_in"], true);
+    assert_eq!(st["email"], "ada@example.com");
+    assert_eq!(st["account_id"], "acc-1234");
+    assert_eq!(st["plan"], "plus");
+    assert_eq!(st["store"]["backend"], "file");
+    assert!(st["expires_at"].as_str().unwrap().ends_with('Z'));
+    assert!(st["last_error"].is_null());
+
+    // The record: Codex CLI schema, 0600 in a 0700 folder.
+    let rec = home.auth_json();
+    assert_eq!(rec["auth_mode"], "chatgpt");
+    assert!(rec["OPENAI_API_KEY"].is_null());
+    assert_eq!(rec["tokens"]["account_id"], "acc-1234");
+    for k in ["id_token", "access_token", "refresh_token"] {
+        assert!(
+            rec["tokens"][k].as_str().is_some_and(|s| !s.is_empty()),
+            "{k}"
+        );
+    }
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&home.profile_dir().join("auth.json")), 0o600);
+    assert_eq!(mode(&home.profile_dir()), 0o700);
+    assert_eq!(fake.stats().code_exchanges, 1);
+}
+
+#[tokio::test]
+async fn device_code_login_prints_url_and_code_then_signs_in() {
+    let fake = fake().await;
+    let home = Home::new(&fake);
+    let mut c = home.cmd(&bin("codex-mcp-bridge"));
+    c.args(["login", "--device"]);
+    let run = Running::spawn(c);
+    let url = run.line();
+    let code = run.line();
+    assert_eq!(url, format!("{}/codex/device", fake.issuer()));
+    assert!(!code.is_empty() && !code.contains(' '), "{code}");
+    let (exit, stderr) = run.finish();
+    assert_eq!(exit, 0, "{stderr}");
+    assert!(stderr.contains("Never share this code"), "{stderr}");
+    let (st, _) = home.status();
+    assert_eq!(st["signed_in"], true);
+    assert_eq!(st["email"], "ada@example.com");
+    assert!(fake.stats().device_polls >= 1);
+}
+
+#[tokio::test]
+async fn device_code_login_says_what_to_do_when_the_server_does_not_offer_it() {
+    let fake = fake().await;
+    fake.set_faults(Faults {
+        device_disabled: true,
+        ..Faults::default()
+    });
+    let home = Home::new(&fake);
+    let out = home.cli(&["login", "--device"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("Device code authorization for Codex") && err.contains("browser"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_hundred_forged_callbacks_are_refused_and_the_real_one_still_signs_in() {
+    let fake = fake().await;
+    let home = Home::new(&fake);
+    let run = login_no_browser(&home);
+    let url = run.line();
+    let q = query(&url);
+    let redirect = &q["redirect_uri"];
+    let client = browser();
+    for i in 0..100 {
+        let forged = format!("{redirect}?code=forged{i}&state=not-the-state-{i}");
+        let r = client.get(&forged).send().await.unwrap();
+        assert_eq!(r.status(), 400, "forged callback {i}");
+    }
+    // A forged error callback (wrong state) must not end the flow either.
+    let r = client
+        .get(format!("{redirect}?error=access_denied&state=nope"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let page = client.get(&url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let (code, stderr) = run.finish();
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        fake.stats().code_exchanges,
+        1,
+        "forged codes never reach the token endpoint"
+    );
+    assert_eq!(home.status().0["signed_in"], true);
+}
+
+#[tokio::test]
+async fn an_error_callback_ends_the_sign_in_with_words_a_person_understands() {
+    let fake = fake().await;
+    fake.set_faults(Faults {
+        authorize_error: Some(("access_denied".into(), "missing_codex_entitlement".into())),
+        ..Faults::default()
+    });
+    let home = Home::new(&fake);
+    let run = login_no_browser(&home);
+    let url = run.line();
+    let page = browser().get(&url).send().await.unwrap();
+    assert!(page.text().await.unwrap().contains("Codex is not enabled"));
+    let (code, stderr) = run.finish();
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("Codex is not enabled for this ChatGPT workspace"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr
+            .trim()
+            .lines()
+            .filter(|l| l.starts_with("error:"))
+            .count(),
+        1,
+        "{stderr}"
+    );
+    let (st, code) = home.status();
+    assert_eq!(code, 1);
+    assert_eq!(st["signed_in"], false);
+    assert!(
+        st["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("Codex is not enabled")
+    );
+    assert!(st["pending_login"].is_null());
+}
+
+#[tokio::test]
+async fn a_busy_port_chosen_by_the_user_fails_at_once_with_advice() {
+    let fake = fake().await;
+    let home = Home::new(&fake);
+    let holder = std::net::TcpListener::bind((
+        "127.0.0.1",
+        home.env["CODEX_OAUTH_CALLBACK_PORT"]
+            .parse::<u16>()
+            .unwrap(),
+    ))
+    .unwrap();
+    let out = home.cli(&["login", "--no-browser"]);
+    drop(holder);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot listen for the sign-in callback") && err.contains("--device"),
+        "{err}"
+    );
+}
+
+/// Uses the real ports 1455 and 1457, so it is the only test that may.
+#[tokio::test]
+async fn when_1455_stays_busy_the_sign_in_moves_to_1457() {
+    let fake = fake_with(|c| c.strict_redirect_ports = true).await;
+    let mut home = Home::new(&fake);
+    home.env.remove("CODEX_OAUTH_CALLBACK_PORT");
+    // Hold 1455 with a listener that never answers /cancel.
+    let holder = match std::net::TcpListener::bind("127.0.0.1:1455") {
+        Ok(l) => l,
+        Err(e) => panic!("port 1455 must be free for this test: {e}"),
+    };
+    let run = login_no_browser(&home);
+    let url = run.line();
+    assert_eq!(
+        query(&url)["redirect_uri"],
+        "http://localhost:1457/auth/callback"
+    );
+    // The holder got the one /cancel request.
+    holder.set_nonblocking(false).unwrap();
+    let (mut sock, _) = holder.accept().unwrap();
+    let mut buf = [0u8; 512];
+    let n = std::io::Read::read(&mut sock, &mut buf).unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("GET /cancel "));
+    let page = browser().get(&url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let (code, stderr) = run.finish();
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[tokio::test]
+async fn api_key_login_reads_the_key_from_stdin_and_status_says_so() {
+    let fake = fake().await;
+    let home = Home::new(&fake);
+    let mut c = home.cmd(&bin("codex-mcp-bridge"));
+    let mut child = c
+        .args(["login", "--with-api-key"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"sk-proj-test-key-123\n").unwrap();
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (st, code) = home.status();
+    assert_eq!(code, 0);
+    assert_eq!(st["auth_mode"], "apikey");
+    assert_eq!(home.auth_json()["OPENAI_API_KEY"], "sk-proj-test-key-123");
+    let out = home.cli(&["token"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "sk-proj-test-key-123"
+    );
+}
+
+#[tokio::test]
+async fn logout_revokes_and_deletes_then_status_exits_1() {
+    let fake = fake().await;
+    let home = Home::new(&fake);
+    home.seed(&fake, 3600).await;
+    assert_eq!(home.status().1, 0);
+    let out = home.cli(&["logout"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(fake.stats().revokes, 1);
+    assert!(!home.profile_dir().join("auth.json").exists());
+    let (st, code) = home.status();
+    assert_eq!(code, 1);
+    assert_eq!(st["signed_in"], false);
+    // Logging out twice is fine.
+    assert!(home.cli(&["logout"]).status.success());
+}
+
+#[tokio::test]
+async fn usage_errors_exit_2_and_every_command_has_help() {
+    let fake = fake().await;
+    let home = Home::new(&fake);
+    assert_eq!(home.cli(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(
+        home.cli(&["login", "--device", "--with-api-key"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        home.cli(&["--profile", "../evil", "status"]).status.code(),
+        Some(2)
+    );
+    for cmd in ["login", "status", "token", "logout", "import-codex"] {
+        let out = home.cli(&[cmd, "--help"]);
+        assert!(out.status.success(), "{cmd}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Usage:"),
+            "{cmd}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_bad_setting_names_the_key_and_the_file() {
+    let fake = fake().await;
+    let home = Home::new(&fake);
+    std::fs::write(
+        home.path().join("config.toml"),
+        "callback_port = \"soon\"\n",
+    )
+    .unwrap();
+    let mut c = home.cmd(&bin("codex-mcp-bridge"));
+    c.env_remove("CODEX_OAUTH_CALLBACK_PORT");
+    let out = c.args(["status"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("callback_port") && err.contains("config.toml"),
+        "{err}"
+    );
+}

@@ -1,0 +1,9 @@
+//! End-to-end suites: the real binaries against fake-openai, each test in its own temp home.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod crash_safety;
+mod interop;
+mod login;
+mod refresh;

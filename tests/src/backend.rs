@@ -1,0 +1,525 @@
+//! The Codex backend (`/backend-api/codex/responses` over SSE, `/models`, `/wham/usage`) and the
+//! API-key endpoint (`/v1/responses`), checking tokens, headers and bodies.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use crate::{Faults, RecordedRequest, Shared, record_headers};
+
+pub fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/backend-api/codex/responses", post(chatgpt_responses))
+        .route("/backend-api/codex/models", get(models))
+        .route("/backend-api/wham/usage", get(usage))
+        .route("/v1/responses", post(api_key_responses))
+}
+
+fn error(status: StatusCode, body: Value) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn reject(s: &Shared, mut rec: RecordedRequest, status: StatusCode, why: &str) -> Response {
+    rec.rejected = Some(why.to_string());
+    s.record(rec);
+    error(status, json!({"detail": why}))
+}
+
+fn header<'a>(h: &'a HeaderMap, name: &str) -> &'a str {
+    h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
+fn bearer(h: &HeaderMap) -> &str {
+    header(h, "authorization")
+        .strip_prefix("Bearer ")
+        .unwrap_or("")
+}
+
+/// Checks a ChatGPT access token and the headers that go with it.
+fn check_chatgpt_auth(s: &Shared, h: &HeaderMap) -> Result<(), (StatusCode, String)> {
+    let token = bearer(h);
+    let exp = s.lock().access.get(token).copied();
+    match exp {
+        None => {
+            return Err((
+                StatusCode::UNAUTHORIZED,
+                "invalid or revoked access token".into(),
+            ));
+        }
+        Some(exp) if exp <= chrono::Utc::now().timestamp() => {
+            return Err((StatusCode::UNAUTHORIZED, "access token expired".into()));
+        }
+        Some(_) => {}
+    }
+    if header(h, "chatgpt-account-id") != s.cfg.account_id {
+        return Err((
+            StatusCode::FORBIDDEN,
+            "ChatGPT-Account-ID is missing or not this token's account".into(),
+        ));
+    }
+    if header(h, "originator").is_empty() {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            "originator header is missing".into(),
+        ));
+    }
+    if header(h, "user-agent").is_empty() {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            "User-Agent header is missing".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn unauthorized(s: &Shared, rec: RecordedRequest, status: StatusCode, why: String) -> Response {
+    let mut rec = rec;
+    rec.rejected = Some(why.clone());
+    s.record(rec);
+    if status == StatusCode::UNAUTHORIZED {
+        error(
+            status,
+            json!({"error": {"message": why, "type": "invalid_request_error", "code": "token_expired"}}),
+        )
+    } else {
+        error(status, json!({"detail": why}))
+    }
+}
+
+/// A fault that answers before anything else, taking the one-shot status if set.
+fn injected(s: &Shared) -> Option<Response> {
+    let mut g = s.lock();
+    let status = g
+        .faults
+        .backend_status_once
+        .take()
+        .or(g.faults.responses_status);
+    let usage_limit = g.faults.usage_limit;
+    drop(g);
+    if let Some(st) = status {
+        let st = StatusCode::from_u16(st).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = if st == StatusCode::UNAUTHORIZED {
+            json!({"error": {"message": "Your authentication token has expired.", "code": "token_expired"}})
+        } else {
+            json!({"detail": format!("injected fault: HTTP {}", st.as_u16())})
+        };
+        return Some(error(st, body));
+    }
+    if usage_limit {
+        let resets_at = chrono::Utc::now().timestamp() + 2 * 3600;
+        return Some(error(
+            StatusCode::TOO_MANY_REQUESTS,
+            json!({"error": {
+                "type": "usage_limit_reached",
+                "message": "The usage limit has been reached",
+                "plan_type": "plus",
+                "resets_at": resets_at,
+                "resets_in_seconds": 7200
+            }}),
+        ));
+    }
+    None
+}
+
+fn rate_limit_headers(h: &mut HeaderMap) {
+    let now = chrono::Utc::now().timestamp();
+    let pairs = [
+        ("x-codex-primary-used-percent", "12.5".to_string()),
+        ("x-codex-primary-window-minutes", "300".to_string()),
+        ("x-codex-primary-reset-at", (now + 3600).to_string()),
+        ("x-codex-secondary-used-percent", "40".to_string()),
+        ("x-codex-secondary-window-minutes", "10080".to_string()),
+        ("x-codex-secondary-reset-at", (now + 3 * 86400).to_string()),
+        ("x-codex-credits-has-credits", "false".to_string()),
+        ("x-codex-credits-unlimited", "false".to_string()),
+        ("x-codex-credits-balance", "0".to_string()),
+    ];
+    for (k, v) in pairs {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            h.insert(k, v);
+        }
+    }
+}
+
+/// Checks a responses body the way the backend does; returns the user turns' texts.
+fn check_body(s: &Shared, body: &Value) -> Result<Vec<String>, (StatusCode, String)> {
+    let bad = |m: &str| Err((StatusCode::BAD_REQUEST, m.to_string()));
+    let Some(obj) = body.as_object() else {
+        return bad("body must be a JSON object");
+    };
+    if obj.get("store") != Some(&Value::Bool(false)) {
+        return bad("Store must be set to false");
+    }
+    if obj.get("stream") != Some(&Value::Bool(true)) {
+        return bad("Stream must be set to true");
+    }
+    if obj.contains_key("previous_response_id") {
+        return bad("previous_response_id is not supported with store=false");
+    }
+    let model = obj.get("model").and_then(Value::as_str).unwrap_or("");
+    if !s.cfg.models.iter().any(|m| m["slug"] == model) {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            format!(
+                "The '{model}' model is not supported when using Codex with a ChatGPT account."
+            ),
+        ));
+    }
+    if !obj.get("instructions").is_some_and(Value::is_string) {
+        return bad("instructions must be a string");
+    }
+    if let Some(r) = obj.get("reasoning") {
+        let effort = r["effort"].as_str().unwrap_or("");
+        if !["none", "minimal", "low", "medium", "high", "xhigh"].contains(&effort) {
+            return bad(&format!(
+                "Unsupported value: '{effort}' for reasoning.effort"
+            ));
+        }
+    }
+    if let Some(t) = obj.get("temperature")
+        && !t.as_f64().is_some_and(|t| (0.0..=2.0).contains(&t))
+    {
+        return bad("temperature must be a number between 0 and 2");
+    }
+    let Some(input) = obj.get("input").and_then(Value::as_array) else {
+        return bad("input must be an array");
+    };
+    let mut users = Vec::new();
+    let mut last_role = "";
+    for item in input {
+        if item["type"] != "message" {
+            return bad("input items must be messages");
+        }
+        let role = item["role"].as_str().unwrap_or("");
+        let want = match role {
+            "user" | "developer" | "system" => "input_text",
+            "assistant" => "output_text",
+            _ => return bad(&format!("unknown role `{role}`")),
+        };
+        let Some(content) = item["content"].as_array() else {
+            return bad("message content must be an array");
+        };
+        let mut text = String::new();
+        for c in content {
+            if c["type"] != want {
+                return bad(&format!("{role} content must be `{want}`"));
+            }
+            text.push_str(c["text"].as_str().unwrap_or(""));
+        }
+        if role == "user" {
+            users.push(text);
+        }
+        last_role = role;
+    }
+    if last_role != "user" {
+        return bad("the last input item must be a user message");
+    }
+    Ok(users)
+}
+
+fn sse(event: &Value) -> Bytes {
+    Bytes::from(format!(
+        "event: {}\ndata: {}\n\n",
+        event["type"].as_str().unwrap_or("message"),
+        event
+    ))
+}
+
+fn stream_answer(answer: String, model: String, faults: Faults) -> Body {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
+    tokio::spawn(async move {
+        let id = format!("resp_{}", uuid::Uuid::new_v4().simple());
+        let send = |v: Value| {
+            let tx = tx.clone();
+            async move { tx.send(Ok(sse(&v))).await.is_ok() }
+        };
+        if !send(json!({"type": "response.created", "response": {"id": id, "model": model, "status": "in_progress"}}))
+            .await
+        {
+            return;
+        }
+        let item_id = format!("msg_{}", uuid::Uuid::new_v4().simple());
+        send(json!({"type": "response.output_item.added", "output_index": 0,
+            "item": {"type": "message", "id": item_id, "role": "assistant", "status": "in_progress", "content": []}}))
+        .await;
+        let chars: Vec<char> = answer.chars().collect();
+        for (i, chunk) in chars.chunks(6).enumerate() {
+            if faults.sse_drop_after.is_some_and(|n| i >= n) {
+                // Cut the connection mid-answer: no completion event.
+                let _ = tx
+                    .send(Err(std::io::Error::other("injected stream drop")))
+                    .await;
+                return;
+            }
+            if faults.delta_delay_ms > 0 {
+                tokio::time::sleep(Duration::from_millis(faults.delta_delay_ms)).await;
+            }
+            let delta: String = chunk.iter().collect();
+            if !send(
+                json!({"type": "response.output_text.delta", "item_id": item_id, "output_index": 0,
+                "content_index": 0, "delta": delta}),
+            )
+            .await
+            {
+                return; // the client went away
+            }
+        }
+        if let Some(code) = faults.sse_failed {
+            let message = match code.as_str() {
+                "rate_limit_exceeded" => "Rate limit reached. Please try again in 20s.".to_string(),
+                "context_length_exceeded" => {
+                    "Your input exceeds the context window of this model.".to_string()
+                }
+                other => format!("The response failed ({other})."),
+            };
+            send(
+                json!({"type": "response.failed", "response": {"id": id, "status": "failed",
+                "error": {"code": code, "message": message}}}),
+            )
+            .await;
+            return;
+        }
+        send(
+            json!({"type": "response.output_item.done", "output_index": 0,
+            "item": {"type": "message", "id": item_id, "role": "assistant", "status": "completed",
+                "content": [{"type": "output_text", "text": answer, "annotations": []}]}}),
+        )
+        .await;
+        let input_tokens = 17 + answer.len() as u64 / 4;
+        let output_tokens = (chars.len() as u64).div_ceil(4);
+        send(json!({"type": "response.completed", "response": {"id": id, "model": model, "status": "completed",
+            "usage": {"input_tokens": input_tokens, "input_tokens_details": {"cached_tokens": 0},
+                "output_tokens": output_tokens, "output_tokens_details": {"reasoning_tokens": 0},
+                "total_tokens": input_tokens + output_tokens}}}))
+        .await;
+    });
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    Body::from_stream(stream)
+}
+
+async fn respond(
+    s: Arc<Shared>,
+    rec: RecordedRequest,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Response {
+    let mut rec = rec;
+    let faults = s.lock().faults.clone();
+    if faults.responses_delay_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(faults.responses_delay_ms)).await;
+    }
+    if !header(headers, "content-type").starts_with("application/json") {
+        return reject(
+            &s,
+            rec,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Content-Type must be application/json",
+        );
+    }
+    if !header(headers, "accept").contains("text/event-stream") {
+        return reject(
+            &s,
+            rec,
+            StatusCode::NOT_ACCEPTABLE,
+            "Accept must include text/event-stream",
+        );
+    }
+    let v: Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(e) => {
+            return reject(
+                &s,
+                rec,
+                StatusCode::BAD_REQUEST,
+                &format!("body is not JSON: {e}"),
+            );
+        }
+    };
+    rec.body = v.clone();
+    let users = match check_body(&s, &v) {
+        Ok(u) => u,
+        Err((st, why)) => return reject(&s, rec, st, &why),
+    };
+    s.record(rec);
+    if let Some(r) = injected(&s) {
+        return r;
+    }
+    let answer = format!(
+        "Echo #{}: {}",
+        users.len(),
+        users.last().cloned().unwrap_or_default()
+    );
+    let model = v["model"].as_str().unwrap_or("").to_string();
+    let mut resp = Response::new(stream_answer(answer, model, faults));
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    rate_limit_headers(h);
+    resp
+}
+
+fn new_record(path: &str, headers: &HeaderMap, query: Option<String>) -> RecordedRequest {
+    RecordedRequest {
+        method: if path.ends_with("responses") {
+            "POST"
+        } else {
+            "GET"
+        }
+        .into(),
+        path: path.into(),
+        query,
+        headers: record_headers(headers),
+        body: Value::Null,
+        rejected: None,
+    }
+}
+
+async fn chatgpt_responses(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    s.lock().stats.responses += 1;
+    let rec = new_record("/backend-api/codex/responses", &headers, None);
+    if let Err((st, why)) = check_chatgpt_auth(&s, &headers) {
+        return unauthorized(&s, rec, st, why);
+    }
+    if header(&headers, "session_id").is_empty() {
+        return reject(
+            &s,
+            rec,
+            StatusCode::BAD_REQUEST,
+            "session_id header is missing",
+        );
+    }
+    respond(s, rec, &headers, &body).await
+}
+
+async fn api_key_responses(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    s.lock().stats.responses += 1;
+    let rec = new_record("/v1/responses", &headers, None);
+    let key = bearer(&headers);
+    let known = s.lock().api_keys.iter().any(|k| k == key);
+    if !(known || (key.starts_with("sk-") && key.len() >= 12)) {
+        let mut rec = rec;
+        rec.rejected = Some("invalid API key".into());
+        s.record(rec);
+        return error(
+            StatusCode::UNAUTHORIZED,
+            json!({"error": {"message": "Incorrect API key provided.", "type": "invalid_request_error", "code": "invalid_api_key"}}),
+        );
+    }
+    respond(s, rec, &headers, &body).await
+}
+
+#[derive(serde::Deserialize)]
+struct ModelsQuery {
+    client_version: Option<String>,
+}
+
+async fn models(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(q): Query<ModelsQuery>,
+) -> Response {
+    s.lock().stats.models += 1;
+    let rec = new_record(
+        "/backend-api/codex/models",
+        &headers,
+        q.client_version
+            .clone()
+            .map(|v| format!("client_version={v}")),
+    );
+    if let Err((st, why)) = check_chatgpt_auth(&s, &headers) {
+        return unauthorized(&s, rec, st, why);
+    }
+    let Some(version) = q.client_version.filter(|v| !v.is_empty()) else {
+        return reject(
+            &s,
+            rec,
+            StatusCode::BAD_REQUEST,
+            "client_version is required",
+        );
+    };
+    if version.split('.').count() != 3 || version.split('.').any(|p| p.parse::<u32>().is_err()) {
+        return reject(
+            &s,
+            rec,
+            StatusCode::BAD_REQUEST,
+            "client_version must be x.y.z",
+        );
+    }
+    s.record(rec);
+    if let Some(r) = injected(&s) {
+        return r;
+    }
+    let body = json!({"models": s.cfg.models});
+    let etag = {
+        use sha2::Digest;
+        let d = sha2::Sha256::digest(body.to_string().as_bytes());
+        format!(
+            "\"{}\"",
+            d.iter()
+                .take(8)
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        )
+    };
+    if header(&headers, "if-none-match") == etag {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+    }
+    (
+        StatusCode::OK,
+        [
+            (header::ETAG, etag),
+            (header::CONTENT_TYPE, "application/json".to_string()),
+        ],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+async fn usage(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    s.lock().stats.usage += 1;
+    let rec = new_record("/backend-api/wham/usage", &headers, None);
+    if let Err((st, why)) = check_chatgpt_auth(&s, &headers) {
+        return unauthorized(&s, rec, st, why);
+    }
+    s.record(rec);
+    if let Some(r) = injected(&s) {
+        return r;
+    }
+    let now = chrono::Utc::now().timestamp();
+    axum::Json(json!({
+        "plan_type": s.cfg.plan,
+        "rate_limit": {
+            "allowed": true,
+            "limit_reached": false,
+            "primary_window": {"used_percent": 12, "limit_window_seconds": 18000, "reset_after_seconds": 3600, "reset_at": now + 3600},
+            "secondary_window": {"used_percent": 40, "limit_window_seconds": 604800, "reset_after_seconds": 259200, "reset_at": now + 259200}
+        },
+        "credits": {"has_credits": false, "unlimited": false, "balance": "0"}
+    }))
+    .into_response()
+}

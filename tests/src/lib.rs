@@ -1,0 +1,480 @@
+//! fake-openai: a strict local stand-in for the OpenAI servers a ChatGPT sign-in and the Codex
+//! backend talk to (PROTOCOL.md). It is strict on purpose, so that passing against it means
+//! something:
+//!
+//! - `/oauth/authorize` checks every parameter the Codex CLI sends (client id, redirect URI,
+//!   scope, S256 PKCE challenge, state, originator) and auto-approves by redirecting to the
+//!   callback with a single-use code (or an `error=` when a fault asks for it);
+//! - `/oauth/token` checks the PKCE verifier against the challenge, the redirect URI and the
+//!   client id; refresh tokens rotate and a reused one is refused with `refresh_token_reused`;
+//! - the backend refuses unknown or expired access tokens, a wrong account header, missing
+//!   headers, and request bodies the real backend refuses (`store: true`, no `stream`, unknown
+//!   models), and streams answers over SSE;
+//! - faults (status codes, delays, garbage, dropped streams, usage limits) are switched on at run
+//!   time, from Rust (`set_faults`) or over HTTP (`PUT /_fake/faults`).
+//!
+//! Every token it issues is remembered (`issued_secrets`) so leak sweeps can look for them.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod backend;
+mod jwt;
+mod oauth;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::Router;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// What the fake's account looks like and how it behaves.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FakeConfig {
+    pub client_id: String,
+    pub email: String,
+    pub plan: String,
+    pub account_id: String,
+    pub user_id: String,
+    /// Lifetime of issued access tokens.
+    pub access_ttl_secs: i64,
+    /// The `interval` the device-code endpoint asks clients to poll at.
+    pub device_interval_secs: u64,
+    /// A device code is approved on this poll (as if the user typed it); 0 = only by `approve_device`.
+    pub device_auto_approve_after: u64,
+    /// Accept only the redirect URIs registered for the real client (ports 1455 and 1457).
+    pub strict_redirect_ports: bool,
+    /// The backend's model list (`/models`), PROTOCOL.md §6 shape.
+    pub models: Vec<Value>,
+}
+
+impl Default for FakeConfig {
+    fn default() -> Self {
+        let model = |slug: &str, name: &str, priority: u32, visibility: &str| {
+            json!({
+                "slug": slug,
+                "display_name": name,
+                "description": format!("{name} (fake)"),
+                "default_reasoning_level": "medium",
+                "supported_reasoning_levels": [
+                    {"effort": "low", "description": "Fast answers"},
+                    {"effort": "medium", "description": "Balanced"},
+                    {"effort": "high", "description": "Deep reasoning"}
+                ],
+                "visibility": visibility,
+                "priority": priority,
+                "context_window": 272000,
+                "supported_in_api": true
+            })
+        };
+        Self {
+            client_id: "app_EMoamEEZ73f0CkXaXp7hrann".into(),
+            email: "ada@example.com".into(),
+            plan: "plus".into(),
+            account_id: "acc-1234".into(),
+            user_id: "user-ada".into(),
+            access_ttl_secs: 3600,
+            device_interval_secs: 0,
+            device_auto_approve_after: 1,
+            strict_redirect_ports: false,
+            models: vec![
+                model("gpt-5.1-codex-mini", "GPT-5.1 Codex Mini", 2, "list"),
+                model("secret-hidden-model", "Hidden", 0, "hide"),
+                model("gpt-5.1-codex", "GPT-5.1 Codex", 1, "list"),
+                model("gpt-5.1", "GPT-5.1", 3, "list"),
+            ],
+        }
+    }
+}
+
+/// Faults switched on at run time. The default is a healthy server.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Faults {
+    /// Every `/oauth/token` request answers this status (with an OpenAI-style error body).
+    pub token_status: Option<u16>,
+    /// `/oauth/token` waits this long before answering.
+    pub token_delay_ms: u64,
+    /// `/oauth/token` answers 200 with a body that is not JSON.
+    pub token_garbage: bool,
+    /// `/oauth/token` answers 200 with JSON that lacks the tokens.
+    pub token_missing_fields: bool,
+    /// Refresh requests fail with 401 and this error code (e.g. `refresh_token_expired`).
+    pub refresh_error: Option<String>,
+    /// Token errors come as RFC 9457 problem+json instead of OpenAI's error shape.
+    pub problem_json: bool,
+    /// `/oauth/authorize` redirects back with `error` and `error_description`.
+    pub authorize_error: Option<(String, String)>,
+    /// The device-code endpoints answer 404 (not enabled).
+    pub device_disabled: bool,
+    /// Every backend request answers this status.
+    pub responses_status: Option<u16>,
+    /// The backend answers 429 `usage_limit_reached`.
+    pub usage_limit: bool,
+    /// The SSE stream ends (without `response.completed`) after this many text deltas.
+    pub sse_drop_after: Option<usize>,
+    /// The stream ends with `response.failed` and this error code.
+    pub sse_failed: Option<String>,
+    /// The backend waits this long before answering.
+    pub responses_delay_ms: u64,
+    /// The backend waits this long between text deltas.
+    pub delta_delay_ms: u64,
+    /// The next backend request (only that one) answers this status.
+    pub backend_status_once: Option<u16>,
+}
+
+/// What reached the fake (counters only go up).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    pub authorize: u64,
+    /// Authorization codes exchanged for tokens (successfully).
+    pub code_exchanges: u64,
+    /// Refresh grants that issued new tokens.
+    pub refreshes: u64,
+    /// Refresh grant requests that reached the token endpoint, whatever the outcome.
+    pub refresh_attempts: u64,
+    /// Refresh tokens presented a second time.
+    pub reuse_rejections: u64,
+    pub revokes: u64,
+    pub api_key_exchanges: u64,
+    pub device_usercodes: u64,
+    pub device_polls: u64,
+    /// Backend `responses` requests (ChatGPT and API-key), whatever the outcome.
+    pub responses: u64,
+    pub models: u64,
+    pub usage: u64,
+    /// Requests refused for breaking the protocol (bad parameters, headers, bodies, tokens).
+    pub rejected: u64,
+}
+
+/// One request as the fake saw it. Secret values (tokens, codes, verifiers) are redacted.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RecordedRequest {
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    pub headers: HashMap<String, String>,
+    pub body: Value,
+    /// Why the fake refused it, when it did.
+    pub rejected: Option<String>,
+}
+
+/// Tokens as a sign-in would have issued them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IssuedTokens {
+    pub id_token: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+#[derive(Debug)]
+pub(crate) struct CodeGrant {
+    pub challenge: String,
+    pub redirect_uri: String,
+    pub created: i64,
+    pub used: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct RefreshState {
+    /// Rotated (used) or revoked.
+    pub dead: bool,
+    pub revoked: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct DeviceGrant {
+    pub user_code: String,
+    pub polls: u64,
+    pub approved: bool,
+    pub created: i64,
+    pub done: bool,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Inner {
+    pub faults: Faults,
+    pub stats: Stats,
+    pub requests: Vec<RecordedRequest>,
+    pub codes: HashMap<String, CodeGrant>,
+    pub refresh: HashMap<String, RefreshState>,
+    /// access token → expiry (unix s)
+    pub access: HashMap<String, i64>,
+    pub id_tokens: Vec<String>,
+    pub api_keys: Vec<String>,
+    pub devices: HashMap<String, DeviceGrant>,
+    pub secrets: Vec<String>,
+}
+
+pub(crate) struct Shared {
+    pub cfg: FakeConfig,
+    pub base_url: String,
+    inner: Mutex<Inner>,
+}
+
+impl Shared {
+    pub fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn issuer(&self) -> String {
+        self.base_url.clone()
+    }
+
+    /// Issue a full token set and remember it.
+    pub fn issue(&self, ttl: i64) -> IssuedTokens {
+        let now = chrono::Utc::now().timestamp();
+        let t = IssuedTokens {
+            id_token: jwt::id_token(&self.cfg, &self.issuer(), now),
+            access_token: jwt::access_token(&self.cfg, &self.issuer(), now, ttl),
+            refresh_token: jwt::refresh_token(),
+        };
+        let mut g = self.lock();
+        g.access.insert(t.access_token.clone(), now + ttl);
+        g.refresh.insert(
+            t.refresh_token.clone(),
+            RefreshState {
+                dead: false,
+                revoked: false,
+            },
+        );
+        g.id_tokens.push(t.id_token.clone());
+        g.secrets.extend([
+            t.id_token.clone(),
+            t.access_token.clone(),
+            t.refresh_token.clone(),
+        ]);
+        t
+    }
+
+    pub fn record(&self, r: RecordedRequest) {
+        let mut g = self.lock();
+        if r.rejected.is_some() {
+            g.stats.rejected += 1;
+        }
+        g.requests.push(r);
+    }
+}
+
+/// A running fake. It serves on its own thread and runtime (so a test may block its own thread
+/// on a child process that talks to the fake), and stops when dropped.
+pub struct FakeOpenAi {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl FakeOpenAi {
+    /// Start on a free port of 127.0.0.1.
+    pub async fn start(cfg: FakeConfig) -> anyhow::Result<Self> {
+        Self::start_on(cfg, "127.0.0.1:0".parse()?).await
+    }
+
+    pub async fn start_on(cfg: FakeConfig, bind: SocketAddr) -> anyhow::Result<Self> {
+        let listener = std::net::TcpListener::bind(bind)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            cfg,
+            base_url: format!("http://{addr}"),
+            inner: Mutex::new(Inner::default()),
+        });
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<anyhow::Result<()>>();
+        let app = router(shared.clone());
+        let thread = std::thread::Builder::new()
+            .name("fake-openai".into())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e.into()));
+                        return;
+                    }
+                };
+                rt.block_on(async move {
+                    let listener = match tokio::net::TcpListener::from_std(listener) {
+                        Ok(l) => l,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e.into()));
+                            return;
+                        }
+                    };
+                    let _ = ready_tx.send(Ok(()));
+                    let _ = axum::serve(listener, app)
+                        .with_graceful_shutdown(async move {
+                            let _ = rx.await;
+                        })
+                        .await;
+                });
+                // Streams still open (a client that never reads) must not keep the thread alive.
+                rt.shutdown_background();
+            })?;
+        ready_rx.await??;
+        Ok(Self {
+            shared,
+            addr,
+            shutdown: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+    /// `http://127.0.0.1:<port>`
+    pub fn base_url(&self) -> String {
+        self.shared.base_url.clone()
+    }
+    /// The OAuth issuer (`CODEX_OAUTH_ISSUER`).
+    pub fn issuer(&self) -> String {
+        self.shared.issuer()
+    }
+    /// The Codex backend base (`CODEX_OAUTH_API_BASE`).
+    pub fn api_base(&self) -> String {
+        format!("{}/backend-api/codex", self.shared.base_url)
+    }
+    /// `CODEX_OAUTH_USAGE_URL`
+    pub fn usage_url(&self) -> String {
+        format!("{}/backend-api/wham/usage", self.shared.base_url)
+    }
+    /// The API-key endpoint base (`CODEX_OAUTH_OPENAI_API_BASE`).
+    pub fn openai_api_base(&self) -> String {
+        format!("{}/v1", self.shared.base_url)
+    }
+    pub fn config(&self) -> &FakeConfig {
+        &self.shared.cfg
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.shared.lock().stats.clone()
+    }
+    pub fn faults(&self) -> Faults {
+        self.shared.lock().faults.clone()
+    }
+    pub fn set_faults(&self, faults: Faults) {
+        self.shared.lock().faults = faults;
+    }
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.lock().requests.clone()
+    }
+    /// Requests to paths that end with `suffix`.
+    pub fn requests_to(&self, suffix: &str) -> Vec<RecordedRequest> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path.ends_with(suffix))
+            .collect()
+    }
+    /// A token set as a sign-in would issue it, with an access token valid for `access_ttl_secs`
+    /// (negative: already expired).
+    pub fn mint_tokens(&self, access_ttl_secs: i64) -> IssuedTokens {
+        self.shared.issue(access_ttl_secs)
+    }
+    /// Every token, code, verifier and key the fake issued or received, for leak sweeps.
+    pub fn issued_secrets(&self) -> Vec<String> {
+        self.shared.lock().secrets.clone()
+    }
+    /// Approve a pending device code (as if the user typed it in). False when no such code is pending.
+    pub fn approve_device(&self, user_code: &str) -> bool {
+        oauth::approve_device(&self.shared, user_code)
+    }
+}
+
+impl Drop for FakeOpenAi {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .merge(oauth::routes())
+        .merge(backend::routes())
+        .merge(control_routes())
+        .with_state(shared)
+}
+
+fn control_routes() -> Router<Arc<Shared>> {
+    use axum::extract::{Query, State};
+    use axum::routing::{get, post};
+    use axum::{Json, http::StatusCode};
+
+    #[derive(Deserialize)]
+    struct Mint {
+        access_ttl_secs: Option<i64>,
+    }
+    #[derive(Deserialize)]
+    struct Approve {
+        user_code: String,
+    }
+
+    Router::new()
+        .route(
+            "/_fake/stats",
+            get(|State(s): State<Arc<Shared>>| async move { Json(s.lock().stats.clone()) }),
+        )
+        .route(
+            "/_fake/faults",
+            get(|State(s): State<Arc<Shared>>| async move { Json(s.lock().faults.clone()) }).put(
+                |State(s): State<Arc<Shared>>, Json(f): Json<Faults>| async move {
+                    s.lock().faults = f.clone();
+                    Json(f)
+                },
+            ),
+        )
+        .route(
+            "/_fake/requests",
+            get(|State(s): State<Arc<Shared>>| async move { Json(s.lock().requests.clone()) }),
+        )
+        .route(
+            "/_fake/mint",
+            get(
+                |State(s): State<Arc<Shared>>, Query(q): Query<Mint>| async move {
+                    Json(s.issue(q.access_ttl_secs.unwrap_or(s.cfg.access_ttl_secs)))
+                },
+            ),
+        )
+        .route(
+            "/_fake/secrets",
+            get(|State(s): State<Arc<Shared>>| async move { Json(s.lock().secrets.clone()) }),
+        )
+        .route(
+            "/_fake/device/approve",
+            post(
+                |State(s): State<Arc<Shared>>, Json(a): Json<Approve>| async move {
+                    if oauth::approve_device(&s, &a.user_code) {
+                        StatusCode::NO_CONTENT
+                    } else {
+                        StatusCode::NOT_FOUND
+                    }
+                },
+            ),
+        )
+}
+
+/// Header map as recorded: lower-case names, secret values redacted.
+pub(crate) fn record_headers(h: &axum::http::HeaderMap) -> HashMap<String, String> {
+    h.iter()
+        .map(|(k, v)| {
+            let name = k.as_str().to_ascii_lowercase();
+            let value = if name == "authorization" || name == "cookie" {
+                "[redacted]".to_string()
+            } else {
+                String::from_utf8_lossy(v.as_bytes()).into_owned()
+            };
+            (name, value)
+        })
+        .collect()
+}
