@@ -3,6 +3,7 @@
 
 mod support;
 
+mod bridge;
 mod crash_safety;
 mod interop;
 mod login;

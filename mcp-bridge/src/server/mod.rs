@@ -54,6 +54,21 @@ async fn serve_stdio(settings: Settings) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // Signal handlers are installed now, before the first message, and kept for the whole run:
+    // a SIGTERM that arrives at any moment after this line is seen.
+    let signals = Signals::install();
+    let (signal_tx, signal_rx) = tokio::sync::watch::channel::<Option<&'static str>>(None);
+    tokio::spawn(async move {
+        let name = signals.recv().await;
+        let _ = signal_tx.send(Some(name));
+    });
+    let signalled = |mut rx: tokio::sync::watch::Receiver<Option<&'static str>>| async move {
+        let got = rx.wait_for(Option::is_some).await.ok().and_then(|v| *v);
+        match got {
+            Some(name) => name,
+            None => std::future::pending().await,
+        }
+    };
     let init = server.clone().serve(rmcp::transport::stdio_pipes());
     let running = tokio::select! {
         r = init => match r {
@@ -67,14 +82,14 @@ async fn serve_stdio(settings: Settings) -> ExitCode {
                 return ExitCode::from(1);
             }
         },
-        signal = terminated() => {
+        signal = signalled(signal_rx.clone()) => {
             tracing::info!(signal, "stopped before initialization");
             return ExitCode::SUCCESS;
         }
     };
     let stop = running.cancellation_token();
     let watcher = tokio::spawn(async move {
-        let signal = terminated().await;
+        let signal = signalled(signal_rx).await;
         tracing::info!(signal, "stopping: finishing the message being written");
         stop.cancel();
     });
@@ -94,32 +109,52 @@ async fn serve_stdio(settings: Settings) -> ExitCode {
     }
 }
 
-/// SIGTERM or SIGINT (Ctrl-C); on other platforms Ctrl-C only.
-async fn terminated() -> &'static str {
+/// SIGTERM and SIGINT (Ctrl-C); on other platforms Ctrl-C only. Installed once, at start.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) {
-            (Ok(mut term), Ok(mut int)) => {
-                tokio::select! {
-                    _ = term.recv() => "SIGTERM",
-                    _ = int.recv() => "SIGINT",
+    streams: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    fn install() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let streams = match (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+            ) {
+                (Ok(t), Ok(i)) => Some((t, i)),
+                (Err(e), _) | (_, Err(e)) => {
+                    tracing::warn!(error = %e, "cannot watch for SIGTERM/SIGINT");
+                    None
                 }
-            }
-            _ => {
-                std::future::pending::<()>().await;
-                "none"
-            }
+            };
+            Self { streams }
+        }
+        #[cfg(not(unix))]
+        {
+            Self {}
         }
     }
-    #[cfg(not(unix))]
-    {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
+
+    async fn recv(self) -> &'static str {
+        #[cfg(unix)]
+        {
+            match self.streams {
+                Some((mut term, mut int)) => tokio::select! {
+                    _ = term.recv() => "SIGTERM",
+                    _ = int.recv() => "SIGINT",
+                },
+                None => std::future::pending().await,
+            }
         }
-        "Ctrl-C"
+        #[cfg(not(unix))]
+        {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            "Ctrl-C"
+        }
     }
 }

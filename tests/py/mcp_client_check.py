@@ -1,0 +1,76 @@
+"""Drive the real codex-mcp-bridge with the official Python MCP SDK (an independent client).
+
+The bridge is $BRIDGE; its settings come from the environment (the Rust test points them at
+fake-openai and seeds a signed-in store). Exits 1 with a reason on any mismatch; on success the
+last stdout line is a JSON summary the Rust test checks further.
+"""
+
+import asyncio
+import json
+import os
+import sys
+
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+
+SIX = {"codex_query", "codex_status", "codex_login", "codex_clear", "codex_models", "codex_usage"}
+
+
+def check(cond, what):
+    if not cond:
+        print(f"FAILED: {what}", flush=True)
+        sys.exit(1)
+
+
+def text_of(result):
+    return "\n".join(c.text for c in result.content if getattr(c, "type", "") == "text")
+
+
+async def main():
+    params = StdioServerParameters(command=os.environ["BRIDGE"], args=[], env=dict(os.environ))
+    async with stdio_client(params) as (read, write):
+        async with ClientSession(read, write) as session:
+            init = await session.initialize()
+            check(init.server_info.name == "codex-oauth", f"server name {init.server_info.name}")
+
+            tools = (await session.list_tools()).tools
+            check({t.name for t in tools} == SIX, f"tools {[t.name for t in tools]}")
+            for t in tools:
+                check(t.input_schema.get("type") == "object", f"{t.name} schema")
+            ro = {t.name for t in tools if t.annotations and t.annotations.read_only_hint}
+            check(ro == {"codex_status", "codex_models", "codex_usage"}, f"read-only tools {ro}")
+
+            status = await session.call_tool("codex_status", {})
+            check(not status.is_error, f"status failed: {text_of(status)}")
+            check(status.structured_content["signed_in"] is True, "signed in")
+
+            progress = []
+
+            async def on_progress(value, total, message):
+                progress.append(value)
+
+            r = await session.call_tool("codex_query", {"prompt": "Hello from Python"}, progress_callback=on_progress)
+            check(not r.is_error, f"query failed: {text_of(r)}")
+            answer = r.structured_content["answer"]
+            check(text_of(r).startswith(answer), "the text carries the answer")
+            conv = r.structured_content["conversation_id"]
+
+            r2 = await session.call_tool("codex_query", {"prompt": "And once more", "conversation_id": conv})
+            check(not r2.is_error, f"follow-up failed: {text_of(r2)}")
+
+            models = await session.call_tool("codex_models", {})
+            slugs = [m["slug"] for m in models.structured_content["models"]]
+            check("secret-hidden-model" not in slugs and slugs, f"models {slugs}")
+
+            usage = await session.call_tool("codex_usage", {})
+            check(not usage.is_error, f"usage failed: {text_of(usage)}")
+
+            print(json.dumps({
+                "answer": answer,
+                "follow_up": r2.structured_content["answer"],
+                "progress": len(progress),
+                "models": slugs,
+            }), flush=True)
+
+
+asyncio.run(main())
