@@ -4,6 +4,7 @@
 mod support;
 
 mod bridge;
+mod bridge_faults;
 mod crash_safety;
 mod interop;
 mod login;
