@@ -37,11 +37,17 @@ impl Raw {
                 }
             }
         });
-        let mut raw = Self { child, stdin, lines };
+        let mut raw = Self {
+            child,
+            stdin,
+            lines,
+        };
         raw.send_line(&json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
             "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}}).to_string());
         assert!(raw.answer(0).get("result").is_some());
-        raw.send_line(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}).to_string());
+        raw.send_line(
+            &json!({"jsonrpc": "2.0", "method": "notifications/initialized"}).to_string(),
+        );
         raw
     }
 
@@ -54,8 +60,12 @@ impl Raw {
 
     /// The next stdout message (every line must be JSON-RPC).
     fn next(&self) -> Value {
-        let line = self.lines.recv_timeout(Duration::from_secs(30)).expect("an answer within 30 s");
-        let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("non-JSON on stdout ({e}): {line}"));
+        let line = self
+            .lines
+            .recv_timeout(Duration::from_secs(30))
+            .expect("an answer within 30 s");
+        let v: Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("non-JSON on stdout ({e}): {line}"));
         assert_eq!(v["jsonrpc"], "2.0", "{line}");
         v
     }
@@ -67,7 +77,10 @@ impl Raw {
             if v.get("id") == Some(&json!(id)) {
                 return v;
             }
-            assert!(v.get("method").is_some() || v.get("id").is_none_or(Value::is_null), "unexpected message {v}");
+            assert!(
+                v.get("method").is_some() || v.get("id").is_none_or(Value::is_null),
+                "unexpected message {v}"
+            );
         }
     }
 
@@ -87,16 +100,28 @@ impl Raw {
         std::thread::spawn(move || {
             let mut err = String::new();
             use std::io::Read;
-            child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
             let st = child.wait().unwrap();
             let _ = tx.send((st.code(), err));
         });
-        rx.recv_timeout(Duration::from_secs(30)).expect("the bridge exits within 30 s of stdin closing")
+        rx.recv_timeout(Duration::from_secs(30))
+            .expect("the bridge exits within 30 s of stdin closing")
     }
 }
 
 fn tool_text(answer: &Value) -> String {
-    answer["result"]["content"].as_array().unwrap().iter().filter_map(|c| c["text"].as_str()).collect::<Vec<_>>().join("\n")
+    answer["result"]["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["text"].as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[tokio::test]
@@ -104,12 +129,22 @@ async fn a_usage_limit_is_a_tool_error_with_the_local_reset_time() {
     let fake = fake().await;
     let home = Home::new(&fake);
     home.seed(&fake, 3600).await;
-    fake.set_faults(Faults { usage_limit: true, ..Faults::default() });
+    fake.set_faults(Faults {
+        usage_limit: true,
+        ..Faults::default()
+    });
     let mut b = Raw::spawn(&home);
-    let a = b.call(1, "codex_query", json!({"prompt": "hi", "model": "gpt-5.1-codex"}));
+    let a = b.call(
+        1,
+        "codex_query",
+        json!({"prompt": "hi", "model": "gpt-5.1-codex"}),
+    );
     assert_eq!(a["result"]["isError"], true, "{a}");
     let t = tool_text(&a);
-    assert!(t.to_lowercase().contains("usage limit") && t.contains("resets"), "{t}");
+    assert!(
+        t.to_lowercase().contains("usage limit") && t.contains("resets"),
+        "{t}"
+    );
     assert_eq!(fake.stats().responses, 1, "a usage limit is not retried");
     let (code, err) = b.finish();
     assert_eq!(code, Some(0), "{err}");
@@ -126,8 +161,15 @@ async fn an_expired_access_token_is_refreshed_without_the_caller_noticing() {
     assert!(tool_text(&a).starts_with("Echo #1: still there?"));
     assert_eq!(fake.stats().refreshes, 1);
     // And a token revoked behind our back (401 once): refreshed once, retried once.
-    fake.set_faults(Faults { backend_status_once: Some(401), ..Faults::default() });
-    let a = b.call(2, "codex_query", json!({"prompt": "again", "model": "gpt-5.1-codex"}));
+    fake.set_faults(Faults {
+        backend_status_once: Some(401),
+        ..Faults::default()
+    });
+    let a = b.call(
+        2,
+        "codex_query",
+        json!({"prompt": "again", "model": "gpt-5.1-codex"}),
+    );
     assert_ne!(a["result"]["isError"], true, "{a}");
     assert_eq!(fake.stats().refreshes, 2);
     b.finish();
@@ -140,7 +182,10 @@ async fn two_bridges_and_the_cli_at_token_expiry_cause_one_refresh() {
     home.seed(&fake, 60).await; // inside the 5-minute margin: everyone wants a refresh
     let mut b1 = Raw::spawn(&home);
     let mut b2 = Raw::spawn(&home);
-    fake.set_faults(Faults { token_delay_ms: 500, ..Faults::default() });
+    fake.set_faults(Faults {
+        token_delay_ms: 500,
+        ..Faults::default()
+    });
     let q = |id: i64| {
         json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": "codex_query",
             "arguments": {"prompt": format!("race {id}"), "model": "gpt-5.1-codex"}}})
@@ -153,11 +198,19 @@ async fn two_bridges_and_the_cli_at_token_expiry_cause_one_refresh() {
     let cli = tokio::task::spawn_blocking(move || cli.output().unwrap());
     let (a1, a2) = (b1.answer(1), b2.answer(2));
     let cli = cli.await.unwrap();
-    assert!(cli.status.success(), "{}", String::from_utf8_lossy(&cli.stderr));
+    assert!(
+        cli.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cli.stderr)
+    );
     assert_ne!(a1["result"]["isError"], true, "{a1}");
     assert_ne!(a2["result"]["isError"], true, "{a2}");
     let s = fake.stats();
-    assert_eq!((s.refresh_attempts, s.refreshes, s.reuse_rejections), (1, 1, 0), "{s:?}");
+    assert_eq!(
+        (s.refresh_attempts, s.refreshes, s.reuse_rejections),
+        (1, 1, 0),
+        "{s:?}"
+    );
     b1.finish();
     b2.finish();
 }
@@ -187,8 +240,15 @@ async fn bad_json_rpc_gets_clear_errors_and_the_bridge_keeps_serving() {
     // A 10 MB prompt: refused with words, never sent upstream.
     let huge = "x".repeat(10 * 1024 * 1024);
     let a = b.call(6, "codex_query", json!({"prompt": huge}));
-    let msg = if a["result"]["isError"] == true { tool_text(&a) } else { a["error"]["message"].as_str().unwrap_or("").to_string() };
-    assert!(msg.contains("too long") || msg.contains("too large") || msg.contains("MB"), "{msg}");
+    let msg = if a["result"]["isError"] == true {
+        tool_text(&a)
+    } else {
+        a["error"]["message"].as_str().unwrap_or("").to_string()
+    };
+    assert!(
+        msg.contains("too long") || msg.contains("too large") || msg.contains("MB"),
+        "{msg}"
+    );
     assert_eq!(fake.stats().responses, 0);
     // A line that is not JSON at all, then a valid request: still answered.
     b.send_line("{this is not json");
@@ -199,7 +259,10 @@ async fn bad_json_rpc_gets_clear_errors_and_the_bridge_keeps_serving() {
             break v;
         }
         // A parse error answer (id null) is fine; anything else is not.
-        assert!(v["error"]["code"] == -32700 || v.get("method").is_some(), "{v}");
+        assert!(
+            v["error"]["code"] == -32700 || v.get("method").is_some(),
+            "{v}"
+        );
     };
     assert_eq!(a["result"]["tools"].as_array().unwrap().len(), 6);
     let (code, err) = b.finish();
@@ -212,7 +275,10 @@ async fn a_client_that_vanishes_mid_call_leaves_a_bridge_that_exits_cleanly() {
     let fake = fake().await;
     let home = Home::new(&fake);
     home.seed(&fake, 3600).await;
-    fake.set_faults(Faults { delta_delay_ms: 300, ..Faults::default() });
+    fake.set_faults(Faults {
+        delta_delay_ms: 300,
+        ..Faults::default()
+    });
     let mut b = Raw::spawn(&home);
     b.send_line(
         &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "codex_query",
@@ -222,7 +288,10 @@ async fn a_client_that_vanishes_mid_call_leaves_a_bridge_that_exits_cleanly() {
     // Wait until the request reached the backend, then vanish.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while fake.stats().responses == 0 {
-        assert!(std::time::Instant::now() < deadline, "the query never reached the fake");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the query never reached the fake"
+        );
         std::thread::park_timeout(Duration::from_millis(10));
     }
     let (code, err) = b.finish();
