@@ -26,3 +26,14 @@ pub fn user_agent() -> String {
         std::env::consts::ARCH
     )
 }
+
+/// Make every file this process creates from now on private to the user (umask 077): log files,
+/// caches, temp files. The store sets its own modes anyway; this covers everything else.
+pub fn restrict_umask() {
+    #[cfg(unix)]
+    #[allow(unsafe_code)]
+    // SAFETY: umask(2) only sets this process's file-creation mask and cannot fail.
+    unsafe {
+        libc::umask(0o077);
+    }
+}

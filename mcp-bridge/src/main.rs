@@ -6,5 +6,6 @@ use clap::Parser;
 use codex_mcp_bridge::cli;
 
 fn main() -> ExitCode {
+    codex_oauth_core::restrict_umask();
     cli::run(cli::Args::parse())
 }

@@ -12,16 +12,21 @@ use serde_json::{Value, json};
 use crate::support::*;
 
 /// A bridge spoken to in raw JSON lines, its stdout read on a thread.
-struct Raw {
+pub(crate) struct Raw {
     child: Child,
     stdin: Option<ChildStdin>,
     lines: mpsc::Receiver<String>,
+    /// stderr, read as it comes (a chatty log must never fill the pipe and stall the bridge).
+    stderr: std::thread::JoinHandle<String>,
 }
 
 impl Raw {
-    fn spawn(home: &Home) -> Self {
-        let mut child = home
-            .cmd(&bin("codex-mcp-bridge"))
+    pub(crate) fn spawn(home: &Home) -> Self {
+        Self::spawn_cmd(home.cmd(&bin("codex-mcp-bridge")))
+    }
+
+    pub(crate) fn spawn_cmd(mut cmd: std::process::Command) -> Self {
+        let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -29,6 +34,12 @@ impl Raw {
             .unwrap();
         let stdin = child.stdin.take();
         let out = child.stdout.take().unwrap();
+        let mut err = child.stderr.take().unwrap();
+        let stderr = std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut err, &mut buf);
+            String::from_utf8_lossy(&buf).into_owned()
+        });
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {
             for l in BufReader::new(out).lines().map_while(Result::ok) {
@@ -41,6 +52,7 @@ impl Raw {
             child,
             stdin,
             lines,
+            stderr,
         };
         raw.send_line(&json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
             "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}}).to_string());
@@ -51,7 +63,7 @@ impl Raw {
         raw
     }
 
-    fn send_line(&mut self, line: &str) {
+    pub(crate) fn send_line(&mut self, line: &str) {
         let stdin = self.stdin.as_mut().unwrap();
         stdin.write_all(line.as_bytes()).unwrap();
         stdin.write_all(b"\n").unwrap();
@@ -59,7 +71,7 @@ impl Raw {
     }
 
     /// The next stdout message (every line must be JSON-RPC).
-    fn next(&self) -> Value {
+    pub(crate) fn next(&self) -> Value {
         let line = self
             .lines
             .recv_timeout(Duration::from_secs(30))
@@ -71,7 +83,7 @@ impl Raw {
     }
 
     /// The answer to request `id`, skipping notifications.
-    fn answer(&self, id: i64) -> Value {
+    pub(crate) fn answer(&self, id: i64) -> Value {
         loop {
             let v = self.next();
             if v.get("id") == Some(&json!(id)) {
@@ -84,7 +96,7 @@ impl Raw {
         }
     }
 
-    fn call(&mut self, id: i64, tool: &str, args: Value) -> Value {
+    pub(crate) fn call(&mut self, id: i64, tool: &str, args: Value) -> Value {
         self.send_line(
             &json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": tool, "arguments": args}})
                 .to_string(),
@@ -93,20 +105,14 @@ impl Raw {
     }
 
     /// Close stdin and wait for the exit: (code, stderr).
-    fn finish(mut self) -> (Option<i32>, String) {
+    pub(crate) fn finish(mut self) -> (Option<i32>, String) {
         drop(self.stdin.take());
         let (tx, rx) = mpsc::channel();
         let mut child = self.child;
+        let stderr = self.stderr;
         std::thread::spawn(move || {
-            let mut err = String::new();
-            use std::io::Read;
-            child
-                .stderr
-                .take()
-                .unwrap()
-                .read_to_string(&mut err)
-                .unwrap();
             let st = child.wait().unwrap();
+            let err = stderr.join().unwrap();
             let _ = tx.send((st.code(), err));
         });
         rx.recv_timeout(Duration::from_secs(30))
@@ -114,7 +120,7 @@ impl Raw {
     }
 }
 
-fn tool_text(answer: &Value) -> String {
+pub(crate) fn tool_text(answer: &Value) -> String {
     answer["result"]["content"]
         .as_array()
         .unwrap()

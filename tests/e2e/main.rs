@@ -6,6 +6,7 @@ mod support;
 mod bridge;
 mod bridge_faults;
 mod crash_safety;
+mod hardening;
 mod interop;
 mod login;
 mod refresh;

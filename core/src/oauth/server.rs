@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Query, Request, State};
+use axum::extract::{RawQuery, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -70,6 +70,8 @@ struct Flow {
     outcome: std::sync::Mutex<Option<oneshot::Sender<Outcome>>>,
     exchanging: Mutex<()>,
     finished: AtomicBool,
+    /// Set once the credentials are saved: only then does `/success` say "Signed in".
+    succeeded: AtomicBool,
     success_served: Notify,
 }
 
@@ -140,6 +142,7 @@ impl BrowserLogin {
             outcome: std::sync::Mutex::new(Some(tx)),
             exchanging: Mutex::new(()),
             finished: AtomicBool::new(false),
+            succeeded: AtomicBool::new(false),
             success_served: Notify::new(),
         });
         let app = Router::new()
@@ -302,25 +305,30 @@ async fn guard(State(flow): State<Arc<Flow>>, req: Request, next: Next) -> Respo
     resp
 }
 
-async fn callback(
-    State(flow): State<Arc<Flow>>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
+/// What a request to `/auth/callback` asks for, read from its query string alone.
+#[derive(Debug)]
+pub enum CallbackQuery {
+    /// `state` is missing or not the one of this sign-in: ignore the request, keep waiting.
+    WrongState,
+    /// The issuer refused (`error=`): the sign-in ends with this error.
+    Denied(Error),
+    /// No authorization code, or an empty one: the sign-in ends with an error.
+    NoCode,
+    /// The authorization code to exchange.
+    Code(Secret),
+}
+
+/// Read the query string (without the `?`) of a callback request. `state` is compared in
+/// constant time; a repeated parameter counts with its last value; bad percent-escapes and
+/// invalid UTF-8 decode lossily, as the `Query` extractor did. Public for the fuzz targets.
+#[doc(hidden)]
+pub fn read_callback_query(query: &str, expected_state: &Secret) -> CallbackQuery {
+    let q: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
     let given = q.get("state").map(String::as_bytes).unwrap_or_default();
-    if !bool::from(given.ct_eq(flow.state.expose().as_bytes())) {
-        tracing::warn!("sign-in callback with a wrong state ignored; still waiting");
-        return page(
-            StatusCode::BAD_REQUEST,
-            "State mismatch",
-            "This sign-in link does not belong to the sign-in in progress, so it was ignored. Start the sign-in again from the app if you need to.",
-        );
-    }
-    if flow.finished.load(Ordering::SeqCst) {
-        return page(
-            StatusCode::BAD_REQUEST,
-            "Already finished",
-            "This sign-in has already finished. You can close this tab.",
-        );
+    if !bool::from(given.ct_eq(expected_state.expose().as_bytes())) {
+        return CallbackQuery::WrongState;
     }
     if let Some(err) = q.get("error") {
         let description = q.get("error_description").cloned();
@@ -336,19 +344,45 @@ async fn callback(
                 description,
             }
         };
-        let text = e.to_string();
-        flow.finish(Err(e));
-        return page(StatusCode::OK, "Sign-in failed", &text);
+        return CallbackQuery::Denied(e);
     }
-    let Some(code) = q
-        .get("code")
-        .filter(|c| !c.is_empty())
-        .map(|c| Secret::new(c.clone()))
-    else {
-        let e = Error::Invalid("the sign-in server sent no authorization code".into());
-        let text = e.to_string();
-        flow.finish(Err(e));
-        return page(StatusCode::BAD_REQUEST, "Sign-in failed", &text);
+    match q.get("code").filter(|c| !c.is_empty()) {
+        Some(c) => CallbackQuery::Code(Secret::new(c.clone())),
+        None => CallbackQuery::NoCode,
+    }
+}
+
+async fn callback(State(flow): State<Arc<Flow>>, RawQuery(query): RawQuery) -> Response {
+    let request = read_callback_query(query.as_deref().unwrap_or_default(), &flow.state);
+    if matches!(request, CallbackQuery::WrongState) {
+        tracing::warn!("sign-in callback with a wrong state ignored; still waiting");
+        return page(
+            StatusCode::BAD_REQUEST,
+            "State mismatch",
+            "This sign-in link does not belong to the sign-in in progress, so it was ignored. Start the sign-in again from the app if you need to.",
+        );
+    }
+    if flow.finished.load(Ordering::SeqCst) {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Already finished",
+            "This sign-in has already finished. You can close this tab.",
+        );
+    }
+    let code = match request {
+        CallbackQuery::Code(code) => code,
+        CallbackQuery::Denied(e) => {
+            let text = e.to_string();
+            flow.finish(Err(e));
+            return page(StatusCode::OK, "Sign-in failed", &text);
+        }
+        // (a wrong state was answered above)
+        CallbackQuery::NoCode | CallbackQuery::WrongState => {
+            let e = Error::Invalid("the sign-in server sent no authorization code".into());
+            let text = e.to_string();
+            flow.finish(Err(e));
+            return page(StatusCode::BAD_REQUEST, "Sign-in failed", &text);
+        }
     };
     let _one_at_a_time = flow.exchanging.lock().await;
     if flow.finished.load(Ordering::SeqCst) {
@@ -372,6 +406,7 @@ async fn callback(
     .await;
     match result {
         Ok(done) => {
+            flow.succeeded.store(true, Ordering::SeqCst);
             flow.finish(Ok(done));
             Redirect::to("/success").into_response()
         }
@@ -384,6 +419,14 @@ async fn callback(
 }
 
 async fn success(State(flow): State<Arc<Flow>>) -> Response {
+    // A visit before the sign-in completed (a stray tab, a hostile page) must not claim success.
+    if !flow.succeeded.load(Ordering::SeqCst) {
+        return page(
+            StatusCode::NOT_FOUND,
+            "Not signed in yet",
+            "No sign-in has completed here. Finish signing in from the page you were sent to.",
+        );
+    }
     flow.success_served.notify_one();
     page(
         StatusCode::OK,
