@@ -343,6 +343,39 @@ mod tests {
     }
 
     #[test]
+    fn a_keychain_that_reads_but_fails_to_write_keeps_the_old_record_or_falls_back_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let faulty = Arc::new(FaultyKeychain::new());
+        let old = record();
+        let mut new = record();
+        new.last_refresh = Some(chrono::Utc::now() + chrono::Duration::seconds(5));
+        assert_ne!(old, new);
+
+        // keyring mode: the write fails, the error says so, and the old record is still there.
+        let keyring =
+            Store::with_keychain(&settings(dir.path(), StoreMode::Keyring), faulty.clone())
+                .unwrap();
+        let g = keyring.lock().unwrap();
+        keyring.save(&g, &old).unwrap();
+        faulty.fail_set.store(true, Ordering::SeqCst);
+        assert_eq!(keyring.load().unwrap().unwrap(), old, "reads still work");
+        assert!(matches!(keyring.save(&g, &new), Err(Error::Keychain(_))));
+        assert_eq!(keyring.load().unwrap().unwrap(), old, "old record intact");
+        assert!(keyring.state().signed_in);
+        drop(g);
+
+        // auto mode: the new record goes to the file, whole, with the reason; loads find it.
+        let auto =
+            Store::with_keychain(&settings(dir.path(), StoreMode::Auto), faulty.clone()).unwrap();
+        let g = auto.lock().unwrap();
+        let out = auto.save(&g, &new).unwrap();
+        assert_eq!(out.backend, Backend::File);
+        assert!(out.reason.unwrap().starts_with("keychain unavailable:"));
+        assert_eq!(auto.load().unwrap().unwrap(), new, "the newer record wins");
+        assert_eq!(auto.state().backend, Some(Backend::File));
+    }
+
+    #[test]
     fn delete_signs_out_keeps_the_reason_and_bumps_the_generation() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::with_keychain(
