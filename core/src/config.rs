@@ -93,28 +93,32 @@ impl Settings {
 
     /// Settings from the given variables (not the process environment) and the config file they lead to.
     pub fn from_env(env: &HashMap<String, String>) -> Result<Self> {
-        let home_env = env.get(ENV_HOME).filter(|v| !v.trim().is_empty());
-        let (home, config_file) = match home_env {
-            Some(h) => {
-                let home = PathBuf::from(h.trim());
-                let file = home.join("config.toml");
-                (home, file)
-            }
-            None => {
-                let dirs = directories::ProjectDirs::from("", "", APP_NAME).ok_or_else(|| {
-                    Error::Config {
-                        key: ENV_HOME.into(),
-                        origin: "environment".into(),
-                        reason: "no home folder could be determined; set CODEX_OAUTH_HOME".into(),
-                    }
-                })?;
-                (
-                    dirs.data_dir().to_path_buf(),
-                    dirs.config_dir().join("config.toml"),
-                )
-            }
+        let (home, config_file) = locate(env)?;
+        let text = read_config_file(&config_file)?;
+        Self::from_parts(env, home, config_file, text.as_deref())
+    }
+
+    /// Settings from the given variables and config file text (`None`: no file) instead of the
+    /// file itself; nothing is read from disk. For the fuzz targets and property tests.
+    #[doc(hidden)]
+    pub fn from_env_and_config_text(
+        env: &HashMap<String, String>,
+        config_text: Option<&str>,
+    ) -> Result<Self> {
+        let (home, config_file) = locate(env)?;
+        Self::from_parts(env, home, config_file, config_text)
+    }
+
+    fn from_parts(
+        env: &HashMap<String, String>,
+        home: PathBuf,
+        config_file: PathBuf,
+        config_text: Option<&str>,
+    ) -> Result<Self> {
+        let file_values = match config_text {
+            Some(text) => parse_config_text(text, &config_file)?,
+            None => Vec::new(),
         };
-        let file_values = read_config_file(&config_file)?;
         let mut raw = RawSettings::default();
         for (key, value) in &file_values {
             raw.set(key, value.clone(), Origin::File(&config_file))?;
@@ -180,6 +184,31 @@ impl Settings {
     pub fn openai_responses_url(&self) -> Url {
         join(&self.openai_api_base, "responses")
     }
+}
+
+/// The home folder and the config file the variables lead to.
+fn locate(env: &HashMap<String, String>) -> Result<(PathBuf, PathBuf)> {
+    let home_env = env.get(ENV_HOME).filter(|v| !v.trim().is_empty());
+    let found = match home_env {
+        Some(h) => {
+            let home = PathBuf::from(h.trim());
+            let file = home.join("config.toml");
+            (home, file)
+        }
+        None => {
+            let dirs =
+                directories::ProjectDirs::from("", "", APP_NAME).ok_or_else(|| Error::Config {
+                    key: ENV_HOME.into(),
+                    origin: "environment".into(),
+                    reason: "no home folder could be determined; set CODEX_OAUTH_HOME".into(),
+                })?;
+            (
+                dirs.data_dir().to_path_buf(),
+                dirs.config_dir().join("config.toml"),
+            )
+        }
+    };
+    Ok(found)
 }
 
 /// `base` + "/" + `path`, whatever the trailing slash of `base`.
@@ -340,12 +369,17 @@ impl RawSettings {
     }
 }
 
-fn read_config_file(path: &Path) -> Result<Vec<(String, RawValue)>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io("read the config file", path, e)),
-    };
+/// The text of the config file; `None` when there is none.
+fn read_config_file(path: &Path) -> Result<Option<String>> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io("read the config file", path, e)),
+    }
+}
+
+/// The settings a config file sets, in file order. `path` names the file in errors.
+fn parse_config_text(text: &str, path: &Path) -> Result<Vec<(String, RawValue)>> {
     let table: toml::Table = text.parse().map_err(|e: toml::de::Error| Error::Config {
         key: "(file)".into(),
         origin: path.display().to_string(),

@@ -221,3 +221,60 @@ fn http_hint(status: u16) -> &'static str {
         _ => "",
     }
 }
+
+/// What is wrong with a JSON document, in words that never quote it: serde_json's own messages
+/// quote the offending value (`invalid type: string "sk-…"`), and a credential file's values are
+/// secrets. The kind of problem and where it is, nothing more.
+pub(crate) fn json_problem(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Io => "it could not be read",
+        Category::Syntax => "it is not valid JSON",
+        Category::Data => "a field is missing or has a value of the wrong kind",
+        Category::Eof => "it ends too early",
+    };
+    if e.line() == 0 {
+        what.to_owned()
+    } else {
+        format!("{what} (line {}, column {})", e.line(), e.column())
+    }
+}
+
+#[cfg(test)]
+mod json_problem_tests {
+    use super::json_problem;
+
+    #[test]
+    fn a_json_problem_names_the_kind_and_place_but_never_the_value() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct R {
+            mode: Mode,
+            n: u8,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        enum Mode {
+            A,
+        }
+        let cases: [(&str, &str); 4] = [
+            (
+                r#"{"mode": "sk-secret-value-123", "n": 1}"#,
+                "a field is missing",
+            ),
+            (
+                r#"{"mode": "A", "n": "sk-secret-value-123"}"#,
+                "a field is missing",
+            ),
+            (r#"{"mode": "A", "n": 1"#, "ends too early"),
+            (r#"{"mode": sk-secret-value-123}"#, "not valid JSON"),
+        ];
+        for (text, kind) in cases {
+            let e = serde_json::from_str::<R>(text).unwrap_err();
+            assert!(e.to_string().contains("sk-secret") || kind != "a field is missing");
+            let msg = json_problem(&e);
+            assert!(msg.contains(kind), "{msg}");
+            assert!(msg.contains("line 1, column"), "{msg}");
+            assert!(!msg.contains("sk-secret"), "{msg}");
+        }
+    }
+}

@@ -308,6 +308,12 @@ impl FakeOpenAi {
                         }
                     };
                     let _ = ready_tx.send(Ok(()));
+                    // Answers go out as they are written, as a real server's would: without this,
+                    // Nagle's algorithm holds each SSE event back until the client's delayed ACK.
+                    use axum::serve::ListenerExt;
+                    let listener = listener.tap_io(|tcp| {
+                        let _ = tcp.set_nodelay(true);
+                    });
                     let _ = axum::serve(listener, app)
                         .with_graceful_shutdown(async move {
                             let _ = rx.await;

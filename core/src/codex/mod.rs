@@ -14,4 +14,6 @@ pub use ratelimits::{Credits, RateLimits, Window};
 pub use request::{
     Answer, DEFAULT_INSTRUCTIONS, ReasoningEffort, ResponseRequest, Role, TokenUsage, Turn,
 };
+#[doc(hidden)]
+pub use sse::{StreamOutcome, read_chunks};
 pub use usage::Usage;

@@ -12,9 +12,13 @@ use serde_json::Value;
 use crate::codex::request::TokenUsage;
 use crate::error::{Error, Result};
 
+/// A UTF-8 byte order mark. eventsource-stream 0.2.3 panics on a stream that starts with one (it
+/// cuts one byte off the three-byte character), so leading ones are taken off before it.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// What a stream that ended well gave.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct StreamOutcome {
+pub struct StreamOutcome {
     pub text: String,
     pub response_id: Option<String>,
     pub usage: Option<TokenUsage>,
@@ -34,7 +38,10 @@ where
     B: AsRef<[u8]>,
     E: std::fmt::Display,
 {
-    let events = bytes.eventsource();
+    let mut start = Some(Vec::new());
+    let events = bytes
+        .map(move |chunk| chunk.map(|b| without_leading_boms(&mut start, b.as_ref())))
+        .eventsource();
     futures::pin_mut!(events);
     let mut out = StreamOutcome::default();
     // Text of finished message items, used when the backend sent no deltas for them.
@@ -133,6 +140,34 @@ where
             _ => {}
         }
     }
+}
+
+/// The chunk with the byte order marks that start the stream taken off, across chunk boundaries:
+/// `start` holds the first bytes while they may still be (part of) one, and is `None` after.
+fn without_leading_boms(start: &mut Option<Vec<u8>>, chunk: &[u8]) -> Vec<u8> {
+    let Some(head) = start else {
+        return chunk.to_vec();
+    };
+    head.extend_from_slice(chunk);
+    let boms = head.chunks(BOM.len()).take_while(|c| *c == BOM).count();
+    head.drain(..boms * BOM.len());
+    if head.len() < BOM.len() && BOM.starts_with(head) {
+        return Vec::new();
+    }
+    start.take().unwrap_or_default()
+}
+
+/// [`read_answer`] over a whole stream given as chunks, with no idle limit: the outcome and the
+/// deltas handed on. For the fuzz targets and property tests; needs a Tokio runtime with time.
+#[doc(hidden)]
+pub async fn read_chunks(chunks: Vec<Vec<u8>>) -> (Result<StreamOutcome>, Vec<String>) {
+    let mut deltas = Vec::new();
+    let stream = futures::stream::iter(chunks.into_iter().map(Ok::<_, std::convert::Infallible>));
+    let out = read_answer(stream, Duration::from_secs(24 * 3600), &mut |d: &str| {
+        deltas.push(d.to_owned())
+    })
+    .await;
+    (out, deltas)
 }
 
 /// The text parts of a finished `message` item.
@@ -362,6 +397,28 @@ mod tests {
         let (r, deltas) = read(&text, 50).await;
         assert_eq!(r.unwrap().text, "whole");
         assert_eq!(deltas, vec!["whole"]);
+    }
+
+    #[tokio::test]
+    async fn a_stream_that_starts_with_byte_order_marks_is_read_whatever_the_chunking() {
+        // Found by the `sse` fuzz target: eventsource-stream panicked on a leading BOM.
+        for boms in 1..=3 {
+            let text = format!("{}{}", "\u{feff}".repeat(boms), happy());
+            for n in [1, 2, 3, 4, 1000] {
+                let (r, _) = read(&text, n).await;
+                assert_eq!(
+                    r.unwrap().text,
+                    "Hello, wörld ✓",
+                    "{boms} BOMs, chunks of {n}"
+                );
+            }
+        }
+        for text in ["\u{feff}", "\u{feff}\u{feff}", "\u{feff}data: x\n\n"] {
+            let (r, _) = read(text, 1).await;
+            assert!(matches!(r, Err(Error::StreamEnded { .. })), "{text:?}");
+        }
+        let (r, _) = read_chunks(vec![b"\xEF\xBB".to_vec()]).await;
+        assert!(matches!(r, Err(Error::StreamEnded { .. })));
     }
 
     #[tokio::test]

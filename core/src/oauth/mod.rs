@@ -15,6 +15,8 @@ pub use client::{DeviceCode, OAuthClient, SCOPES};
 pub use device::{DEVICE_LOGIN_TIMEOUT, DeviceCancel, DeviceLogin};
 pub use pkce::{Pkce, new_state};
 pub use server::{BROWSER_LOGIN_TIMEOUT, BrowserLogin, BrowserLoginOptions, CancelHandle};
+#[doc(hidden)]
+pub use server::{CallbackQuery, read_callback_query};
 pub use tokens::TokenSet;
 
 use crate::error::Result;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::Utc;
 
 use crate::config::{KEYCHAIN_SERVICE, Settings, StoreMode};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, json_problem};
 use crate::store::backend::{FileBackend, KeyringBackend, SecretBackend};
 use crate::store::fsutil;
 use crate::store::keychain::{KEYCHAIN_TIMEOUT, Keychain, OsKeychain, TimedKeychain};
@@ -225,8 +225,9 @@ impl Store {
                     tracing::error!(path = %path.display(), moved_to = %moved.display(), "corrupt state.json moved aside");
                     State {
                         last_error: Some(format!(
-                            "{} was corrupt ({e}); it was kept aside as {}",
+                            "{} was corrupt ({}); it was kept aside as {}",
                             path.display(),
+                            json_problem(&e),
                             moved.display()
                         )),
                         ..State::default()

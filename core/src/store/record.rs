@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::claims;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, json_problem};
 use crate::secret::Secret;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,8 +120,9 @@ impl AuthRecord {
 
     /// Parse and check that the record can be used.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        let rec: AuthRecord = serde_json::from_slice(bytes)
-            .map_err(|e| Error::Invalid(format!("not a credential record: {e}")))?;
+        let rec: AuthRecord = serde_json::from_slice(bytes).map_err(|e| {
+            Error::Invalid(format!("not a credential record: {}", json_problem(&e)))
+        })?;
         rec.validate()?;
         Ok(rec)
     }

@@ -19,19 +19,24 @@ pub struct Args<T>(pub T);
 
 impl<S, T: DeserializeOwned> FromContextPart<ToolCallContext<'_, S>> for Args<T> {
     fn from_context_part(context: &mut ToolCallContext<'_, S>) -> Result<Self, ErrorData> {
-        let arguments = serde_json::Value::Object(context.arguments.take().unwrap_or_default());
-        serde_path_to_error::deserialize(arguments)
-            .map(Args)
-            .map_err(|e| {
-                let path = e.path().to_string();
-                let message = if path == "." {
-                    format!("invalid arguments: {}", e.inner())
-                } else {
-                    format!("invalid argument `{path}`: {}", e.inner())
-                };
-                ErrorData::invalid_params(message, None)
-            })
+        decode_args(context.arguments.take()).map(Args)
     }
+}
+
+/// A tool call's `arguments` (`None` when absent, as `{}`) as `T`; a mismatch names the argument.
+/// Public for the fuzz targets and property tests.
+#[doc(hidden)]
+pub fn decode_args<T: DeserializeOwned>(arguments: Option<JsonObject>) -> Result<T, ErrorData> {
+    let arguments = serde_json::Value::Object(arguments.unwrap_or_default());
+    serde_path_to_error::deserialize(arguments).map_err(|e| {
+        let path = e.path().to_string();
+        let message = if path == "." {
+            format!("invalid arguments: {}", e.inner())
+        } else {
+            format!("invalid argument `{path}`: {}", e.inner())
+        };
+        ErrorData::invalid_params(message, None)
+    })
 }
 
 /// The input schema of `T` (an object schema; never panics).

@@ -1,0 +1,523 @@
+//! From a status snapshot of core to what the tray and the window show. Pure functions of the
+//! snapshot and the time, so every mapping is tested without a desktop.
+
+use chrono::{DateTime, TimeZone, Utc};
+use codex_oauth_core::{REFRESH_MARGIN, Status};
+use serde::Serialize;
+
+use crate::usage::{UsageBar, usage_bars};
+
+/// The four faces of the tray icon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IconState {
+    SignedOut,
+    SignedIn,
+    /// A refresh is running, or the token is inside the refresh margin.
+    Refreshing,
+    /// Session expired, the store cannot be read, a refresh keeps failing: the user should look.
+    Attention,
+}
+
+/// A status snapshot and what this process is doing about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub status: Status,
+    /// This process is refreshing the token right now.
+    pub refreshing: bool,
+}
+
+/// What the tray shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrayModel {
+    pub icon: IconState,
+    /// The disabled first line of the menu.
+    pub state_line: String,
+    /// Tooltip (where the platform shows one).
+    pub tooltip: String,
+    /// The sign item says "Sign out" (true) or "Sign in…" (false).
+    pub sign_out: bool,
+}
+
+/// The token's expiry, for ChatGPT sign-ins (API keys do not expire).
+fn token_expiry(s: &Status) -> Option<DateTime<Utc>> {
+    if s.signed_in && s.auth_mode.as_deref() != Some("apikey") {
+        s.expires_at
+    } else {
+        None
+    }
+}
+
+fn margin() -> chrono::Duration {
+    chrono::Duration::from_std(REFRESH_MARGIN).unwrap_or(chrono::Duration::minutes(5))
+}
+
+pub fn icon_state(snap: &Snapshot, now: DateTime<Utc>) -> IconState {
+    let s = &snap.status;
+    if !s.signed_in {
+        return if s.last_error.is_some() {
+            IconState::Attention
+        } else {
+            IconState::SignedOut
+        };
+    }
+    let expiry = token_expiry(s);
+    if expiry.is_some_and(|e| e <= now) {
+        return IconState::Attention;
+    }
+    if snap.refreshing || expiry.is_some_and(|e| e - margin() <= now) {
+        return IconState::Refreshing;
+    }
+    if s.last_error.is_some() {
+        return IconState::Attention;
+    }
+    IconState::SignedIn
+}
+
+/// "Plus", "Pro", "Team"; unknown plans keep their name with a capital first letter.
+pub fn plan_label(plan: &str) -> String {
+    let mut c = plan.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+fn clock<Tz: TimeZone>(t: DateTime<Utc>, now: DateTime<Utc>, tz: &Tz) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    let local = t.with_timezone(tz);
+    if (t - now).num_hours() < 20 {
+        local.format("%H:%M").to_string()
+    } else {
+        local.format("%b %-d, %H:%M").to_string()
+    }
+}
+
+/// The first line of an error, cut to a length a menu can show.
+fn short(message: &str, max: usize) -> String {
+    let line = message.lines().next().unwrap_or("").trim();
+    if line.chars().count() <= max {
+        line.to_string()
+    } else {
+        let cut: String = line.chars().take(max.saturating_sub(1)).collect();
+        format!("{}…", cut.trim_end())
+    }
+}
+
+pub fn tray_model<Tz: TimeZone>(snap: &Snapshot, now: DateTime<Utc>, tz: &Tz) -> TrayModel
+where
+    Tz::Offset: std::fmt::Display,
+{
+    let s = &snap.status;
+    let icon = icon_state(snap, now);
+    let (state_line, tooltip) = if s.signed_in {
+        let who = s.email.as_deref().unwrap_or("your ChatGPT account");
+        let plan = s
+            .plan
+            .as_deref()
+            .map(|p| format!(" · {}", plan_label(p)))
+            .unwrap_or_default();
+        let validity = match (s.auth_mode.as_deref(), token_expiry(s)) {
+            (Some("apikey"), _) => " · API key".to_string(),
+            (_, Some(e)) if e <= now => " · token expired".to_string(),
+            (_, Some(e)) if snap.refreshing => {
+                format!(" · refreshing (valid until {})", clock(e, now, tz))
+            }
+            (_, Some(e)) => format!(" · token valid until {}", clock(e, now, tz)),
+            (_, None) => String::new(),
+        };
+        let line = format!("Signed in as {who}{plan}{validity}");
+        let tip = match &s.last_error {
+            Some(e) if icon == IconState::Attention => {
+                format!("codex-oauth: {who}{plan}{validity}\n{}", short(e, 120))
+            }
+            _ => format!("codex-oauth: {who}{plan}{validity}"),
+        };
+        (line, tip)
+    } else if let Some(p) = &s.pending_login {
+        let how = if p.method == "device" {
+            "waiting for the device code"
+        } else {
+            "waiting for the browser"
+        };
+        let line = format!("Signing in… ({how})");
+        (line.clone(), format!("codex-oauth: {line}"))
+    } else if let Some(e) = &s.last_error {
+        let line = if e.starts_with("session expired") {
+            "Session expired — sign in again".to_string()
+        } else {
+            format!("Not signed in: {}", short(e, 60))
+        };
+        (line, format!("codex-oauth: {}", short(e, 120)))
+    } else {
+        (
+            "Not signed in".to_string(),
+            "codex-oauth: not signed in".to_string(),
+        )
+    };
+    TrayModel {
+        icon,
+        state_line,
+        tooltip,
+        sign_out: s.signed_in,
+    }
+}
+
+/// Where the secret is, for the window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StorageView {
+    /// "OS keychain", "file", or null when signed out.
+    pub backend: Option<String>,
+    pub location: Option<String>,
+    /// Why the secret is not in the keychain (a fallback), when it is not.
+    pub reason: Option<String>,
+    /// The configured mode: auto, keyring or file.
+    pub mode: String,
+}
+
+/// A sign-in that has started and not finished (this process's or another's).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PendingView {
+    pub method: String,
+    pub url: String,
+    pub user_code: Option<String>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Everything the window shows, sent on every change (event `status`) and by `get_status`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WindowModel {
+    pub signed_in: bool,
+    pub icon: IconState,
+    pub state_line: String,
+    pub profile: String,
+    pub email: Option<String>,
+    pub plan: Option<String>,
+    pub account_id: Option<String>,
+    pub auth_mode: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_refresh: Option<DateTime<Utc>>,
+    pub refreshing: bool,
+    pub storage: StorageView,
+    pub last_error: Option<String>,
+    pub pending: Option<PendingView>,
+    pub usage: Vec<UsageBar>,
+    pub generation: u64,
+}
+
+pub fn window_model<Tz: TimeZone>(snap: &Snapshot, now: DateTime<Utc>, tz: &Tz) -> WindowModel
+where
+    Tz::Offset: std::fmt::Display,
+{
+    let s = &snap.status;
+    let tray = tray_model(snap, now, tz);
+    let backend = s.store.backend.as_deref().map(|b| match b {
+        "keyring" => "OS keychain".to_string(),
+        "file" => "file".to_string(),
+        other => other.to_string(),
+    });
+    WindowModel {
+        signed_in: s.signed_in,
+        icon: tray.icon,
+        state_line: tray.state_line,
+        profile: s.profile.clone(),
+        email: s.email.clone(),
+        plan: s.plan.as_deref().map(plan_label),
+        account_id: s.account_id.clone(),
+        auth_mode: s.auth_mode.clone(),
+        expires_at: token_expiry(s),
+        last_refresh: s.last_refresh,
+        refreshing: snap.refreshing,
+        storage: StorageView {
+            backend,
+            location: s.store.location.clone(),
+            reason: s.store.reason.clone(),
+            mode: s.store.mode.clone(),
+        },
+        last_error: s.last_error.clone(),
+        pending: if s.signed_in {
+            None
+        } else {
+            s.pending_login.as_ref().map(|p| PendingView {
+                method: p.method.clone(),
+                url: p.url.clone(),
+                user_code: p.user_code.clone(),
+                expires_at: p.expires_at,
+            })
+        },
+        usage: s.rate_limits.as_ref().map(usage_bars).unwrap_or_default(),
+        generation: s.generation,
+    }
+}
+
+/// A desktop notification worth sending for a change from `prev` to `next`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub title: String,
+    pub body: String,
+}
+
+pub fn notice(prev: &Status, next: &Status) -> Option<Notice> {
+    if !prev.signed_in && next.signed_in {
+        let who = next.email.as_deref().unwrap_or("your ChatGPT account");
+        let plan = next
+            .plan
+            .as_deref()
+            .map(|p| format!(" ({})", plan_label(p)))
+            .unwrap_or_default();
+        return Some(Notice {
+            title: "Signed in".into(),
+            body: format!("codex-oauth is signed in as {who}{plan}."),
+        });
+    }
+    if prev.signed_in
+        && !next.signed_in
+        && next
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("session expired"))
+    {
+        return Some(Notice {
+            title: "Session expired — sign in again".into(),
+            body: "The ChatGPT session ended. Open codex-oauth from the tray and sign in again."
+                .into(),
+        });
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use codex_oauth_core::StoreInfo;
+    use codex_oauth_core::store::PendingLogin;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-05-01T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn signed_out() -> Status {
+        Status {
+            signed_in: false,
+            profile: "default".into(),
+            auth_mode: None,
+            email: None,
+            plan: None,
+            account_id: None,
+            user_id: None,
+            expires_at: None,
+            last_refresh: None,
+            store: StoreInfo {
+                backend: None,
+                location: None,
+                reason: None,
+                mode: "auto".into(),
+            },
+            last_error: None,
+            pending_login: None,
+            rate_limits: None,
+            generation: 3,
+        }
+    }
+
+    fn signed_in(expires_in_min: i64) -> Status {
+        Status {
+            signed_in: true,
+            auth_mode: Some("chatgpt".into()),
+            email: Some("ada@example.com".into()),
+            plan: Some("plus".into()),
+            account_id: Some("acc-1".into()),
+            expires_at: Some(now() + chrono::Duration::minutes(expires_in_min)),
+            store: StoreInfo {
+                backend: Some("keyring".into()),
+                location: Some("keychain: codex-oauth/default".into()),
+                reason: None,
+                mode: "auto".into(),
+            },
+            ..signed_out()
+        }
+    }
+
+    fn snap(status: Status) -> Snapshot {
+        Snapshot {
+            status,
+            refreshing: false,
+        }
+    }
+
+    #[test]
+    fn a_fresh_sign_in_shows_the_green_icon_and_who_until_when() {
+        let m = tray_model(&snap(signed_in(54)), now(), &Utc);
+        assert_eq!(m.icon, IconState::SignedIn);
+        assert_eq!(
+            m.state_line,
+            "Signed in as ada@example.com · Plus · token valid until 12:54"
+        );
+        assert_eq!(
+            m.tooltip,
+            "codex-oauth: ada@example.com · Plus · token valid until 12:54"
+        );
+        assert!(m.sign_out);
+    }
+
+    #[test]
+    fn a_token_inside_the_refresh_margin_or_being_refreshed_shows_refreshing() {
+        assert_eq!(
+            icon_state(&snap(signed_in(4)), now()),
+            IconState::Refreshing
+        );
+        let mut s = snap(signed_in(60));
+        s.refreshing = true;
+        assert_eq!(icon_state(&s, now()), IconState::Refreshing);
+        assert!(
+            tray_model(&s, now(), &Utc)
+                .state_line
+                .ends_with("refreshing (valid until 13:00)")
+        );
+    }
+
+    #[test]
+    fn an_expired_token_or_a_failing_refresh_needs_attention() {
+        let m = tray_model(&snap(signed_in(-1)), now(), &Utc);
+        assert_eq!(m.icon, IconState::Attention);
+        assert!(m.state_line.ends_with("token expired"));
+
+        let mut st = signed_in(30);
+        st.last_error = Some("refresh failed, will retry: cannot reach the sign-in server".into());
+        let m = tray_model(&snap(st), now(), &Utc);
+        assert_eq!(m.icon, IconState::Attention);
+        assert!(m.tooltip.contains("refresh failed"), "{}", m.tooltip);
+    }
+
+    #[test]
+    fn signed_out_is_grey_unless_the_session_expired() {
+        let m = tray_model(&snap(signed_out()), now(), &Utc);
+        assert_eq!(m.icon, IconState::SignedOut);
+        assert_eq!(m.state_line, "Not signed in");
+        assert!(!m.sign_out);
+
+        let mut st = signed_out();
+        st.last_error = Some("session expired: sign in again (refresh_token_reused)".into());
+        let m = tray_model(&snap(st), now(), &Utc);
+        assert_eq!(m.icon, IconState::Attention);
+        assert_eq!(m.state_line, "Session expired — sign in again");
+    }
+
+    #[test]
+    fn an_unreadable_store_says_why_in_the_menu_cut_short() {
+        let mut st = signed_out();
+        st.last_error = Some(format!(
+            "the keychain is locked or refused access: {}",
+            "x".repeat(200)
+        ));
+        let m = tray_model(&snap(st), now(), &Utc);
+        assert_eq!(m.icon, IconState::Attention);
+        assert!(
+            m.state_line
+                .starts_with("Not signed in: the keychain is locked")
+        );
+        assert!(m.state_line.ends_with('…'));
+        assert!(m.state_line.chars().count() < 90);
+    }
+
+    #[test]
+    fn a_pending_sign_in_is_shown_while_signed_out() {
+        let mut st = signed_out();
+        st.pending_login = Some(PendingLogin {
+            method: "device".into(),
+            url: "https://auth.example/codex/device".into(),
+            user_code: Some("ABCD-1234".into()),
+            started_at: now(),
+            expires_at: now() + chrono::Duration::minutes(15),
+            pid: 1,
+        });
+        let s = snap(st);
+        assert_eq!(
+            tray_model(&s, now(), &Utc).state_line,
+            "Signing in… (waiting for the device code)"
+        );
+        let w = window_model(&s, now(), &Utc);
+        let p = w.pending.unwrap();
+        assert_eq!(p.user_code.as_deref(), Some("ABCD-1234"));
+        assert_eq!(p.method, "device");
+    }
+
+    #[test]
+    fn an_api_key_never_expires_and_is_said_so() {
+        let mut st = signed_in(0);
+        st.auth_mode = Some("apikey".into());
+        st.expires_at = None;
+        st.email = None;
+        st.plan = None;
+        let s = snap(st);
+        let m = tray_model(&s, now(), &Utc);
+        assert_eq!(m.icon, IconState::SignedIn);
+        assert_eq!(m.state_line, "Signed in as your ChatGPT account · API key");
+        assert_eq!(window_model(&s, now(), &Utc).expires_at, None);
+    }
+
+    #[test]
+    fn an_expiry_a_day_away_shows_the_date() {
+        let m = tray_model(&snap(signed_in(60 * 30)), now(), &Utc);
+        assert!(
+            m.state_line.ends_with("valid until May 2, 18:00"),
+            "{}",
+            m.state_line
+        );
+    }
+
+    #[test]
+    fn the_window_model_names_the_backend_and_the_fallback_reason() {
+        let mut st = signed_in(54);
+        st.store.backend = Some("file".into());
+        st.store.location = Some("/home/ada/.local/share/codex-oauth/default/auth.json".into());
+        st.store.reason = Some("keychain unavailable: no Secret Service".into());
+        let w = window_model(&snap(st), now(), &Utc);
+        assert_eq!(w.storage.backend.as_deref(), Some("file"));
+        assert_eq!(
+            w.storage.reason.as_deref(),
+            Some("keychain unavailable: no Secret Service")
+        );
+        assert_eq!(w.plan.as_deref(), Some("Plus"));
+        assert_eq!(w.icon, IconState::SignedIn);
+        let json = serde_json::to_value(&w).unwrap();
+        assert_eq!(json["icon"], "signed-in");
+        assert_eq!(json["storage"]["mode"], "auto");
+
+        let w = window_model(&snap(signed_in(54)), now(), &Utc);
+        assert_eq!(w.storage.backend.as_deref(), Some("OS keychain"));
+    }
+
+    #[test]
+    fn notices_for_sign_in_and_for_an_expired_session_only() {
+        let n = notice(&signed_out(), &signed_in(60)).unwrap();
+        assert_eq!(n.title, "Signed in");
+        assert_eq!(
+            n.body,
+            "codex-oauth is signed in as ada@example.com (Plus)."
+        );
+
+        let mut expired = signed_out();
+        expired.last_error = Some("session expired: sign in again (invalid_grant)".into());
+        let n = notice(&signed_in(60), &expired).unwrap();
+        assert_eq!(n.title, "Session expired — sign in again");
+
+        // A deliberate sign-out, a refresh, or nothing new: no notification.
+        assert_eq!(notice(&signed_in(60), &signed_out()), None);
+        assert_eq!(notice(&signed_in(10), &signed_in(60)), None);
+        assert_eq!(notice(&signed_out(), &signed_out()), None);
+    }
+
+    #[test]
+    fn plan_labels_keep_unknown_plans() {
+        assert_eq!(plan_label("pro"), "Pro");
+        assert_eq!(plan_label("enterprise_plus"), "Enterprise_plus");
+        assert_eq!(plan_label(""), "");
+    }
+}

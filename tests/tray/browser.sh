@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# "The browser" for the tray tests (set as $BROWSER): follows the sign-in URL with curl, as a user
+# who clicks "Allow" would (fake-openai's authorize auto-approves and redirects to the app's
+# loopback callback). Logs the URL to $TRAY_BROWSER_LOG. Returns at once, like a real browser.
+set -u
+url=$1
+[ -n "${TRAY_BROWSER_LOG:-}" ] && printf '%s\n' "$url" >>"$TRAY_BROWSER_LOG"
+( curl -sS -L --max-time 20 -o /dev/null "$url" ) </dev/null >/dev/null 2>&1 &
+exit 0
