@@ -38,6 +38,7 @@ pub async fn run(settings: Settings, command: Command) -> ExitCode {
         Command::Token => token(&session).await,
         Command::Logout => logout(&session).await,
         Command::ImportCodex { codex_home } => import(&session, codex_home).await,
+        Command::PluginConfig { json } => super::plugin_config::run(session.settings(), json),
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod commands;
 pub(crate) mod output;
+mod plugin_config;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -57,6 +58,12 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         codex_home: Option<PathBuf>,
     },
+    /// Print the `claude mcp add` line that adds this binary to Claude Code without the plugin.
+    PluginConfig {
+        /// Print the JSON for a .mcp.json file instead.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -67,8 +74,11 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let Some(command) = args.command else {
-        return crate::server::run(settings);
+    let command = match args.command {
+        None => return crate::server::run(settings),
+        // Needs no store and no runtime: it only prints.
+        Some(Command::PluginConfig { json }) => return plugin_config::run(&settings, json),
+        Some(command) => command,
     };
     crate::logging::init_cli();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
