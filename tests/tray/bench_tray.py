@@ -57,11 +57,13 @@ def threads_stat(pid):
     return cpu, switches
 
 
-def rss_mb(pid):
+def rss_mb(pid, field="VmRSS"):
+    """A memory line of /proc/<pid>/status in MB: VmRSS (all), RssAnon (the process's own) or
+    RssFile (mapped files, mostly shared libraries: GTK, WebKitGTK, Mesa)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
+    raise RuntimeError(f"no {field}")
 
 
 def children(pid):
@@ -126,6 +128,8 @@ def main():
             "idle_secs": round(secs, 1),
             "idle_rss_mb": round(rss_mb(p.pid), 1),
             "idle_peak_rss_mb": round(peak, 1),
+            "idle_rss_anon_mb": round(rss_mb(p.pid, "RssAnon"), 1),
+            "idle_rss_file_mb": round(rss_mb(p.pid, "RssFile"), 1),
             "idle_cpu_percent": round(100 * (cpu1 - cpu0) / secs, 3),
             "idle_wakeups_per_sec": round((sw1 - sw0) / secs, 2),
             "child_processes": len(kids),
