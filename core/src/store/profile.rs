@@ -180,17 +180,25 @@ impl Store {
         Ok(outcome)
     }
 
-    /// Delete the secret from both places; state.json says signed out, with `reason` kept as the
+    /// Delete the secret wherever it may be; state.json says signed out, with `reason` kept as the
     /// last error (e.g. "session expired: sign in again"). True when a secret was deleted.
+    ///
+    /// With the file store the keychain is left alone unless state.json says the record was last
+    /// saved there (the mode was changed since): touching a locked keychain would make the desktop
+    /// ask for its password on every sign-out of someone who chose the file.
     pub fn delete(&self, guard: &LockGuard, reason: Option<String>) -> Result<bool> {
         let mut deleted = self.file.delete()?;
-        match self.keyring.delete() {
-            Ok(d) => deleted |= d,
-            // With the file store the keychain may not exist at all; that is fine.
-            Err(e) if self.mode != StoreMode::Keyring => {
-                tracing::debug!(error = %e, "keychain not reachable while deleting")
+        let keychain_in_play =
+            self.mode != StoreMode::File || self.state().backend == Some(Backend::Keyring);
+        if keychain_in_play {
+            match self.keyring.delete() {
+                Ok(d) => deleted |= d,
+                // In `auto` the keychain may not exist at all; that is fine.
+                Err(e) if self.mode != StoreMode::Keyring => {
+                    tracing::debug!(error = %e, "keychain not reachable while deleting")
+                }
+                Err(e) => return Err(e),
             }
-            Err(e) => return Err(e),
         }
         self.update_state(guard, |s| {
             let generation = s.generation;
@@ -309,6 +317,38 @@ mod tests {
         assert_eq!(st.plan.as_deref(), Some("plus"));
         assert_eq!(st.backend, Some(Backend::Keyring));
         assert_eq!(store.load().unwrap().unwrap(), rec);
+    }
+
+    #[test]
+    fn file_mode_sign_out_leaves_the_keychain_alone_unless_the_record_was_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let mem = Arc::new(MemoryKeychain::new(10_000));
+        // Saved to the keychain under `auto`, then the user switched to the file store.
+        let auto =
+            Store::with_keychain(&settings(dir.path(), StoreMode::Auto), mem.clone()).unwrap();
+        let g = auto.lock().unwrap();
+        auto.save(&g, &record()).unwrap();
+        drop(g);
+        assert_eq!(mem.users(), vec!["default".to_string()]);
+        let file =
+            Store::with_keychain(&settings(dir.path(), StoreMode::File), mem.clone()).unwrap();
+        let g = file.lock().unwrap();
+        assert!(
+            file.delete(&g, None).unwrap(),
+            "the keychain copy is removed"
+        );
+        assert!(mem.users().is_empty());
+
+        // A file-store sign-in and sign-out never reach the keychain (a locked one would prompt).
+        file.save(&g, &record()).unwrap();
+        mem.set("default", "an item of someone else's choosing")
+            .unwrap();
+        assert!(file.delete(&g, None).unwrap());
+        assert!(!file.auth_path().exists());
+        assert_eq!(
+            mem.raw("default").as_deref(),
+            Some("an item of someone else's choosing")
+        );
     }
 
     #[test]
