@@ -12,7 +12,10 @@ use serde::Serialize;
 use crate::claims;
 use crate::config::Settings;
 use crate::error::{Error, Result};
-use crate::oauth::{Completer, OAuthClient, SignInResult, TokenSet};
+use crate::oauth::{
+    BrowserLogin, BrowserLoginOptions, Completer, DEVICE_LOGIN_TIMEOUT, DeviceLogin, OAuthClient,
+    SignInResult, TokenSet,
+};
 use crate::secret::Secret;
 use crate::store::{AuthMode, AuthRecord, Backend, PendingLogin, SaveOutcome, State, Store};
 
@@ -313,6 +316,61 @@ impl Session {
         .await
     }
 
+    /// Start the browser sign-in (the callback server listens, the browser opens unless it cannot)
+    /// and record it as pending in state.json, so `status`, the tray and other processes show it;
+    /// returns the flow and what was recorded. The flow saves through this session when it
+    /// completes; pass its result to `end_sign_in`.
+    pub async fn start_browser_sign_in(
+        self: &Arc<Self>,
+        opts: BrowserLoginOptions,
+    ) -> Result<(BrowserLogin, PendingLogin)> {
+        let ttl = opts.timeout;
+        let login = BrowserLogin::start(self.oauth.clone(), self.completer(), opts).await?;
+        let pending = PendingLogin::new("browser", login.auth_url().as_str(), None, ttl);
+        self.note_pending(&pending).await;
+        Ok((login, pending))
+    }
+
+    /// Start the device-code sign-in (asks the server for a code) and record it as pending.
+    pub async fn start_device_sign_in(self: &Arc<Self>) -> Result<(DeviceLogin, PendingLogin)> {
+        let login = DeviceLogin::start(
+            self.oauth.clone(),
+            self.completer(),
+            DEVICE_LOGIN_TIMEOUT,
+            false,
+        )
+        .await?;
+        let mut pending = PendingLogin::new(
+            "device",
+            login.verification_url().as_str(),
+            Some(login.user_code().to_owned()),
+            DEVICE_LOGIN_TIMEOUT,
+        );
+        pending.expires_at = login.expires_at();
+        self.note_pending(&pending).await;
+        Ok((login, pending))
+    }
+
+    async fn note_pending(&self, pending: &PendingLogin) {
+        if let Err(e) = self.set_pending_login(Some(pending.clone())).await {
+            // The flow itself goes on; only other processes will not see it pending.
+            tracing::warn!(error = %e, "cannot record the pending sign-in in state.json");
+        }
+    }
+
+    /// After a sign-in flow ended: a failure clears the pending sign-in and is kept as the last
+    /// error for people to see (a cancel is not an error). A success was saved by the flow.
+    pub async fn end_sign_in(&self, result: &Result<SignInResult>) {
+        let Err(e) = result else { return };
+        if let Err(e) = self.set_pending_login(None).await {
+            tracing::warn!(error = %e, "cannot clear the pending sign-in in state.json");
+        }
+        if !matches!(e, Error::LoginCancelled) {
+            tracing::warn!(error = %e, "sign-in did not complete");
+            let _ = self.record_error(format!("sign-in failed: {e}")).await;
+        }
+    }
+
     /// Record an error for people to see (status, tray).
     pub async fn record_error(&self, message: String) -> Result<()> {
         self.blocking(move |s| {
@@ -465,4 +523,59 @@ fn merge_refresh(mut rec: AuthRecord, new: TokenSet) -> AuthRecord {
     }
     rec.last_refresh = Some(Utc::now());
     rec
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::StoreMode;
+
+    fn session(dir: &std::path::Path) -> Arc<Session> {
+        let mut settings = Settings::for_home(dir).unwrap();
+        settings.store = StoreMode::File;
+        Session::open(settings).unwrap()
+    }
+
+    fn device_pending() -> PendingLogin {
+        PendingLogin::new(
+            "device",
+            "https://auth.example/codex/device",
+            Some("ABCD-1234".into()),
+            Duration::from_secs(900),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_sign_in_clears_the_pending_one_without_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = session(dir.path());
+        s.set_pending_login(Some(device_pending())).await.unwrap();
+        assert!(s.status().await.pending_login.is_some());
+        s.end_sign_in(&Err(Error::LoginCancelled)).await;
+        let st = s.status().await;
+        assert!(st.pending_login.is_none());
+        assert_eq!(st.last_error, None);
+    }
+
+    #[tokio::test]
+    async fn a_failed_sign_in_clears_the_pending_one_and_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = session(dir.path());
+        s.set_pending_login(Some(device_pending())).await.unwrap();
+        s.end_sign_in(&Err(Error::LoginTimedOut { minutes: 15 }))
+            .await;
+        let st = s.status().await;
+        assert!(st.pending_login.is_none());
+        let said = st.last_error.unwrap();
+        assert!(said.starts_with("sign-in failed: "), "{said}");
+        assert!(said.contains("15"), "{said}");
+    }
+
+    #[test]
+    fn a_pending_sign_in_belongs_to_this_process_and_expires_after_its_ttl() {
+        let p = device_pending();
+        assert_eq!(p.pid, std::process::id());
+        assert_eq!((p.expires_at - p.started_at).num_seconds(), 900);
+        assert_eq!(p.user_code.as_deref(), Some("ABCD-1234"));
+    }
 }

@@ -6,34 +6,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use codex_oauth_core::Error;
-use codex_oauth_core::oauth::{
-    BrowserLogin, BrowserLoginOptions, CancelHandle, DEVICE_LOGIN_TIMEOUT, DeviceCancel,
-    DeviceLogin, SignInResult,
-};
-use codex_oauth_core::store::PendingLogin;
+use codex_oauth_core::oauth::{BrowserLoginOptions, SignInCancel, SignInResult};
 use serde::Serialize;
 
 use crate::error::CommandError;
 use crate::hub::Hub;
 
-enum Cancel {
-    Browser(CancelHandle),
-    Device(DeviceCancel),
-}
-
-impl Cancel {
-    fn cancel(&self) {
-        match self {
-            Cancel::Browser(c) => c.cancel(),
-            Cancel::Device(c) => c.cancel(),
-        }
-    }
-}
-
 struct Active {
     id: u64,
-    cancel: Cancel,
+    cancel: SignInCancel,
     /// The URL the user may open (authorize URL or device page): the only one `open_url` opens.
     url: String,
 }
@@ -46,7 +27,7 @@ pub struct Flows {
 }
 
 impl Flows {
-    fn begin(&self, cancel: Cancel, url: String) -> u64 {
+    fn begin(&self, cancel: SignInCancel, url: String) -> u64 {
         let id = self.next.fetch_add(1, Ordering::SeqCst) + 1;
         if let Ok(mut a) = self.active.lock()
             && let Some(old) = a.replace(Active { id, cancel, url })
@@ -105,23 +86,6 @@ pub struct SignInEnded {
     pub error: Option<CommandError>,
 }
 
-fn pending(
-    method: &str,
-    url: &str,
-    code: Option<String>,
-    ttl: std::time::Duration,
-) -> PendingLogin {
-    let now = Utc::now();
-    PendingLogin {
-        method: method.into(),
-        url: url.into(),
-        user_code: code,
-        started_at: now,
-        expires_at: now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::minutes(15)),
-        pid: std::process::id(),
-    }
-}
-
 /// Wait for the flow in the background; record a failure for people to see; tell `on_end`.
 fn finish<F>(
     hub: Arc<Hub>,
@@ -135,25 +99,18 @@ fn finish<F>(
     tokio::spawn(async move {
         let result = wait.await;
         flows.end(id);
+        hub.session().end_sign_in(&result).await;
         let ended = match result {
             Ok(r) => SignInEnded {
                 ok: true,
                 email: r.email,
                 error: None,
             },
-            Err(e) => {
-                let session = hub.session();
-                let _ = session.set_pending_login(None).await;
-                if !matches!(e, Error::LoginCancelled) {
-                    tracing::warn!(error = %e, "sign-in failed");
-                    let _ = session.record_error(format!("sign-in failed: {e}")).await;
-                }
-                SignInEnded {
-                    ok: false,
-                    email: None,
-                    error: Some(CommandError::from(e)),
-                }
-            }
+            Err(e) => SignInEnded {
+                ok: false,
+                email: None,
+                error: Some(CommandError::from(e)),
+            },
         };
         hub.reload().await;
         on_end(ended);
@@ -170,20 +127,12 @@ pub async fn start_browser(
     let opts = BrowserLoginOptions::from_settings(session.settings());
     // Free the callback port of an earlier flow of ours first.
     flows.cancel();
-    let login =
-        BrowserLogin::start(session.oauth().clone(), session.completer(), opts.clone()).await?;
-    let url = login.auth_url().to_string();
+    let (login, pending) = session.start_browser_sign_in(opts).await?;
     let started = BrowserStarted {
-        url: url.clone(),
+        url: pending.url.clone(),
         browser_opened: login.browser_opened(),
     };
-    let id = flows.begin(Cancel::Browser(login.cancel_handle()), url.clone());
-    if let Err(e) = session
-        .set_pending_login(Some(pending("browser", &url, None, opts.timeout)))
-        .await
-    {
-        tracing::warn!(error = %e, "could not record the pending sign-in");
-    }
+    let id = flows.begin(login.cancel_handle().into(), pending.url);
     finish(Arc::clone(hub), Arc::clone(flows), id, login.wait(), on_end);
     Ok(started)
 }
@@ -196,33 +145,13 @@ pub async fn start_device(
 ) -> Result<DeviceStarted, CommandError> {
     let session = hub.session();
     flows.cancel();
-    let login = DeviceLogin::start(
-        session.oauth().clone(),
-        session.completer(),
-        DEVICE_LOGIN_TIMEOUT,
-        false,
-    )
-    .await?;
+    let (login, pending) = session.start_device_sign_in().await?;
     let started = DeviceStarted {
         user_code: login.user_code().to_string(),
-        verification_url: login.verification_url().to_string(),
-        expires_at: login.expires_at(),
+        verification_url: pending.url.clone(),
+        expires_at: pending.expires_at,
     };
-    let id = flows.begin(
-        Cancel::Device(login.cancel_handle()),
-        started.verification_url.clone(),
-    );
-    if let Err(e) = session
-        .set_pending_login(Some(pending(
-            "device",
-            &started.verification_url,
-            Some(started.user_code.clone()),
-            DEVICE_LOGIN_TIMEOUT,
-        )))
-        .await
-    {
-        tracing::warn!(error = %e, "could not record the pending sign-in");
-    }
+    let id = flows.begin(login.cancel_handle().into(), pending.url);
     finish(Arc::clone(hub), Arc::clone(flows), id, login.wait(), on_end);
     Ok(started)
 }

@@ -23,6 +23,34 @@ use crate::error::Result;
 use crate::secret::Secret;
 use crate::store::SaveOutcome;
 
+/// Cancels a running sign-in of either kind (what front ends keep while a flow runs).
+#[derive(Clone)]
+pub enum SignInCancel {
+    Browser(CancelHandle),
+    Device(DeviceCancel),
+}
+
+impl SignInCancel {
+    pub fn cancel(&self) {
+        match self {
+            SignInCancel::Browser(c) => c.cancel(),
+            SignInCancel::Device(c) => c.cancel(),
+        }
+    }
+}
+
+impl From<CancelHandle> for SignInCancel {
+    fn from(c: CancelHandle) -> Self {
+        SignInCancel::Browser(c)
+    }
+}
+
+impl From<DeviceCancel> for SignInCancel {
+    fn from(c: DeviceCancel) -> Self {
+        SignInCancel::Device(c)
+    }
+}
+
 /// Who signed in and where the credentials went.
 #[derive(Debug, Clone)]
 pub struct SignInResult {

@@ -1,6 +1,8 @@
 //! `state.json`: everything about the profile except the secret. Other processes watch it to learn
 //! of changes without touching the keychain; `generation` goes up on every change.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -35,6 +37,22 @@ pub struct PendingLogin {
     pub started_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub pid: u32,
+}
+
+impl PendingLogin {
+    /// A sign-in of `method` started now by this process, good for `ttl`.
+    pub fn new(method: &str, url: &str, user_code: Option<String>, ttl: Duration) -> Self {
+        let now = Utc::now();
+        PendingLogin {
+            method: method.into(),
+            url: url.into(),
+            user_code,
+            started_at: now,
+            expires_at: now
+                + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::minutes(15)),
+            pid: std::process::id(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

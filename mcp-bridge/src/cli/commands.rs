@@ -5,11 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use chrono::Utc;
-use codex_oauth_core::oauth::{
-    BrowserLogin, BrowserLoginOptions, DEVICE_LOGIN_TIMEOUT, DeviceLogin, SignInResult,
-};
-use codex_oauth_core::store::{AuthRecord, PendingLogin};
+use codex_oauth_core::oauth::{BrowserLoginOptions, SignInCancel, SignInResult};
+use codex_oauth_core::store::AuthRecord;
 use codex_oauth_core::{Error, Secret, Session, Settings};
 
 use super::Command;
@@ -80,67 +77,44 @@ async fn ctrl_c() {
 async fn login_browser(session: &Arc<Session>, no_browser: bool) -> ExitCode {
     let mut opts = BrowserLoginOptions::from_settings(session.settings());
     opts.open_browser = opts.open_browser && !no_browser;
-    let login =
-        match BrowserLogin::start(session.oauth().clone(), session.completer(), opts.clone()).await
-        {
-            Ok(l) => l,
-            Err(e) => return failed(&e),
-        };
-    let url = login.auth_url().to_string();
+    let (login, _) = match session.start_browser_sign_in(opts).await {
+        Ok(l) => l,
+        Err(e) => return failed(&e),
+    };
     if login.browser_opened() {
         info("Your browser was opened to sign in. If it did not open, open this URL:");
     } else {
         info("Open this URL in a browser to sign in:");
     }
-    result_line(&url);
+    result_line(login.auth_url().as_str());
     info(&format!(
         "Waiting for the sign-in (callback on http://localhost:{}; Ctrl-C to cancel)…",
         login.port()
     ));
-    let _ = session
-        .set_pending_login(Some(pending("browser", &url, None, opts.timeout)))
-        .await;
     let cancel = login.cancel_handle();
-    let waiting = login.wait();
-    tokio::pin!(waiting);
-    let result = tokio::select! {
-        r = &mut waiting => r,
-        _ = ctrl_c() => {
-            cancel.cancel();
-            waiting.await
-        }
-    };
-    finish_login(session, result).await
+    finish_login(session, cancel.into(), login.wait()).await
 }
 
 async fn login_device(session: &Arc<Session>) -> ExitCode {
-    let login = match DeviceLogin::start(
-        session.oauth().clone(),
-        session.completer(),
-        DEVICE_LOGIN_TIMEOUT,
-        false,
-    )
-    .await
-    {
+    let (login, _) = match session.start_device_sign_in().await {
         Ok(l) => l,
         Err(e) => return failed(&e),
     };
-    let url = login.verification_url().to_string();
     info("To sign in, open this page on any device and enter the code (it expires in 15 minutes).");
     info("Never share this code: anyone who has it can sign in as you.");
-    result_line(&url);
+    result_line(login.verification_url().as_str());
     result_line(login.user_code());
     info("Waiting for approval (Ctrl-C to cancel)…");
-    let _ = session
-        .set_pending_login(Some(pending(
-            "device",
-            &url,
-            Some(login.user_code().to_string()),
-            DEVICE_LOGIN_TIMEOUT,
-        )))
-        .await;
     let cancel = login.cancel_handle();
-    let waiting = login.wait();
+    finish_login(session, cancel.into(), login.wait()).await
+}
+
+/// Wait for the flow (Ctrl-C cancels it), let the session record how it ended, and say so.
+async fn finish_login(
+    session: &Arc<Session>,
+    cancel: SignInCancel,
+    waiting: impl std::future::Future<Output = codex_oauth_core::Result<SignInResult>>,
+) -> ExitCode {
     tokio::pin!(waiting);
     let result = tokio::select! {
         r = &mut waiting => r,
@@ -149,42 +123,13 @@ async fn login_device(session: &Arc<Session>) -> ExitCode {
             waiting.await
         }
     };
-    finish_login(session, result).await
-}
-
-fn pending(
-    method: &str,
-    url: &str,
-    code: Option<String>,
-    ttl: std::time::Duration,
-) -> PendingLogin {
-    let now = Utc::now();
-    PendingLogin {
-        method: method.into(),
-        url: url.into(),
-        user_code: code,
-        started_at: now,
-        expires_at: now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::minutes(15)),
-        pid: std::process::id(),
-    }
-}
-
-async fn finish_login(
-    session: &Arc<Session>,
-    result: codex_oauth_core::Result<SignInResult>,
-) -> ExitCode {
+    session.end_sign_in(&result).await;
     match result {
         Ok(r) => {
             signed_in(&r);
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            let _ = session.set_pending_login(None).await;
-            if !matches!(e, Error::LoginCancelled) {
-                let _ = session.record_error(format!("sign-in failed: {e}")).await;
-            }
-            failed(&e)
-        }
+        Err(e) => failed(&e),
     }
 }
 

@@ -5,34 +5,17 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use codex_oauth_core::oauth::{
-    BrowserLogin, BrowserLoginOptions, CancelHandle, DEVICE_LOGIN_TIMEOUT, DeviceCancel,
-    DeviceLogin, SignInResult,
-};
+use codex_oauth_core::oauth::{BrowserLoginOptions, SignInCancel};
 use codex_oauth_core::store::PendingLogin;
-use codex_oauth_core::{Error, Result, Session};
+use codex_oauth_core::{Result, Session};
 use tokio::task::JoinHandle;
 
 use super::args::LoginMethod;
 
-enum Cancel {
-    Browser(CancelHandle),
-    Device(DeviceCancel),
-}
-
-impl Cancel {
-    fn cancel(&self) {
-        match self {
-            Cancel::Browser(c) => c.cancel(),
-            Cancel::Device(c) => c.cancel(),
-        }
-    }
-}
-
 struct Pending {
     info: PendingLogin,
     browser_opened: bool,
-    cancel: Cancel,
+    cancel: SignInCancel,
     task: JoinHandle<()>,
 }
 
@@ -75,47 +58,24 @@ impl Logins {
         let pending = match method {
             LoginMethod::Browser => {
                 let opts = BrowserLoginOptions::from_settings(session.settings());
-                let login =
-                    BrowserLogin::start(session.oauth().clone(), session.completer(), opts.clone())
-                        .await?;
-                let info = pending_info("browser", login.auth_url().as_str(), None, opts.timeout);
-                let browser_opened = login.browser_opened();
-                let cancel = Cancel::Browser(login.cancel_handle());
-                let task = tokio::spawn(finish(Arc::clone(session), login.wait()));
+                let (login, info) = session.start_browser_sign_in(opts).await?;
                 Pending {
                     info,
-                    browser_opened,
-                    cancel,
-                    task,
+                    browser_opened: login.browser_opened(),
+                    cancel: login.cancel_handle().into(),
+                    task: background(Arc::clone(session), login.wait()),
                 }
             }
             LoginMethod::Device => {
-                let login = DeviceLogin::start(
-                    session.oauth().clone(),
-                    session.completer(),
-                    DEVICE_LOGIN_TIMEOUT,
-                    false,
-                )
-                .await?;
-                let info = pending_info(
-                    "device",
-                    login.verification_url().as_str(),
-                    Some(login.user_code().to_owned()),
-                    DEVICE_LOGIN_TIMEOUT,
-                );
-                let cancel = Cancel::Device(login.cancel_handle());
-                let task = tokio::spawn(finish(Arc::clone(session), login.wait()));
+                let (login, info) = session.start_device_sign_in().await?;
                 Pending {
                     info,
                     browser_opened: false,
-                    cancel,
-                    task,
+                    cancel: login.cancel_handle().into(),
+                    task: background(Arc::clone(session), login.wait()),
                 }
             }
         };
-        if let Err(e) = session.set_pending_login(Some(pending.info.clone())).await {
-            tracing::warn!(error = %e, "cannot record the pending sign-in in state.json");
-        }
         tracing::info!(method = %pending.info.method, "sign-in started; it completes in the background");
         let started = Started {
             info: pending.info.clone(),
@@ -142,38 +102,18 @@ impl Logins {
     }
 }
 
-fn pending_info(
-    method: &str,
-    url: &str,
-    user_code: Option<String>,
-    ttl: std::time::Duration,
-) -> PendingLogin {
-    let now = Utc::now();
-    PendingLogin {
-        method: method.into(),
-        url: url.into(),
-        user_code,
-        started_at: now,
-        expires_at: now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::minutes(15)),
-        pid: std::process::id(),
-    }
-}
-
-/// Wait for the flow; on failure clear the pending state and record why (not for a cancel).
-async fn finish(
+/// Wait for the flow in the background; the session records how it ended.
+fn background(
     session: Arc<Session>,
-    flow: impl std::future::Future<Output = Result<SignInResult>>,
-) {
-    match flow.await {
-        Ok(r) => {
+    flow: impl std::future::Future<Output = Result<codex_oauth_core::oauth::SignInResult>>
+    + Send
+    + 'static,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let result = flow.await;
+        if let Ok(r) = &result {
             tracing::info!(plan = ?r.plan, backend = r.saved.backend.as_str(), "signed in");
         }
-        Err(e) => {
-            tracing::warn!(error = %e, "sign-in did not complete");
-            let _ = session.set_pending_login(None).await;
-            if !matches!(e, Error::LoginCancelled) {
-                let _ = session.record_error(format!("sign-in failed: {e}")).await;
-            }
-        }
-    }
+        session.end_sign_in(&result).await;
+    })
 }
