@@ -118,9 +118,36 @@ class Suite:
     def wait_text(self, css, expected, timeout=10.0):
         return wait_for(f"{css} to read {expected!r}", lambda: self.text(css) == expected, timeout)
 
+    def window_id(self):
+        return wait_for("the window on the X server", lambda: subprocess.run(
+            ["xdotool", "search", "--onlyvisible", "--name", "^codex-oauth$"], capture_output=True, text=True,
+            timeout=5).stdout.split(), timeout=10)[0]
+
     def shot(self, name):
+        """A picture of the window as the X server shows it, once two grabs in a row agree but for
+        a spinner (the page has finished painting). Not WebDriver's screenshot: that is WebKit's own snapshot,
+        which never returns when the page is drawn without OpenGL, as the app draws it."""
         SHOTS.mkdir(parents=True, exist_ok=True)
-        self.driver.get_screenshot_as_file(str(SHOTS / f"{name}.png"))
+        wid = self.window_id()
+        last, now = self.work / "shot-last.png", self.work / "shot-now.png"
+
+        def grab(path):
+            subprocess.run(["import", "-window", wid, str(path)], check=True, capture_output=True, timeout=5)
+
+        grab(last)
+
+        def steady():
+            grab(now)
+            # How many pixels changed between the grabs (compare prints it on stderr). A spinner
+            # turns a few hundred; a page still painting changes far more.
+            diff = subprocess.run(["compare", "-metric", "AE", str(last), str(now), "null:"],
+                                  capture_output=True, text=True, timeout=10)
+            shutil.copyfile(now, last)
+            return diff.returncode in (0, 1) and float(diff.stderr.split()[0]) <= 1000
+
+        wait_for(f"a steady picture of the window ({name})", steady, timeout=10, interval=0.05)
+        shutil.copyfile(last, SHOTS / f"{name}.png")
+        return SHOTS / f"{name}.png"
 
     def tray_item(self):
         if self.tray is None:
@@ -162,7 +189,11 @@ class Suite:
         assert self.visible("#btn-browser") and self.visible("#btn-device")
         assert not self.visible("#account")
         assert self.text("#profile") == "default"
-        self.shot("window-signed-out")
+        picture = self.shot("window-signed-out")
+        # The page is really on screen (a broken drawing path would leave one flat colour).
+        spread = subprocess.run(["convert", str(picture), "-format", "%[fx:standard_deviation]", "info:"],
+                                capture_output=True, text=True, check=True).stdout
+        assert float(spread) > 0.05, f"the window looks blank (spread {spread})"
 
     def test_device_code_shows_code_and_url_then_cancels(self):
         self.el("#btn-device").click()
