@@ -41,20 +41,40 @@ def env_for(fake, work):
 
 
 def threads_stat(pid):
-    """(CPU seconds, context switches) of every thread of `pid`."""
+    """{thread id: (CPU seconds, context switches)} for every thread of `pid`."""
     tick = os.sysconf("SC_CLK_TCK")
-    cpu, switches = 0.0, 0
+    out = {}
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
             stat = (task / "stat").read_text()
             fields = stat[stat.rindex(")") + 2:].split()
-            cpu += (int(fields[11]) + int(fields[12])) / tick
+            cpu = (int(fields[11]) + int(fields[12])) / tick
+            switches = 0
             for line in (task / "status").read_text().splitlines():
                 if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
                     switches += int(line.split()[1])
+            out[task.name] = (cpu, switches)
         except (FileNotFoundError, ProcessLookupError):
             continue
-    return cpu, switches
+    return out
+
+
+class ThreadTally:
+    """CPU time and context switches of a process over a period, thread by thread, sampled often
+    so that a thread that ends within the period still counts up to its last sample."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.first = threads_stat(pid)
+        self.last = dict(self.first)
+
+    def sample(self):
+        self.last.update(threads_stat(self.pid))
+
+    def totals(self):
+        cpu = sum(c - self.first.get(t, (0.0, 0))[0] for t, (c, _) in self.last.items())
+        switches = sum(s - self.first.get(t, (0.0, 0))[1] for t, (_, s) in self.last.items())
+        return cpu, switches
 
 
 def rss_mb(pid, field="VmRSS"):
@@ -112,13 +132,15 @@ def main():
         wait_for("the tray item", lambda: len(log.events("item-registered")) > a.launches, timeout=20)
         # Let start-up work (first status, usage fetch) finish before the quiet period is measured.
         time.sleep(2)
-        cpu0, sw0 = threads_stat(p.pid)
+        tally = ThreadTally(p.pid)
         t0 = time.monotonic()
         peak = rss_mb(p.pid)
         while time.monotonic() - t0 < a.idle_secs:
             time.sleep(1)
             peak = max(peak, rss_mb(p.pid))
-        cpu1, sw1 = threads_stat(p.pid)
+            tally.sample()
+        tally.sample()
+        cpu, switches = tally.totals()
         secs = time.monotonic() - t0
         kids = children(p.pid)
         print(json.dumps({
@@ -130,8 +152,8 @@ def main():
             "idle_peak_rss_mb": round(peak, 1),
             "idle_rss_anon_mb": round(rss_mb(p.pid, "RssAnon"), 1),
             "idle_rss_file_mb": round(rss_mb(p.pid, "RssFile"), 1),
-            "idle_cpu_percent": round(100 * (cpu1 - cpu0) / secs, 3),
-            "idle_wakeups_per_sec": round((sw1 - sw0) / secs, 2),
+            "idle_cpu_percent": round(100 * cpu / secs, 3),
+            "idle_wakeups_per_sec": round(switches / secs, 2),
             "child_processes": len(kids),
         }))
     finally:
