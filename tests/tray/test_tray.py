@@ -264,10 +264,7 @@ class Suite:
         host = self.procs.procs[0]
         os.killpg(host.pid, 15)
         host.wait(timeout=5)
-        trayer = self.procs.start(
-            ["trayer", "--edge", "top", "--align", "right", "--widthtype", "request", "--height", "32",
-             "--transparent", "false", "--tint", "0x2b2d31", "--SetDockType", "true"],
-            self.work / "trayer.log")
+        trayer = None
 
         def icon_geometry():
             tree = subprocess.run(["xwininfo", "-root", "-tree"], capture_output=True, text=True).stdout
@@ -282,13 +279,18 @@ class Suite:
             return None
 
         try:
+            trayer = self.procs.start(
+                ["trayer", "--edge", "top", "--align", "right", "--widthtype", "request", "--height", "32",
+                 "--transparent", "false", "--tint", "0x2b2d31", "--SetDockType", "true"],
+                self.work / "trayer.log")
             self.open_and_shoot_the_xembed_menu(icon_geometry)
         finally:
-            # Whatever happened, put the panel back as the later tests expect it: trayer gone, our
-            # StatusNotifierWatcher back (it also records the notifications).
+            # Whatever happened (even trayer missing), put the panel back as the later tests expect
+            # it: trayer gone, our StatusNotifierWatcher back (it also records the notifications).
             subprocess.run(["xdotool", "key", "Escape"], check=False)
-            os.killpg(trayer.pid, 15)
-            trayer.wait(timeout=5)
+            if trayer is not None:
+                os.killpg(trayer.pid, 15)
+                trayer.wait(timeout=5)
             before = len(self.host_log.events("item-registered"))
             self.procs.start(["/usr/bin/python3", HERE / "sni_host.py", self.host_log.path],
                              self.work / "host.err")
