@@ -86,6 +86,28 @@ def rss_mb(pid, field="VmRSS"):
     raise RuntimeError(f"no {field}")
 
 
+def rss_by_file(pid, top=8):
+    """The mapped files holding the most resident memory, {name: MB}, from /proc/<pid>/smaps: which
+    libraries the RssFile figure is made of."""
+    sizes, name = {}, None
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        head = line.split()
+        if head and "-" in head[0] and not head[0].endswith(":"):
+            name = os.path.basename(head[5]) if len(head) > 5 and head[5].startswith("/") else None
+        elif name and line.startswith("Rss:"):
+            sizes[name] = sizes.get(name, 0) + int(head[1])
+    largest = sorted(sizes.items(), key=lambda kv: -kv[1])[:top]
+    return {n: round(kb / 1024, 1) for n, kb in largest}
+
+
+def pss_mb(pid):
+    """Proportional set size in MB: each shared page divided by the number of processes mapping it."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no Pss")
+
+
 def children(pid):
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
     return [int(p) for p in out]
@@ -152,6 +174,8 @@ def main():
             "idle_peak_rss_mb": round(peak, 1),
             "idle_rss_anon_mb": round(rss_mb(p.pid, "RssAnon"), 1),
             "idle_rss_file_mb": round(rss_mb(p.pid, "RssFile"), 1),
+            "idle_pss_mb": round(pss_mb(p.pid), 1),
+            "idle_rss_by_file_mb": rss_by_file(p.pid),
             "idle_cpu_percent": round(100 * cpu / secs, 3),
             "idle_wakeups_per_sec": round(switches / secs, 2),
             "child_processes": len(kids),
