@@ -248,13 +248,15 @@ impl Session {
         tokens: TokenSet,
         api_key: Option<Secret>,
     ) -> Result<SignInResult> {
+        let expires_in = tokens.expires_in;
         let (Some(id), Some(refresh)) = (tokens.id_token, tokens.refresh_token) else {
             return Err(Error::BadResponse {
                 what: "the sign-in server".into(),
                 detail: "the token answer lacks an id_token or a refresh_token".into(),
             });
         };
-        let rec = AuthRecord::from_tokens(id, tokens.access_token, refresh, api_key);
+        let mut rec = AuthRecord::from_tokens(id, tokens.access_token, refresh, api_key);
+        rec.set_expires_in(expires_in);
         let saved = self.save_record(rec.clone()).await?;
         self.clear_backoff();
         let c = rec.claims();
@@ -489,7 +491,7 @@ fn usable(rec: &AuthRecord, margin: Duration) -> Result<Option<AccessToken>> {
                 return Err(Error::Invalid("a ChatGPT record without tokens".into()));
             };
             // A token without a readable expiry is refreshed: better one refresh than a 401 loop.
-            let exp = claims::expiry(t.access_token.expose()).ok();
+            let exp = rec.access_expiry();
             let margin = chrono::Duration::from_std(margin).unwrap_or(chrono::Duration::zero());
             match exp {
                 Some(exp) if exp - margin > Utc::now() => Ok(Some(AccessToken {
@@ -506,6 +508,7 @@ fn usable(rec: &AuthRecord, margin: Duration) -> Result<Option<AccessToken>> {
 
 /// The record after a refresh: rotated tokens in, absent ones kept.
 fn merge_refresh(mut rec: AuthRecord, new: TokenSet) -> AuthRecord {
+    let expires_in = new.expires_in;
     if let Some(t) = rec.tokens.as_mut() {
         t.access_token = new.access_token;
         if let Some(r) = new.refresh_token {
@@ -522,6 +525,7 @@ fn merge_refresh(mut rec: AuthRecord, new: TokenSet) -> AuthRecord {
         }
     }
     rec.last_refresh = Some(Utc::now());
+    rec.set_expires_in(expires_in);
     rec
 }
 

@@ -312,3 +312,68 @@ async fn a_bad_setting_names_the_key_and_the_file() {
         "{err}"
     );
 }
+
+/// Sign in through the real loopback flow; the fake approves at once.
+async fn sign_in(home: &Home) {
+    let run = login_no_browser(home);
+    let url = run.line();
+    let page = browser().get(&url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let (code, stderr) = run.finish();
+    assert_eq!(code, 0, "{stderr}");
+}
+
+fn token(home: &Home) -> String {
+    let out = home.cli(&["token"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[tokio::test]
+async fn opaque_access_tokens_live_as_long_as_expires_in_says() {
+    // Many OAuth servers issue access tokens that are not JWTs: only the token answer's
+    // `expires_in` says how long they last. A token an hour long is used, not refreshed per call.
+    let fake = fake_with(|c| c.opaque_access_tokens = true).await;
+    let home = Home::new(&fake);
+    sign_in(&home).await;
+    let stored = home.auth_json()["tokens"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(stored.starts_with("at_"), "the fake issued a JWT?");
+    let (st, code) = home.status();
+    assert_eq!(code, 0);
+    let expires = chrono::DateTime::parse_from_rfc3339(st["expires_at"].as_str().unwrap())
+        .unwrap()
+        .timestamp();
+    let left = expires - chrono::Utc::now().timestamp();
+    assert!((3500..=3600).contains(&left), "expires in {left} s");
+    assert_eq!(token(&home), stored);
+    assert_eq!(token(&home), stored);
+    assert_eq!(fake.stats().refresh_attempts, 0);
+
+    // Tokens that last 2 minutes are inside the 5-minute margin: each `token` refreshes, and the
+    // refreshed token's expiry comes from the refresh answer's `expires_in`.
+    let fake = fake_with(|c| {
+        c.opaque_access_tokens = true;
+        c.access_ttl_secs = 120;
+    })
+    .await;
+    let home = Home::new(&fake);
+    sign_in(&home).await;
+    let first = token(&home);
+    assert_eq!(fake.stats().refreshes, 1);
+    let (st, _) = home.status();
+    let expires = chrono::DateTime::parse_from_rfc3339(st["expires_at"].as_str().unwrap())
+        .unwrap()
+        .timestamp();
+    let left = expires - chrono::Utc::now().timestamp();
+    assert!((60..=120).contains(&left), "expires in {left} s");
+    assert_ne!(token(&home), first);
+    assert_eq!(fake.stats().refreshes, 2);
+}

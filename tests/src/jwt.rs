@@ -68,6 +68,12 @@ pub fn access_token(cfg: &FakeConfig, issuer: &str, now: i64, ttl: i64) -> Strin
     }))
 }
 
+/// An access token that is not a JWT (as many OAuth servers issue): its lifetime is known only from
+/// the token answer's `expires_in`.
+pub fn opaque_access_token() -> String {
+    format!("at_{}", random(48))
+}
+
 pub fn refresh_token() -> String {
     format!("rt_{}", random(48))
 }

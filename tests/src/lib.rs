@@ -46,6 +46,8 @@ pub struct FakeConfig {
     pub device_auto_approve_after: u64,
     /// Accept only the redirect URIs registered for the real client (ports 1455 and 1457).
     pub strict_redirect_ports: bool,
+    /// Issue opaque access tokens (no JWT, no `exp`), as many standard OAuth servers do.
+    pub opaque_access_tokens: bool,
     /// The backend's model list (`/models`), PROTOCOL.md §6 shape.
     pub models: Vec<Value>,
 }
@@ -79,6 +81,7 @@ impl Default for FakeConfig {
             device_interval_secs: 0,
             device_auto_approve_after: 1,
             strict_redirect_ports: false,
+            opaque_access_tokens: false,
             models: vec![
                 model("gpt-5.1-codex-mini", "GPT-5.1 Codex Mini", 2, "list"),
                 model("secret-hidden-model", "Hidden", 0, "hide"),
@@ -228,7 +231,11 @@ impl Shared {
         let now = chrono::Utc::now().timestamp();
         let t = IssuedTokens {
             id_token: jwt::id_token(&self.cfg, &self.issuer(), now),
-            access_token: jwt::access_token(&self.cfg, &self.issuer(), now, ttl),
+            access_token: if self.cfg.opaque_access_tokens {
+                jwt::opaque_access_token()
+            } else {
+                jwt::access_token(&self.cfg, &self.issuer(), now, ttl)
+            },
             refresh_token: jwt::refresh_token(),
         };
         let mut g = self.lock();

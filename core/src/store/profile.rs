@@ -13,7 +13,7 @@ use crate::store::fsutil;
 use crate::store::keychain::{KEYCHAIN_TIMEOUT, Keychain, OsKeychain, TimedKeychain};
 use crate::store::lock::{self, LOCK_WAIT, LockGuard};
 use crate::store::record::{AuthMode, AuthRecord};
-use crate::store::state::{Backend, State};
+use crate::store::state::{Backend, OpaqueAccessExpiry, State};
 
 /// Where a save went, and why when it is not where the settings asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,6 +100,19 @@ impl Store {
 
     /// The record, from where state.json says it is (or, with no state, wherever it is found).
     pub fn load(&self) -> Result<Option<AuthRecord>> {
+        let mut rec = self.load_record()?;
+        if let Some(r) = rec.as_mut()
+            && r.tokens.is_some()
+            && r.access_expiry().is_none()
+            && let Some(hint) = self.state().opaque_access_expiry
+            && Some(hint.last_refresh) == r.last_refresh
+        {
+            r.access_expires_hint = Some(hint.expires_at);
+        }
+        Ok(rec)
+    }
+
+    fn load_record(&self) -> Result<Option<AuthRecord>> {
         match self.mode {
             StoreMode::File => self.file.load(),
             StoreMode::Keyring => self.keyring.load(),
@@ -174,6 +187,13 @@ impl Store {
             s.account_id = record.account_id();
             s.user_id = claims.user_id.clone();
             s.expires_at = claims.expires_at;
+            s.opaque_access_expiry = match (record.access_expires_hint, record.last_refresh) {
+                (Some(expires_at), Some(last_refresh)) => Some(OpaqueAccessExpiry {
+                    last_refresh,
+                    expires_at,
+                }),
+                _ => None,
+            };
             s.last_refresh = record.last_refresh;
             s.last_error = None;
         })?;
@@ -317,6 +337,40 @@ mod tests {
         assert_eq!(st.plan.as_deref(), Some("plus"));
         assert_eq!(st.backend, Some(Backend::Keyring));
         assert_eq!(store.load().unwrap().unwrap(), rec);
+    }
+
+    #[test]
+    fn an_opaque_access_token_keeps_its_expires_in_across_processes_but_only_for_its_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&settings(dir.path(), StoreMode::File)).unwrap();
+        let mut rec = record();
+        if let Some(t) = rec.tokens.as_mut() {
+            t.access_token = Secret::new("at_not_a_jwt");
+        }
+        assert_eq!(rec.access_expiry(), None);
+        rec.set_expires_in(Some(3_600));
+        let expect = rec.last_refresh.unwrap() + chrono::Duration::seconds(3_600);
+        assert_eq!(rec.access_expiry(), Some(expect));
+        let g = store.lock().unwrap();
+        store.save(&g, &rec).unwrap();
+        drop(g);
+        // A fresh Store (another process) reads the expiry back from state.json.
+        let again = Store::open(&settings(dir.path(), StoreMode::File)).unwrap();
+        assert_eq!(again.load().unwrap().unwrap().access_expiry(), Some(expect));
+        assert_eq!(again.state().expires_at, Some(expect));
+        // The record replaced behind our back (say, by the Codex CLI): the old expiry does not apply.
+        let mut other = rec.clone();
+        other.last_refresh = Some(expect);
+        std::fs::write(again.auth_path(), other.to_json().unwrap()).unwrap();
+        assert_eq!(again.load().unwrap().unwrap().access_expiry(), None);
+        // A JWT's own `exp` always wins over `expires_in`.
+        let mut jwt_rec = record();
+        jwt_rec.set_expires_in(Some(60));
+        assert_eq!(jwt_rec.access_expires_hint, None);
+        assert_eq!(
+            jwt_rec.access_expiry().map(|e| e.timestamp()),
+            Some(1_900_000_000)
+        );
     }
 
     #[test]

@@ -41,6 +41,11 @@ pub struct AuthRecord {
     pub last_refresh: Option<DateTime<Utc>>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+    /// When the access token expires, for a server whose access tokens are opaque (not JWTs with
+    /// `exp`): from the token answer's `expires_in`. Not part of the Codex CLI schema, so it is
+    /// kept in `state.json` (see `Store::load`), tied to `last_refresh`.
+    #[serde(skip)]
+    pub access_expires_hint: Option<DateTime<Utc>>,
 }
 
 impl std::fmt::Debug for TokenData {
@@ -62,6 +67,7 @@ impl std::fmt::Debug for AuthRecord {
             .field("openai_api_key", &self.openai_api_key)
             .field("tokens", &self.tokens)
             .field("last_refresh", &self.last_refresh)
+            .field("access_expires_hint", &self.access_expires_hint)
             .field("extra_keys", &self.extra.keys().collect::<Vec<_>>())
             .finish()
     }
@@ -95,6 +101,7 @@ impl AuthRecord {
             }),
             last_refresh: Some(Utc::now()),
             extra: Map::new(),
+            access_expires_hint: None,
         }
     }
 
@@ -106,7 +113,33 @@ impl AuthRecord {
             tokens: None,
             last_refresh: None,
             extra: Map::new(),
+            access_expires_hint: None,
         }
+    }
+
+    /// Until when the access token is good: its JWT `exp`, else what the token answer said
+    /// (`access_expires_hint`), else unknown (the session then refreshes rather than guess).
+    pub fn access_expiry(&self) -> Option<DateTime<Utc>> {
+        let t = self.tokens.as_ref()?;
+        claims::expiry(t.access_token.expose())
+            .ok()
+            .or(self.access_expires_hint)
+    }
+
+    /// Record the token answer's `expires_in` (seconds from `last_refresh`) for an access token
+    /// that carries no readable `exp`; a JWT's own `exp` always wins.
+    pub fn set_expires_in(&mut self, expires_in: Option<u64>) {
+        let opaque = self
+            .tokens
+            .as_ref()
+            .is_some_and(|t| claims::expiry(t.access_token.expose()).is_err());
+        self.access_expires_hint = match (opaque, expires_in, self.last_refresh) {
+            (true, Some(secs), Some(from)) => i64::try_from(secs)
+                .ok()
+                .and_then(chrono::Duration::try_seconds)
+                .and_then(|d| from.checked_add_signed(d)),
+            _ => None,
+        };
     }
 
     /// The mode, inferred as the Codex CLI does when the field is missing (older files).
@@ -161,7 +194,7 @@ impl AuthRecord {
         };
         let mut c = claims::decode(t.id_token.expose()).unwrap_or_default();
         let access = claims::decode(t.access_token.expose()).unwrap_or_default();
-        c.expires_at = access.expires_at;
+        c.expires_at = access.expires_at.or(self.access_expires_hint);
         if c.account_id.is_none() {
             c.account_id = t.account_id.clone().or(access.account_id);
         }

@@ -55,6 +55,12 @@ impl PendingLogin {
     }
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpaqueAccessExpiry {
+    pub last_refresh: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct State {
     #[serde(default)]
@@ -88,6 +94,10 @@ pub struct State {
     pub last_error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_login: Option<PendingLogin>,
+    /// The expiry of an opaque access token (one without a JWT `exp`), from the token answer's
+    /// `expires_in`; it belongs to the record whose `last_refresh` it names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opaque_access_expiry: Option<OpaqueAccessExpiry>,
     /// Rate-limit windows last seen from the backend (no secrets).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limits: Option<Value>,
