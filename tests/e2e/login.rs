@@ -334,6 +334,16 @@ fn token(home: &Home) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
+/// Seconds until the token expiry that `status --json` shows (signed in).
+fn seconds_left(home: &Home) -> i64 {
+    let (st, code) = home.status();
+    assert_eq!(code, 0);
+    let expires = chrono::DateTime::parse_from_rfc3339(st["expires_at"].as_str().unwrap())
+        .unwrap()
+        .timestamp();
+    expires - chrono::Utc::now().timestamp()
+}
+
 #[tokio::test]
 async fn opaque_access_tokens_live_as_long_as_expires_in_says() {
     // Many OAuth servers issue access tokens that are not JWTs: only the token answer's
@@ -346,12 +356,7 @@ async fn opaque_access_tokens_live_as_long_as_expires_in_says() {
         .unwrap()
         .to_owned();
     assert!(stored.starts_with("at_"), "the fake issued a JWT?");
-    let (st, code) = home.status();
-    assert_eq!(code, 0);
-    let expires = chrono::DateTime::parse_from_rfc3339(st["expires_at"].as_str().unwrap())
-        .unwrap()
-        .timestamp();
-    let left = expires - chrono::Utc::now().timestamp();
+    let left = seconds_left(&home);
     assert!((3500..=3600).contains(&left), "expires in {left} s");
     assert_eq!(token(&home), stored);
     assert_eq!(token(&home), stored);
@@ -368,11 +373,7 @@ async fn opaque_access_tokens_live_as_long_as_expires_in_says() {
     sign_in(&home).await;
     let first = token(&home);
     assert_eq!(fake.stats().refreshes, 1);
-    let (st, _) = home.status();
-    let expires = chrono::DateTime::parse_from_rfc3339(st["expires_at"].as_str().unwrap())
-        .unwrap()
-        .timestamp();
-    let left = expires - chrono::Utc::now().timestamp();
+    let left = seconds_left(&home);
     assert!((60..=120).contains(&left), "expires in {left} s");
     assert_ne!(token(&home), first);
     assert_eq!(fake.stats().refreshes, 2);
