@@ -13,7 +13,7 @@ use crate::store::fsutil;
 use crate::store::keychain::{KEYCHAIN_TIMEOUT, Keychain, OsKeychain, TimedKeychain};
 use crate::store::lock::{self, LOCK_WAIT, LockGuard};
 use crate::store::record::{AuthMode, AuthRecord};
-use crate::store::state::{Backend, OpaqueAccessExpiry, State};
+use crate::store::state::{Backend, State};
 
 /// Where a save went, and why when it is not where the settings asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,13 +101,16 @@ impl Store {
     /// The record, from where state.json says it is (or, with no state, wherever it is found).
     pub fn load(&self) -> Result<Option<AuthRecord>> {
         let mut rec = self.load_record()?;
+        // An opaque access token's expiry is in state.json alone (`save` wrote it there from the
+        // record's `expires_in`); it holds only while state.json describes this very record.
         if let Some(r) = rec.as_mut()
             && r.tokens.is_some()
             && r.access_expiry().is_none()
-            && let Some(hint) = self.state().opaque_access_expiry
-            && Some(hint.last_refresh) == r.last_refresh
         {
-            r.access_expires_hint = Some(hint.expires_at);
+            let st = self.state();
+            if st.last_refresh.is_some() && st.last_refresh == r.last_refresh {
+                r.access_expires_hint = st.expires_at;
+            }
         }
         Ok(rec)
     }
@@ -187,13 +190,6 @@ impl Store {
             s.account_id = record.account_id();
             s.user_id = claims.user_id.clone();
             s.expires_at = claims.expires_at;
-            s.opaque_access_expiry = match (record.access_expires_hint, record.last_refresh) {
-                (Some(expires_at), Some(last_refresh)) => Some(OpaqueAccessExpiry {
-                    last_refresh,
-                    expires_at,
-                }),
-                _ => None,
-            };
             s.last_refresh = record.last_refresh;
             s.last_error = None;
         })?;

@@ -43,7 +43,7 @@ pub struct AuthRecord {
     pub extra: Map<String, Value>,
     /// When the access token expires, for a server whose access tokens are opaque (not JWTs with
     /// `exp`): from the token answer's `expires_in`. Not part of the Codex CLI schema, so it is
-    /// kept in `state.json` (see `Store::load`), tied to `last_refresh`.
+    /// kept as `state.json`'s `expires_at`, valid while that file's `last_refresh` is this record's.
     #[serde(skip)]
     pub access_expires_hint: Option<DateTime<Utc>>,
 }

@@ -55,12 +55,6 @@ impl PendingLogin {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OpaqueAccessExpiry {
-    pub last_refresh: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-}
-
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct State {
     #[serde(default)]
@@ -85,7 +79,8 @@ pub struct State {
     pub account_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
-    /// Expiry of the current access token.
+    /// Expiry of the current access token: its JWT `exp`, or for an opaque token the token
+    /// answer's `expires_in` (the only place that is kept; see `Store::load`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -94,10 +89,6 @@ pub struct State {
     pub last_error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_login: Option<PendingLogin>,
-    /// The expiry of an opaque access token (one without a JWT `exp`), from the token answer's
-    /// `expires_in`; it belongs to the record whose `last_refresh` it names.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub opaque_access_expiry: Option<OpaqueAccessExpiry>,
     /// Rate-limit windows last seen from the backend (no secrets).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limits: Option<Value>,
