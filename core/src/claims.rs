@@ -24,6 +24,9 @@ pub struct Claims {
     pub user_id: Option<String>,
     pub organization_id: Option<String>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// `chatgpt_account_is_fedramp`: backend calls then carry `X-OpenAI-Fedramp: true`.
+    #[serde(default)]
+    pub fedramp: bool,
 }
 
 /// Decode the payload of a JWT (header.payload.signature) into JSON.
@@ -91,6 +94,10 @@ pub fn decode(jwt: &str) -> Result<Claims> {
         user_id: auth_str("chatgpt_user_id").or_else(|| auth_str("user_id")),
         organization_id: auth_str("organization_id"),
         expires_at,
+        fedramp: auth
+            .and_then(|a| a.get("chatgpt_account_is_fedramp"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
     })
 }
 

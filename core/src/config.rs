@@ -19,8 +19,15 @@ pub const DEFAULT_CALLBACK_PORT: u16 = 1455;
 /// The only other redirect port registered for the public client id.
 pub const FALLBACK_CALLBACK_PORT: u16 = 1457;
 pub const DEFAULT_PROFILE: &str = "default";
-/// Sent as `originator` to the authorize endpoint and the backend.
+/// Sent as `originator` to the Codex backend (and in `User-Agent`): this project names itself.
 pub const ORIGINATOR: &str = "codex_oauth";
+/// The `originator` of the authorize URL: auth.openai.com allow-lists it per client id, and
+/// answers an unknown one with an error page (PROTOCOL.md §1).
+pub const DEFAULT_AUTHORIZE_ORIGINATOR: &str = "codex_cli_rs";
+/// The Codex CLI release this build matches: sent as `client_version` on `/models` and as the
+/// `version` header on every backend call (PROTOCOL.md §6). Raise it (setting `codex_version`)
+/// when the catalog hides new models or the backend answers "requires a newer version".
+pub const DEFAULT_CODEX_VERSION: &str = "0.171.0";
 pub const APP_NAME: &str = "codex-oauth";
 /// Keychain service name; the profile is the user.
 pub const KEYCHAIN_SERVICE: &str = "codex-oauth";
@@ -65,6 +72,10 @@ pub struct Settings {
     /// The user chose the port: use it alone, no fallback.
     pub callback_port_explicit: bool,
     pub open_browser: bool,
+    /// `x.y.z`: the Codex CLI release whose protocol this build speaks.
+    pub codex_version: String,
+    /// `originator` of the authorize URL only.
+    pub authorize_originator: String,
 }
 
 const ENV_HOME: &str = "CODEX_OAUTH_HOME";
@@ -80,6 +91,8 @@ const KEYS: &[(&str, &str)] = &[
     ("CODEX_OAUTH_OPENAI_API_BASE", "openai_api_base"),
     ("CODEX_OAUTH_CALLBACK_PORT", "callback_port"),
     ("CODEX_OAUTH_NO_BROWSER", "open_browser"),
+    ("CODEX_OAUTH_CODEX_VERSION", "codex_version"),
+    ("CODEX_OAUTH_AUTHORIZE_ORIGINATOR", "authorize_originator"),
 ];
 
 impl Settings {
@@ -184,6 +197,16 @@ impl Settings {
     pub fn openai_responses_url(&self) -> Url {
         join(&self.openai_api_base, "responses")
     }
+    /// `wham/accounts/check`, beside the usage endpoint (`…/wham/usage`).
+    pub fn accounts_check_url(&self) -> Url {
+        let mut base = self.usage_url.clone();
+        let parent = match base.path().trim_end_matches('/').rsplit_once('/') {
+            Some((parent, _)) => parent.to_owned(),
+            None => String::new(),
+        };
+        base.set_path(&parent);
+        join(&base, "accounts/check")
+    }
 }
 
 /// The home folder and the config file the variables lead to.
@@ -252,6 +275,8 @@ struct RawSettings {
     openai_api_base: Option<Url>,
     callback_port: Option<u16>,
     open_browser: Option<bool>,
+    codex_version: Option<String>,
+    authorize_originator: Option<String>,
 }
 
 impl RawSettings {
@@ -279,6 +304,28 @@ impl RawSettings {
                 let s = text(&value)?;
                 validate_profile(&s).map_err(bad)?;
                 self.profile = Some(s);
+            }
+            "codex_version" => {
+                let s = text(&value)?;
+                if parse_version(&s).is_none() {
+                    return Err(bad(format!(
+                        "`{s}` is not a version like 0.171.0 (three numbers separated by dots)"
+                    )));
+                }
+                self.codex_version = Some(s);
+            }
+            "authorize_originator" => {
+                let s = text(&value)?;
+                if s.is_empty()
+                    || !s
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                {
+                    return Err(bad(
+                        "must be a non-empty word of letters, digits, '_' or '-'".into(),
+                    ));
+                }
+                self.authorize_originator = Some(s);
             }
             "client_id" => {
                 let s = text(&value)?;
@@ -365,6 +412,12 @@ impl RawSettings {
             callback_port_explicit: self.callback_port.is_some(),
             callback_port: self.callback_port.unwrap_or(DEFAULT_CALLBACK_PORT),
             open_browser: self.open_browser.unwrap_or(true),
+            codex_version: self
+                .codex_version
+                .unwrap_or_else(|| DEFAULT_CODEX_VERSION.to_string()),
+            authorize_originator: self
+                .authorize_originator
+                .unwrap_or_else(|| DEFAULT_AUTHORIZE_ORIGINATOR.to_string()),
         })
     }
 }
@@ -402,6 +455,14 @@ fn parse_config_text(text: &str, path: &Path) -> Result<Vec<(String, RawValue)>>
         out.push((key, raw));
     }
     Ok(out)
+}
+
+/// `x.y.z` as three numbers, for comparing versions; `None` when it is not one.
+pub fn parse_version(text: &str) -> Option<(u64, u64, u64)> {
+    let mut parts = text.trim().split('.');
+    let mut next = || parts.next()?.parse::<u64>().ok();
+    let v = (next()?, next()?, next()?);
+    parts.next().is_none().then_some(v)
 }
 
 /// A profile name becomes a folder name and a keychain user: keep it plain.
@@ -484,6 +545,44 @@ mod tests {
         );
         assert_eq!(s.config_file, dir.path().join("config.toml"));
         assert_eq!(s.profile_dir(), dir.path().join("default"));
+        assert_eq!(s.codex_version, "0.171.0");
+        assert_eq!(s.authorize_originator, "codex_cli_rs");
+        assert_eq!(
+            s.accounts_check_url().as_str(),
+            "https://chatgpt.com/backend-api/wham/accounts/check"
+        );
+    }
+
+    #[test]
+    fn the_codex_version_is_a_setting_and_must_be_x_y_z() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().to_str().unwrap();
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "codex_version = \"0.180.2\"\n",
+        )
+        .unwrap();
+        let s = Settings::from_env(&env(&[("CODEX_OAUTH_HOME", home)])).unwrap();
+        assert_eq!(s.codex_version, "0.180.2");
+        let s = Settings::from_env(&env(&[
+            ("CODEX_OAUTH_HOME", home),
+            ("CODEX_OAUTH_CODEX_VERSION", "1.0.0"),
+            ("CODEX_OAUTH_AUTHORIZE_ORIGINATOR", "codex_vscode"),
+        ]))
+        .unwrap();
+        assert_eq!(s.codex_version, "1.0.0");
+        assert_eq!(s.authorize_originator, "codex_vscode");
+        for bad in ["0.171", "v0.171.0", "0.171.0.1", "a.b.c", ""] {
+            let err = Settings::from_env(&env(&[
+                ("CODEX_OAUTH_HOME", home),
+                ("CODEX_OAUTH_CODEX_VERSION", bad),
+            ]))
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains("CODEX_OAUTH_CODEX_VERSION"), "{bad}: {err}");
+        }
+        assert_eq!(parse_version("0.171.0"), Some((0, 171, 0)));
+        assert!(parse_version("0.99.0") < parse_version("0.171.0"));
     }
 
     #[test]

@@ -154,6 +154,59 @@ pub enum Error {
         message: String,
     },
 
+    /// The catalog lists no model this client release may use.
+    #[error(
+        "the Codex backend listed no model for client version {client_version} ({detail}); if a newer Codex CLI has been released, set `codex_version` in config.toml (or CODEX_OAUTH_CODEX_VERSION) to its version"
+    )]
+    NoModels {
+        client_version: String,
+        detail: String,
+    },
+
+    /// A model that is not in the catalog (or needs a newer client release).
+    #[error(
+        "the model `{model}` is not available to this account{}",
+        available_hint(available)
+    )]
+    UnknownModel {
+        model: String,
+        available: Vec<String>,
+    },
+
+    /// A reasoning effort the model does not list.
+    #[error(
+        "the model `{model}` does not take the reasoning effort `{effort}`; it takes: {}",
+        allowed.join(", ")
+    )]
+    UnsupportedEffort {
+        model: String,
+        effort: String,
+        allowed: Vec<String>,
+    },
+
+    /// The backend would refuse the model: it needs a newer client release than `codex_version`.
+    #[error(
+        "the Codex backend refused the model `{model}` for client version {client_version} ({message}); set `codex_version` (CODEX_OAUTH_CODEX_VERSION) to the current Codex CLI release, or pick another model from codex_models"
+    )]
+    ModelRefused {
+        model: String,
+        client_version: String,
+        message: String,
+    },
+
+    /// HTTP 429 `usage_not_included`: the plan does not include Codex. Permanent.
+    #[error(
+        "Codex is not included in {}: upgrade the plan, or sign in with an account whose plan includes Codex",
+        plan.as_deref().map(|p| format!("your {p} plan")).unwrap_or_else(|| "this account's plan".into())
+    )]
+    PlanExcludesCodex { plan: Option<String> },
+
+    /// A Cloudflare challenge page (HTML 403) instead of an answer: the network or IP is blocked.
+    #[error(
+        "{what} answered with a Cloudflare block page (HTTP {status}): this network or IP address is blocked by OpenAI's edge; try another network, or turn off the VPN or proxy"
+    )]
+    NetworkBlocked { what: String, status: u16 },
+
     /// The answer stream ended or broke before `response.completed`. Transient.
     #[error("the Codex answer stream ended before the answer was complete ({detail}); try again")]
     StreamEnded { detail: String },
@@ -211,6 +264,14 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+}
+
+fn available_hint(available: &[String]) -> String {
+    if available.is_empty() {
+        "; call codex_models for the models it can use".into()
+    } else {
+        format!("; it can use: {}", available.join(", "))
     }
 }
 

@@ -32,6 +32,8 @@ pub struct AccessToken {
     pub mode: AuthMode,
     /// `None` for API keys.
     pub expires_at: Option<DateTime<Utc>>,
+    /// Backend calls add `X-OpenAI-Fedramp: true`.
+    pub fedramp: bool,
 }
 
 /// The storage part of a status.
@@ -484,6 +486,7 @@ fn usable(rec: &AuthRecord, margin: Duration) -> Result<Option<AccessToken>> {
                 account_id: None,
                 mode: AuthMode::ApiKey,
                 expires_at: None,
+                fedramp: false,
             }))
         }
         AuthMode::ChatGpt => {
@@ -499,6 +502,7 @@ fn usable(rec: &AuthRecord, margin: Duration) -> Result<Option<AccessToken>> {
                     account_id: rec.account_id(),
                     mode: AuthMode::ChatGpt,
                     expires_at: Some(exp),
+                    fedramp: rec.is_fedramp(),
                 })),
                 _ => Ok(None),
             }

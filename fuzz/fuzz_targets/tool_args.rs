@@ -15,7 +15,6 @@ const QUERY_KEYS: &[&str] = &[
     "model",
     "system_prompt",
     "reasoning_effort",
-    "temperature",
     "conversation_id",
     "max_output_chars",
 ];
@@ -45,10 +44,7 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(a.model, opt_str(&obj, "model"));
             assert_eq!(a.system_prompt, opt_str(&obj, "system_prompt"));
             assert_eq!(a.conversation_id, opt_str(&obj, "conversation_id"));
-            assert_eq!(
-                a.temperature,
-                obj.get("temperature").and_then(Value::as_f64)
-            );
+            assert_eq!(a.reasoning_effort, opt_str(&obj, "reasoning_effort"));
             assert_eq!(
                 a.max_output_chars.map(u64::from),
                 obj.get("max_output_chars").and_then(Value::as_u64)

@@ -199,9 +199,13 @@ async fn the_real_bridge_serves_six_tools_and_a_whole_conversation() {
         .iter()
         .map(|i| i["role"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(roles, ["user", "assistant", "user"]);
     assert_eq!(
-        last.body["input"][1]["content"][0]["text"],
+        roles,
+        ["developer", "developer", "user", "assistant", "user"],
+        "the model's instructions and the framing, then the turns"
+    );
+    assert_eq!(
+        last.body["input"][3]["content"][0]["text"],
         format!("Echo #1: {prompt}")
     );
 
@@ -213,8 +217,11 @@ async fn the_real_bridge_serves_six_tools_and_a_whole_conversation() {
         .iter()
         .map(|m| m["slug"].as_str().unwrap())
         .collect();
-    assert_eq!(slugs, ["gpt-5.1-codex", "gpt-5.1-codex-mini", "gpt-5.1"]);
-    assert_eq!(models["default_model"], "gpt-5.1-codex");
+    assert_eq!(
+        slugs,
+        ["gpt-6.2-sol", "gpt-6.2-astra", "gpt-6-luna", "gpt-5.5"]
+    );
+    assert_eq!(models["default_model"], "gpt-6.2-sol");
     let (usage_text, _) = bridge.ok("codex_usage", json!({})).await;
     assert!(usage_text.contains("12"), "{usage_text}");
 

@@ -143,7 +143,7 @@ async fn a_usage_limit_is_a_tool_error_with_the_local_reset_time() {
     let a = b.call(
         1,
         "codex_query",
-        json!({"prompt": "hi", "model": "gpt-5.1-codex"}),
+        json!({"prompt": "hi", "model": "gpt-6.2-sol"}),
     );
     assert_eq!(a["result"]["isError"], true, "{a}");
     let t = tool_text(&a);
@@ -174,7 +174,7 @@ async fn an_expired_access_token_is_refreshed_without_the_caller_noticing() {
     let a = b.call(
         2,
         "codex_query",
-        json!({"prompt": "again", "model": "gpt-5.1-codex"}),
+        json!({"prompt": "again", "model": "gpt-6.2-sol"}),
     );
     assert_ne!(a["result"]["isError"], true, "{a}");
     assert_eq!(fake.stats().refreshes, 2);
@@ -194,7 +194,7 @@ async fn two_bridges_and_the_cli_at_token_expiry_cause_one_refresh() {
     });
     let q = |id: i64| {
         json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": "codex_query",
-            "arguments": {"prompt": format!("race {id}"), "model": "gpt-5.1-codex"}}})
+            "arguments": {"prompt": format!("race {id}"), "model": "gpt-6.2-sol"}}})
         .to_string()
     };
     b1.send_line(&q(1));
@@ -288,7 +288,7 @@ async fn a_client_that_vanishes_mid_call_leaves_a_bridge_that_exits_cleanly() {
     let mut b = Raw::spawn(&home);
     b.send_line(
         &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "codex_query",
-            "arguments": {"prompt": "a long answer that streams slowly, piece by piece, for a while", "model": "gpt-5.1-codex"}}})
+            "arguments": {"prompt": "a long answer that streams slowly, piece by piece, for a while", "model": "gpt-6.2-sol"}}})
         .to_string(),
     );
     // Wait until the request reached the backend, then vanish.

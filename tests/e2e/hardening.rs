@@ -217,7 +217,7 @@ async fn no_token_appears_in_any_output_log_or_file_of_a_whole_session_at_trace_
     answers.push(b.call(
         2,
         "codex_query",
-        json!({"prompt": "second", "model": "gpt-5.1-codex"}),
+        json!({"prompt": "second", "model": "gpt-6.2-sol"}),
     ));
     answers.push(b.call(3, "codex_models", json!({})));
     answers.push(b.call(4, "codex_usage", json!({})));

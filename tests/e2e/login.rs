@@ -203,7 +203,7 @@ async fn when_1455_stays_busy_the_sign_in_moves_to_1457() {
     let url = run.line();
     assert_eq!(
         query(&url)["redirect_uri"],
-        "http://localhost:1457/auth/callback"
+        "http://127.0.0.1:1457/auth/callback"
     );
     // The holder got the one /cancel request.
     holder.set_nonblocking(false).unwrap();

@@ -161,7 +161,12 @@ async fn the_plugins_server_answers_a_question_when_signed_in() {
     let sent = fake.requests_to("/backend-api/codex/responses");
     assert_eq!(sent.len(), 1);
     assert_eq!(
-        sent[0].body["input"][0]["content"][0]["text"], question,
+        sent[0].body["input"]
+            .as_array()
+            .and_then(|i| i.iter().rfind(|m| m["role"] == "user"))
+            .map(|m| m["content"][0]["text"].clone())
+            .unwrap_or_default(),
+        question,
         "the question reaches Codex verbatim"
     );
     client.cancel().await.unwrap();

@@ -60,7 +60,7 @@ async def main():
 
             models = await session.call_tool("codex_models", {})
             slugs = [m["slug"] for m in models.structured_content["models"]]
-            check("secret-hidden-model" not in slugs and slugs, f"models {slugs}")
+            check("codex-auto-review" not in slugs and slugs, f"models {slugs}")
 
             usage = await session.call_tool("codex_usage", {})
             check(not usage.is_error, f"usage failed: {text_of(usage)}")

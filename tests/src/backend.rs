@@ -1,5 +1,9 @@
-//! The Codex backend (`/backend-api/codex/responses` over SSE, `/models`, `/wham/usage`) and the
-//! API-key endpoint (`/v1/responses`), checking tokens, headers and bodies.
+//! The Codex backend (`/backend-api/codex/responses` over SSE, `/models`, `/wham/usage`,
+//! `/wham/accounts/check`) and the API-key endpoint (`/v1/responses`), checking tokens, headers
+//! and bodies as the real servers do today (PROTOCOL.md §6): the catalog gated by
+//! `client_version`, a model refused below its `minimal_client_version`, Responses-Lite models
+//! refused in the old shape, the lite header refused on a standard model, unsupported parameters
+//! and efforts refused, zstd-compressed bodies (as the reference client sends) decoded.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,10 +20,46 @@ use crate::{Faults, RecordedRequest, Shared, record_headers};
 
 pub fn routes() -> Router<Arc<Shared>> {
     Router::new()
-        .route("/backend-api/codex/responses", post(chatgpt_responses))
+        .route(
+            "/backend-api/codex/responses",
+            post(chatgpt_responses).get(websocket_upgrade),
+        )
         .route("/backend-api/codex/models", get(models))
         .route("/backend-api/wham/usage", get(usage))
-        .route("/v1/responses", post(api_key_responses))
+        .route("/backend-api/wham/accounts/check", get(accounts_check))
+        .route(
+            "/v1/responses",
+            post(api_key_responses).get(websocket_upgrade),
+        )
+}
+
+/// The reference client tries a websocket first; this fake speaks HTTP only, so it says so
+/// and the client falls back to POST.
+async fn websocket_upgrade() -> Response {
+    error(
+        StatusCode::UPGRADE_REQUIRED,
+        json!({"detail": "websockets are not served here; use POST"}),
+    )
+}
+
+/// `x.y.z` as numbers; anything else is `None`.
+pub(crate) fn version(text: &str) -> Option<(u64, u64, u64)> {
+    let mut p = text.trim().split('.');
+    let mut n = || p.next()?.parse::<u64>().ok();
+    let v = (n()?, n()?, n()?);
+    p.next().is_none().then_some(v)
+}
+
+/// A catalog entry's `minimal_client_version` (`"x.y.z"` or `[x, y, z]`).
+fn minimal_version(model: &Value) -> (u64, u64, u64) {
+    match &model["minimal_client_version"] {
+        Value::String(s) => version(s).unwrap_or_default(),
+        Value::Array(a) => {
+            let at = |i: usize| a.get(i).and_then(Value::as_u64).unwrap_or(0);
+            (at(0), at(1), at(2))
+        }
+        _ => (0, 0, 0),
+    }
 }
 
 fn error(status: StatusCode, body: Value) -> Response {
@@ -81,6 +121,21 @@ fn check_chatgpt_auth(s: &Shared, h: &HeaderMap) -> Result<(), (StatusCode, Stri
             "User-Agent header is missing".into(),
         ));
     }
+    let routing = s.cfg.account_routing_override.as_str();
+    if routing != "NO_CONSTRAINT" && header(h, "x-openai-account-routing-override") != routing {
+        return Err((
+            StatusCode::FORBIDDEN,
+            format!(
+                "this workspace's requests must carry x-openai-account-routing-override: {routing}"
+            ),
+        ));
+    }
+    if s.cfg.fedramp && header(h, "x-openai-fedramp") != "true" {
+        return Err((
+            StatusCode::FORBIDDEN,
+            "FedRAMP accounts must send X-OpenAI-Fedramp: true".into(),
+        ));
+    }
     Ok(())
 }
 
@@ -98,15 +153,16 @@ fn unauthorized(s: &Shared, rec: RecordedRequest, status: StatusCode, why: Strin
     }
 }
 
-/// A fault that answers before anything else, taking the one-shot status if set.
-fn injected(s: &Shared) -> Option<Response> {
+/// A fault that answers before anything else, taking the one-shot status if set. The usage
+/// limit applies to model calls only (`responses`): the catalog and usage are still served.
+fn injected(s: &Shared, responses: bool) -> Option<Response> {
     let mut g = s.lock();
     let status = g
         .faults
         .backend_status_once
         .take()
         .or(g.faults.responses_status);
-    let usage_limit = g.faults.usage_limit;
+    let usage_limit = g.faults.usage_limit && responses;
     drop(g);
     if let Some(st) = status {
         let st = StatusCode::from_u16(st).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -153,8 +209,18 @@ fn rate_limit_headers(h: &mut HeaderMap) {
     }
 }
 
-/// Checks a responses body the way the backend does; returns the user turns' texts.
-fn check_body(s: &Shared, body: &Value) -> Result<Vec<String>, (StatusCode, String)> {
+/// Parameters the ChatGPT backend refuses ("Unsupported parameter").
+const UNSUPPORTED: &[&str] = &["temperature", "top_p", "max_output_tokens", "metadata"];
+
+/// Checks a responses body (and, for the ChatGPT backend, its headers) the way the backend does;
+/// returns the user turns' texts. `chatgpt`: the request came to the ChatGPT backend, which
+/// checks the catalog, the client version and the request shape; the API checks the body only.
+fn check_body(
+    s: &Shared,
+    headers: &HeaderMap,
+    body: &Value,
+    chatgpt: bool,
+) -> Result<Vec<String>, (StatusCode, String)> {
     let bad = |m: &str| Err((StatusCode::BAD_REQUEST, m.to_string()));
     let Some(obj) = body.as_object() else {
         return bad("body must be a JSON object");
@@ -168,27 +234,64 @@ fn check_body(s: &Shared, body: &Value) -> Result<Vec<String>, (StatusCode, Stri
     if obj.contains_key("previous_response_id") {
         return bad("previous_response_id is not supported with store=false");
     }
-    let model = obj.get("model").and_then(Value::as_str).unwrap_or("");
-    if !s.cfg.models.iter().any(|m| m["slug"] == model) {
-        return Err((
-            StatusCode::BAD_REQUEST,
-            format!(
-                "The '{model}' model is not supported when using Codex with a ChatGPT account."
-            ),
-        ));
-    }
-    if !obj.get("instructions").is_some_and(Value::is_string) {
-        return bad("instructions must be a string");
-    }
-    if let Some(r) = obj.get("reasoning") {
-        let effort = r["effort"].as_str().unwrap_or("");
-        if !["none", "minimal", "low", "medium", "high", "xhigh"].contains(&effort) {
-            return bad(&format!(
-                "Unsupported value: '{effort}' for reasoning.effort"
+    let model_slug = obj.get("model").and_then(Value::as_str).unwrap_or("");
+    let entry = s.cfg.models.iter().find(|m| m["slug"] == model_slug);
+    let lite_header = header(headers, "x-openai-internal-codex-responses-lite") == "true";
+    if chatgpt {
+        for p in UNSUPPORTED {
+            if obj.contains_key(*p) {
+                return bad(&format!("Unsupported parameter: {p}"));
+            }
+        }
+        let Some(entry) = entry else {
+            return Err((
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "The '{model_slug}' model is not supported when using Codex with a ChatGPT account."
+                ),
+            ));
+        };
+        let client = version(header(headers, "version")).unwrap_or_default();
+        if client < minimal_version(entry) {
+            return Err((
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "The '{model_slug}' model requires a newer version of Codex. Please upgrade to the latest app or CLI and try again."
+                ),
             ));
         }
-    }
-    if let Some(t) = obj.get("temperature")
+        let lite_model = entry["use_responses_lite"] == true;
+        if lite_model && !lite_header {
+            return Err((StatusCode::NOT_FOUND, "Model not found".into()));
+        }
+        if !lite_model && lite_header {
+            return bad(&format!(
+                "x-openai-internal-codex-responses-lite is not supported for the '{model_slug}' model"
+            ));
+        }
+        if lite_model {
+            if obj["reasoning"].get("context").is_none() {
+                return bad("reasoning.context is required with Responses-Lite");
+            }
+            if obj.contains_key("tools") {
+                return bad(
+                    "tools are not accepted at the top level with Responses-Lite; send them in an additional_tools input item",
+                );
+            }
+        }
+        if let Some(effort) = obj["reasoning"].get("effort") {
+            let effort = effort.as_str().unwrap_or("");
+            let allowed = entry["supported_reasoning_levels"]
+                .as_array()
+                .map(|l| l.iter().any(|x| x["effort"] == effort))
+                .unwrap_or(false);
+            if !allowed {
+                return bad(&format!(
+                    "Unsupported value: '{effort}' is not supported with the '{model_slug}' model for reasoning.effort"
+                ));
+            }
+        }
+    } else if let Some(t) = obj.get("temperature")
         && !t.as_f64().is_some_and(|t| (0.0..=2.0).contains(&t))
     {
         return bad("temperature must be a number between 0 and 2");
@@ -199,22 +302,54 @@ fn check_body(s: &Shared, body: &Value) -> Result<Vec<String>, (StatusCode, Stri
     let mut users = Vec::new();
     let mut last_role = "";
     for item in input {
-        if item["type"] != "message" {
-            return bad("input items must be messages");
+        match item["type"].as_str().unwrap_or("") {
+            "message" => {}
+            // The reference client's tool list (lite) and settings change items.
+            "additional_tools" | "configuration_update" => continue,
+            other => return bad(&format!("unknown input item type `{other}`")),
         }
         let role = item["role"].as_str().unwrap_or("");
-        let want = match role {
-            "user" | "developer" | "system" => "input_text",
-            "assistant" => "output_text",
+        let want: &[&str] = match role {
+            "user" => &["input_text", "input_image"],
+            "developer" | "system" => &["input_text"],
+            "assistant" => &["output_text"],
             _ => return bad(&format!("unknown role `{role}`")),
         };
+        if let Some(phase) = item.get("phase")
+            && !matches!(phase.as_str(), Some("commentary" | "final_answer"))
+        {
+            return bad("phase must be commentary or final_answer");
+        }
         let Some(content) = item["content"].as_array() else {
             return bad("message content must be an array");
         };
         let mut text = String::new();
         for c in content {
-            if c["type"] != want {
-                return bad(&format!("{role} content must be `{want}`"));
+            let kind = c["type"].as_str().unwrap_or("");
+            if !want.contains(&kind) {
+                return bad(&format!(
+                    "{role} content must be one of {want:?}, not `{kind}`"
+                ));
+            }
+            if kind == "input_image" {
+                if chatgpt
+                    && !entry.is_some_and(|e| {
+                        e["input_modalities"]
+                            .as_array()
+                            .is_some_and(|m| m.iter().any(|x| x == "image"))
+                    })
+                {
+                    return bad(&format!(
+                        "The '{model_slug}' model does not accept image input"
+                    ));
+                }
+                if !c["image_url"]
+                    .as_str()
+                    .is_some_and(|u| u.starts_with("data:image/") || u.starts_with("https://"))
+                {
+                    return bad("input_image.image_url must be a data: URL or https URL");
+                }
+                continue;
             }
             text.push_str(c["text"].as_str().unwrap_or(""));
         }
@@ -250,9 +385,24 @@ fn stream_answer(answer: String, model: String, faults: Faults) -> Body {
         {
             return;
         }
-        let item_id = format!("msg_{}", uuid::Uuid::new_v4().simple());
+        // What the model says on the way: a `commentary` item, never part of the answer.
+        let note_id = format!("msg_{}", uuid::Uuid::new_v4().simple());
+        let note = "Reading the question first.";
         send(json!({"type": "response.output_item.added", "output_index": 0,
-            "item": {"type": "message", "id": item_id, "role": "assistant", "status": "in_progress", "content": []}}))
+            "item": {"type": "message", "id": note_id, "role": "assistant", "status": "in_progress", "phase": "commentary", "content": []}}))
+        .await;
+        send(
+            json!({"type": "response.output_text.delta", "item_id": note_id, "output_index": 0,
+            "content_index": 0, "delta": note}),
+        )
+        .await;
+        send(json!({"type": "response.output_item.done", "output_index": 0,
+            "item": {"type": "message", "id": note_id, "role": "assistant", "status": "completed", "phase": "commentary",
+                "content": [{"type": "output_text", "text": note, "annotations": []}]}}))
+        .await;
+        let item_id = format!("msg_{}", uuid::Uuid::new_v4().simple());
+        send(json!({"type": "response.output_item.added", "output_index": 1,
+            "item": {"type": "message", "id": item_id, "role": "assistant", "status": "in_progress", "phase": "final_answer", "content": []}}))
         .await;
         let chars: Vec<char> = answer.chars().collect();
         for (i, chunk) in chars.chunks(6).enumerate() {
@@ -292,10 +442,16 @@ fn stream_answer(answer: String, model: String, faults: Faults) -> Body {
             return;
         }
         send(
-            json!({"type": "response.output_item.done", "output_index": 0,
-            "item": {"type": "message", "id": item_id, "role": "assistant", "status": "completed",
+            json!({"type": "response.output_item.done", "output_index": 1,
+            "item": {"type": "message", "id": item_id, "role": "assistant", "status": "completed", "phase": "final_answer",
                 "content": [{"type": "output_text", "text": answer, "annotations": []}]}}),
         )
+        .await;
+        let now = chrono::Utc::now().timestamp();
+        send(json!({"type": "codex.rate_limits", "plan_type": "plus",
+            "rate_limits": {"primary": {"used_percent": 12.5, "window_minutes": 300, "resets_at": now + 3600},
+                "secondary": {"used_percent": 40.0, "window_minutes": 10080, "resets_at": now + 3 * 86400}},
+            "credits": {"has_credits": false, "unlimited": false, "balance": "0"}}))
         .await;
         let input_tokens = 17 + answer.len() as u64 / 4;
         let output_tokens = (chars.len() as u64).div_ceil(4);
@@ -316,6 +472,7 @@ async fn respond(
     rec: RecordedRequest,
     headers: &HeaderMap,
     body: &Bytes,
+    chatgpt: bool,
 ) -> Response {
     let mut rec = rec;
     let faults = s.lock().faults.clone();
@@ -338,6 +495,32 @@ async fn respond(
             "Accept must include text/event-stream",
         );
     }
+    let decoded;
+    let body: &[u8] = match header(headers, "content-encoding") {
+        "" | "identity" => body,
+        "zstd" => match zstd::stream::decode_all(&body[..]) {
+            Ok(d) => {
+                decoded = d;
+                &decoded
+            }
+            Err(e) => {
+                return reject(
+                    &s,
+                    rec,
+                    StatusCode::BAD_REQUEST,
+                    &format!("body is not valid zstd: {e}"),
+                );
+            }
+        },
+        other => {
+            return reject(
+                &s,
+                rec,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                &format!("Content-Encoding `{other}` is not supported"),
+            );
+        }
+    };
     let v: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
         Err(e) => {
@@ -350,12 +533,12 @@ async fn respond(
         }
     };
     rec.body = v.clone();
-    let users = match check_body(&s, &v) {
+    let users = match check_body(&s, headers, &v, chatgpt) {
         Ok(u) => u,
         Err((st, why)) => return reject(&s, rec, st, &why),
     };
     s.record(rec);
-    if let Some(r) = injected(&s) {
+    if let Some(r) = injected(&s, true) {
         return r;
     }
     let answer = format!(
@@ -401,15 +584,15 @@ async fn chatgpt_responses(
     if let Err((st, why)) = check_chatgpt_auth(&s, &headers) {
         return unauthorized(&s, rec, st, why);
     }
-    if header(&headers, "session_id").is_empty() {
+    if header(&headers, "session-id").is_empty() {
         return reject(
             &s,
             rec,
             StatusCode::BAD_REQUEST,
-            "session_id header is missing",
+            "session-id header is missing",
         );
     }
-    respond(s, rec, &headers, &body).await
+    respond(s, rec, &headers, &body, true).await
 }
 
 async fn api_key_responses(
@@ -430,7 +613,7 @@ async fn api_key_responses(
             json!({"error": {"message": "Incorrect API key provided.", "type": "invalid_request_error", "code": "invalid_api_key"}}),
         );
     }
-    respond(s, rec, &headers, &body).await
+    respond(s, rec, &headers, &body, false).await
 }
 
 #[derive(serde::Deserialize)]
@@ -454,7 +637,7 @@ async fn models(
     if let Err((st, why)) = check_chatgpt_auth(&s, &headers) {
         return unauthorized(&s, rec, st, why);
     }
-    let Some(version) = q.client_version.filter(|v| !v.is_empty()) else {
+    let Some(asked) = q.client_version.filter(|v| !v.is_empty()) else {
         return reject(
             &s,
             rec,
@@ -462,19 +645,34 @@ async fn models(
             "client_version is required",
         );
     };
-    if version.split('.').count() != 3 || version.split('.').any(|p| p.parse::<u32>().is_err()) {
+    let Some(client) = version(&asked) else {
         return reject(
             &s,
             rec,
             StatusCode::BAD_REQUEST,
             "client_version must be x.y.z",
         );
+    };
+    if version(header(&headers, "version")).is_none() {
+        return reject(
+            &s,
+            rec,
+            StatusCode::BAD_REQUEST,
+            "the version header (x.y.z) is missing",
+        );
     }
     s.record(rec);
-    if let Some(r) = injected(&s) {
+    if let Some(r) = injected(&s, false) {
         return r;
     }
-    let body = json!({"models": s.cfg.models});
+    // Models above the client's version are hidden from it.
+    let served: Vec<&Value> = s
+        .cfg
+        .models
+        .iter()
+        .filter(|m| minimal_version(m) <= client)
+        .collect();
+    let body = json!({"models": served});
     let etag = {
         use sha2::Digest;
         let d = sha2::Sha256::digest(body.to_string().as_bytes());
@@ -500,6 +698,41 @@ async fn models(
         .into_response()
 }
 
+/// Workspace routing of the account (PROTOCOL.md §6). The reference client sends neither
+/// `originator` nor `version` here, so they are not required.
+async fn accounts_check(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    s.lock().stats.accounts_check += 1;
+    let rec = new_record("/backend-api/wham/accounts/check", &headers, None);
+    let token = bearer(&headers).to_string();
+    let known = s
+        .lock()
+        .access
+        .get(&token)
+        .is_some_and(|exp| *exp > chrono::Utc::now().timestamp());
+    if !known {
+        return unauthorized(
+            &s,
+            rec,
+            StatusCode::UNAUTHORIZED,
+            "invalid or expired access token".into(),
+        );
+    }
+    s.record(rec);
+    axum::Json(json!({
+        "accounts": [{
+            "id": s.cfg.account_id,
+            "name": null,
+            "plan_type": s.cfg.plan,
+            "structure": "personal",
+            "workspace_backend_origin": s.cfg.workspace_backend_origin,
+            "account_routing_override": s.cfg.account_routing_override,
+        }],
+        "account_ordering": [s.cfg.account_id],
+        "default_account_id": s.cfg.account_id,
+    }))
+    .into_response()
+}
+
 async fn usage(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     s.lock().stats.usage += 1;
     let rec = new_record("/backend-api/wham/usage", &headers, None);
@@ -507,11 +740,16 @@ async fn usage(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
         return unauthorized(&s, rec, st, why);
     }
     s.record(rec);
-    if let Some(r) = injected(&s) {
+    if let Some(r) = injected(&s, false) {
         return r;
     }
     let now = chrono::Utc::now().timestamp();
     axum::Json(json!({
+        "additional_rate_limits": [{"limit_name": "gpt-6-2-sol", "metered_feature": "gpt-6-2-sol",
+            "rate_limit": {"allowed": true, "limit_reached": false,
+                "primary_window": {"used_percent": 3, "limit_window_seconds": 18000, "reset_after_seconds": 1800, "reset_at": now + 1800},
+                "secondary_window": null}}],
+        "rate_limit_reached_type": null,
         "plan_type": s.cfg.plan,
         "rate_limit": {
             "allowed": true,

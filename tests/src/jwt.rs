@@ -33,6 +33,7 @@ fn auth_claims(cfg: &FakeConfig) -> Value {
         "chatgpt_user_id": cfg.user_id,
         "user_id": cfg.user_id,
         "organization_id": "org-fake",
+        "chatgpt_account_is_fedramp": cfg.fedramp,
     })
 }
 

@@ -20,6 +20,9 @@
 mod backend;
 mod jwt;
 mod oauth;
+mod tls;
+
+pub use tls::TestTls;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -48,29 +51,123 @@ pub struct FakeConfig {
     pub strict_redirect_ports: bool,
     /// Issue opaque access tokens (no JWT, no `exp`), as many standard OAuth servers do.
     pub opaque_access_tokens: bool,
-    /// The backend's model list (`/models`), PROTOCOL.md §6 shape.
+    /// The backend's model catalog (`/models`), PROTOCOL.md §6 shape; gated by `client_version`.
     pub models: Vec<Value>,
+    /// `accounts/check`: the account's backend origin (`NO_CONSTRAINT` or an origin).
+    pub workspace_backend_origin: String,
+    /// `accounts/check`: `NO_CONSTRAINT`, `us`, `us_cr`; anything else is required on every
+    /// backend request as `x-openai-account-routing-override`.
+    pub account_routing_override: String,
+    /// Tokens carry `chatgpt_account_is_fedramp`; backend requests must send `X-OpenAI-Fedramp`.
+    pub fedramp: bool,
+}
+
+/// One catalog entry in the shape the backend sends today (PROTOCOL.md §6), with every field the
+/// reference client requires to accept the catalog (it drops the whole answer over one bad
+/// entry and falls back to its built-in list).
+pub fn catalog_model(
+    slug: &str,
+    name: &str,
+    priority: u32,
+    lite: bool,
+    efforts: &[&str],
+    minimal_client_version: Value,
+) -> Value {
+    let describe = |e: &str| match e {
+        "low" => "Fast responses with lighter reasoning",
+        "medium" => "Balances speed and reasoning depth",
+        "high" => "Greater reasoning depth",
+        "xhigh" => "Extra high reasoning depth",
+        "max" => "Maximum reasoning depth",
+        "ultra" => "Maximum reasoning with automatic task delegation",
+        _ => "Reasoning effort",
+    };
+    json!({
+        "slug": slug,
+        "display_name": name,
+        "description": format!("{name} (fake-openai)"),
+        "priority": priority,
+        "visibility": "list",
+        "use_responses_lite": lite,
+        "minimal_client_version": minimal_client_version,
+        "default_reasoning_level": "medium",
+        "supported_reasoning_levels": efforts.iter().map(|e| json!({"effort": e, "description": describe(e)})).collect::<Vec<_>>(),
+        "support_verbosity": true,
+        "default_verbosity": "low",
+        "truncation_policy": {"mode": "tokens", "limit": 10000},
+        "shell_type": "shell_command",
+        "supported_in_api": true,
+        "experimental_supported_tools": [],
+        "input_modalities": ["text", "image"],
+        "context_window": 272000,
+        "available_in_plans": ["plus", "pro", "business", "enterprise"],
+        "model_messages": {"instructions_template": format!("You are {name}, served by fake-openai.")},
+    })
+}
+
+/// Today's catalog: a lite default, more lite models (one text-only), the standard gpt-5.5, a
+/// model gated above 0.171.0, and a hidden one.
+pub fn todays_catalog() -> Vec<Value> {
+    let all = ["low", "medium", "high", "xhigh", "max", "ultra"];
+    let mut luna = catalog_model(
+        "gpt-6-luna",
+        "GPT-6 Luna",
+        5,
+        true,
+        &["low", "medium", "high"],
+        json!("0.150.0"),
+    );
+    luna["input_modalities"] = json!(["text"]);
+    let mut hidden = catalog_model(
+        "codex-auto-review",
+        "Codex Auto Review",
+        0,
+        true,
+        &all,
+        json!("0.160.0"),
+    );
+    hidden["visibility"] = json!("hide");
+    let sol = catalog_model(
+        "gpt-6.2-sol",
+        "GPT-6.2 Sol",
+        1,
+        true,
+        &all,
+        json!("0.166.0"),
+    );
+    vec![
+        catalog_model(
+            "gpt-5.5",
+            "GPT-5.5",
+            13,
+            false,
+            &["low", "medium", "high", "xhigh", "max"],
+            json!([0, 124, 0]),
+        ),
+        catalog_model(
+            "gpt-6.3-nova",
+            "GPT-6.3 Nova",
+            0,
+            true,
+            &all,
+            json!("0.180.0"),
+        ),
+        hidden,
+        catalog_model(
+            "gpt-6.2-astra",
+            "GPT-6.2 Astra",
+            2,
+            true,
+            &all,
+            json!("0.166.0"),
+        ),
+        sol,
+        luna,
+    ]
 }
 
 impl Default for FakeConfig {
     fn default() -> Self {
-        let model = |slug: &str, name: &str, priority: u32, visibility: &str| {
-            json!({
-                "slug": slug,
-                "display_name": name,
-                "description": format!("{name} (fake)"),
-                "default_reasoning_level": "medium",
-                "supported_reasoning_levels": [
-                    {"effort": "low", "description": "Fast answers"},
-                    {"effort": "medium", "description": "Balanced"},
-                    {"effort": "high", "description": "Deep reasoning"}
-                ],
-                "visibility": visibility,
-                "priority": priority,
-                "context_window": 272000,
-                "supported_in_api": true
-            })
-        };
         Self {
             client_id: "app_EMoamEEZ73f0CkXaXp7hrann".into(),
             email: "ada@example.com".into(),
@@ -82,12 +179,10 @@ impl Default for FakeConfig {
             device_auto_approve_after: 1,
             strict_redirect_ports: false,
             opaque_access_tokens: false,
-            models: vec![
-                model("gpt-5.1-codex-mini", "GPT-5.1 Codex Mini", 2, "list"),
-                model("secret-hidden-model", "Hidden", 0, "hide"),
-                model("gpt-5.1-codex", "GPT-5.1 Codex", 1, "list"),
-                model("gpt-5.1", "GPT-5.1", 3, "list"),
-            ],
+            models: todays_catalog(),
+            workspace_backend_origin: "NO_CONSTRAINT".into(),
+            account_routing_override: "NO_CONSTRAINT".into(),
+            fedramp: false,
         }
     }
 }
@@ -148,6 +243,7 @@ pub struct Stats {
     pub responses: u64,
     pub models: u64,
     pub usage: u64,
+    pub accounts_check: u64,
     /// Requests refused for breaking the protocol (bad parameters, headers, bodies, tokens).
     pub rejected: u64,
 }
@@ -281,12 +377,30 @@ impl FakeOpenAi {
     }
 
     pub async fn start_on(cfg: FakeConfig, bind: SocketAddr) -> anyhow::Result<Self> {
+        Self::start_with(cfg, bind, None).await
+    }
+
+    /// Start on a free port of 127.0.0.1, serving HTTPS with `tls`'s certificate; the base URL
+    /// is `https://localhost:<port>` (the name the certificate holds).
+    pub async fn start_tls(cfg: FakeConfig, tls: &TestTls) -> anyhow::Result<Self> {
+        Self::start_with(cfg, "127.0.0.1:0".parse()?, Some(tls.acceptor()?)).await
+    }
+
+    async fn start_with(
+        cfg: FakeConfig,
+        bind: SocketAddr,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+    ) -> anyhow::Result<Self> {
         let listener = std::net::TcpListener::bind(bind)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
+        let base_url = match tls {
+            Some(_) => format!("https://localhost:{}", addr.port()),
+            None => format!("http://{addr}"),
+        };
         let shared = Arc::new(Shared {
             cfg,
-            base_url: format!("http://{addr}"),
+            base_url,
             inner: Mutex::new(Inner::default()),
         });
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -315,6 +429,19 @@ impl FakeOpenAi {
                         }
                     };
                     let _ = ready_tx.send(Ok(()));
+                    let stop = async move {
+                        let _ = rx.await;
+                    };
+                    if let Some(acceptor) = tls {
+                        let listener = tls::TlsListener {
+                            tcp: listener,
+                            acceptor,
+                        };
+                        let _ = axum::serve(listener, app)
+                            .with_graceful_shutdown(stop)
+                            .await;
+                        return;
+                    }
                     // Answers go out as they are written, as a real server's would: without this,
                     // Nagle's algorithm holds each SSE event back until the client's delayed ACK.
                     use axum::serve::ListenerExt;
@@ -322,9 +449,7 @@ impl FakeOpenAi {
                         let _ = tcp.set_nodelay(true);
                     });
                     let _ = axum::serve(listener, app)
-                        .with_graceful_shutdown(async move {
-                            let _ = rx.await;
-                        })
+                        .with_graceful_shutdown(stop)
                         .await;
                 });
                 // Streams still open (a client that never reads) must not keep the thread alive.

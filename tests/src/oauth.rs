@@ -18,7 +18,10 @@ use sha2::{Digest, Sha256};
 
 use crate::{CodeGrant, DeviceGrant, RecordedRequest, Shared, jwt, record_headers};
 
-const SCOPE: &str = "openid profile email offline_access";
+const SCOPE: &str = "openid profile email offline_access api.connectors.read api.connectors.invoke";
+/// The authorize originators auth.openai.com accepts for the Codex client id (PROTOCOL.md §1);
+/// any other gets its error page.
+const ALLOWED_ORIGINATORS: &[&str] = &["codex_cli_rs", "codex_vscode", "codex_chatgpt_desktop"];
 const CODE_TTL_SECS: i64 = 600;
 const DEVICE_TTL_SECS: i64 = 900;
 
@@ -105,11 +108,11 @@ fn s256(verifier: &str) -> String {
 fn redirect_ok(s: &Shared, uri: &str) -> Result<(), String> {
     let url = url::Url::parse(uri).map_err(|e| format!("redirect_uri is not a URL: {e}"))?;
     if url.scheme() != "http"
-        || url.host_str() != Some("localhost")
+        || url.host_str() != Some("127.0.0.1")
         || url.path() != "/auth/callback"
     {
         return Err(format!(
-            "redirect_uri {uri} is not registered (http://localhost:<port>/auth/callback)"
+            "redirect_uri {uri} is not registered (http://127.0.0.1:<port>/auth/callback)"
         ));
     }
     if url.query().is_some() || url.fragment().is_some() {
@@ -165,9 +168,6 @@ async fn authorize(
         if get("state").len() < 16 {
             return Err("state is missing or too short".into());
         }
-        if get("originator").is_empty() {
-            return Err("originator is missing".into());
-        }
         Ok(())
     })();
     if let Err(why) = problem {
@@ -176,6 +176,23 @@ async fn authorize(
         return (
             StatusCode::BAD_REQUEST,
             Html(format!("<h1>Bad authorize request</h1><p>{why}</p>")),
+        )
+            .into_response();
+    }
+    if !ALLOWED_ORIGINATORS.contains(&get("originator")) {
+        // What auth.openai.com shows for an originator it does not allow for this client.
+        rec.rejected = Some(format!(
+            "originator `{}` is not allowed for this client (missing_required_parameter)",
+            get("originator")
+        ));
+        s.record(rec);
+        return (
+            StatusCode::BAD_REQUEST,
+            Html(
+                "<!DOCTYPE html><html><head><title>Oops!</title></head><body><h1>Oops!</h1>\
+                 <p>Something went wrong. Error: missing_required_parameter</p></body></html>"
+                    .to_string(),
+            ),
         )
             .into_response();
     }

@@ -1,22 +1,24 @@
-//! `CodexClient`: the Codex backend of a session (PROTOCOL.md §6). Answers stream over SSE;
-//! transient failures are retried a bounded number of times (only while nothing was handed on);
-//! a 401 refreshes the session once; rate-limit headers go to state.json.
+//! `CodexClient`: the Codex backend of a session (PROTOCOL.md §6). Answers stream over SSE in
+//! the shape the model's catalog entry asks for; transient failures are retried a bounded number
+//! of times (only while nothing was handed on); a 401 refreshes the session once; requests go to
+//! the workspace's backend origin; rate limits go to state.json.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 use futures::StreamExt;
-use reqwest::header::{ACCEPT, ETAG, IF_NONE_MATCH};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, ETAG, HeaderMap, IF_NONE_MATCH};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::Value;
 use url::Url;
 
-use crate::codex::models::{ModelCache, ModelList, ModelSource};
+use crate::codex::models::{Model, ModelCache, ModelList, ModelSource};
 use crate::codex::ratelimits::RateLimits;
-use crate::codex::request::{Answer, ResponseRequest};
+use crate::codex::request::{Answer, LITE_HEADER, ResponseRequest, Shape};
 use crate::codex::sse::{self, one_line};
 use crate::codex::usage::Usage;
+use crate::codex::workspace::{Workspace, parse_accounts_check};
 use crate::config::ORIGINATOR;
 use crate::error::{Error, Result};
 use crate::oauth::network;
@@ -28,6 +30,9 @@ const WHAT: &str = "the Codex backend";
 const ERROR_BODY_MAX: usize = 64 * 1024;
 /// The most of a models or usage answer that is read.
 const JSON_BODY_MAX: usize = 4 * 1024 * 1024;
+/// The model of an API-key sign-in when the caller names none: the API has no catalog for us to
+/// ask, so this is the one slug this project names itself (a standard-shape model of the API).
+pub const API_KEY_DEFAULT_MODEL: &str = "gpt-5.5";
 
 /// Limits and timings; the defaults are the production ones, tests shorten them.
 #[derive(Debug, Clone)]
@@ -38,9 +43,9 @@ pub struct CodexOptions {
     pub max_retries: u32,
     /// The first retry waits this long, each next one twice as long (plus a little jitter).
     pub retry_base: Duration,
-    /// Time limit of the models and usage requests.
+    /// Time limit of the models, usage and accounts requests.
     pub request_timeout: Duration,
-    /// How long [`CodexClient::default_model`] trusts the model list it has in memory.
+    /// How long [`CodexClient::model`] trusts the catalog it has in memory.
     pub models_ttl: Duration,
 }
 
@@ -60,8 +65,6 @@ impl Default for CodexOptions {
 enum Failure {
     /// HTTP 401, with the backend's message.
     Unauthorized(String),
-    /// HTTP 400 "Instructions are not valid".
-    InstructionsRejected(Error),
     Other(Error),
 }
 
@@ -70,6 +73,8 @@ pub struct CodexClient {
     http: reqwest::Client,
     options: CodexOptions,
     models: tokio::sync::Mutex<Option<(Instant, ModelList)>>,
+    /// The workspace routing of the account it was read for.
+    workspace: tokio::sync::Mutex<Option<Workspace>>,
     /// The rate limits last written to state.json (to write only changes).
     last_limits: std::sync::Mutex<Option<RateLimits>>,
 }
@@ -91,6 +96,7 @@ impl CodexClient {
             http,
             options,
             models: tokio::sync::Mutex::new(None),
+            workspace: tokio::sync::Mutex::new(None),
             last_limits: std::sync::Mutex::new(None),
         })
     }
@@ -103,7 +109,8 @@ impl CodexClient {
         &self.options
     }
 
-    /// Ask the model. Text deltas go to `on_delta` as they arrive; the whole answer is returned.
+    /// Ask the model. Text deltas of the answer go to `on_delta` as they arrive; the whole answer
+    /// is returned.
     pub async fn respond(
         &self,
         req: &ResponseRequest,
@@ -111,7 +118,6 @@ impl CodexClient {
     ) -> Result<Answer> {
         let mut token = self.session.access_token().await?;
         let mut refreshed = false;
-        let mut developer = false;
         let mut retries = 0;
         loop {
             let mut delivered = false;
@@ -120,22 +126,13 @@ impl CodexClient {
                     delivered = true;
                     on_delta(d);
                 };
-                self.attempt(&token, req, developer, &mut forward).await
+                self.attempt(&token, req, &mut forward).await
             };
             match result {
                 Ok(answer) => return Ok(answer),
                 Err(Failure::Unauthorized(message)) => {
                     token = self.after_unauthorized(&token, refreshed, message).await?;
                     refreshed = true;
-                }
-                Err(Failure::InstructionsRejected(e)) => {
-                    if developer || req.system_prompt.is_none() {
-                        return Err(e);
-                    }
-                    tracing::warn!(
-                        "the backend refused the instructions; sending the system prompt as a developer message"
-                    );
-                    developer = true;
                 }
                 Err(Failure::Other(e)) => {
                     if !e.is_transient() || delivered || retries >= self.options.max_retries {
@@ -154,7 +151,6 @@ impl CodexClient {
         &self,
         token: &AccessToken,
         req: &ResponseRequest,
-        developer: bool,
         on_delta: &mut (dyn FnMut(&str) + Send),
     ) -> std::result::Result<Answer, Failure> {
         let settings = self.session.settings();
@@ -164,10 +160,18 @@ impl CodexClient {
         };
         let mut builder = self
             .authed(Method::POST, url, token)
+            .await
             .header(ACCEPT, "text/event-stream")
-            .json(&req.body(developer));
+            .json(&req.body());
         if token.mode == AuthMode::ChatGpt {
-            builder = builder.header("session_id", &req.session_id);
+            let id = req.conversation_id.as_str();
+            builder = builder
+                .header("session-id", id)
+                .header("thread-id", id)
+                .header("x-client-request-id", id);
+            if req.shape == Shape::Lite {
+                builder = builder.header(LITE_HEADER, "true");
+            }
         }
         let idle = self.options.idle_timeout;
         let resp = match tokio::time::timeout(idle, builder.send()).await {
@@ -180,26 +184,61 @@ impl CodexClient {
                 }));
             }
         };
-        let limits = RateLimits::from_headers(resp.headers());
-        if let Some(l) = &limits {
-            self.remember_limits(l);
-        }
+        let header_limits = RateLimits::from_headers(resp.headers());
         let status = resp.status();
         if !status.is_success() {
+            if let Some(l) = &header_limits {
+                self.remember_limits(l);
+            }
+            let html = is_html(resp.headers());
             let body = self.read_capped(resp, ERROR_BODY_MAX).await;
-            return Err(classify(status, &body));
+            return Err(match classify(status, html, &body) {
+                Failure::Other(e) => Failure::Other(self.model_refusal(e, &req.model)),
+                unauthorized => unauthorized,
+            });
         }
         let out = sse::read_answer(resp.bytes_stream(), idle, on_delta)
             .await
             .map_err(Failure::Other)?;
+        let limits = header_limits.or(out.rate_limits);
+        if let Some(l) = &limits {
+            self.remember_limits(l);
+        }
         Ok(Answer {
             text: out.text,
+            commentary: out.commentary,
             model: req.model.clone(),
             response_id: out.response_id,
             usage: out.usage,
             incomplete: out.incomplete,
             rate_limits: limits,
         })
+    }
+
+    /// A 400/404 that says the model is unknown or unsupported: most often our client version
+    /// is behind the backend's minimum for it.
+    fn model_refusal(&self, e: Error, model: &str) -> Error {
+        match e {
+            Error::Backend {
+                status: status @ (400 | 404),
+                message,
+            } => {
+                let m = message.to_ascii_lowercase();
+                if m.contains("model not found")
+                    || m.contains("not supported when using codex")
+                    || m.contains("requires a newer version")
+                {
+                    Error::ModelRefused {
+                        model: model.to_owned(),
+                        client_version: self.session.settings().codex_version.clone(),
+                        message,
+                    }
+                } else {
+                    Error::Backend { status, message }
+                }
+            }
+            other => other,
+        }
     }
 
     /// After a 401: refresh once (ChatGPT sign-ins), else say what to do.
@@ -228,18 +267,117 @@ impl CodexClient {
         self.session.refresh_after_unauthorized(&token.token).await
     }
 
-    fn authed(&self, method: Method, url: Url, token: &AccessToken) -> RequestBuilder {
+    /// A request with the headers every backend call carries (PROTOCOL.md §6), sent to the
+    /// workspace's backend origin when it has one.
+    async fn authed(&self, method: Method, url: Url, token: &AccessToken) -> RequestBuilder {
+        if token.mode == AuthMode::ApiKey {
+            return self
+                .http
+                .request(method, url)
+                .bearer_auth(token.token.expose());
+        }
+        let workspace = self.workspace(token).await;
+        let url = match &workspace {
+            Some(w) => w.route(&url),
+            None => url,
+        };
         let mut b = self
             .http
             .request(method, url)
-            .bearer_auth(token.token.expose());
-        if token.mode == AuthMode::ChatGpt {
-            b = b.header("originator", ORIGINATOR);
-            if let Some(account) = &token.account_id {
-                b = b.header("ChatGPT-Account-ID", account);
-            }
+            .bearer_auth(token.token.expose())
+            .header("originator", ORIGINATOR)
+            .header("version", &self.session.settings().codex_version);
+        if let Some(account) = &token.account_id {
+            b = b.header("ChatGPT-Account-ID", account);
+        }
+        if token.fedramp {
+            b = b.header("X-OpenAI-Fedramp", "true");
+        }
+        if let Some(o) = workspace
+            .as_ref()
+            .and_then(|w| w.routing_override.as_deref())
+        {
+            b = b.header("x-openai-account-routing-override", o);
         }
         b
+    }
+
+    /// The routing of the token's workspace: from memory, else state.json, else asked once of
+    /// `accounts/check` and kept in state.json. A failure to ask routes nowhere special (and is
+    /// asked again next time).
+    async fn workspace(&self, token: &AccessToken) -> Option<Workspace> {
+        let account = token.account_id.clone()?;
+        let mut memo = self.workspace.lock().await;
+        if let Some(w) = memo.as_ref().filter(|w| w.account_id == account) {
+            return Some(w.clone());
+        }
+        let store = Arc::clone(self.session.store());
+        let kept = tokio::task::spawn_blocking(move || store.state().workspace)
+            .await
+            .ok()
+            .flatten()
+            .filter(|w| w.account_id == account);
+        if let Some(w) = kept {
+            *memo = Some(w.clone());
+            return Some(w);
+        }
+        let asked = self
+            .http
+            .get(self.session.settings().accounts_check_url())
+            .timeout(self.options.request_timeout)
+            .bearer_auth(token.token.expose())
+            .header("originator", ORIGINATOR)
+            .header("version", &self.session.settings().codex_version)
+            .header("ChatGPT-Account-ID", &account)
+            .send()
+            .await;
+        let found = match asked {
+            Ok(resp) if resp.status().is_success() => {
+                match self.read_body(resp, JSON_BODY_MAX).await {
+                    Ok(body) => parse_accounts_check(&body).map(|ws| {
+                        ws.into_iter()
+                            .find(|w| w.account_id == account)
+                            .unwrap_or(Workspace {
+                                account_id: account.clone(),
+                                name: None,
+                                plan_type: None,
+                                structure: None,
+                                backend_origin: None,
+                                routing_override: None,
+                                checked_at: Utc::now(),
+                            })
+                    }),
+                    Err(e) => Err(e),
+                }
+            }
+            Ok(resp) => Err(Error::Backend {
+                status: resp.status().as_u16(),
+                message: "accounts/check".into(),
+            }),
+            Err(e) => Err(network(WHAT, &e)),
+        };
+        let w = match found {
+            Ok(w) => w,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the workspace routing; using the default backend");
+                return None;
+            }
+        };
+        *memo = Some(w.clone());
+        let store = Arc::clone(self.session.store());
+        let keep = w.clone();
+        let saved = async move {
+            let guard = store.lock_async().await?;
+            tokio::task::spawn_blocking(move || {
+                store.update_state(&guard, |s| s.workspace = Some(keep))
+            })
+            .await
+            .map_err(|e| Error::Invalid(e.to_string()))?
+        };
+        if let Err(e) = saved.await {
+            tracing::warn!(error = %e, "cannot record the workspace routing");
+        }
+        Some(w)
     }
 
     /// GET with the session's token: one refresh on 401, bounded retries on transient failures.
@@ -255,6 +393,7 @@ impl CodexClient {
         loop {
             let mut b = self
                 .authed(Method::GET, url.clone(), &token)
+                .await
                 .timeout(self.options.request_timeout);
             if let Some(e) = etag {
                 b = b.header(IF_NONE_MATCH, e);
@@ -267,14 +406,15 @@ impl CodexClient {
                 }
                 Ok(resp) => {
                     let status = resp.status();
+                    let html = is_html(resp.headers());
                     let body = self.read_capped(resp, ERROR_BODY_MAX).await;
-                    match classify(status, &body) {
+                    match classify(status, html, &body) {
                         Failure::Unauthorized(message) => {
                             token = self.after_unauthorized(&token, refreshed, message).await?;
                             refreshed = true;
                             continue;
                         }
-                        Failure::InstructionsRejected(e) | Failure::Other(e) => e,
+                        Failure::Other(e) => e,
                     }
                 }
                 Err(e) => network(WHAT, &e),
@@ -289,8 +429,7 @@ impl CodexClient {
         }
     }
 
-    /// The model list: fetched (revalidated with the cached ETag), else the cache, else the
-    /// built-in fallback when nothing was ever fetched.
+    /// The model catalog: fetched (revalidated with the cached ETag), else the cache.
     pub async fn models(&self) -> Result<ModelList> {
         let mut memo = self.models.lock().await;
         let list = self.fetch_models().await?;
@@ -298,23 +437,53 @@ impl CodexClient {
         Ok(list)
     }
 
-    /// The default model: the first visible one by priority, from a list at most
-    /// `models_ttl` old (fetched when older).
-    pub async fn default_model(&self) -> Result<String> {
+    /// The catalog entry of `slug` (listed or hidden), or of the default model when `None`, from
+    /// a catalog at most `models_ttl` old; a slug it lacks is looked up once more in a fresh
+    /// catalog, then refused with the slugs that can be used.
+    pub async fn model(&self, slug: Option<&str>) -> Result<Model> {
+        let slug = slug.map(str::trim).filter(|s| !s.is_empty());
         let mut memo = self.models.lock().await;
-        if let Some((at, list)) = memo.as_ref()
-            && at.elapsed() < self.options.models_ttl
-        {
-            return Ok(list.default_model.clone());
+        let fresh_enough = memo
+            .as_ref()
+            .is_some_and(|(at, _)| at.elapsed() < self.options.models_ttl);
+        if !fresh_enough {
+            let list = self.fetch_models().await?;
+            *memo = Some((Instant::now(), list));
         }
-        let list = self.fetch_models().await?;
-        let slug = list.default_model.clone();
-        *memo = Some((Instant::now(), list));
-        Ok(slug)
+        for attempt in 0..2 {
+            let Some((_, list)) = memo.as_ref() else {
+                break;
+            };
+            if list.source == ModelSource::ApiKey {
+                return Ok(Model::bare(slug.unwrap_or(&list.default_model)));
+            }
+            let found = match slug {
+                Some(s) => list.get(s),
+                None => list.default(),
+            };
+            if let Some(m) = found {
+                return Ok(m.clone());
+            }
+            if attempt == 0 && fresh_enough {
+                let list = self.fetch_models().await?;
+                *memo = Some((Instant::now(), list));
+            } else {
+                return Err(Error::UnknownModel {
+                    model: slug.unwrap_or_default().to_owned(),
+                    available: list.slugs(),
+                });
+            }
+        }
+        Err(Error::UnknownModel {
+            model: slug.unwrap_or_default().to_owned(),
+            available: Vec::new(),
+        })
     }
 
     async fn fetch_models(&self) -> Result<ModelList> {
-        let path = self.session.settings().profile_dir().join("models.json");
+        let settings = self.session.settings();
+        let version = settings.codex_version.clone();
+        let path = settings.profile_dir().join("models.json");
         let p = path.clone();
         let cache = tokio::task::spawn_blocking(move || ModelCache::read(&p))
             .await
@@ -322,28 +491,31 @@ impl CodexClient {
             .flatten();
         let token = match self.session.access_token().await {
             Ok(t) => t,
-            Err(e) => return stale(cache, e),
+            Err(e) => return stale(cache, e, &version),
         };
         if token.mode == AuthMode::ApiKey {
-            return Ok(ModelList::fallback(Some(
-                "signed in with an API key: the ChatGPT model list does not apply; any model of the OpenAI API can be named".into(),
-            )));
+            return Ok(ModelList::api_key(API_KEY_DEFAULT_MODEL, &version));
         }
-        let mut url = self.session.settings().models_url();
+        let mut url = settings.models_url();
         url.query_pairs_mut()
-            .append_pair("client_version", env!("CARGO_PKG_VERSION"));
-        let etag = cache.as_ref().and_then(|c| c.etag.clone());
+            .append_pair("client_version", &version);
+        // A cache asked for another client version is not revalidated: its ETag is not ours.
+        let etag = cache
+            .as_ref()
+            .filter(|c| c.client_version == version)
+            .and_then(|c| c.etag.clone());
         let resp = match self.get(token, url, etag.as_deref()).await {
             Ok(r) => r,
-            Err(e) => return stale(cache, e),
+            Err(e) => return stale(cache, e, &version),
         };
         if resp.status() == StatusCode::NOT_MODIFIED {
             if let Some(c) = cache {
-                return Ok(c.list(ModelSource::Revalidated));
+                return c.list(ModelSource::Revalidated, &version);
             }
-            return Ok(ModelList::fallback(Some(
-                "the backend answered 304 Not Modified to a request without a cached list".into(),
-            )));
+            return Err(Error::BadResponse {
+                what: "the Codex models endpoint".into(),
+                detail: "it answered 304 Not Modified to a request without a cached catalog".into(),
+            });
         }
         let new_etag = resp
             .headers()
@@ -352,7 +524,7 @@ impl CodexClient {
             .map(str::to_owned);
         let body = match self.read_body(resp, JSON_BODY_MAX).await {
             Ok(b) => b,
-            Err(e) => return stale(cache, e),
+            Err(e) => return stale(cache, e, &version),
         };
         let models = match serde_json::from_slice::<Value>(&body)
             .ok()
@@ -364,16 +536,20 @@ impl CodexClient {
                     what: "the Codex models endpoint".into(),
                     detail: "the answer has no `models` list".into(),
                 };
-                return stale(cache, e);
+                return stale(cache, e, &version);
             }
         };
         let fresh = ModelCache {
             etag: new_etag,
             fetched_at: Utc::now(),
-            client_version: env!("CARGO_PKG_VERSION").into(),
+            client_version: version.clone(),
             models,
         };
-        let list = fresh.list(ModelSource::Network);
+        let list = match fresh.list(ModelSource::Network, &version) {
+            Ok(l) => l,
+            // An empty catalog: the cache, when it has models, else the error.
+            Err(e) => return stale(cache, e, &version),
+        };
         let write = tokio::task::spawn_blocking(move || fresh.write(&path)).await;
         match write {
             Ok(Ok(())) => {}
@@ -477,24 +653,27 @@ impl CodexClient {
     }
 }
 
-/// The cached list (saying why it is not fresh), else: the error when the user must act (sign
-/// in), the built-in fallback otherwise.
-fn stale(cache: Option<ModelCache>, error: Error) -> Result<ModelList> {
-    match cache {
-        Some(c) => {
-            let mut list = c.list(ModelSource::Cache);
-            list.note = Some(format!("could not refresh the model list: {error}"));
+fn is_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("text/html"))
+}
+
+/// The cached catalog (saying why it is not fresh), else the error.
+fn stale(cache: Option<ModelCache>, error: Error, version: &str) -> Result<ModelList> {
+    match cache.map(|c| c.list(ModelSource::Cache, version)) {
+        Some(Ok(mut list)) => {
+            list.note = Some(format!("could not refresh the model catalog: {error}"));
             Ok(list)
         }
-        None if error.needs_sign_in() => Err(error),
-        None => Ok(ModelList::fallback(Some(format!(
-            "could not fetch the model list: {error}"
-        )))),
+        _ => Err(error),
     }
 }
 
-/// A non-2xx answer of the backend, classified for the retry loop.
-fn classify(status: StatusCode, body: &[u8]) -> Failure {
+/// A non-2xx answer of the backend, classified for the retry loop. `html`: the answer is a web
+/// page (a 403 page of Cloudflare's means the network is blocked).
+fn classify(status: StatusCode, html: bool, body: &[u8]) -> Failure {
     let v: Option<Value> = serde_json::from_slice(body).ok();
     let error = v
         .as_ref()
@@ -505,6 +684,19 @@ fn classify(status: StatusCode, body: &[u8]) -> Failure {
             .and_then(Value::as_str)
             .map(str::to_owned)
     };
+    if status == StatusCode::FORBIDDEN && v.is_none() {
+        let text = String::from_utf8_lossy(body).to_ascii_lowercase();
+        if html
+            && (text.contains("cloudflare")
+                || text.contains("cf-ray")
+                || text.contains("challenge"))
+        {
+            return Failure::Other(Error::NetworkBlocked {
+                what: WHAT.into(),
+                status: 403,
+            });
+        }
+    }
     let message = s(v.as_ref(), "detail")
         .or_else(|| s(error, "message"))
         .or_else(|| s(v.as_ref(), "error"))
@@ -522,9 +714,12 @@ fn classify(status: StatusCode, body: &[u8]) -> Failure {
             }
         });
     let kind = s(error, "type").or_else(|| s(error, "code"));
-    match status.as_u16() {
-        401 => Failure::Unauthorized(message),
-        429 if kind.as_deref() == Some("usage_limit_reached") => {
+    match (status.as_u16(), kind.as_deref()) {
+        (401, _) => Failure::Unauthorized(message),
+        (429, Some("usage_not_included")) => Failure::Other(Error::PlanExcludesCodex {
+            plan: s(error, "plan_type"),
+        }),
+        (429, Some("usage_limit_reached")) => {
             let resets_at = error
                 .and_then(|e| e.get("resets_at"))
                 .and_then(Value::as_i64)
@@ -533,23 +728,15 @@ fn classify(status: StatusCode, body: &[u8]) -> Failure {
                     error
                         .and_then(|e| e.get("resets_in_seconds"))
                         .and_then(Value::as_i64)
-                        .map(|s| Utc::now() + chrono::Duration::seconds(s))
+                        .and_then(chrono::Duration::try_seconds)
+                        .and_then(|d| Utc::now().checked_add_signed(d))
                 });
             Failure::Other(Error::UsageLimit {
                 resets_at,
                 plan: s(error, "plan_type"),
             })
         }
-        400 if message
-            .to_ascii_lowercase()
-            .contains("instructions are not valid") =>
-        {
-            Failure::InstructionsRejected(Error::Backend {
-                status: 400,
-                message,
-            })
-        }
-        status => Failure::Other(Error::Backend { status, message }),
+        (status, _) => Failure::Other(Error::Backend { status, message }),
     }
 }
 
@@ -557,7 +744,7 @@ fn classify(status: StatusCode, body: &[u8]) -> Failure {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use crate::codex::request::{DEFAULT_INSTRUCTIONS, Turn};
+    use crate::codex::request::Turn;
     use crate::config::{Settings, StoreMode};
     use crate::secret::Secret;
     use crate::store::AuthRecord;
@@ -573,54 +760,75 @@ mod tests {
         )
     }
 
-    /// A backend that refuses any `instructions` but the default ones, and answers with the
-    /// developer message it was given.
-    async fn picky_backend(seen: Arc<Mutex<Vec<Value>>>) -> String {
-        use axum::routing::post;
-        let app = axum::Router::new().route(
-            "/codex/responses",
-            post(move |headers: axum::http::HeaderMap, body: axum::Json<Value>| {
-                let seen = Arc::clone(&seen);
-                async move {
-                    seen.lock().unwrap().push(serde_json::json!({
-                        "body": body.0,
-                        "account": headers.get("chatgpt-account-id").and_then(|v| v.to_str().ok()),
-                        "session": headers.get("session_id").and_then(|v| v.to_str().ok()),
-                    }));
-                    if body.0["instructions"] != DEFAULT_INSTRUCTIONS {
-                        return (
-                            axum::http::StatusCode::BAD_REQUEST,
-                            r#"{"detail":"Instructions are not valid"}"#.to_string(),
-                        );
-                    }
-                    let dev = body.0["input"][0]["content"][0]["text"].as_str().unwrap_or("").to_owned();
-                    let delta = serde_json::json!({"type": "response.output_text.delta", "delta": dev});
-                    let done = serde_json::json!({"type": "response.completed", "response": {"id": "r1"}});
-                    (
-                        axum::http::StatusCode::OK,
-                        format!("data: {delta}\n\ndata: {done}\n\n"),
-                    )
-                }
-            }),
-        );
+    /// A backend whose `accounts/check` puts the account in a residency workspace served at the
+    /// same address under another host name (`localhost`); it records every request's host and
+    /// headers, and answers in SSE.
+    async fn residency_backend(seen: Arc<Mutex<Vec<Value>>>) -> String {
+        use axum::routing::{get, post};
+        let record = |seen: Arc<Mutex<Vec<Value>>>, headers: &axum::http::HeaderMap, path: &str| {
+            let h = |n: &str| {
+                headers
+                    .get(n)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
+            seen.lock().unwrap().push(serde_json::json!({
+                "path": path,
+                "host": h("host"),
+                "version": h("version"),
+                "session": h("session-id"),
+                "thread": h("thread-id"),
+                "request": h("x-client-request-id"),
+                "lite": h(LITE_HEADER),
+                "override": h("x-openai-account-routing-override"),
+                "fedramp": h("x-openai-fedramp"),
+            }));
+        };
+        let (s1, s2) = (Arc::clone(&seen), Arc::clone(&seen));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let app = axum::Router::new()
+            .route(
+                "/wham/accounts/check",
+                get(move |headers: axum::http::HeaderMap| {
+                    record(Arc::clone(&s1), &headers, "check");
+                    async move {
+                        serde_json::json!({"accounts": [{"id": "acc-9",
+                            "workspace_backend_origin": format!("http://localhost:{port}"),
+                            "account_routing_override": "us"}]})
+                        .to_string()
+                    }
+                }),
+            )
+            .route(
+                "/codex/responses",
+                post(move |headers: axum::http::HeaderMap| {
+                    record(Arc::clone(&s2), &headers, "responses");
+                    async move {
+                        let delta = serde_json::json!({"type": "response.output_text.delta", "delta": "ok"});
+                        let done = serde_json::json!({"type": "response.completed", "response": {"id": "r1"}});
+                        format!("data: {delta}\n\ndata: {done}\n\n")
+                    }
+                }),
+            );
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        format!("http://{addr}/codex")
+        format!("http://127.0.0.1:{port}")
     }
 
     #[tokio::test]
-    async fn refused_instructions_are_sent_again_as_a_developer_message() {
+    async fn requests_carry_the_version_and_conversation_headers_and_follow_the_workspace() {
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let base = picky_backend(Arc::clone(&seen)).await;
+        let base = residency_backend(Arc::clone(&seen)).await;
         let home = tempfile::tempdir().unwrap();
         let mut settings = Settings::for_home(home.path()).unwrap();
         settings.store = StoreMode::File;
-        settings.api_base = Url::parse(&base).unwrap();
+        settings.api_base = Url::parse(&format!("{base}/codex")).unwrap();
+        settings.usage_url = Url::parse(&format!("{base}/wham/usage")).unwrap();
         let session = Session::open(settings).unwrap();
-        let auth = serde_json::json!({"chatgpt_account_id": "acc-9"});
+        let auth =
+            serde_json::json!({"chatgpt_account_id": "acc-9", "chatgpt_account_is_fedramp": true});
         let exp = Utc::now().timestamp() + 3600;
         session
             .save_record(AuthRecord::from_tokens(
@@ -635,29 +843,44 @@ mod tests {
             ))
             .await
             .unwrap();
-        let client = CodexClient::new(session).unwrap();
-        let mut req = ResponseRequest::new("m", vec![Turn::user("hi")]);
-        req.system_prompt = Some("Answer in French.".into());
-        let mut deltas = String::new();
-        let answer = client
-            .respond(&req, &mut |d: &str| deltas.push_str(d))
-            .await
-            .unwrap();
-        assert_eq!(answer.text, "Answer in French.");
-        assert_eq!(deltas, "Answer in French.");
-        assert_eq!(answer.response_id.as_deref(), Some("r1"));
-        let seen = seen.lock().unwrap();
-        assert_eq!(seen.len(), 2, "one refusal, one retry");
-        assert_eq!(seen[0]["body"]["instructions"], "Answer in French.");
-        assert_eq!(seen[1]["body"]["input"][0]["role"], "developer");
-        assert_eq!(seen[1]["account"], "acc-9");
-        assert_eq!(seen[0]["session"], seen[1]["session"]);
+        let client = CodexClient::new(Arc::clone(&session)).unwrap();
+        let lite: Model =
+            serde_json::from_value(serde_json::json!({"slug": "m", "use_responses_lite": true}))
+                .unwrap();
+        let req = ResponseRequest::new(&lite, vec![Turn::user("hi")]);
+        let answer = client.respond(&req, &mut |_| {}).await.unwrap();
+        assert_eq!(answer.text, "ok");
+        let standard = ResponseRequest::new(&Model::bare("s"), vec![Turn::user("hi")]);
+        client.respond(&standard, &mut |_| {}).await.unwrap();
+
+        let seen = seen.lock().unwrap().clone();
+        let paths: Vec<_> = seen.iter().map(|r| r["path"].as_str().unwrap()).collect();
+        assert_eq!(
+            paths,
+            ["check", "responses", "responses"],
+            "accounts/check asked once"
+        );
+        assert!(seen[0]["host"].as_str().unwrap().starts_with("127.0.0.1:"));
+        let (l, s) = (&seen[1], &seen[2]);
+        for r in [l, s] {
+            assert!(r["host"].as_str().unwrap().starts_with("localhost:"), "{r}");
+            assert_eq!(r["override"], "us");
+            assert_eq!(r["fedramp"], "true");
+            assert_eq!(r["version"], "0.171.0");
+        }
+        assert_eq!(l["session"], req.conversation_id.as_str());
+        assert_eq!(l["thread"], l["session"]);
+        assert_eq!(l["request"], l["session"]);
+        assert_eq!(l["lite"], "true");
+        assert_eq!(s["lite"], Value::Null, "never on a standard model");
+        assert_ne!(s["session"], l["session"]);
+        let kept = session.store().state().workspace.unwrap();
+        assert_eq!(kept.routing_override.as_deref(), Some("us"));
     }
 
     fn other(f: Failure) -> Error {
         match f {
             Failure::Other(e) => e,
-            Failure::InstructionsRejected(e) => panic!("instructions: {e}"),
             Failure::Unauthorized(m) => panic!("401: {m}"),
         }
     }
@@ -666,27 +889,21 @@ mod tests {
     fn a_400_shows_the_backend_detail() {
         let e = other(classify(
             StatusCode::BAD_REQUEST,
-            br#"{"detail":"The 'gpt-9' model is not supported when using Codex with a ChatGPT account."}"#,
-        ));
-        assert_eq!(
-            e.to_string(),
-            "the Codex backend answered HTTP 400: The 'gpt-9' model is not supported when using Codex with a ChatGPT account."
-        );
-        assert!(!e.is_transient());
-        let e = other(classify(
-            StatusCode::BAD_REQUEST,
+            false,
             br#"{"error":{"message":"Unsupported parameter: temperature","type":"invalid_request_error"}}"#,
         ));
         assert!(
             e.to_string()
                 .ends_with("Unsupported parameter: temperature")
         );
+        assert!(!e.is_transient());
     }
 
     #[test]
     fn a_usage_limit_is_not_retried_and_names_the_local_reset_time() {
         let e = other(classify(
             StatusCode::TOO_MANY_REQUESTS,
+            false,
             br#"{"error":{"type":"usage_limit_reached","message":"The usage limit has been reached","plan_type":"plus","resets_at":1900000000}}"#,
         ));
         assert!(!e.is_transient());
@@ -700,6 +917,46 @@ mod tests {
         assert!(text.contains(&local), "{text}");
         assert!(text.contains("plus plan"), "{text}");
         assert!(!text.contains('\n'));
+        // A reset time that overflows is left out, not a panic.
+        let e = other(classify(
+            StatusCode::TOO_MANY_REQUESTS,
+            false,
+            br#"{"error":{"type":"usage_limit_reached","resets_in_seconds":9223372036854775807}}"#,
+        ));
+        assert!(matches!(
+            e,
+            Error::UsageLimit {
+                resets_at: None,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_plan_without_codex_is_permanent_and_says_so() {
+        let e = other(classify(
+            StatusCode::TOO_MANY_REQUESTS,
+            false,
+            br#"{"error":{"type":"usage_not_included","plan_type":"free","message":"no"}}"#,
+        ));
+        assert!(matches!(e, Error::PlanExcludesCodex { .. }), "{e}");
+        assert!(!e.is_transient());
+        assert!(e.to_string().contains("free plan"), "{e}");
+    }
+
+    #[test]
+    fn a_cloudflare_block_page_is_named_as_a_network_block() {
+        let page = b"<!DOCTYPE html><html><head><title>Attention Required! | Cloudflare</title></head><body>cf-ray: 8a1</body></html>";
+        let e = other(classify(StatusCode::FORBIDDEN, true, page));
+        assert!(matches!(e, Error::NetworkBlocked { .. }), "{e}");
+        assert!(e.to_string().contains("network"), "{e}");
+        // A JSON 403 is not a block page.
+        let e = other(classify(
+            StatusCode::FORBIDDEN,
+            false,
+            br#"{"detail":"wrong account"}"#,
+        ));
+        assert!(matches!(e, Error::Backend { status: 403, .. }));
     }
 
     #[test]
@@ -707,11 +964,12 @@ mod tests {
         assert!(
             other(classify(
                 StatusCode::TOO_MANY_REQUESTS,
+                false,
                 br#"{"error":{"type":"rate_limit_exceeded","message":"slow down"}}"#
             ))
             .is_transient()
         );
-        let e = other(classify(StatusCode::BAD_GATEWAY, b""));
+        let e = other(classify(StatusCode::BAD_GATEWAY, false, b""));
         assert!(e.is_transient());
         assert_eq!(
             e.to_string(),
@@ -720,24 +978,17 @@ mod tests {
     }
 
     #[test]
-    fn a_401_and_refused_instructions_are_told_apart() {
+    fn a_401_is_told_apart() {
         assert!(matches!(
-            classify(StatusCode::UNAUTHORIZED, br#"{"detail":"expired"}"#),
+            classify(StatusCode::UNAUTHORIZED, false, br#"{"detail":"expired"}"#),
             Failure::Unauthorized(m) if m == "expired"
-        ));
-        assert!(matches!(
-            classify(
-                StatusCode::BAD_REQUEST,
-                br#"{"detail":"Instructions are not valid"}"#
-            ),
-            Failure::InstructionsRejected(_)
         ));
     }
 
     #[test]
     fn an_html_error_page_becomes_one_short_line() {
         let page = format!("<html>\n<body>{}</body>\n</html>", "x".repeat(2000));
-        let e = other(classify(StatusCode::FORBIDDEN, page.as_bytes()));
+        let e = other(classify(StatusCode::BAD_GATEWAY, true, page.as_bytes()));
         let text = e.to_string();
         assert!(!text.contains('\n'));
         assert!(text.chars().count() < 500, "{}", text.len());

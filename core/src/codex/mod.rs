@@ -1,5 +1,6 @@
-//! The Codex backend client (PROTOCOL.md §6): answers over Server-Sent Events, the model list
-//! (cached on disk with its ETag) and the plan's usage.
+//! The Codex backend client (PROTOCOL.md §6): answers over Server-Sent Events in the standard or
+//! Responses-Lite shape, the model catalog (cached on disk with its ETag), the plan's usage and
+//! the workspace routing.
 
 mod client;
 mod models;
@@ -7,13 +8,16 @@ mod ratelimits;
 mod request;
 mod sse;
 mod usage;
+mod workspace;
 
-pub use client::{CodexClient, CodexOptions};
-pub use models::{FALLBACK_MODEL, Model, ModelList, ModelSource, ReasoningLevel};
-pub use ratelimits::{Credits, RateLimits, Window};
+pub use client::{API_KEY_DEFAULT_MODEL, CodexClient, CodexOptions};
+pub use models::{Model, ModelList, ModelSource, ReasoningLevel, Upgrade};
+pub use ratelimits::{CODEX_LIMIT, Credits, NamedLimit, RateLimits, Remaining, Window};
 pub use request::{
-    Answer, DEFAULT_INSTRUCTIONS, ReasoningEffort, ResponseRequest, Role, TokenUsage, Turn,
+    Answer, FRAMING, LITE_HEADER, ResponseRequest, Role, Shape, TokenUsage, Turn,
+    new_conversation_id,
 };
 #[doc(hidden)]
 pub use sse::{StreamOutcome, read_chunks};
 pub use usage::Usage;
+pub use workspace::{Workspace, parse_accounts_check};

@@ -1,10 +1,15 @@
-//! The rate-limit windows of a ChatGPT plan: from the `x-codex-*` response headers and from the
-//! usage endpoint, in one shape, kept in state.json (`rate_limits`) for the tray and status.
+//! The rate-limit windows of a ChatGPT plan: from the `x-<limit>-*` response headers, the
+//! `codex.rate_limits` event and the usage endpoint, in one shape, kept in state.json
+//! (`rate_limits`) for the tray and status; and the effective remaining: the smallest share
+//! left among the windows that apply, and when it comes back.
 
 use chrono::{DateTime, TimeZone, Utc};
 use reqwest::header::HeaderMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+/// The limit family of the Codex plan itself (`x-codex-*`).
+pub const CODEX_LIMIT: &str = "codex";
 
 /// One window (primary ≈ 5 hours, secondary ≈ a week).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -14,6 +19,24 @@ pub struct Window {
     pub window_minutes: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resets_at: Option<DateTime<Utc>>,
+}
+
+impl Window {
+    /// "5-hour", "weekly", "3-day", ...
+    pub fn label(&self) -> String {
+        match self.window_minutes {
+            Some(10_080) => "weekly".into(),
+            Some(1_440) => "daily".into(),
+            Some(m) if m >= 1_440 && m % 1_440 == 0 => format!("{}-day", m / 1_440),
+            Some(m) if m >= 60 && m % 60 == 0 => format!("{}-hour", m / 60),
+            Some(m) if m > 0 => format!("{m}-minute"),
+            _ => "usage".into(),
+        }
+    }
+
+    fn left(&self) -> f64 {
+        (100.0 - self.used_percent).clamp(0.0, 100.0)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,6 +50,61 @@ pub struct Credits {
     pub balance: Option<String>,
 }
 
+/// The windows of a limit other than the plan's own (a per-model bucket, `x-<name>-*`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NamedLimit {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary: Option<Window>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secondary: Option<Window>,
+}
+
+/// The effective remaining: the window that leaves the least, among those that apply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Remaining {
+    /// 0–100: what is left of the tightest window.
+    pub percent_left: f64,
+    /// The limit family (`codex`, or a per-model bucket).
+    pub limit: String,
+    /// "5-hour", "weekly", ...
+    pub window: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resets_at: Option<DateTime<Utc>>,
+    /// Nothing is left: calls fail until `resets_at`.
+    pub blocked: bool,
+}
+
+impl Remaining {
+    /// "62% left (weekly window, resets 2026-12-03 14:00 UTC)", "blocked by the 5-hour window until ...".
+    pub fn describe(&self) -> String {
+        let limit = if self.limit == CODEX_LIMIT {
+            String::new()
+        } else {
+            format!(" of the {} limit", self.limit)
+        };
+        let when = self
+            .resets_at
+            .map(|t| {
+                t.with_timezone(&chrono::Local)
+                    .format("%Y-%m-%d %H:%M %Z")
+                    .to_string()
+            })
+            .unwrap_or_else(|| "an unknown time".into());
+        if self.blocked {
+            format!(
+                "none left: the {} window{limit} blocks until {when}",
+                self.window
+            )
+        } else {
+            format!(
+                "{:.0}% left ({} window{limit}, resets {when})",
+                self.percent_left, self.window
+            )
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RateLimits {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -35,12 +113,102 @@ pub struct RateLimits {
     pub secondary: Option<Window>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credits: Option<Credits>,
+    /// Other limit families (per-model buckets).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub additional: Vec<NamedLimit>,
+    /// The family that applies now (`x-codex-active-limit`, the usage answer's
+    /// `rate_limit_reached_type`); `None`: the plan's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_limit: Option<String>,
+    /// Derived from the windows when they were seen (kept so every reader shows the same).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective: Option<Remaining>,
     /// When these numbers were seen.
     pub observed_at: DateTime<Utc>,
 }
 
+/// A window as the usage endpoint or the `codex.rate_limits` event writes it.
+#[derive(Debug, Deserialize)]
+struct WireWindow {
+    used_percent: f64,
+    #[serde(default)]
+    window_minutes: Option<u64>,
+    #[serde(default)]
+    limit_window_seconds: Option<u64>,
+    #[serde(default, alias = "reset_at")]
+    resets_at: Option<i64>,
+    #[serde(default, alias = "resets_in_seconds")]
+    reset_after_seconds: Option<i64>,
+}
+
+impl WireWindow {
+    fn into_window(self) -> Option<Window> {
+        self.used_percent.is_finite().then(|| Window {
+            used_percent: self.used_percent,
+            window_minutes: self
+                .window_minutes
+                .or(self.limit_window_seconds.map(|s| s / 60)),
+            resets_at: self
+                .resets_at
+                .and_then(unix)
+                .or_else(|| self.reset_after_seconds.and_then(from_now)),
+        })
+    }
+}
+
+fn window_of(v: Option<&Value>) -> Option<Window> {
+    WireWindow::deserialize(v?).ok()?.into_window()
+}
+
+#[derive(Debug, Deserialize)]
+struct WireCredits {
+    #[serde(default)]
+    has_credits: Option<bool>,
+    #[serde(default)]
+    unlimited: Option<bool>,
+    #[serde(default)]
+    balance: Option<Value>,
+}
+
+fn credits_of(v: Option<&Value>) -> Option<Credits> {
+    let c = WireCredits::deserialize(v?).ok()?;
+    let credits = Credits {
+        has_credits: c.has_credits,
+        unlimited: c.unlimited,
+        balance: match c.balance {
+            Some(Value::String(s)) => Some(s),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        },
+    };
+    credits.is_some().then_some(credits)
+}
+
+/// `additional_rate_limits: [{limit_name, rate_limit: {primary_window, secondary_window}}]`.
+#[derive(Debug, Deserialize)]
+struct WireNamed {
+    #[serde(default, alias = "name")]
+    limit_name: Option<String>,
+    #[serde(default)]
+    metered_feature: Option<String>,
+    #[serde(default)]
+    rate_limit: Option<Value>,
+}
+
 impl RateLimits {
-    /// The windows in the `x-codex-*` headers of a backend answer; `None` when there are none.
+    fn new(primary: Option<Window>, secondary: Option<Window>, credits: Option<Credits>) -> Self {
+        Self {
+            primary,
+            secondary,
+            credits,
+            additional: Vec::new(),
+            active_limit: None,
+            effective: None,
+            observed_at: Utc::now(),
+        }
+    }
+
+    /// The windows in the `x-<limit>-*` headers of a backend answer; `None` when there are none.
     pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
         let get = |name: &str| {
             headers
@@ -49,20 +217,20 @@ impl RateLimits {
                 .map(str::trim)
                 .filter(|v| !v.is_empty())
         };
-        let window = |which: &str| -> Option<Window> {
-            let used_percent = get(&format!("x-codex-{which}-used-percent"))?
+        let window = |family: &str, which: &str| -> Option<Window> {
+            let used_percent = get(&format!("x-{family}-{which}-used-percent"))?
                 .parse::<f64>()
                 .ok()
                 .filter(|p| p.is_finite())?;
             let window_minutes =
-                get(&format!("x-codex-{which}-window-minutes")).and_then(|v| v.parse().ok());
-            let resets_at = get(&format!("x-codex-{which}-reset-at"))
+                get(&format!("x-{family}-{which}-window-minutes")).and_then(|v| v.parse().ok());
+            let resets_at = get(&format!("x-{family}-{which}-reset-at"))
                 .and_then(|v| v.parse::<i64>().ok())
                 .and_then(unix)
                 .or_else(|| {
-                    get(&format!("x-codex-{which}-reset-after-seconds"))
+                    get(&format!("x-{family}-{which}-reset-after-seconds"))
                         .and_then(|v| v.parse::<i64>().ok())
-                        .map(|s| Utc::now() + chrono::Duration::seconds(s))
+                        .and_then(from_now)
                 });
             Some(Window {
                 used_percent,
@@ -76,59 +244,135 @@ impl RateLimits {
             unlimited: flag("x-codex-credits-unlimited"),
             balance: get("x-codex-credits-balance").map(str::to_owned),
         };
-        let limits = Self {
-            primary: window("primary"),
-            secondary: window("secondary"),
-            credits: credits.is_some().then_some(credits),
-            observed_at: Utc::now(),
-        };
-        limits.has_data().then_some(limits)
+        let mut limits = Self::new(
+            window(CODEX_LIMIT, "primary"),
+            window(CODEX_LIMIT, "secondary"),
+            credits.is_some().then_some(credits),
+        );
+        // Every other family: `x-<name>-primary-used-percent` (or secondary).
+        let mut families: Vec<&str> = headers
+            .keys()
+            .filter_map(|k| {
+                let name = k.as_str().strip_prefix("x-")?;
+                name.strip_suffix("-primary-used-percent")
+                    .or_else(|| name.strip_suffix("-secondary-used-percent"))
+            })
+            .filter(|f| *f != CODEX_LIMIT && !f.is_empty())
+            .collect();
+        families.sort_unstable();
+        families.dedup();
+        limits.additional = families
+            .into_iter()
+            .map(|f| NamedLimit {
+                name: f.to_owned(),
+                primary: window(f, "primary"),
+                secondary: window(f, "secondary"),
+            })
+            .filter(|n| n.primary.is_some() || n.secondary.is_some())
+            .collect();
+        limits.active_limit = get("x-codex-active-limit").map(str::to_owned);
+        limits.finish()
     }
 
-    /// The `rate_limit` and `credits` objects of a usage answer.
-    pub(crate) fn from_usage(rate_limit: Option<&Value>, credits: Option<&Value>) -> Self {
-        let window = |v: Option<&Value>| -> Option<Window> {
-            let v = v?;
-            let used_percent = v.get("used_percent").and_then(Value::as_f64)?;
-            let window_minutes = v
-                .get("limit_window_seconds")
-                .and_then(Value::as_u64)
-                .map(|s| s / 60)
-                .or_else(|| v.get("window_minutes").and_then(Value::as_u64));
-            let resets_at = v
-                .get("reset_at")
-                .and_then(Value::as_i64)
-                .and_then(unix)
-                .or_else(|| {
-                    v.get("reset_after_seconds")
-                        .and_then(Value::as_i64)
-                        .map(|s| Utc::now() + chrono::Duration::seconds(s))
-                });
-            Some(Window {
-                used_percent,
-                window_minutes,
-                resets_at,
-            })
-        };
-        let credits = credits.filter(|c| c.is_object()).map(|c| Credits {
-            has_credits: c.get("has_credits").and_then(Value::as_bool),
-            unlimited: c.get("unlimited").and_then(Value::as_bool),
-            balance: match c.get("balance") {
-                Some(Value::String(s)) => Some(s.clone()),
-                Some(Value::Number(n)) => Some(n.to_string()),
-                _ => None,
-            },
-        });
-        Self {
-            primary: rate_limit.and_then(|r| window(r.get("primary_window"))),
-            secondary: rate_limit.and_then(|r| window(r.get("secondary_window"))),
-            credits,
-            observed_at: Utc::now(),
+    /// The `codex.rate_limits` event of an answer stream:
+    /// `{"rate_limits": {"primary", "secondary"}, "credits", "plan_type"}`.
+    pub fn from_event(event: &Value) -> Option<Self> {
+        let rl = event.get("rate_limits");
+        let limits = Self::new(
+            window_of(rl.and_then(|r| r.get("primary"))),
+            window_of(rl.and_then(|r| r.get("secondary"))),
+            credits_of(
+                event
+                    .get("credits")
+                    .or_else(|| rl.and_then(|r| r.get("credits"))),
+            ),
+        );
+        limits.finish()
+    }
+
+    /// A usage answer's `rate_limit`, `credits`, `additional_rate_limits` and
+    /// `rate_limit_reached_type`.
+    pub(crate) fn from_usage(answer: &Value) -> Self {
+        let rl = answer.get("rate_limit");
+        let mut limits = Self::new(
+            window_of(rl.and_then(|r| r.get("primary_window"))),
+            window_of(rl.and_then(|r| r.get("secondary_window"))),
+            credits_of(answer.get("credits")),
+        );
+        if let Some(list) = answer
+            .get("additional_rate_limits")
+            .and_then(Value::as_array)
+        {
+            limits.additional = list
+                .iter()
+                .filter_map(|v| WireNamed::deserialize(v).ok())
+                .filter_map(|n| {
+                    let r = n.rate_limit.as_ref();
+                    Some(NamedLimit {
+                        name: n.limit_name.or(n.metered_feature)?,
+                        primary: window_of(r.and_then(|r| r.get("primary_window"))),
+                        secondary: window_of(r.and_then(|r| r.get("secondary_window"))),
+                    })
+                })
+                .filter(|n| n.primary.is_some() || n.secondary.is_some())
+                .collect();
         }
+        limits.active_limit = answer
+            .get("rate_limit_reached_type")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned);
+        limits.effective = limits.compute_effective();
+        limits
+    }
+
+    /// With the effective remaining set; `None` when there is nothing in it.
+    fn finish(mut self) -> Option<Self> {
+        self.effective = self.compute_effective();
+        self.has_data().then_some(self)
     }
 
     pub fn has_data(&self) -> bool {
-        self.primary.is_some() || self.secondary.is_some() || self.credits.is_some()
+        self.primary.is_some()
+            || self.secondary.is_some()
+            || self.credits.is_some()
+            || !self.additional.is_empty()
+    }
+
+    /// The windows that apply: the plan's own, and the active family's when it names another.
+    fn applying(&self) -> Vec<(&str, &Window)> {
+        let mut out: Vec<(&str, &Window)> = [&self.primary, &self.secondary]
+            .into_iter()
+            .flatten()
+            .map(|w| (CODEX_LIMIT, w))
+            .collect();
+        if let Some(active) = self.active_limit.as_deref()
+            && let Some(n) = self.additional.iter().find(|n| n.name == active)
+        {
+            out.extend(
+                [&n.primary, &n.secondary]
+                    .into_iter()
+                    .flatten()
+                    .map(|w| (n.name.as_str(), w)),
+            );
+        }
+        out
+    }
+
+    /// The tightest applying window. Of two that leave the same, the one that resets later.
+    pub fn compute_effective(&self) -> Option<Remaining> {
+        let (limit, w) = self.applying().into_iter().min_by(|(_, a), (_, b)| {
+            a.left()
+                .total_cmp(&b.left())
+                .then_with(|| b.resets_at.cmp(&a.resets_at))
+        })?;
+        Some(Remaining {
+            percent_left: w.left(),
+            limit: limit.to_owned(),
+            window: w.label(),
+            resets_at: w.resets_at,
+            blocked: w.left() <= 0.0,
+        })
     }
 
     /// The same numbers, whenever they were seen.
@@ -136,6 +380,8 @@ impl RateLimits {
         self.primary == other.primary
             && self.secondary == other.secondary
             && self.credits == other.credits
+            && self.additional == other.additional
+            && self.active_limit == other.active_limit
     }
 }
 
@@ -147,6 +393,11 @@ impl Credits {
 
 fn unix(secs: i64) -> Option<DateTime<Utc>> {
     Utc.timestamp_opt(secs, 0).single()
+}
+
+/// Now plus `secs`, when that is a time (a server-supplied number never overflows into a panic).
+fn from_now(secs: i64) -> Option<DateTime<Utc>> {
+    Utc::now().checked_add_signed(chrono::Duration::try_seconds(secs)?)
 }
 
 fn parse_bool(v: &str) -> Option<bool> {
@@ -235,7 +486,7 @@ mod tests {
             "secondary_window": {"used_percent": 50, "limit_window_seconds": 604800, "reset_at": 1900600000}
         });
         let credits = json!({"has_credits": true, "unlimited": false, "balance": 12.5});
-        let l = RateLimits::from_usage(Some(&rl), Some(&credits));
+        let l = RateLimits::from_usage(&json!({"rate_limit": rl, "credits": credits}));
         assert_eq!(l.primary.as_ref().unwrap().window_minutes, Some(300));
         assert_eq!(
             l.primary.as_ref().unwrap().resets_at.unwrap().timestamp(),
@@ -243,6 +494,78 @@ mod tests {
         );
         assert_eq!(l.secondary.as_ref().unwrap().window_minutes, Some(10080));
         assert_eq!(l.credits.unwrap().balance.as_deref(), Some("12.5"));
+    }
+
+    #[test]
+    fn every_limit_family_is_read_and_the_active_one_counts_in_the_effective_remaining() {
+        let h = headers(&[
+            ("x-codex-primary-used-percent", "20"),
+            ("x-codex-primary-window-minutes", "300"),
+            ("x-codex-primary-reset-at", "1900000000"),
+            ("x-codex-secondary-used-percent", "70"),
+            ("x-codex-secondary-window-minutes", "10080"),
+            ("x-codex-secondary-reset-at", "1900500000"),
+            ("x-gpt-6-2-sol-primary-used-percent", "95"),
+            ("x-gpt-6-2-sol-primary-window-minutes", "300"),
+            ("x-gpt-6-2-sol-primary-reset-at", "1900001000"),
+            ("x-codex-active-limit", "gpt-6-2-sol"),
+        ]);
+        let l = RateLimits::from_headers(&h).unwrap();
+        assert_eq!(l.additional.len(), 1);
+        assert_eq!(l.additional[0].name, "gpt-6-2-sol");
+        let e = l.effective.clone().unwrap();
+        assert_eq!(e.limit, "gpt-6-2-sol");
+        assert_eq!(e.percent_left, 5.0);
+        assert_eq!(e.window, "5-hour");
+        assert!(!e.blocked);
+        assert!(e.describe().contains("5% left"), "{}", e.describe());
+        // Without the active header, the plan's own tightest window: the weekly one.
+        let mut plain = l.clone();
+        plain.active_limit = None;
+        let e = plain.compute_effective().unwrap();
+        assert_eq!((e.limit.as_str(), e.window.as_str()), ("codex", "weekly"));
+        assert_eq!(e.percent_left, 30.0);
+    }
+
+    #[test]
+    fn the_usage_answer_gives_additional_limits_and_the_reached_type() {
+        let answer = json!({
+            "plan_type": "plus",
+            "rate_limit": {"allowed": false, "limit_reached": true,
+                "primary_window": {"used_percent": 100, "limit_window_seconds": 18000, "reset_at": 1900000000},
+                "secondary_window": {"used_percent": 60, "limit_window_seconds": 604800, "reset_at": 1900500000}},
+            "additional_rate_limits": [{"limit_name": "gpt-6-sol", "rate_limit": {"primary_window": {"used_percent": 10, "limit_window_seconds": 18000}}}],
+            "rate_limit_reached_type": "codex"
+        });
+        let l = RateLimits::from_usage(&answer);
+        assert_eq!(l.additional[0].name, "gpt-6-sol");
+        let e = l.effective.unwrap();
+        assert!(e.blocked);
+        assert_eq!(e.window, "5-hour");
+        assert_eq!(e.resets_at.unwrap().timestamp(), 1_900_000_000);
+        assert!(e.describe().contains("blocks until"), "{}", e.describe());
+    }
+
+    #[test]
+    fn server_numbers_that_overflow_time_are_left_out_not_a_panic() {
+        let h = headers(&[
+            ("x-codex-primary-used-percent", "1"),
+            ("x-codex-primary-reset-after-seconds", "9223372036854775807"),
+            ("x-codex-secondary-used-percent", "1"),
+            ("x-codex-secondary-reset-at", "-9223372036854775808"),
+        ]);
+        let l = RateLimits::from_headers(&h).unwrap();
+        assert!(l.primary.unwrap().resets_at.is_none());
+        let ev =
+            json!({"rate_limits": {"primary": {"used_percent": 1, "resets_in_seconds": i64::MAX}}});
+        assert!(
+            RateLimits::from_event(&ev)
+                .unwrap()
+                .primary
+                .unwrap()
+                .resets_at
+                .is_none()
+        );
     }
 
     #[test]

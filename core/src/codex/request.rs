@@ -1,54 +1,30 @@
-//! What a Codex request carries (the body of PROTOCOL.md §6) and what its answer is.
+//! What a Codex request carries (the body of PROTOCOL.md §6, in its two shapes: standard and
+//! Responses-Lite) and what its answer is.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::codex::models::Model;
 use crate::codex::ratelimits::RateLimits;
 
-/// The `instructions` sent when the caller gives no system prompt (or when the backend refused theirs).
-pub const DEFAULT_INSTRUCTIONS: &str = "You are Codex, a coding assistant consulted by another AI \
-assistant (Claude Code) on behalf of a developer. Answer the question you are asked directly and \
-precisely. You cannot see the developer's files or run commands: work only from what the message \
-gives you, and say so when something you would need is missing. Prefer concrete code, exact \
-commands and short explanations.";
+/// This project's framing, sent as a developer message after the model's own instructions.
+pub const FRAMING: &str = "You are Codex, consulted by another AI assistant (Claude Code) on \
+behalf of a developer. Answer the question you are asked directly and precisely. You have no \
+tools in this conversation: you cannot see the developer's files or run commands, so work only \
+from what the messages give you, and say so when something you would need is missing. Prefer \
+concrete code, exact commands and short explanations.";
 
-/// How hard the model thinks before answering.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// The header a Responses-Lite request carries (and a standard one must not).
+pub const LITE_HEADER: &str = "x-openai-internal-codex-responses-lite";
+
+/// Which body and headers the model is asked with, from its catalog entry's `use_responses_lite`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum ReasoningEffort {
-    None,
-    Minimal,
-    Low,
-    #[default]
-    Medium,
-    High,
-    Xhigh,
-}
-
-impl ReasoningEffort {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::Minimal => "minimal",
-            Self::Low => "low",
-            Self::Medium => "medium",
-            Self::High => "high",
-            Self::Xhigh => "xhigh",
-        }
-    }
-
-    /// The effort named `name` (case-insensitive), if it is one.
-    pub fn parse(name: &str) -> Option<Self> {
-        match name.trim().to_ascii_lowercase().as_str() {
-            "none" => Some(Self::None),
-            "minimal" => Some(Self::Minimal),
-            "low" => Some(Self::Low),
-            "medium" => Some(Self::Medium),
-            "high" => Some(Self::High),
-            "xhigh" => Some(Self::Xhigh),
-            _ => None,
-        }
-    }
+pub enum Shape {
+    /// `tools` at the top level, `reasoning: {effort}`.
+    Standard,
+    /// No `tools` key, `reasoning: {effort, context}`, the lite header.
+    Lite,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,16 +56,31 @@ impl Turn {
     }
 
     fn to_input(&self) -> Value {
-        let (role, kind) = match self.role {
-            Role::User => ("user", "input_text"),
-            Role::Assistant => ("assistant", "output_text"),
-        };
-        json!({
-            "type": "message",
-            "role": role,
-            "content": [{ "type": kind, "text": self.text }],
-        })
+        match self.role {
+            Role::User => message("user", "input_text", &self.text),
+            Role::Assistant => {
+                let mut m = message("assistant", "output_text", &self.text);
+                if let Some(obj) = m.as_object_mut() {
+                    obj.insert("phase".into(), json!("final_answer"));
+                }
+                m
+            }
+        }
     }
+}
+
+fn message(role: &str, kind: &str, text: &str) -> Value {
+    json!({
+        "type": "message",
+        "role": role,
+        "content": [{ "type": kind, "text": text }],
+    })
+}
+
+/// A new conversation id: a UUIDv7, as the Codex CLI uses for `session-id`, `thread-id` and
+/// `x-client-request-id`.
+pub fn new_conversation_id() -> String {
+    uuid::Uuid::now_v7().to_string()
 }
 
 /// One request to the model. The backend keeps nothing (`store: false`), so `input` holds the
@@ -97,69 +88,112 @@ impl Turn {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResponseRequest {
     pub model: String,
-    /// The caller's system prompt; `None` sends [`DEFAULT_INSTRUCTIONS`].
+    pub shape: Shape,
+    /// The model's own instructions (its catalog entry), sent first.
+    pub model_instructions: Option<String>,
+    /// The caller's system prompt, sent after this project's framing.
     pub system_prompt: Option<String>,
     pub input: Vec<Turn>,
-    /// `None`: `medium`.
-    pub reasoning_effort: Option<ReasoningEffort>,
-    /// Sent only when given.
-    pub temperature: Option<f64>,
-    /// One per conversation: the `session_id` header and the `prompt_cache_key`.
-    pub session_id: String,
+    /// Already checked against the model; `None`: no `effort` is sent.
+    pub reasoning_effort: Option<String>,
+    /// `text.verbosity`, for models that support it.
+    pub verbosity: Option<String>,
+    /// `reasoning.summary`; `None`: not asked.
+    pub reasoning_summary: Option<String>,
+    /// One per conversation: the `session-id`, `thread-id` and `x-client-request-id` headers and
+    /// the `prompt_cache_key`.
+    pub conversation_id: String,
 }
 
 impl ResponseRequest {
-    /// A request for `model` with a new session id and everything else at its default.
-    pub fn new(model: impl Into<String>, input: Vec<Turn>) -> Self {
+    /// A request for `model` in the shape its catalog entry asks for, with its own instructions
+    /// and default effort, in a new conversation.
+    pub fn new(model: &Model, input: Vec<Turn>) -> Self {
         Self {
-            model: model.into(),
+            model: model.slug.clone(),
+            shape: if model.use_responses_lite {
+                Shape::Lite
+            } else {
+                Shape::Standard
+            },
+            model_instructions: model.instructions().map(str::to_owned),
             system_prompt: None,
             input,
-            reasoning_effort: None,
-            temperature: None,
-            session_id: uuid::Uuid::new_v4().to_string(),
+            reasoning_effort: model.effort(None).ok().flatten(),
+            verbosity: match model.support_verbosity {
+                Some(false) => None,
+                _ => Some(
+                    model
+                        .default_verbosity
+                        .clone()
+                        .unwrap_or_else(|| "low".into()),
+                ),
+            },
+            reasoning_summary: match model.default_reasoning_summary.as_deref() {
+                None => Some("auto".into()),
+                Some(s) if s.eq_ignore_ascii_case("none") || s.trim().is_empty() => None,
+                Some(s) => Some(s.to_owned()),
+            },
+            conversation_id: new_conversation_id(),
         }
     }
 
-    /// The JSON body. With `system_as_developer`, the system prompt goes in a leading `developer`
-    /// message and `instructions` holds the default (for a backend that refuses other instructions).
-    pub fn body(&self, system_as_developer: bool) -> Value {
+    /// The developer messages, in order: the model's instructions, the framing, the caller's.
+    fn developer_messages(&self) -> Vec<Value> {
         let system = self
             .system_prompt
             .as_deref()
             .filter(|s| !s.trim().is_empty());
-        let (instructions, developer) = match (system, system_as_developer) {
-            (Some(s), false) => (s, None),
-            (Some(s), true) => (DEFAULT_INSTRUCTIONS, Some(s)),
-            (None, _) => (DEFAULT_INSTRUCTIONS, None),
-        };
-        let mut input = Vec::with_capacity(self.input.len() + 1);
-        if let Some(d) = developer {
-            input.push(json!({
-                "type": "message",
-                "role": "developer",
-                "content": [{ "type": "input_text", "text": d }],
-            }));
-        }
+        self.model_instructions
+            .as_deref()
+            .into_iter()
+            .chain(Some(FRAMING))
+            .chain(system)
+            .map(|text| message("developer", "input_text", text))
+            .collect()
+    }
+
+    /// The JSON body. No top-level `instructions`, `temperature`, `max_output_tokens` or
+    /// `metadata`: the ChatGPT backend refuses them.
+    pub fn body(&self) -> Value {
+        let mut input = self.developer_messages();
         input.extend(self.input.iter().map(Turn::to_input));
+        let mut reasoning = serde_json::Map::new();
+        if let Some(e) = &self.reasoning_effort {
+            reasoning.insert("effort".into(), json!(e));
+        }
+        if let Some(summary) = &self.reasoning_summary {
+            reasoning.insert("summary".into(), json!(summary));
+        }
+        if self.shape == Shape::Lite {
+            reasoning.insert("context".into(), json!("all_turns"));
+        }
         let mut body = json!({
             "model": self.model,
-            "instructions": instructions,
             "input": input,
-            "tools": [],
             "tool_choice": "auto",
             "parallel_tool_calls": false,
-            "reasoning": {
-                "effort": self.reasoning_effort.unwrap_or_default().as_str(),
-                "summary": "auto",
-            },
             "store": false,
             "stream": true,
             "include": ["reasoning.encrypted_content"],
-            "prompt_cache_key": self.session_id,
+            "prompt_cache_key": self.conversation_id,
+            // What the Codex CLI tells the backend about the turn, less its telemetry.
+            "client_metadata": {
+                "session_id": self.conversation_id,
+                "thread_id": self.conversation_id,
+                "turn_id": new_conversation_id(),
+            },
         });
-        if let (Some(t), Some(obj)) = (self.temperature, body.as_object_mut()) {
-            obj.insert("temperature".into(), json!(t));
+        if let Some(obj) = body.as_object_mut() {
+            if !reasoning.is_empty() {
+                obj.insert("reasoning".into(), Value::Object(reasoning));
+            }
+            if self.shape == Shape::Standard {
+                obj.insert("tools".into(), json!([]));
+            }
+            if let Some(v) = &self.verbosity {
+                obj.insert("text".into(), json!({ "verbosity": v }));
+            }
         }
         body
     }
@@ -179,7 +213,11 @@ pub struct TokenUsage {
 /// A finished answer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Answer {
+    /// The `final_answer` text.
     pub text: String,
+    /// What the model said on the way (`commentary` phase): not the answer.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub commentary: String,
     pub model: String,
     pub response_id: Option<String>,
     pub usage: Option<TokenUsage>,
@@ -194,26 +232,36 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
-    fn request() -> ResponseRequest {
+    fn model(lite: bool) -> Model {
+        serde_json::from_value(json!({
+            "slug": if lite { "gpt-6.2-sol" } else { "gpt-5.5" },
+            "use_responses_lite": lite,
+            "default_reasoning_level": "medium",
+            "supported_reasoning_levels": ["low", "medium", "max"],
+            "model_messages": {"instructions_template": "You are the model."}
+        }))
+        .unwrap()
+    }
+
+    fn request(lite: bool) -> ResponseRequest {
         let mut r = ResponseRequest::new(
-            "gpt-5.1-codex",
+            &model(lite),
             vec![
                 Turn::user("first"),
                 Turn::assistant("answer one"),
                 Turn::user("second"),
             ],
         );
-        r.session_id = "sess-1".into();
+        r.conversation_id = "conv-1".into();
         r
     }
 
     #[test]
-    fn the_body_has_every_field_the_backend_requires() {
-        let b = request().body(false);
-        assert_eq!(b["model"], "gpt-5.1-codex");
+    fn a_standard_body_has_tools_and_a_plain_reasoning_object() {
+        let b = request(false).body();
+        assert_eq!(b["model"], "gpt-5.5");
         assert_eq!(b["store"], false);
         assert_eq!(b["stream"], true);
-        assert_eq!(b["instructions"], DEFAULT_INSTRUCTIONS);
         assert_eq!(b["tools"], json!([]));
         assert_eq!(b["tool_choice"], "auto");
         assert_eq!(b["parallel_tool_calls"], false);
@@ -221,79 +269,80 @@ mod tests {
             b["reasoning"],
             json!({"effort": "medium", "summary": "auto"})
         );
+        assert_eq!(b["client_metadata"]["thread_id"], "conv-1");
         assert_eq!(b["include"], json!(["reasoning.encrypted_content"]));
-        assert_eq!(b["prompt_cache_key"], "sess-1");
-        assert!(
-            b.get("temperature").is_none(),
-            "temperature only when given"
-        );
-        assert!(b.get("previous_response_id").is_none());
-    }
-
-    #[test]
-    fn earlier_turns_are_re_sent_in_order_with_their_roles() {
-        let b = request().body(false);
-        assert_eq!(
-            b["input"],
-            json!([
-                {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "first"}]},
-                {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "answer one"}]},
-                {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "second"}]},
-            ])
-        );
-    }
-
-    #[test]
-    fn temperature_and_effort_are_sent_when_given() {
-        let mut r = request();
-        r.temperature = Some(0.25);
-        r.reasoning_effort = Some(ReasoningEffort::High);
-        let b = r.body(false);
-        assert_eq!(b["temperature"], 0.25);
-        assert_eq!(b["reasoning"]["effort"], "high");
-    }
-
-    #[test]
-    fn a_system_prompt_goes_in_instructions_or_in_a_developer_message() {
-        let mut r = request();
-        r.system_prompt = Some("Be terse.".into());
-        let b = r.body(false);
-        assert_eq!(b["instructions"], "Be terse.");
-        assert_eq!(b["input"].as_array().unwrap().len(), 3);
-
-        let b = r.body(true);
-        assert_eq!(b["instructions"], DEFAULT_INSTRUCTIONS);
-        let input = b["input"].as_array().unwrap();
-        assert_eq!(input.len(), 4);
-        assert_eq!(input[0]["role"], "developer");
-        assert_eq!(input[0]["content"][0]["text"], "Be terse.");
-    }
-
-    #[test]
-    fn a_blank_system_prompt_counts_as_none() {
-        let mut r = request();
-        r.system_prompt = Some("  ".into());
-        assert_eq!(r.body(false)["instructions"], DEFAULT_INSTRUCTIONS);
-    }
-
-    #[test]
-    fn efforts_parse_case_insensitively() {
-        assert_eq!(ReasoningEffort::parse("HIGH"), Some(ReasoningEffort::High));
-        assert_eq!(
-            ReasoningEffort::parse("xhigh"),
-            Some(ReasoningEffort::Xhigh)
-        );
-        assert_eq!(ReasoningEffort::parse("max"), None);
-        for e in [
-            ReasoningEffort::None,
-            ReasoningEffort::Minimal,
-            ReasoningEffort::Low,
-            ReasoningEffort::Medium,
-            ReasoningEffort::High,
-            ReasoningEffort::Xhigh,
+        assert_eq!(b["prompt_cache_key"], "conv-1");
+        assert_eq!(b["text"], json!({"verbosity": "low"}));
+        for refused in [
+            "instructions",
+            "temperature",
+            "max_output_tokens",
+            "metadata",
+            "previous_response_id",
         ] {
-            assert_eq!(ReasoningEffort::parse(e.as_str()), Some(e));
-            assert_eq!(serde_json::to_value(e).unwrap(), json!(e.as_str()));
+            assert!(b.get(refused).is_none(), "{refused}");
         }
+    }
+
+    #[test]
+    fn a_lite_body_has_no_tools_key_and_a_reasoning_context() {
+        let b = request(true).body();
+        assert!(b.get("tools").is_none());
+        assert_eq!(
+            b["reasoning"],
+            json!({"effort": "medium", "summary": "auto", "context": "all_turns"})
+        );
+        assert!(b.get("instructions").is_none());
+        let mut none: Model = model(true);
+        none.default_reasoning_summary = Some("none".into());
+        let b = ResponseRequest::new(&none, vec![Turn::user("x")]).body();
+        assert_eq!(
+            b["reasoning"],
+            json!({"effort": "medium", "context": "all_turns"}),
+            "a catalog summary of `none` asks for none"
+        );
+    }
+
+    #[test]
+    fn instructions_go_in_as_developer_messages_then_the_turns_in_order() {
+        let mut r = request(true);
+        r.system_prompt = Some("Be terse.".into());
+        let input = r.body()["input"].as_array().unwrap().clone();
+        let dev: Vec<_> = input
+            .iter()
+            .take_while(|i| i["role"] == "developer")
+            .map(|i| i["content"][0]["text"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(dev, vec!["You are the model.", FRAMING, "Be terse."]);
+        assert_eq!(
+            input[3..],
+            [
+                json!({"type": "message", "role": "user", "content": [{"type": "input_text", "text": "first"}]}),
+                json!({"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "answer one"}], "phase": "final_answer"}),
+                json!({"type": "message", "role": "user", "content": [{"type": "input_text", "text": "second"}]}),
+            ]
+        );
+        r.system_prompt = Some("  ".into());
+        assert_eq!(r.body()["input"].as_array().unwrap().len(), 5);
+    }
+
+    #[test]
+    fn the_effort_is_the_one_given_and_none_sends_no_effort() {
+        let mut r = request(false);
+        r.reasoning_effort = Some("max".into());
+        assert_eq!(r.body()["reasoning"]["effort"], "max");
+        r.reasoning_effort = None;
+        r.reasoning_summary = None;
+        assert!(r.body().get("reasoning").is_none());
+        let mut r = request(true);
+        r.reasoning_effort = None;
+        r.reasoning_summary = None;
+        assert_eq!(r.body()["reasoning"], json!({"context": "all_turns"}));
+    }
+
+    #[test]
+    fn conversation_ids_are_uuid_v7() {
+        let id = uuid::Uuid::parse_str(&new_conversation_id()).unwrap();
+        assert_eq!(id.get_version_num(), 7);
     }
 }

@@ -1,6 +1,9 @@
-//! Reading an answer from the Server-Sent Events of `POST /responses` (PROTOCOL.md §6): text
-//! deltas handed on as they come, the end recognised (`response.completed`, `.incomplete`,
-//! `.failed`), a stream that stops early or falls silent is an error.
+//! Reading an answer from the Server-Sent Events of `POST /responses` (PROTOCOL.md §6): the
+//! `final_answer` text handed on as it comes (a message item's `commentary` is kept apart), the
+//! end recognised (`response.completed`, `.incomplete`, `.failed`), `codex.rate_limits` read, a
+//! stream that stops early or falls silent is an error.
+
+use std::collections::HashMap;
 
 use std::time::Duration;
 
@@ -9,6 +12,7 @@ use eventsource_stream::{EventStreamError, Eventsource};
 use futures::{Stream, StreamExt};
 use serde_json::Value;
 
+use crate::codex::ratelimits::RateLimits;
 use crate::codex::request::TokenUsage;
 use crate::error::{Error, Result};
 
@@ -19,7 +23,12 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// What a stream that ended well gave.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StreamOutcome {
+    /// The answer: the text of `final_answer` message items (and of items with no phase).
     pub text: String,
+    /// The text of `commentary` message items.
+    pub commentary: String,
+    /// The last `codex.rate_limits` event.
+    pub rate_limits: Option<RateLimits>,
     pub response_id: Option<String>,
     pub usage: Option<TokenUsage>,
     /// `response.incomplete`: why the answer stopped early.
@@ -44,7 +53,9 @@ where
         .eventsource();
     futures::pin_mut!(events);
     let mut out = StreamOutcome::default();
-    // Text of finished message items, used when the backend sent no deltas for them.
+    // The phase of each message item, by id, from `response.output_item.added`.
+    let mut phases: HashMap<String, Phase> = HashMap::new();
+    // Text of finished answer items, used when the backend sent no deltas for them.
     let mut item_text = String::new();
     loop {
         let next = match tokio::time::timeout(idle, events.next()).await {
@@ -90,19 +101,54 @@ where
             .and_then(Value::as_str)
             .unwrap_or(event.event.as_str());
         match kind {
+            "response.output_item.added" => {
+                if let Some(item) = v.get("item")
+                    && let Some(id) = item.get("id").and_then(Value::as_str)
+                {
+                    phases.insert(id.to_owned(), Phase::of(item));
+                }
+            }
             "response.output_text.delta" => {
+                let phase = v
+                    .get("item_id")
+                    .and_then(Value::as_str)
+                    .and_then(|id| phases.get(id))
+                    .copied()
+                    .unwrap_or(Phase::Answer);
                 if let Some(d) = v.get("delta").and_then(Value::as_str)
                     && !d.is_empty()
                 {
-                    out.text.push_str(d);
-                    on_delta(d);
+                    match phase {
+                        Phase::Answer => {
+                            out.text.push_str(d);
+                            on_delta(d);
+                        }
+                        Phase::Commentary => out.commentary.push_str(d),
+                    }
                 }
             }
             "response.output_item.done" => {
                 if let Some(item) = v.get("item")
                     && item.get("type").and_then(Value::as_str) == Some("message")
                 {
-                    item_text.push_str(&message_text(item));
+                    let known = item
+                        .get("id")
+                        .and_then(Value::as_str)
+                        .and_then(|id| phases.get(id))
+                        .copied();
+                    match known.unwrap_or_else(|| Phase::of(item)) {
+                        Phase::Answer => item_text.push_str(&message_text(item)),
+                        // Commentary that came without deltas.
+                        Phase::Commentary if known.is_none() => {
+                            out.commentary.push_str(&message_text(item))
+                        }
+                        Phase::Commentary => {}
+                    }
+                }
+            }
+            "codex.rate_limits" => {
+                if let Some(l) = RateLimits::from_event(&v) {
+                    out.rate_limits = Some(l);
                 }
             }
             "response.completed" | "response.incomplete" => {
@@ -170,6 +216,23 @@ pub async fn read_chunks(chunks: Vec<Vec<u8>>) -> (Result<StreamOutcome>, Vec<St
     (out, deltas)
 }
 
+/// Whether a message item is the answer or what the model says on the way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// `final_answer`, or no phase at all (older servers, the API).
+    Answer,
+    Commentary,
+}
+
+impl Phase {
+    fn of(item: &Value) -> Self {
+        match item.get("phase").and_then(Value::as_str) {
+            Some("commentary") => Phase::Commentary,
+            _ => Phase::Answer,
+        }
+    }
+}
+
 /// The text parts of a finished `message` item.
 fn message_text(item: &Value) -> String {
     item.get("content")
@@ -193,6 +256,11 @@ fn failure(error: Option<&Value>) -> Error {
             .map(str::to_owned)
     };
     let code = s("code").or_else(|| s("type"));
+    if code.as_deref() == Some("usage_not_included") {
+        return Error::PlanExcludesCodex {
+            plan: s("plan_type"),
+        };
+    }
     if code.as_deref() == Some("usage_limit_reached") {
         return Error::UsageLimit {
             resets_at: error
@@ -202,10 +270,21 @@ fn failure(error: Option<&Value>) -> Error {
             plan: s("plan_type"),
         };
     }
-    Error::ResponseFailed {
-        code,
-        message: one_line(&s("message").unwrap_or_else(|| "the backend reported a failure".into())),
-    }
+    let message =
+        one_line(&s("message").unwrap_or_else(|| "the backend reported a failure".into()));
+    let message = match code.as_deref() {
+        Some("cyber_policy") => format!(
+            "OpenAI's cyber-security policy stopped this request ({message}); rephrase it, or see OpenAI's usage policies"
+        ),
+        Some("context_length_exceeded") => format!(
+            "{message}; send less (fewer files or a shorter prompt), or start a new conversation"
+        ),
+        Some("insufficient_quota") => {
+            format!("{message}; the account has no quota left for this model")
+        }
+        _ => message,
+    };
+    Error::ResponseFailed { code, message }
 }
 
 /// A message from a server, on one line and not too long.
@@ -345,7 +424,7 @@ mod tests {
         let e = r.unwrap_err();
         assert_eq!(
             e.to_string(),
-            "Codex could not answer: Your input exceeds the context window. (context_length_exceeded)"
+            "Codex could not answer: Your input exceeds the context window.; send less (fewer files or a shorter prompt), or start a new conversation (context_length_exceeded)"
         );
         assert!(!e.is_transient());
 
@@ -353,6 +432,60 @@ mod tests {
             json!({"type": "response.failed", "response": {"error": {"code": "server_is_overloaded", "message": "busy"}}}),
         ]);
         assert!(read(&text, 9).await.0.unwrap_err().is_transient());
+    }
+
+    #[tokio::test]
+    async fn only_the_final_answer_phase_is_the_answer_and_commentary_is_kept_apart() {
+        let text = sse(&[
+            json!({"type": "response.created", "response": {"id": "r"}}),
+            json!({"type": "response.output_item.added", "item": {"type": "message", "id": "m1", "phase": "commentary"}}),
+            json!({"type": "response.output_text.delta", "item_id": "m1", "delta": "Let me look. "}),
+            json!({"type": "response.output_item.done", "item": {"type": "message", "id": "m1", "phase": "commentary", "content": [{"type": "output_text", "text": "Let me look. "}]}}),
+            json!({"type": "response.output_item.added", "item": {"type": "message", "id": "m2", "phase": "final_answer"}}),
+            json!({"type": "response.output_text.delta", "item_id": "m2", "delta": "It is 4."}),
+            json!({"type": "response.output_item.done", "item": {"type": "message", "id": "m2", "phase": "final_answer", "content": [{"type": "output_text", "text": "It is 4."}]}}),
+            json!({"type": "codex.rate_limits", "rate_limits": {"primary": {"used_percent": 30.0, "window_minutes": 300, "resets_at": 1900000000}}, "plan_type": "plus"}),
+            json!({"type": "response.completed", "response": {"id": "r"}}),
+        ]);
+        for n in [3, 1000] {
+            let (r, deltas) = read(&text, n).await;
+            let out = r.unwrap();
+            assert_eq!(out.text, "It is 4.");
+            assert_eq!(out.commentary, "Let me look. ");
+            assert_eq!(deltas, vec!["It is 4."]);
+            let limits = out.rate_limits.unwrap();
+            assert_eq!(limits.primary.unwrap().used_percent, 30.0);
+        }
+        // Commentary with no deltas is still kept apart.
+        let text = sse(&[
+            json!({"type": "response.output_item.done", "item": {"type": "message", "phase": "commentary", "content": [{"type": "output_text", "text": "thinking aloud"}]}}),
+            json!({"type": "response.output_item.done", "item": {"type": "message", "phase": "final_answer", "content": [{"type": "output_text", "text": "done"}]}}),
+            json!({"type": "response.completed", "response": {"id": "r"}}),
+        ]);
+        let out = read(&text, 50).await.0.unwrap();
+        assert_eq!(
+            (out.text.as_str(), out.commentary.as_str()),
+            ("done", "thinking aloud")
+        );
+    }
+
+    #[tokio::test]
+    async fn plan_and_policy_failures_are_named() {
+        let text = sse(&[
+            json!({"type": "response.failed", "response": {"error": {"code": "usage_not_included", "message": "no", "plan_type": "free"}}}),
+        ]);
+        let e = read(&text, 50).await.0.unwrap_err();
+        assert!(matches!(e, Error::PlanExcludesCodex { .. }), "{e}");
+        assert!(e.to_string().contains("free plan"), "{e}");
+        assert!(!e.is_transient());
+        let text = sse(&[
+            json!({"type": "response.failed", "response": {"error": {"code": "cyber_policy", "message": "flagged"}}}),
+        ]);
+        let e = read(&text, 50).await.0.unwrap_err().to_string();
+        assert!(
+            e.contains("cyber-security policy") && e.contains("cyber_policy"),
+            "{e}"
+        );
     }
 
     #[tokio::test]

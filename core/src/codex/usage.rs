@@ -27,7 +27,7 @@ impl Usage {
                 .get("plan_type")
                 .and_then(Value::as_str)
                 .map(str::to_owned),
-            rate_limits: RateLimits::from_usage(v.get("rate_limit"), v.get("credits")),
+            rate_limits: RateLimits::from_usage(&v),
         })
     }
 }

@@ -7,20 +7,29 @@ use std::time::Duration;
 
 use oauth2::basic::{BasicErrorResponse, BasicTokenType};
 use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, CsrfToken, EndpointNotSet, EndpointSet,
-    ExtraTokenFields, HttpRequest, HttpResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
-    RefreshToken, RequestTokenError, Scope, StandardTokenResponse, TokenResponse, TokenUrl,
+    AuthType, AuthUrl, AuthorizationCode, ClientId, EndpointNotSet, EndpointSet, ExtraTokenFields,
+    HttpRequest, HttpResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken,
+    RequestTokenError, StandardTokenResponse, TokenResponse, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
 
-use crate::config::{ORIGINATOR, Settings};
+use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::oauth::tokens::TokenSet;
 use crate::secret::Secret;
 
-pub const SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
+/// The scopes of the Codex CLI's sign-in (PROTOCOL.md §1).
+pub const SCOPES: &[&str] = &[
+    "openid",
+    "profile",
+    "email",
+    "offline_access",
+    "api.connectors.read",
+    "api.connectors.invoke",
+];
+
 const TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
 const REVOKE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -119,26 +128,30 @@ impl OAuthClient {
         &self.settings
     }
 
-    /// The authorize URL with every parameter the Codex sign-in needs.
+    /// The authorize URL as the Codex CLI builds it (PROTOCOL.md §1): its parameters in its
+    /// order, form-encoded as it encodes them (a space as `+`), and the authorize originator.
     pub fn authorize_url(
         &self,
         redirect_uri: &Url,
         challenge: PkceCodeChallenge,
         state: &Secret,
     ) -> Url {
-        let state = state.expose().to_owned();
-        let mut req = self
-            .inner
-            .authorize_url(move || CsrfToken::new(state))
-            .set_redirect_uri(Cow::Owned(RedirectUrl::from_url(redirect_uri.clone())))
-            .set_pkce_challenge(challenge)
-            .add_extra_param("id_token_add_organizations", "true")
-            .add_extra_param("codex_cli_simplified_flow", "true")
-            .add_extra_param("originator", ORIGINATOR);
-        for s in SCOPES {
-            req = req.add_scope(Scope::new((*s).to_string()));
-        }
-        req.url().0
+        let scope = SCOPES.join(" ");
+        let params: [(&str, &str); 10] = [
+            ("response_type", "code"),
+            ("client_id", &self.settings.client_id),
+            ("redirect_uri", redirect_uri.as_str()),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+            ("state", state.expose()),
+            ("scope", &scope),
+            ("id_token_add_organizations", "true"),
+            ("codex_cli_simplified_flow", "true"),
+            ("originator", &self.settings.authorize_originator),
+        ];
+        let mut url = self.settings.authorize_url();
+        url.query_pairs_mut().clear().extend_pairs(params);
+        url
     }
 
     /// An HTTP client for oauth2 that remembers the status and body of the last answer.
@@ -634,31 +647,54 @@ mod tests {
     }
 
     #[test]
-    fn authorize_url_has_every_codex_parameter() {
+    fn authorize_url_has_the_codex_cli_parameters_in_its_order() {
         let mut s = Settings::for_home(std::env::temp_dir()).unwrap();
         s.issuer = Url::parse("http://127.0.0.1:9/").unwrap();
         let c = OAuthClient::new(Arc::new(s)).unwrap();
         let pkce = crate::oauth::pkce::Pkce::new();
         let ch = pkce.challenge.as_str().to_owned();
         let url = c.authorize_url(
-            &Url::parse("http://localhost:1455/auth/callback").unwrap(),
+            &Url::parse("http://127.0.0.1:1455/auth/callback").unwrap(),
             pkce.challenge,
             &Secret::new("st"),
         );
         assert!(
             url.as_str()
-                .starts_with("http://127.0.0.1:9/oauth/authorize?")
+                .starts_with("http://127.0.0.1:9/oauth/authorize?response_type=code&client_id=app_EMoamEEZ73f0CkXaXp7hrann&redirect_uri=http%3A%2F%2F127.0.0.1%3A1455%2Fauth%2Fcallback&code_challenge=")
+        );
+        assert!(
+            url.as_str().ends_with("&code_challenge_method=S256&state=st&scope=openid+profile+email+offline_access+api.connectors.read+api.connectors.invoke&id_token_add_organizations=true&codex_cli_simplified_flow=true&originator=codex_cli_rs"),
+            "{url}"
+        );
+        let names: Vec<String> = url.query_pairs().map(|(k, _)| k.into_owned()).collect();
+        assert_eq!(
+            names,
+            [
+                "response_type",
+                "client_id",
+                "redirect_uri",
+                "code_challenge",
+                "code_challenge_method",
+                "state",
+                "scope",
+                "id_token_add_organizations",
+                "codex_cli_simplified_flow",
+                "originator"
+            ]
         );
         let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
         assert_eq!(q["response_type"], "code");
         assert_eq!(q["client_id"], crate::config::DEFAULT_CLIENT_ID);
-        assert_eq!(q["redirect_uri"], "http://localhost:1455/auth/callback");
-        assert_eq!(q["scope"], "openid profile email offline_access");
+        assert_eq!(q["redirect_uri"], "http://127.0.0.1:1455/auth/callback");
+        assert_eq!(
+            q["scope"],
+            "openid profile email offline_access api.connectors.read api.connectors.invoke"
+        );
         assert_eq!(q["code_challenge"], ch);
         assert_eq!(q["code_challenge_method"], "S256");
         assert_eq!(q["id_token_add_organizations"], "true");
         assert_eq!(q["codex_cli_simplified_flow"], "true");
         assert_eq!(q["state"], "st");
-        assert_eq!(q["originator"], ORIGINATOR);
+        assert_eq!(q["originator"], "codex_cli_rs");
     }
 }

@@ -121,7 +121,7 @@ impl BrowserLogin {
                 detail: e.to_string(),
             })?
             .port();
-        let redirect_uri = Url::parse(&format!("http://localhost:{port}/auth/callback"))
+        let redirect_uri = Url::parse(&format!("http://127.0.0.1:{port}/auth/callback"))
             .map_err(|e| Error::Invalid(e.to_string()))?;
         let pkce = Pkce::new();
         let state = opts

@@ -195,6 +195,7 @@ impl AuthRecord {
         let mut c = claims::decode(t.id_token.expose()).unwrap_or_default();
         let access = claims::decode(t.access_token.expose()).unwrap_or_default();
         c.expires_at = access.expires_at.or(self.access_expires_hint);
+        c.fedramp |= access.fedramp;
         if c.account_id.is_none() {
             c.account_id = t.account_id.clone().or(access.account_id);
         }
@@ -213,6 +214,11 @@ impl AuthRecord {
             .as_ref()
             .and_then(|t| t.account_id.clone())
             .or_else(|| self.claims().account_id)
+    }
+
+    /// A FedRAMP account (a claim of the id or access token).
+    pub fn is_fedramp(&self) -> bool {
+        self.claims().fedramp
     }
 }
 

@@ -89,6 +89,9 @@ pub struct State {
     pub last_error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_login: Option<PendingLogin>,
+    /// The workspace routing of the signed-in account (`wham/accounts/check`), read once per account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<crate::codex::Workspace>,
     /// Rate-limit windows last seen from the backend (no secrets).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limits: Option<Value>,

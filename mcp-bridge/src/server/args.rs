@@ -44,31 +44,6 @@ pub fn input_schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
     schema_for_input::<T>().unwrap_or_else(|_| schema_for_empty_input())
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Effort {
-    None,
-    Minimal,
-    Low,
-    Medium,
-    High,
-    Xhigh,
-}
-
-impl From<Effort> for codex_oauth_core::codex::ReasoningEffort {
-    fn from(e: Effort) -> Self {
-        use codex_oauth_core::codex::ReasoningEffort as R;
-        match e {
-            Effort::None => R::None,
-            Effort::Minimal => R::Minimal,
-            Effort::Low => R::Low,
-            Effort::Medium => R::Medium,
-            Effort::High => R::High,
-            Effort::Xhigh => R::Xhigh,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QueryArgs {
@@ -83,13 +58,12 @@ pub struct QueryArgs {
     /// A system prompt for this conversation (kept for its later turns).
     #[serde(default)]
     pub system_prompt: Option<String>,
-    /// How hard the model thinks before answering (default: medium).
+    /// How hard the model thinks before answering: one of the efforts the model lists in
+    /// codex_models (today `low`, `medium`, `high`, `xhigh`, `max`, and on most models `ultra`);
+    /// default: the model's own default. There is no temperature: the ChatGPT backend refuses it.
     #[serde(default)]
-    pub reasoning_effort: Option<Effort>,
-    /// Sampling temperature (0 to 2); sent only when given. Some models ignore or refuse it.
-    #[serde(default)]
-    #[schemars(range(min = 0.0, max = 2.0))]
-    pub temperature: Option<f64>,
+    #[schemars(length(min = 1, max = 32))]
+    pub reasoning_effort: Option<String>,
     /// Continue an earlier conversation: the conversation_id a previous codex_query returned.
     /// Its earlier turns are sent again. Omit to start a new conversation.
     #[serde(default)]

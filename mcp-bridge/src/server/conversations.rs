@@ -14,7 +14,8 @@ pub const MAX_CONVERSATIONS: usize = 50;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Conversation {
     pub turns: Vec<Turn>,
-    /// The backend `session_id` (and prompt cache key) of the conversation.
+    /// The backend conversation id (a UUIDv7): the `session-id`, `thread-id` and
+    /// `x-client-request-id` headers and the prompt cache key.
     pub session_id: String,
     pub model: Option<String>,
     pub system_prompt: Option<String>,
@@ -24,7 +25,7 @@ impl Conversation {
     pub fn new() -> Self {
         Self {
             turns: Vec::new(),
-            session_id: uuid::Uuid::new_v4().to_string(),
+            session_id: codex_oauth_core::codex::new_conversation_id(),
             model: None,
             system_prompt: None,
         }

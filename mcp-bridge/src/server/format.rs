@@ -42,6 +42,11 @@ pub fn failure(e: &Error) -> CallToolResult {
             "backend",
             " Call codex_models for the models this account can use.",
         ),
+        Error::UnknownModel { .. } | Error::ModelRefused { .. } => ("model", ""),
+        Error::UnsupportedEffort { .. } => ("reasoning_effort", ""),
+        Error::NoModels { .. } => ("no_models", ""),
+        Error::PlanExcludesCodex { .. } => ("plan", ""),
+        Error::NetworkBlocked { .. } => ("network_blocked", ""),
         Error::Backend { .. } | Error::Http { .. } | Error::BadResponse { .. } => ("backend", ""),
         Error::LockTimeout { .. } => ("busy", ""),
         _ => ("error", ""),
@@ -139,6 +144,7 @@ pub fn answer(a: &Answer, conversation_id: &str, max_chars: usize) -> CallToolRe
             "response_id": a.response_id,
             "usage": a.usage,
             "rate_limits": a.rate_limits,
+            "commentary": (!a.commentary.is_empty()).then_some(&a.commentary),
             "truncated": total.is_some(),
             "answer_chars": total.unwrap_or_else(|| a.text.chars().count()),
             "incomplete": a.incomplete,
@@ -165,11 +171,27 @@ fn window_name(w: &Window, fallback: &str) -> String {
 
 fn limit_lines(l: &RateLimits) -> Vec<String> {
     let mut lines = Vec::new();
+    if let Some(e) = l.effective.clone().or_else(|| l.compute_effective()) {
+        lines.push(format!("Remaining: {}", e.describe()));
+    }
     if let Some(w) = &l.primary {
         lines.push(window_line(&window_name(w, "Short window"), w));
     }
     if let Some(w) = &l.secondary {
         lines.push(window_line(&window_name(w, "Long window"), w));
+    }
+    for n in &l.additional {
+        let active = if l.active_limit.as_deref() == Some(n.name.as_str()) {
+            " (applies now)"
+        } else {
+            ""
+        };
+        for w in [&n.primary, &n.secondary].into_iter().flatten() {
+            lines.push(window_line(
+                &format!("{} limit{active}, {}", n.name, window_name(w, "window")),
+                w,
+            ));
+        }
     }
     if let Some(c) = &l.credits {
         let mut parts = Vec::new();
@@ -306,48 +328,76 @@ pub fn login(started: &Started) -> CallToolResult {
 
 pub fn models(list: &ModelList) -> CallToolResult {
     let mut lines = vec![match list.source {
-        ModelSource::Network | ModelSource::Revalidated => {
-            "Codex models for this account (* = default):".to_owned()
-        }
+        ModelSource::Network | ModelSource::Revalidated => format!(
+            "Codex models for this account (client version {}; * = default):",
+            list.client_version
+        ),
         ModelSource::Cache => format!(
             "Codex models (cached{}; * = default):",
             list.fetched_at
                 .map(|t| format!(" at {}", local(t)))
                 .unwrap_or_default()
         ),
-        ModelSource::Fallback => "No model list is available; the built-in default:".to_owned(),
+        ModelSource::ApiKey => "Signed in with an API key (no catalog; * = default):".to_owned(),
     }];
-    for m in &list.models {
-        let mark = if m.slug == list.default_model {
-            "*"
-        } else {
-            " "
-        };
-        let mut line = format!("{mark} {}", m.slug);
-        if let Some(n) = &m.display_name {
-            line.push_str(&format!(" ({n})"));
-        }
-        if let Some(d) = &m.description {
-            line.push_str(&format!(": {d}"));
-        }
-        if !m.supported_reasoning_levels.is_empty() {
-            let levels: Vec<_> = m
-                .supported_reasoning_levels
-                .iter()
-                .map(|l| l.effort.as_str())
-                .collect();
-            line.push_str(&format!(" [reasoning: {}]", levels.join(", ")));
-        }
-        lines.push(line);
-    }
+    let entries: Vec<Value> = list
+        .models
+        .iter()
+        .map(|m| {
+            let default = m.slug == list.default_model;
+            let mut line = format!("{} {}", if default { "*" } else { " " }, m.slug);
+            if let Some(n) = &m.display_name {
+                line.push_str(&format!(" ({n})"));
+            }
+            if let Some(d) = &m.description {
+                line.push_str(&format!(": {d}"));
+            }
+            let mut facts = Vec::new();
+            if !m.supported_reasoning_levels.is_empty() {
+                let default_effort = m
+                    .default_reasoning_level
+                    .as_deref()
+                    .map(|d| format!(", default {d}"))
+                    .unwrap_or_default();
+                facts.push(format!("efforts {}{default_effort}", m.efforts().join("/")));
+            }
+            if let Some(c) = m.context_window {
+                facts.push(format!("{}k context", c / 1000));
+            }
+            facts.push(if m.accepts_images() {
+                "images".to_owned()
+            } else {
+                "text only".to_owned()
+            });
+            if let Some(u) = &m.upgrade {
+                facts.push(format!("upgrade: {}", u.model));
+            }
+            line.push_str(&format!(" [{}]", facts.join("; ")));
+            lines.push(line);
+            json!({
+                "slug": m.slug,
+                "display_name": m.display_name,
+                "description": m.description,
+                "default": default,
+                "default_reasoning_effort": m.default_reasoning_level,
+                "reasoning_efforts": m.efforts(),
+                "context_window": m.context_window,
+                "image_input": m.accepts_images(),
+                "shape": if m.use_responses_lite { "lite" } else { "standard" },
+                "upgrade": m.upgrade,
+                "available_in_plans": m.available_in_plans,
+            })
+        })
+        .collect();
     if let Some(n) = &list.note {
         lines.push(format!("Note: {n}"));
     }
     ok(
         lines.join("\n"),
         json!({
-            "models": list.models,
+            "models": entries,
             "default_model": list.default_model,
+            "client_version": list.client_version,
             "source": list.source,
             "fetched_at": list.fetched_at.map(rfc3339),
             "note": list.note,
@@ -369,6 +419,7 @@ pub fn usage(u: &Usage) -> CallToolResult {
         lines.join("\n"),
         json!({
             "plan_type": u.plan_type,
+            "effective": u.rate_limits.effective,
             "rate_limits": u.rate_limits,
         }),
     )

@@ -17,7 +17,7 @@ use rmcp::service::ServerInitializeError;
 
 pub use args::DEFAULT_MAX_OUTPUT_CHARS;
 #[doc(hidden)]
-pub use args::{Effort, LoginArgs, LoginMethod, QueryArgs, decode_args};
+pub use args::{LoginArgs, LoginMethod, QueryArgs, decode_args};
 pub use conversations::MAX_CONVERSATIONS;
 pub use tools::{CodexServer, MAX_PROMPT_BYTES, SERVER_NAME, ServerOptions};
 

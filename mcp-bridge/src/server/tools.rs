@@ -112,13 +112,6 @@ impl CodexServer {
         if a.prompt.trim().is_empty() {
             return Err(invalid("`prompt` must not be empty"));
         }
-        if let Some(t) = a.temperature
-            && !(0.0..=2.0).contains(&t)
-        {
-            return Err(invalid(format!(
-                "`temperature` must be between 0 and 2, not {t}"
-            )));
-        }
         if a.max_output_chars == Some(0) {
             return Err(invalid("`max_output_chars` must be at least 1"));
         }
@@ -148,29 +141,27 @@ impl CodexServer {
             },
             None => (uuid::Uuid::new_v4().to_string(), Conversation::new()),
         };
-        let model = match a
+        let asked = a
             .model
             .clone()
             .filter(|m| !m.trim().is_empty())
-            .or(base.model.clone())
-        {
-            Some(m) => m,
-            None => match me.codex.default_model().await {
-                Ok(m) => m,
-                Err(e) => return Ok(format::failure(&e)),
-            },
+            .or(base.model.clone());
+        let model = match me.codex.model(asked.as_deref()).await {
+            Ok(m) => m,
+            Err(e) => return Ok(format::failure(&e)),
+        };
+        let effort = match model.effort(a.reasoning_effort.as_deref()) {
+            Ok(e) => e,
+            Err(e) => return Ok(format::failure(&e)),
         };
         let system_prompt = a.system_prompt.clone().or(base.system_prompt.clone());
         let mut input = base.turns.clone();
         input.push(Turn::user(a.prompt.clone()));
-        let req = ResponseRequest {
-            model: model.clone(),
-            system_prompt: system_prompt.clone(),
-            input,
-            reasoning_effort: a.reasoning_effort.map(Into::into),
-            temperature: a.temperature,
-            session_id: base.session_id.clone(),
-        };
+        let mut req = ResponseRequest::new(&model, input);
+        req.system_prompt = system_prompt.clone();
+        req.reasoning_effort = effort;
+        req.conversation_id = base.session_id.clone();
+        let model = model.slug;
 
         let progress = Progress::start(
             ctx.peer.clone(),

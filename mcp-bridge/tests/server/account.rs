@@ -215,7 +215,7 @@ async fn clear_cancels_a_pending_login() {
 }
 
 #[tokio::test]
-async fn models_come_from_the_backend_without_hidden_ones_and_with_the_default_marked() {
+async fn models_come_from_the_catalog_without_hidden_or_too_new_ones_and_with_the_default_marked() {
     let h = signed_in().await;
     let (text, data) = h.ok("codex_models", json!({})).await;
     let slugs: Vec<&str> = data["models"]
@@ -226,18 +226,35 @@ async fn models_come_from_the_backend_without_hidden_ones_and_with_the_default_m
         .collect();
     assert_eq!(
         slugs,
-        vec!["gpt-5.1-codex", "gpt-5.1-codex-mini", "gpt-5.1"]
+        vec!["gpt-6.2-sol", "gpt-6.2-astra", "gpt-6-luna", "gpt-5.5"],
+        "by priority; gpt-6.3-nova needs 0.180.0, codex-auto-review is hidden"
     );
-    assert_eq!(data["default_model"], "gpt-5.1-codex");
+    assert_eq!(data["default_model"], "gpt-6.2-sol");
     assert_eq!(data["source"], "network");
-    assert!(text.contains("* gpt-5.1-codex (GPT-5.1 Codex)"), "{text}");
-    assert!(!text.contains("secret-hidden-model"), "{text}");
-    assert!(text.contains("reasoning: low, medium, high"), "{text}");
-    let req = &h.fake.requests_to("/backend-api/codex/models")[0];
-    assert_eq!(
-        req.query.as_deref(),
-        Some(concat!("client_version=", env!("CARGO_PKG_VERSION")))
+    assert_eq!(data["client_version"], "0.171.0");
+    assert!(text.contains("* gpt-6.2-sol (GPT-6.2 Sol)"), "{text}");
+    assert!(!text.contains("codex-auto-review"), "{text}");
+    assert!(!text.contains("gpt-6.3-nova"), "{text}");
+    assert!(
+        text.contains(
+            "efforts low/medium/high/xhigh/max/ultra, default medium; 272k context; images"
+        ),
+        "{text}"
     );
+    assert!(
+        text.contains("gpt-6-luna") && text.contains("text only"),
+        "{text}"
+    );
+    let sol = &data["models"][0];
+    assert_eq!(sol["default"], true);
+    assert_eq!(sol["default_reasoning_effort"], "medium");
+    assert_eq!(sol["image_input"], true);
+    assert_eq!(sol["shape"], "lite");
+    assert_eq!(data["models"][3]["shape"], "standard");
+    assert_eq!(data["models"][2]["image_input"], false);
+    let req = &h.fake.requests_to("/backend-api/codex/models")[0];
+    assert_eq!(req.query.as_deref(), Some("client_version=0.171.0"));
+    assert_eq!(req.headers["version"], "0.171.0");
 
     // Cached with its ETag: the next call revalidates (304) instead of downloading.
     let cache: Value = serde_json::from_slice(
@@ -257,21 +274,46 @@ async fn models_come_from_the_backend_without_hidden_ones_and_with_the_default_m
     });
     let (text, data) = h.ok("codex_models", json!({})).await;
     assert_eq!(data["source"], "cache");
-    assert_eq!(data["default_model"], "gpt-5.1-codex");
+    assert_eq!(data["default_model"], "gpt-6.2-sol");
     assert!(text.contains("could not refresh"), "{text}");
     h.stop().await;
 }
 
 #[tokio::test]
-async fn with_no_list_ever_fetched_and_the_backend_down_the_fallback_says_so() {
+async fn with_no_catalog_ever_fetched_and_the_backend_down_there_is_no_made_up_default() {
     let h = signed_in().await;
     h.fake.set_faults(Faults {
         responses_status: Some(500),
         ..Faults::default()
     });
-    let (text, data) = h.ok("codex_models", json!({})).await;
-    assert_eq!(data["source"], "fallback");
-    assert!(text.contains("could not fetch the model list"), "{text}");
+    let (text, data) = h.tool_error("codex_models", json!({})).await;
+    assert!(text.contains("HTTP 500"), "{text}");
+    assert_eq!(data["retryable"], true);
+    let (text, _) = h.tool_error("codex_query", json!({"prompt": "hi"})).await;
+    assert!(text.contains("HTTP 500"), "{text}");
+    assert_eq!(
+        h.fake.stats().responses,
+        0,
+        "no query without a model from the catalog"
+    );
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn an_empty_catalog_is_an_error_that_names_the_version_sent() {
+    let cfg = FakeConfig {
+        models: Vec::new(),
+        ..FakeConfig::default()
+    };
+    let h = start(cfg, test_options(), Some(3600)).await;
+    for tool in ["codex_models", "codex_query"] {
+        let (text, data) = h.tool_error(tool, json!({"prompt": "hi"})).await;
+        assert_eq!(data["kind"], "no_models", "{tool}: {text}");
+        assert!(
+            text.contains("client version 0.171.0") && text.contains("codex_version"),
+            "{tool}: {text}"
+        );
+    }
     h.stop().await;
 }
 
@@ -288,13 +330,15 @@ async fn models_signed_out_is_an_error_that_says_how_to_sign_in() {
 async fn the_default_model_follows_the_backend_list() {
     let mut cfg = FakeConfig::default();
     for m in &mut cfg.models {
-        if m["slug"] == "gpt-5.1" {
+        if m["slug"] == "gpt-5.5" {
             m["priority"] = json!(0);
         }
     }
     let h = start(cfg, test_options(), Some(3600)).await;
     let (_, data) = h.ok("codex_query", json!({"prompt": "which model?"})).await;
-    assert_eq!(data["model"], "gpt-5.1");
+    assert_eq!(data["model"], "gpt-5.5");
+    let r = &h.fake.requests_to("/responses")[0];
+    assert_eq!(r.rejected, None, "asked in the standard shape");
     h.stop().await;
 }
 
@@ -306,6 +350,15 @@ async fn usage_shows_the_windows_and_credits() {
     assert!(text.contains("5-hour window: 12% used"), "{text}");
     assert!(text.contains("7-day window: 40% used"), "{text}");
     assert!(text.contains("no credits"), "{text}");
+    assert!(
+        text.contains("Remaining: 60% left (weekly window"),
+        "the effective remaining is the tightest window: {text}"
+    );
+    assert!(
+        text.contains("gpt-6-2-sol limit, 5-hour window: 3% used"),
+        "{text}"
+    );
+    assert_eq!(data["effective"]["percent_left"], 60.0);
     assert_eq!(data["plan_type"], "plus");
     assert_eq!(data["rate_limits"]["primary"]["window_minutes"], 300);
     assert!(data["rate_limits"]["primary"]["resets_at"].is_string());

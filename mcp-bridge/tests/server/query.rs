@@ -24,7 +24,7 @@ async fn a_query_returns_the_streamed_answer_whole_with_model_usage_and_rate_lim
     assert!(text.starts_with(expected), "{text}");
     assert_eq!(data["answer"], expected);
     assert_eq!(
-        data["model"], "gpt-5.1-codex",
+        data["model"], "gpt-6.2-sol",
         "the default: first visible model by priority"
     );
     assert_eq!(data["truncated"], false);
@@ -49,12 +49,34 @@ async fn a_query_returns_the_streamed_answer_whole_with_model_usage_and_rate_lim
     assert_eq!(r.headers["originator"], "codex_oauth");
     assert_eq!(r.headers["accept"], "text/event-stream");
     assert!(r.headers["user-agent"].starts_with("codex_oauth/"));
-    assert!(!r.headers["session_id"].is_empty());
+    let conv = r.headers["session-id"].as_str();
+    assert_eq!(uuid::Uuid::parse_str(conv).unwrap().get_version_num(), 7);
+    assert_eq!(r.headers["thread-id"], conv);
+    assert_eq!(r.headers["x-client-request-id"], conv);
+    assert_eq!(r.headers["version"], "0.171.0");
+    assert_eq!(
+        r.headers["x-openai-internal-codex-responses-lite"], "true",
+        "the default is a lite model"
+    );
     assert_eq!(r.body["store"], false);
     assert_eq!(r.body["stream"], true);
     assert!(r.body.get("temperature").is_none());
-    assert_eq!(r.body["reasoning"]["effort"], "medium");
-    assert_eq!(r.body["prompt_cache_key"], r.headers["session_id"].as_str());
+    assert!(r.body.get("instructions").is_none());
+    assert!(r.body.get("tools").is_none(), "no tools key in a lite body");
+    assert_eq!(
+        r.body["reasoning"]["effort"], "medium",
+        "the model's default"
+    );
+    assert_eq!(r.body["reasoning"]["context"], "all_turns");
+    assert_eq!(r.body["prompt_cache_key"], conv);
+    assert!(
+        !data["answer"]
+            .as_str()
+            .unwrap()
+            .contains("Reading the question"),
+        "commentary is not the answer"
+    );
+    assert_eq!(data["commentary"], "Reading the question first.");
 
     // The rate limits reach state.json for the tray and status (written in the background).
     eventually("rate limits in state.json", || {
@@ -113,7 +135,7 @@ async fn progress_notifications_are_throttled() {
 async fn a_follow_up_re_sends_the_earlier_turns_of_its_conversation() {
     let h = signed_in().await;
     let (_, first) = h
-        .ok("codex_query", json!({"prompt": "first question", "model": "gpt-5.1-codex-mini", "system_prompt": "Be terse."}))
+        .ok("codex_query", json!({"prompt": "first question", "model": "gpt-6.2-astra", "system_prompt": "Be terse."}))
         .await;
     let id = first["conversation_id"].as_str().unwrap().to_owned();
     let (_, second) = h
@@ -125,15 +147,30 @@ async fn a_follow_up_re_sends_the_earlier_turns_of_its_conversation() {
     assert_eq!(second["answer"], "Echo #2: second question");
     assert_eq!(second["conversation_id"], id.as_str());
     assert_eq!(
-        second["model"], "gpt-5.1-codex-mini",
+        second["model"], "gpt-6.2-astra",
         "the conversation keeps its model"
     );
 
     let reqs = h.fake.requests_to("/backend-api/codex/responses");
     assert_eq!(reqs.len(), 2);
     let input = reqs[1].body["input"].as_array().unwrap();
+    let developer: Vec<&str> = input
+        .iter()
+        .filter(|m| m["role"] == "developer")
+        .map(|m| m["content"][0]["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        developer,
+        [
+            "You are GPT-6.2 Astra, served by fake-openai.",
+            codex_oauth_core::codex::FRAMING,
+            "Be terse."
+        ],
+        "the model's instructions, the framing, the caller's system prompt"
+    );
     let turns: Vec<(String, String)> = input
         .iter()
+        .filter(|m| m["role"] != "developer")
         .map(|m| {
             (
                 m["role"].as_str().unwrap().to_owned(),
@@ -149,10 +186,13 @@ async fn a_follow_up_re_sends_the_earlier_turns_of_its_conversation() {
             ("user".to_owned(), "second question".to_owned()),
         ]
     );
-    assert_eq!(reqs[1].body["instructions"], "Be terse.");
     assert_eq!(
-        reqs[0].headers["session_id"], reqs[1].headers["session_id"],
-        "one session id per conversation"
+        input[4]["phase"], "final_answer",
+        "earlier answers carry their phase"
+    );
+    assert_eq!(
+        reqs[0].headers["session-id"], reqs[1].headers["session-id"],
+        "one conversation id per conversation"
     );
 
     // A new conversation starts afresh.
@@ -178,17 +218,54 @@ async fn an_unknown_conversation_is_an_error_not_a_silent_fresh_start() {
 }
 
 #[tokio::test]
-async fn options_reach_the_backend_only_when_given() {
+async fn a_standard_model_is_asked_in_the_standard_shape_with_the_effort_given() {
     let h = signed_in().await;
-    h.ok(
-        "codex_query",
-        json!({"prompt": "p", "model": "gpt-5.1", "reasoning_effort": "high", "temperature": 0.3}),
-    )
-    .await;
+    let (_, data) = h
+        .ok(
+            "codex_query",
+            json!({"prompt": "p", "model": "gpt-5.5", "reasoning_effort": "max"}),
+        )
+        .await;
+    assert_eq!(data["model"], "gpt-5.5");
     let r = &h.fake.requests_to("/responses")[0];
-    assert_eq!(r.body["model"], "gpt-5.1");
-    assert_eq!(r.body["reasoning"]["effort"], "high");
-    assert_eq!(r.body["temperature"], 0.3);
+    assert_eq!(r.rejected, None);
+    assert_eq!(r.body["model"], "gpt-5.5");
+    assert_eq!(r.body["reasoning"]["effort"], "max");
+    assert!(r.body["reasoning"].get("context").is_none());
+    assert_eq!(r.body["tools"], json!([]));
+    assert!(
+        !r.headers
+            .contains_key("x-openai-internal-codex-responses-lite"),
+        "never the lite header on a standard model"
+    );
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn an_effort_the_model_lacks_is_a_tool_error_that_lists_the_allowed_ones() {
+    let h = signed_in().await;
+    let (text, data) = h
+        .tool_error(
+            "codex_query",
+            json!({"prompt": "p", "model": "gpt-5.5", "reasoning_effort": "ultra"}),
+        )
+        .await;
+    assert_eq!(data["kind"], "reasoning_effort");
+    assert!(
+        text.contains("gpt-5.5") && text.contains("low, medium, high, xhigh, max"),
+        "{text}"
+    );
+    // `ultra` on a model that lists it goes through.
+    let (_, data) = h
+        .ok(
+            "codex_query",
+            json!({"prompt": "p", "reasoning_effort": "ultra"}),
+        )
+        .await;
+    assert_eq!(data["model"], "gpt-6.2-sol");
+    let reqs = h.fake.requests_to("/responses");
+    assert_eq!(reqs.len(), 1, "the refused effort never left the machine");
+    assert_eq!(reqs[0].body["reasoning"]["effort"], "ultra");
     h.stop().await;
 }
 
@@ -226,8 +303,10 @@ async fn signed_out_a_query_says_how_to_sign_in() {
 }
 
 #[tokio::test]
-async fn an_unknown_model_shows_the_backend_message_and_points_to_codex_models() {
+async fn an_unknown_model_is_refused_before_sending_with_the_models_that_can_be_used() {
     let h = signed_in().await;
+    // The catalog first: a fault below is meant for the query, not the catalog fetch.
+    h.ok("codex_models", json!({})).await;
     let (text, data) = h
         .tool_error(
             "codex_query",
@@ -235,20 +314,33 @@ async fn an_unknown_model_shows_the_backend_message_and_points_to_codex_models()
         )
         .await;
     assert!(
-        text.contains(
-            "The 'gpt-9-ultra' model is not supported when using Codex with a ChatGPT account"
-        ),
+        text.contains("`gpt-9-ultra` is not available") && text.contains("gpt-6.2-sol, "),
         "{text}"
     );
-    assert!(text.contains("codex_models"), "{text}");
+    assert_eq!(data["kind"], "model");
     assert_eq!(data["retryable"], false);
-    assert_eq!(h.fake.stats().responses, 1, "a 400 is not retried");
+    assert_eq!(h.fake.stats().responses, 0, "nothing was sent");
+    assert_eq!(
+        h.fake.stats().models,
+        2,
+        "a slug the catalog in memory lacks is looked up once more in a fresh catalog"
+    );
+    // A hidden model is not listed but can be named.
+    let (_, data) = h
+        .ok(
+            "codex_query",
+            json!({"prompt": "hi", "model": "codex-auto-review"}),
+        )
+        .await;
+    assert_eq!(data["model"], "codex-auto-review");
     h.stop().await;
 }
 
 #[tokio::test]
 async fn a_usage_limit_names_the_reset_time_and_is_not_retried() {
     let h = signed_in().await;
+    // The catalog first: a fault below is meant for the query, not the catalog fetch.
+    h.ok("codex_models", json!({})).await;
     h.fake.set_faults(Faults {
         usage_limit: true,
         ..Faults::default()
@@ -275,6 +367,8 @@ async fn an_expired_access_token_is_refreshed_without_the_caller_noticing() {
 #[tokio::test]
 async fn a_401_from_the_backend_refreshes_once_and_retries() {
     let h = signed_in().await;
+    // The catalog first: a fault below is meant for the query, not the catalog fetch.
+    h.ok("codex_models", json!({})).await;
     h.fake.set_faults(Faults {
         backend_status_once: Some(401),
         ..Faults::default()
@@ -282,7 +376,7 @@ async fn a_401_from_the_backend_refreshes_once_and_retries() {
     let (_, data) = h
         .ok(
             "codex_query",
-            json!({"prompt": "again", "model": "gpt-5.1-codex"}),
+            json!({"prompt": "again", "model": "gpt-6.2-sol"}),
         )
         .await;
     assert_eq!(data["answer"], "Echo #1: again");
@@ -295,6 +389,8 @@ async fn a_401_from_the_backend_refreshes_once_and_retries() {
 #[tokio::test]
 async fn a_backend_that_keeps_answering_401_after_a_refresh_means_sign_in_again() {
     let h = signed_in().await;
+    // The catalog first: a fault below is meant for the query, not the catalog fetch.
+    h.ok("codex_models", json!({})).await;
     h.fake.set_faults(Faults {
         responses_status: Some(401),
         ..Faults::default()
@@ -302,7 +398,7 @@ async fn a_backend_that_keeps_answering_401_after_a_refresh_means_sign_in_again(
     let (text, data) = h
         .tool_error(
             "codex_query",
-            json!({"prompt": "hi", "model": "gpt-5.1-codex"}),
+            json!({"prompt": "hi", "model": "gpt-6.2-sol"}),
         )
         .await;
     assert_eq!(data["kind"], "session_expired", "{text}");
@@ -316,6 +412,8 @@ async fn a_backend_that_keeps_answering_401_after_a_refresh_means_sign_in_again(
 #[tokio::test]
 async fn a_passing_server_error_is_retried() {
     let h = signed_in().await;
+    // The catalog first: a fault below is meant for the query, not the catalog fetch.
+    h.ok("codex_models", json!({})).await;
     h.fake.set_faults(Faults {
         backend_status_once: Some(503),
         ..Faults::default()
@@ -323,7 +421,7 @@ async fn a_passing_server_error_is_retried() {
     let (_, data) = h
         .ok(
             "codex_query",
-            json!({"prompt": "hello", "model": "gpt-5.1-codex"}),
+            json!({"prompt": "hello", "model": "gpt-6.2-sol"}),
         )
         .await;
     assert_eq!(data["answer"], "Echo #1: hello");
@@ -334,6 +432,8 @@ async fn a_passing_server_error_is_retried() {
 #[tokio::test]
 async fn a_lasting_server_error_fails_after_bounded_retries() {
     let h = signed_in().await;
+    // The catalog first: a fault below is meant for the query, not the catalog fetch.
+    h.ok("codex_models", json!({})).await;
     h.fake.set_faults(Faults {
         responses_status: Some(502),
         ..Faults::default()
@@ -341,7 +441,7 @@ async fn a_lasting_server_error_fails_after_bounded_retries() {
     let (text, data) = h
         .tool_error(
             "codex_query",
-            json!({"prompt": "hello", "model": "gpt-5.1-codex"}),
+            json!({"prompt": "hello", "model": "gpt-6.2-sol"}),
         )
         .await;
     assert!(text.contains("HTTP 502"), "{text}");
@@ -385,6 +485,8 @@ async fn a_stream_cut_mid_answer_is_an_error_and_not_replayed() {
 #[tokio::test]
 async fn a_stream_cut_before_any_text_is_retried_a_bounded_number_of_times() {
     let h = signed_in().await;
+    // The catalog first: a fault below is meant for the query, not the catalog fetch.
+    h.ok("codex_models", json!({})).await;
     h.fake.set_faults(Faults {
         sse_drop_after: Some(0),
         ..Faults::default()
@@ -392,7 +494,7 @@ async fn a_stream_cut_before_any_text_is_retried_a_bounded_number_of_times() {
     let (text, data) = h
         .tool_error(
             "codex_query",
-            json!({"prompt": "hi", "model": "gpt-5.1-codex"}),
+            json!({"prompt": "hi", "model": "gpt-6.2-sol"}),
         )
         .await;
     assert!(text.contains("try again"), "{text}");
@@ -528,7 +630,7 @@ async fn with_an_api_key_queries_go_to_the_api_without_the_account_header() {
     let (_, data) = h
         .ok(
             "codex_query",
-            json!({"prompt": "via the API", "model": "gpt-5.1"}),
+            json!({"prompt": "via the API", "model": "gpt-5.5"}),
         )
         .await;
     assert_eq!(data["answer"], "Echo #1: via the API");
