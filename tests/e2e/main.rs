@@ -5,6 +5,7 @@ mod support;
 
 mod bridge;
 mod bridge_faults;
+mod conformance;
 mod crash_safety;
 mod hardening;
 mod interop;

@@ -127,7 +127,8 @@ pub fn todays_catalog() -> Vec<Value> {
         json!("0.160.0"),
     );
     hidden["visibility"] = json!("hide");
-    let sol = catalog_model(
+    // Its default effort differs from the others', as in the real catalog.
+    let mut sol = catalog_model(
         "gpt-6.2-sol",
         "GPT-6.2 Sol",
         1,
@@ -135,6 +136,7 @@ pub fn todays_catalog() -> Vec<Value> {
         &all,
         json!("0.166.0"),
     );
+    sol["default_reasoning_level"] = json!("low");
     vec![
         catalog_model(
             "gpt-5.5",

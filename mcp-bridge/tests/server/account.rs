@@ -236,9 +236,7 @@ async fn models_come_from_the_catalog_without_hidden_or_too_new_ones_and_with_th
     assert!(!text.contains("codex-auto-review"), "{text}");
     assert!(!text.contains("gpt-6.3-nova"), "{text}");
     assert!(
-        text.contains(
-            "efforts low/medium/high/xhigh/max/ultra, default medium; 272k context; images"
-        ),
+        text.contains("efforts low/medium/high/xhigh/max/ultra, default low; 272k context; images"),
         "{text}"
     );
     assert!(
@@ -247,7 +245,7 @@ async fn models_come_from_the_catalog_without_hidden_or_too_new_ones_and_with_th
     );
     let sol = &data["models"][0];
     assert_eq!(sol["default"], true);
-    assert_eq!(sol["default_reasoning_effort"], "medium");
+    assert_eq!(sol["default_reasoning_effort"], "low");
     assert_eq!(sol["image_input"], true);
     assert_eq!(sol["shape"], "lite");
     assert_eq!(data["models"][3]["shape"], "standard");

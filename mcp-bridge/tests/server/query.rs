@@ -64,8 +64,8 @@ async fn a_query_returns_the_streamed_answer_whole_with_model_usage_and_rate_lim
     assert!(r.body.get("instructions").is_none());
     assert!(r.body.get("tools").is_none(), "no tools key in a lite body");
     assert_eq!(
-        r.body["reasoning"]["effort"], "medium",
-        "the model's default"
+        r.body["reasoning"]["effort"], "low",
+        "the model's own default"
     );
     assert_eq!(r.body["reasoning"]["context"], "all_turns");
     assert_eq!(r.body["prompt_cache_key"], conv);
