@@ -18,7 +18,7 @@ use fake_openai::{FakeConfig, FakeOpenAi, RecordedRequest, TestTls};
 use serde_json::{Value, json};
 
 use crate::bridge_faults::{Raw, tool_text};
-use crate::support::Home;
+use crate::support::{Home, Running, bin};
 
 /// Headers the reference sends that are telemetry or transport (PROTOCOL.md §6: "none of those
 /// is needed"), or that name the client itself.
@@ -425,17 +425,23 @@ async fn our_authorize_url_has_the_parameters_order_and_values_that_codex_login_
     }
     let _ = child.wait().await;
 
-    // Ours, for the same redirect port, from the default settings.
-    let settings = codex_oauth_core::Settings::for_home(home.dir.path()).unwrap();
-    let client = codex_oauth_core::oauth::OAuthClient::new(std::sync::Arc::new(settings)).unwrap();
-    let pkce = codex_oauth_core::oauth::Pkce::new();
-    let state = codex_oauth_core::Secret::new("s".repeat(43));
-    let ours = client.authorize_url(
-        &url::Url::parse("http://127.0.0.1:1455/auth/callback").unwrap(),
-        pkce.challenge,
-        &state,
-    );
-    let (t, o) = (raw_pairs(&theirs), raw_pairs(ours.as_str()));
+    // Ours, as `codex-mcp-bridge login --no-browser` prints it, on the default port (1455, now
+    // free again), against the real issuer's URL (nothing is sent: the URL is only printed).
+    let fake = FakeOpenAi::start(FakeConfig::default()).await.unwrap();
+    let mut ours_home = Home::new(&fake);
+    for k in ["CODEX_OAUTH_CALLBACK_PORT", "CODEX_OAUTH_ISSUER"] {
+        ours_home.env.remove(k);
+    }
+    let run = Running::spawn({
+        let mut c = ours_home.cmd(&bin("codex-mcp-bridge"));
+        c.args(["login", "--no-browser"]);
+        c
+    });
+    let ours = run.line();
+    let mut child = run.child;
+    let _ = child.kill();
+    let _ = child.wait();
+    let (t, o) = (raw_pairs(&theirs), raw_pairs(&ours));
     let names = |p: &[(String, String)]| p.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
     assert_eq!(names(&o), names(&t), "parameters or their order differ");
     let t: BTreeMap<_, _> = t.into_iter().collect();
@@ -446,8 +452,9 @@ async fn our_authorize_url_has_the_parameters_order_and_values_that_codex_login_
             _ => assert_eq!(&o[k], v, "{k} differs (as encoded)"),
         }
     }
-    assert!(
-        theirs.starts_with(&format!("{}?", ours.as_str().split('?').next().unwrap())),
-        "{theirs} vs {ours}"
+    assert_eq!(
+        theirs.split('?').next(),
+        ours.split('?').next(),
+        "the authorize endpoint differs"
     );
 }
