@@ -321,17 +321,23 @@ async fn the_reference_client_in_chatgpt_mode_is_accepted_and_our_bridge_sends_t
         .insert("SSL_CERT_FILE".into(), bundle.display().to_string());
     ours_home.seed(&fake, 3600).await;
     let mut bridge = Raw::spawn(&ours_home);
-    for (id, model) in [(1, "gpt-6.2-sol"), (2, "gpt-5.5")] {
-        let a = bridge.call(
-            id,
-            "codex_query",
-            json!({"prompt": "hello", "model": model}),
+    // First with no model: the catalog's default, as the reference client picks it.
+    for (id, args) in [
+        (1, json!({"prompt": "hello"})),
+        (2, json!({"prompt": "hello", "model": "gpt-5.5"})),
+    ] {
+        let a = bridge.call(id, "codex_query", args.clone());
+        assert_ne!(a["result"]["isError"], true, "{args}: {}", tool_text(&a));
+        assert_eq!(
+            a["result"]["structuredContent"]["answer"], "Echo #1: hello",
+            "the answer is the final_answer phase alone (commentary kept out)"
         );
-        assert_ne!(a["result"]["isError"], true, "{model}: {}", tool_text(&a));
     }
     let (code, stderr) = bridge.finish();
     assert_eq!(code, Some(0), "{stderr}");
-    let ours_lite = responses_for(&fake, "gpt-6.2-sol").pop().unwrap();
+    let ours_lite = responses_for(&fake, "gpt-6.2-sol")
+        .pop()
+        .expect("a query without a model asks the catalog's default, gpt-6.2-sol");
     let ours_std = responses_for(&fake, "gpt-5.5").pop().unwrap();
     assert_eq!(ours_lite.rejected, None);
     assert_eq!(ours_std.rejected, None);
