@@ -129,9 +129,12 @@ function render(m) {
   if (m.signed_in && m.auth_mode !== "apikey") {
     const bars = m.usage.length ? m.usage : fetchedUsage?.bars ?? [];
     renderUsage(bars, bars.length ? null : fetchedUsage?.note);
+    text("usage-remaining", m.remaining ? `Remaining: ${m.remaining}` : "");
+    show("usage-remaining", !!m.remaining);
     if (!usageAsked) askUsage();
   } else {
     renderUsage([], null);
+    show("usage-remaining", false);
     usageAsked = false;
     fetchedUsage = null;
   }

@@ -299,7 +299,8 @@ mod tests {
         let bars = usage(&env.state).await.unwrap();
         assert_eq!(
             bars.iter().map(|b| b.label.as_str()).collect::<Vec<_>>(),
-            ["5-hour limit", "Weekly limit"]
+            ["5-hour limit", "Weekly limit", "gpt-6-2-sol: 5-hour limit"],
+            "the plan's windows, then the per-model limit"
         );
         assert_eq!(bars[0].used_percent, 12.0);
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use codex_oauth_core::{REFRESH_MARGIN, Status};
 use serde::Serialize;
 
-use crate::usage::{UsageBar, usage_bars};
+use crate::usage::{UsageBar, remaining, usage_bars};
 
 /// The four faces of the tray icon.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -129,11 +129,20 @@ where
             (_, None) => String::new(),
         };
         let line = format!("Signed in as {who}{plan}{validity}");
+        let left = s
+            .rate_limits
+            .as_ref()
+            .and_then(remaining)
+            .map(|r| format!("\nUsage: {r}"))
+            .unwrap_or_default();
         let tip = match &s.last_error {
             Some(e) if icon == IconState::Attention => {
-                format!("codex-oauth: {who}{plan}{validity}\n{}", short(e, 120))
+                format!(
+                    "codex-oauth: {who}{plan}{validity}{left}\n{}",
+                    short(e, 120)
+                )
             }
-            _ => format!("codex-oauth: {who}{plan}{validity}"),
+            _ => format!("codex-oauth: {who}{plan}{validity}{left}"),
         };
         (line, tip)
     } else if let Some(p) = &s.pending_login {
@@ -204,6 +213,8 @@ pub struct WindowModel {
     pub last_error: Option<String>,
     pub pending: Option<PendingView>,
     pub usage: Vec<UsageBar>,
+    /// The effective remaining in words, when the backend reported windows.
+    pub remaining: Option<String>,
     pub generation: u64,
 }
 
@@ -248,6 +259,7 @@ where
             })
         },
         usage: s.rate_limits.as_ref().map(usage_bars).unwrap_or_default(),
+        remaining: s.rate_limits.as_ref().and_then(remaining),
         generation: s.generation,
     }
 }

@@ -57,13 +57,40 @@ fn bar(v: Option<&Value>, fallback: &str) -> Option<UsageBar> {
 }
 
 pub fn usage_bars(rate_limits: &Value) -> Vec<UsageBar> {
-    [
+    let mut bars: Vec<UsageBar> = [
         bar(rate_limits.get("primary"), "Short-term limit"),
         bar(rate_limits.get("secondary"), "Long-term limit"),
     ]
     .into_iter()
     .flatten()
-    .collect()
+    .collect();
+    // Per-model limits (`x-<name>-*`): their bars, named.
+    for named in rate_limits
+        .get("additional")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let Some(name) = named.get("name").and_then(Value::as_str) else {
+            continue;
+        };
+        for w in ["primary", "secondary"] {
+            if let Some(mut b) = bar(named.get(w), "limit") {
+                b.label = format!("{name}: {}", b.label);
+                bars.push(b);
+            }
+        }
+    }
+    bars
+}
+
+/// The effective remaining core keeps with the windows (`effective`), in words: "62% left
+/// (weekly window, resets …)".
+pub fn remaining(rate_limits: &Value) -> Option<String> {
+    let effective = rate_limits.get("effective")?.clone();
+    serde_json::from_value::<codex_oauth_core::codex::Remaining>(effective)
+        .ok()
+        .map(|r| r.describe())
 }
 
 #[cfg(test)]
@@ -90,6 +117,24 @@ mod tests {
             "2026-05-01T15:00:00+00:00"
         );
         assert_eq!(bars[1].label, "Weekly limit");
+    }
+
+    #[test]
+    fn per_model_limits_get_bars_and_the_effective_remaining_is_told() {
+        let v = json!({
+            "primary": {"used_percent": 10.0, "window_minutes": 300},
+            "additional": [{"name": "gpt-6-2-sol", "primary": {"used_percent": 90.0, "window_minutes": 300}}],
+            "effective": {"percent_left": 10.0, "limit": "gpt-6-2-sol", "window": "5-hour", "blocked": false}
+        });
+        let bars = usage_bars(&v);
+        assert_eq!(bars.len(), 2);
+        assert_eq!(bars[1].label, "gpt-6-2-sol: 5-hour limit");
+        let r = remaining(&v).unwrap();
+        assert!(
+            r.starts_with("10% left (5-hour window of the gpt-6-2-sol limit"),
+            "{r}"
+        );
+        assert_eq!(remaining(&json!({"primary": {"used_percent": 1.0}})), None);
     }
 
     #[test]

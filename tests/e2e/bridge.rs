@@ -224,6 +224,25 @@ async fn the_real_bridge_serves_six_tools_and_a_whole_conversation() {
     assert_eq!(models["default_model"], "gpt-6.2-sol");
     let (usage_text, _) = bridge.ok("codex_usage", json!({})).await;
     assert!(usage_text.contains("12"), "{usage_text}");
+    // The effective remaining (the weekly window, 40% used) reaches `status` too, through
+    // state.json; the usage call wrote it before answering, or a query wrote it just before.
+    let mut shown = None;
+    for _ in 0..100 {
+        let (status, _) = home.status();
+        if !status["usage"].is_null() {
+            shown = Some(status["usage"].clone());
+            break;
+        }
+        std::thread::park_timeout(std::time::Duration::from_millis(50));
+    }
+    let usage = shown.expect("status --json shows the usage");
+    assert_eq!(usage["percent_left"], 60.0);
+    assert_eq!(usage["window"], "weekly");
+    let text = String::from_utf8_lossy(&home.cli(&["status"]).stdout).into_owned();
+    assert!(
+        text.contains("Usage:        60% left (weekly window"),
+        "{text}"
+    );
 
     // Protocol errors stay protocol errors.
     assert!(bridge.call("codex_frobnicate", json!({})).await.is_err());

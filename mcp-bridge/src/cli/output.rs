@@ -56,7 +56,14 @@ pub fn status_json(s: &Status) -> serde_json::Value {
         "user_id": s.user_id,
         "last_refresh": s.last_refresh.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
         "pending_login": s.pending_login,
+        "usage": remaining(s),
     })
+}
+
+/// The effective remaining of the last rate limits seen (core keeps it with them).
+fn remaining(s: &Status) -> Option<codex_oauth_core::codex::Remaining> {
+    let effective = s.rate_limits.as_ref()?.get("effective")?.clone();
+    serde_json::from_value(effective).ok()
 }
 
 pub fn status_text(s: &Status) -> String {
@@ -78,6 +85,9 @@ pub fn status_text(s: &Status) -> String {
         }
         if let Some(exp) = s.expires_at {
             lines.push(format!("Access token: valid until {}", when(exp)));
+        }
+        if let Some(r) = remaining(s) {
+            lines.push(format!("Usage:        {}", r.describe()));
         }
     } else {
         lines.push(format!(
