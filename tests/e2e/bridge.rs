@@ -429,5 +429,11 @@ async fn the_python_mcp_sdk_drives_the_real_bridge() {
     // What the fake saw, independently of the client.
     let reqs = fake.requests_to("/backend-api/codex/responses");
     assert_eq!(reqs.len(), 2);
-    assert_eq!(reqs[1].body["input"].as_array().unwrap().len(), 3);
+    let turns = reqs[1].body["input"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["role"] != "developer")
+        .count();
+    assert_eq!(turns, 3, "the follow-up re-sent the first exchange");
 }

@@ -223,11 +223,20 @@ class Suite:
         assert self.tray_item().icon_face() == "signed-in"
         urls = (self.work / "browser.log").read_text().split()
         assert urls and urls[-1].startswith(self.fake.urls["issuer"]), urls
-        bars = wait_for("two usage bars", lambda: len(self.driver.find_elements(By.CSS_SELECTOR, "#usage-bars .bar")) == 2
+        bars = wait_for("three usage bars", lambda: len(self.driver.find_elements(By.CSS_SELECTOR, "#usage-bars .bar")) == 3
                         and self.driver.find_elements(By.CSS_SELECTOR, "#usage-bars .bar"))
         heads = [[s.text for s in b.find_elements(By.CSS_SELECTOR, ".bar-head span")] for b in bars]
         assert heads[0][0] == "5-hour limit" and heads[0][1].startswith("12% used · resets "), heads
         assert heads[1][0] == "Weekly limit" and heads[1][1].startswith("40% used · resets "), heads
+        assert heads[2][0] == "gpt-6-2-sol: 5-hour limit" and heads[2][1].startswith("3% used · resets "), heads
+        # The effective remaining: the tightest window that applies (weekly, 40% used).
+        try:
+            wait_for("the remaining usage", lambda: self.visible("#usage-remaining")
+                     and self.text("#usage-remaining").startswith("Remaining: 60% left (weekly window"))
+        except Exception:
+            print("DEBUG", self.visible("#usage-remaining"), repr(self.driver.execute_script(
+                "return document.getElementById('usage-remaining') && document.getElementById('usage-remaining').outerHTML")))
+            raise
         wait_for("a 'Signed in' notification",
                  lambda: [n for n in self.host_log.notifications() if n["summary"] == "Signed in"])
         self.shot("window-signed-in")
