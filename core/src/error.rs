@@ -207,6 +207,10 @@ pub enum Error {
     )]
     NetworkBlocked { what: String, status: u16 },
 
+    /// The store cannot take a record now (disk full, read-only folder): nothing was changed.
+    #[error("{detail}")]
+    StoreNotWritable { detail: String },
+
     /// The answer stream ended or broke before `response.completed`. Transient.
     #[error("the Codex answer stream ended before the answer was complete ({detail}); try again")]
     StreamEnded { detail: String },

@@ -14,7 +14,7 @@ pub mod store;
 pub use config::{Settings, StoreMode};
 pub use error::{Error, KeychainError, Result};
 pub use secret::Secret;
-pub use session::{AccessToken, REFRESH_MARGIN, Session, SignOut, Status, StoreInfo};
+pub use session::{AccessToken, REFRESH_MARGIN, SETTLE_LIMIT, Session, SignOut, Status, StoreInfo};
 
 /// `User-Agent` of every request: `codex_oauth/<version> (<os>; <arch>)`.
 pub fn user_agent() -> String {

@@ -2,8 +2,14 @@
 //! of callers in this process (single flight) and across processes (the store's file lock, with the
 //! store re-read under it). A dead refresh token signs the profile out with the reason kept; a
 //! transient failure keeps the tokens and backs off.
+//!
+//! Refresh tokens rotate (PROTOCOL.md §2): the new one exists only in the token answer until it is
+//! saved. So a refresh and the save of its answer run as one task that owns the locks and outlives
+//! the caller (a cancelled caller only stops waiting); the store is checked writable before the
+//! old token is spent; a rotation no backend could take stays in memory as the authoritative copy
+//! and is saved again on every later call; front ends `settle` before they exit.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -75,12 +81,21 @@ pub struct SignOut {
 }
 
 pub struct Session {
+    /// This session, for the refresh task that must outlive its caller.
+    me: Weak<Session>,
     settings: Arc<Settings>,
     store: Arc<Store>,
     oauth: OAuthClient,
+    /// Held by the refresh task (and sign-out) for its whole run: one at a time, and `settle`
+    /// waits for it.
     flight: tokio::sync::Mutex<()>,
     backoff: std::sync::Mutex<Option<(Instant, Duration)>>,
+    /// A rotated record that no store could take: the authoritative copy until a save works.
+    unsaved: std::sync::Mutex<Option<AuthRecord>>,
 }
+
+/// How long a front end waits at exit for a refresh in flight to be saved.
+pub const SETTLE_LIMIT: Duration = Duration::from_secs(35);
 
 impl Session {
     /// The session of the settings' profile on the OS keychain.
@@ -92,12 +107,14 @@ impl Session {
     pub fn with_store(settings: Settings, store: Store) -> Result<Arc<Self>> {
         let settings = Arc::new(settings);
         let oauth = OAuthClient::new(Arc::clone(&settings))?;
-        Ok(Arc::new(Self {
+        Ok(Arc::new_cyclic(|me| Self {
+            me: me.clone(),
             settings,
             store: Arc::new(store),
             oauth,
             flight: tokio::sync::Mutex::new(()),
             backoff: std::sync::Mutex::new(None),
+            unsaved: std::sync::Mutex::new(None),
         }))
     }
 
@@ -121,12 +138,84 @@ impl Session {
             .map_err(|e| Error::Invalid(format!("internal task failed: {e}")))?
     }
 
+    /// The record: the rotation held in memory when there is one (it is newer than any store),
+    /// else the store's.
     async fn load(&self) -> Result<Option<AuthRecord>> {
+        if let Some(rec) = self.unsaved_record() {
+            return Ok(Some(rec));
+        }
         self.blocking(|s| s.load()).await
+    }
+
+    fn unsaved_record(&self) -> Option<AuthRecord> {
+        self.unsaved.lock().ok().and_then(|u| u.clone())
+    }
+
+    fn set_unsaved(&self, rec: Option<AuthRecord>) {
+        if let Ok(mut u) = self.unsaved.lock() {
+            *u = rec;
+        }
+    }
+
+    /// True while a rotated sign-in is held only in this process's memory.
+    pub fn holds_unsaved_sign_in(&self) -> bool {
+        self.unsaved.lock().is_ok_and(|u| u.is_some())
+    }
+
+    /// Try again to save a rotation held in memory; true when nothing is left unsaved.
+    async fn flush_unsaved(&self) -> bool {
+        let Some(rec) = self.unsaved_record() else {
+            return true;
+        };
+        let saved = self
+            .blocking(move |s| {
+                let g = s.lock()?;
+                // Another process may have signed in again meanwhile: a newer record wins.
+                if let Ok(Some(current)) = s.load()
+                    && current.last_refresh > rec.last_refresh
+                {
+                    return Ok(());
+                }
+                s.save_or_fallback(&g, &rec).map(|_| ())
+            })
+            .await;
+        match saved {
+            Ok(()) => {
+                tracing::info!("the refreshed sign-in held in memory is saved now");
+                self.set_unsaved(None);
+                true
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the refreshed sign-in is still held only in memory");
+                false
+            }
+        }
+    }
+
+    /// Before the process exits: wait (at most `limit`) for a refresh in flight to be saved, and
+    /// try once more to save a rotation held in memory. False when one could not be saved: the
+    /// caller should say so (it is lost with the process).
+    pub async fn settle(&self, limit: Duration) -> bool {
+        let settled = tokio::time::timeout(limit, async {
+            drop(self.flight.lock().await);
+            self.flush_unsaved().await
+        })
+        .await;
+        match settled {
+            Ok(done) => done,
+            Err(_) => {
+                tracing::warn!(
+                    seconds = limit.as_secs(),
+                    "a refresh was still running at exit"
+                );
+                false
+            }
+        }
     }
 
     /// A token valid for at least 5 more minutes (refreshing if needed), or an error that says what to do.
     pub async fn access_token(&self) -> Result<AccessToken> {
+        self.flush_unsaved().await;
         let rec = self.load().await?.ok_or_else(|| self.not_signed_in())?;
         if let Some(t) = usable(&rec, REFRESH_MARGIN)? {
             return Ok(t);
@@ -149,8 +238,24 @@ impl Session {
         .await
     }
 
-    /// Under the single-flight guard and the file lock: re-read, and refresh unless `fresh` finds a token.
+    /// Refresh unless `fresh` finds a token, in a task of its own: the refresh and the save of
+    /// its answer finish even when the caller stops waiting (a cancelled MCP call, a timeout).
     async fn refresh_if(
+        &self,
+        fresh: impl Fn(&AuthRecord) -> Result<Option<AccessToken>> + Send + Sync + 'static,
+    ) -> Result<AccessToken> {
+        let me = self
+            .me
+            .upgrade()
+            .ok_or_else(|| Error::Invalid("the session is closing".into()))?;
+        tokio::spawn(async move { me.refresh_owned(fresh).await })
+            .await
+            .map_err(|e| Error::Invalid(format!("internal task failed: {e}")))?
+    }
+
+    /// Under the single-flight guard and the file lock: re-read, and refresh unless `fresh` finds
+    /// a token. The store is checked writable before the old refresh token is spent.
+    async fn refresh_owned(
         &self,
         fresh: impl Fn(&AuthRecord) -> Result<Option<AccessToken>>,
     ) -> Result<AccessToken> {
@@ -171,19 +276,32 @@ impl Session {
         {
             return Ok(t.clone());
         }
+        // A rotation that cannot be written would be lost: find out before spending the token.
+        let size = serde_json::to_vec(&rec).map(|v| v.len()).unwrap_or(8192);
+        if let Err(e) = self.blocking(move |s| s.check_writable(size)).await {
+            tracing::info!(error = %e, "the store cannot take a refreshed sign-in; not refreshing");
+            let message = format!(
+                "cannot refresh: {e}; the sign-in was left as it was (nothing is lost): free space or fix the folder, then try again"
+            );
+            let store = Arc::clone(&self.store);
+            let m = message.clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                store.update_state(&guard, |s| s.last_error = Some(m))
+            })
+            .await;
+            return match current {
+                Some(t) => Ok(t),
+                None => Err(Error::StoreNotWritable { detail: message }),
+            };
+        }
         tracing::info!(profile = %self.settings.profile, "refreshing the access token");
         match self.oauth.refresh(&tokens.refresh_token).await {
             Ok(new) => {
                 self.clear_backoff();
                 let rec = merge_refresh(rec, new);
-                let store = Arc::clone(&self.store);
-                let saved = rec.clone();
-                let guard =
-                    tokio::task::spawn_blocking(move || store.save(&guard, &saved).map(|_| guard))
-                        .await
-                        .map_err(|e| Error::Invalid(format!("internal task failed: {e}")))??;
-                drop(guard);
-                usable(&rec, Duration::ZERO)?.ok_or_else(|| Error::BadResponse {
+                let token = usable(&rec, Duration::ZERO)?;
+                self.keep_rotation(guard, rec).await;
+                token.ok_or_else(|| Error::BadResponse {
                     what: "the sign-in server".into(),
                     detail:
                         "the refreshed access token is already expired (is the system clock right?)"
@@ -196,6 +314,7 @@ impl Session {
                 let store = Arc::clone(&self.store);
                 let m = message.clone();
                 let _ = tokio::task::spawn_blocking(move || store.delete(&guard, Some(m))).await;
+                self.set_unsaved(None);
                 Err(Error::SessionExpired { reason })
             }
             Err(e) => {
@@ -214,6 +333,36 @@ impl Session {
                     None => Err(e),
                 }
             }
+        }
+    }
+
+    /// Save a rotated record: where the mode says, else the 0600 file, else keep it in memory as
+    /// the authoritative copy (and say so in state.json when that can still be written).
+    async fn keep_rotation(&self, guard: crate::store::LockGuard, rec: AuthRecord) {
+        let store = Arc::clone(&self.store);
+        let keep = rec.clone();
+        let joined = tokio::task::spawn_blocking(move || {
+            let r = store.save_or_fallback(&guard, &keep).map(|_| ());
+            (guard, r)
+        })
+        .await;
+        let (guard, error) = match joined {
+            Ok((_, Ok(()))) => {
+                self.set_unsaved(None);
+                return;
+            }
+            Ok((guard, Err(e))) => (Some(guard), e.to_string()),
+            Err(e) => (None, format!("internal task failed: {e}")),
+        };
+        tracing::error!(error = %error, "a refreshed sign-in could not be saved anywhere; keeping it in memory");
+        self.set_unsaved(Some(rec));
+        let message = unsaved_message(&error);
+        if let Some(guard) = guard {
+            let store = Arc::clone(&self.store);
+            let _ = tokio::task::spawn_blocking(move || {
+                store.update_state(&guard, |s| s.last_error = Some(message))
+            })
+            .await;
         }
     }
 
@@ -304,6 +453,7 @@ impl Session {
             None => false,
         };
         let was = self.blocking(move |s| s.delete(&guard, None)).await?;
+        self.set_unsaved(None);
         Ok(SignOut {
             was_signed_in: was || rec.is_some(),
             revoked,
@@ -388,9 +538,17 @@ impl Session {
     /// Signed in or not, who, until when, where the secret is and why. Reads the record itself, so
     /// a state.json out of step (or missing) cannot make it lie.
     pub async fn status(&self) -> Status {
-        let (state, rec) = match self.blocking(|s| Ok((s.state(), s.load()))).await {
+        let (mut state, rec) = match self.blocking(|s| Ok((s.state(), s.load()))).await {
             Ok(x) => x,
             Err(e) => (State::default(), Err(e)),
+        };
+        // A rotation held in memory is this process's truth: say so, loudly.
+        let rec = match self.unsaved_record() {
+            Some(r) => {
+                state.last_error = Some(unsaved_message("no store could take it yet"));
+                Ok(Some(r))
+            }
+            None => rec,
         };
         status_of(&self.settings, self.store.mode(), state, rec)
     }
@@ -508,6 +666,14 @@ fn usable(rec: &AuthRecord, margin: Duration) -> Result<Option<AccessToken>> {
             }
         }
     }
+}
+
+/// What people are told while a rotation is held only in memory.
+fn unsaved_message(error: &str) -> String {
+    format!(
+        "the refreshed sign-in is saved nowhere yet ({error}): it is held in the memory of process {}; keep that process running until the store works again (it retries on every call), or sign in again later",
+        std::process::id()
+    )
 }
 
 /// The record after a refresh: rotated tokens in, absent ones kept.

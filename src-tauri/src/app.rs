@@ -222,7 +222,15 @@ fn on_menu(app: &AppHandle, event: MenuEvent) {
         ids::AUTOSTART => toggle_autostart(app),
         ids::QUIT => {
             state.flows.cancel();
-            app.exit(0);
+            // A timer refresh in flight finishes its save before the app goes (bounded).
+            let session = Arc::clone(state.hub.session());
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move {
+                if !session.settle(codex_oauth_core::SETTLE_LIMIT).await {
+                    tracing::error!("a refreshed sign-in could not be saved before quitting");
+                }
+                app.exit(0);
+            });
         }
         _ => {}
     }

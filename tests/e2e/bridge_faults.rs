@@ -104,6 +104,10 @@ impl Raw {
         self.answer(id)
     }
 
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Close stdin and wait for the exit: (code, stderr).
     pub(crate) fn finish(mut self) -> (Option<i32>, String) {
         drop(self.stdin.take());

@@ -323,7 +323,7 @@ async fn a_full_disk_during_a_save_loses_nothing_and_says_what_happened() {
     }
     let fake = fake().await;
     let home = Home::new(&fake);
-    home.seed(&fake, 30).await;
+    home.seed(&fake, -5).await;
     let before = home.auth_json();
     // A file size limit makes every write past 1 KB fail (EFBIG), like a full disk.
     let mut c = home.cmd(Path::new("/bin/sh"));
@@ -339,26 +339,39 @@ async fn a_full_disk_during_a_save_loses_nothing_and_says_what_happened() {
     );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("cannot") && err.to_lowercase().contains("large"),
+        err.contains("cannot")
+            && err.to_lowercase().contains("large")
+            && err.contains("nothing is lost"),
         "{err}"
     );
     assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
-    // The old record, whole.
-    assert_eq!(home.auth_json(), before);
+    // The store could not take a rotation, so the refresh token was not spent.
+    assert_eq!(
+        fake.stats().refresh_attempts,
+        0,
+        "no refresh whose answer could not be kept"
+    );
+    assert_eq!(home.auth_json(), before, "the old record, whole");
     for e in std::fs::read_dir(home.profile_dir()).unwrap() {
         let e = e.unwrap();
         let mode = e.metadata().unwrap().permissions().mode() & 0o777;
         assert_eq!(mode & 0o077, 0, "{:?}", e.file_name());
         let name = e.file_name().to_string_lossy().into_owned();
-        assert!(
-            !name.contains(".tmp") || e.metadata().unwrap().len() <= 1024,
-            "{name}"
-        );
+        assert!(!name.contains(".tmp"), "no temp file left behind: {name}");
     }
-    let state: Value =
-        serde_json::from_slice(&std::fs::read(home.profile_dir().join("state.json")).unwrap())
-            .unwrap();
-    assert_eq!(state["signed_in"], true);
+    // The second call, with room again: the same sign-in refreshes once and works.
+    let out = home.cli(&["token"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).trim().is_empty());
+    let stats = fake.stats();
+    assert_eq!((stats.refreshes, stats.reuse_rejections), (1, 0));
+    let (st, _) = home.status();
+    assert_eq!(st["signed_in"], true);
 }
 
 #[tokio::test]

@@ -11,3 +11,4 @@ mod hardening;
 mod interop;
 mod login;
 mod refresh;
+mod rotation;

@@ -197,6 +197,9 @@ pub struct Faults {
     pub token_status: Option<u16>,
     /// `/oauth/token` waits this long before answering.
     pub token_delay_ms: u64,
+    /// `/oauth/token` carries out the grant at once (a refresh token rotates) and holds only the
+    /// answer back this long: the window in which a dropped answer loses the rotation.
+    pub token_answer_delay_ms: u64,
     /// `/oauth/token` answers 200 with a body that is not JSON.
     pub token_garbage: bool,
     /// `/oauth/token` answers 200 with JSON that lacks the tokens.

@@ -250,7 +250,19 @@ fn parse_body(headers: &HeaderMap, body: &Bytes) -> Result<HashMap<String, Strin
     }
 }
 
-async fn token(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+/// The token endpoint. With `token_answer_delay_ms`, the grant is carried out at once (a refresh
+/// token rotates: the old one is dead from now on) and only the answer is held back, as when the
+/// issuer answered and the answer is still on its way.
+async fn token(state: State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    let hold = state.lock().faults.token_answer_delay_ms;
+    let answer = token_grant(state, headers, body).await;
+    if hold > 0 {
+        tokio::time::sleep(Duration::from_millis(hold)).await;
+    }
+    answer
+}
+
+async fn token_grant(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
     let map = match parse_body(&headers, &body) {
         Ok(m) => m,
         Err(why) => {

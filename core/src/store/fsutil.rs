@@ -75,6 +75,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     sync_dir(dir)
 }
 
+/// Whether `size` bytes can be written in `dir` now: a private temp file of that size, written and
+/// synced, then removed (tempfile removes it on drop, also when a write fails).
+pub fn check_writable(dir: &Path, size: usize) -> Result<()> {
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".write-check.")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io("create a temporary file in", dir, e))?;
+    tmp.write_all(&vec![b'\n'; size])
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(|e| Error::io("write", dir, e))?;
+    tmp.close()
+        .map_err(|e| Error::io("remove a temporary file in", dir, e))
+}
+
 /// Make a rename or unlink in `dir` durable.
 pub fn sync_dir(dir: &Path) -> Result<()> {
     #[cfg(unix)]

@@ -120,6 +120,22 @@ impl Store {
             StoreMode::File => self.file.load(),
             StoreMode::Keyring => self.keyring.load(),
             StoreMode::Auto => match self.state().backend {
+                // A refresh the keychain could not take went to the file, which then holds the
+                // newer record; a file left behind by a failed delete holds an older one.
+                Some(Backend::Keyring) if self.file.path().exists() => {
+                    let from_keyring = self.keyring.load();
+                    let from_file = self.file.load();
+                    match (from_keyring, from_file) {
+                        (Ok(Some(k)), Ok(Some(f))) => Ok(Some(newer(k, f))),
+                        (Ok(Some(k)), _) => Ok(Some(k)),
+                        (Ok(None), f) => f,
+                        (Err(e), Ok(Some(f))) => {
+                            tracing::warn!(error = %e, "keychain not readable; using the file");
+                            Ok(Some(f))
+                        }
+                        (Err(e), _) => Err(e),
+                    }
+                }
                 Some(b) => self.backend(b).load(),
                 None => match self.keyring.load() {
                     Ok(Some(r)) => Ok(Some(r)),
@@ -155,14 +171,25 @@ impl Store {
             }
             StoreMode::Auto => match self.keyring.save(record) {
                 Ok(()) => {
-                    if self.file.delete()? {
-                        tracing::info!(path = %self.file.location(), "moved the credentials from the file to the keychain");
-                    }
-                    SaveOutcome {
+                    let outcome = SaveOutcome {
                         backend: Backend::Keyring,
                         location: self.keyring.location(),
                         reason: None,
+                    };
+                    // The pointer first, then the old copy: a failure between them leaves a
+                    // state.json that names the record just saved.
+                    self.note_saved(guard, record, &outcome)?;
+                    match self.file.delete() {
+                        Ok(true) => {
+                            tracing::info!(path = %self.file.location(), "moved the credentials from the file to the keychain")
+                        }
+                        Ok(false) => {}
+                        // An older copy left behind is never loaded over the newer one.
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cannot remove the old credential file")
+                        }
                     }
+                    return Ok(outcome);
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "keychain unavailable; saving to the 0600 file");
@@ -175,6 +202,45 @@ impl Store {
                 }
             },
         };
+        self.note_saved(guard, record, &outcome)?;
+        Ok(outcome)
+    }
+
+    /// Save `record` as `save` does; when the chosen backend cannot take it (a keychain write
+    /// that fails), save it to the 0600 file instead and say why in state.json. A rotated
+    /// refresh token is worth more than the user's storage preference.
+    pub fn save_or_fallback(&self, guard: &LockGuard, record: &AuthRecord) -> Result<SaveOutcome> {
+        let e = match self.save(guard, record) {
+            Ok(o) => return Ok(o),
+            Err(e) if self.mode == StoreMode::File => return Err(e),
+            Err(e) => e,
+        };
+        tracing::warn!(error = %e, "the keychain cannot take the refreshed sign-in; saving it to the 0600 file");
+        self.file.save(record)?;
+        let outcome = SaveOutcome {
+            backend: Backend::File,
+            location: self.file.location(),
+            reason: Some(format!(
+                "the keychain could not take a refreshed sign-in ({e}); it is in the private file until the keychain works again"
+            )),
+        };
+        self.note_saved(guard, record, &outcome)?;
+        Ok(outcome)
+    }
+
+    /// Whether a record of about `size` bytes can be written in the profile folder now: a
+    /// private temp file of that size is written, synced and removed.
+    pub fn check_writable(&self, size: usize) -> Result<()> {
+        fsutil::check_writable(&self.dir, size.max(1024) * 2)
+    }
+
+    /// state.json after a save: signed in, where, and the record's facts.
+    fn note_saved(
+        &self,
+        guard: &LockGuard,
+        record: &AuthRecord,
+        outcome: &SaveOutcome,
+    ) -> Result<()> {
         let claims = record.claims();
         self.update_state(guard, |s| {
             s.signed_in = true;
@@ -193,7 +259,7 @@ impl Store {
             s.last_refresh = record.last_refresh;
             s.last_error = None;
         })?;
-        Ok(outcome)
+        Ok(())
     }
 
     /// Delete the secret wherever it may be; state.json says signed out, with `reason` kept as the
@@ -275,6 +341,15 @@ impl Store {
         let bytes = serde_json::to_vec_pretty(&s).map_err(|e| Error::Invalid(e.to_string()))?;
         fsutil::write_atomic(&self.state_path(), &bytes)?;
         Ok(s)
+    }
+}
+
+/// Of two copies of the record, the one refreshed last (the keychain's when they tie).
+fn newer(keyring: AuthRecord, file: AuthRecord) -> AuthRecord {
+    if file.last_refresh > keyring.last_refresh {
+        file
+    } else {
+        keyring
     }
 }
 

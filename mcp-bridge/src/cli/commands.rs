@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use codex_oauth_core::oauth::{BrowserLoginOptions, SignInCancel, SignInResult};
 use codex_oauth_core::store::AuthRecord;
-use codex_oauth_core::{Error, Secret, Session, Settings};
+use codex_oauth_core::{Error, SETTLE_LIMIT, Secret, Session, Settings};
 
 use super::Command;
 use super::output::{fail_line, info, result_line, status_json, status_text};
@@ -17,7 +17,7 @@ pub async fn run(settings: Settings, command: Command) -> ExitCode {
         Ok(s) => s,
         Err(e) => return failed(&e),
     };
-    match command {
+    let code = match command {
         Command::Login {
             device,
             no_browser,
@@ -36,6 +36,18 @@ pub async fn run(settings: Settings, command: Command) -> ExitCode {
         Command::Logout => logout(&session).await,
         Command::ImportCodex { codex_home } => import(&session, codex_home).await,
         Command::PluginConfig { json } => super::plugin_config::run(session.settings(), json),
+    };
+    settle(&session).await;
+    code
+}
+
+/// Before exiting: let a refresh in flight finish its save (a rotated token dropped here would
+/// sign the user out at the next refresh), and say so when one could not be saved.
+async fn settle(session: &Session) {
+    if !session.settle(SETTLE_LIMIT).await {
+        fail_line(
+            "a refreshed sign-in could not be saved before exit (see `codex-mcp-bridge status`); free disk space or unlock the keychain, then sign in again if asked",
+        );
     }
 }
 
@@ -88,7 +100,7 @@ async fn login_browser(session: &Arc<Session>, no_browser: bool) -> ExitCode {
     }
     result_line(login.auth_url().as_str());
     info(&format!(
-        "Waiting for the sign-in (callback on http://localhost:{}; Ctrl-C to cancel)…",
+        "Waiting for the sign-in (callback on http://127.0.0.1:{}; Ctrl-C to cancel)…",
         login.port()
     ));
     let cancel = login.cancel_handle();
@@ -171,8 +183,16 @@ async fn status(session: &Arc<Session>, json: bool) -> ExitCode {
     }
 }
 
+/// Ctrl-C stops the wait, never the refresh: its save finishes before the process exits.
 async fn token(session: &Arc<Session>) -> ExitCode {
-    match session.access_token().await {
+    let got = tokio::select! {
+        r = session.access_token() => r,
+        _ = ctrl_c() => {
+            info("Interrupted; finishing the refresh in flight before exiting…");
+            return ExitCode::from(130);
+        }
+    };
+    match got {
         Ok(t) => {
             result_line(t.token.expose());
             ExitCode::SUCCESS

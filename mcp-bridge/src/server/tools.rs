@@ -79,10 +79,21 @@ impl CodexServer {
         })
     }
 
-    /// Before the process exits: abandon a sign-in pending in this process.
+    /// Before the process exits: abandon a sign-in pending in this process, and let a refresh
+    /// in flight finish its save (SIGTERM, SIGINT and stdin EOF all come through here).
     pub async fn shutdown(&self) {
         if self.inner.logins.cancel().await {
             tracing::info!("cancelled the pending sign-in at exit");
+        }
+        if !self
+            .inner
+            .session
+            .settle(codex_oauth_core::SETTLE_LIMIT)
+            .await
+        {
+            tracing::error!(
+                "a refreshed sign-in could not be saved before exit; the next call may ask to sign in again"
+            );
         }
     }
 }
