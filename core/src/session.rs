@@ -225,17 +225,29 @@ impl Session {
 
     /// The backend refused `rejected` (HTTP 401): refresh once, unless another caller or process
     /// already replaced it.
+    ///
+    /// When the refresh fails for a passing reason (the issuer is down), the token the backend
+    /// just refused is not handed back as if it were good: the caller is told to try again later,
+    /// which is what it is (the sign-in itself is intact).
     pub async fn refresh_after_unauthorized(&self, rejected: &Secret) -> Result<AccessToken> {
-        let rejected = rejected.clone();
-        self.refresh_if(move |rec| {
-            let t = rec.tokens.as_ref().map(|t| &t.access_token);
-            if rec.mode() == AuthMode::ChatGpt && t != Some(&rejected) {
-                usable(rec, Duration::ZERO)
-            } else {
-                Ok(None)
-            }
-        })
-        .await
+        let refused = rejected.clone();
+        let t = self
+            .refresh_if(move |rec| {
+                let t = rec.tokens.as_ref().map(|t| &t.access_token);
+                if rec.mode() == AuthMode::ChatGpt && t != Some(&refused) {
+                    usable(rec, Duration::ZERO)
+                } else {
+                    Ok(None)
+                }
+            })
+            .await?;
+        if &t.token == rejected {
+            return Err(Error::Network {
+                what: "the sign-in server".into(),
+                detail: "the Codex backend refused the access token and it could not be refreshed now (the sign-in is kept)".into(),
+            });
+        }
+        Ok(t)
     }
 
     /// Refresh unless `fresh` finds a token, in a task of its own: the refresh and the save of

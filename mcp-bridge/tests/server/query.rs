@@ -650,3 +650,27 @@ async fn with_an_api_key_queries_go_to_the_api_without_the_account_header() {
     assert!(text.contains("API key"), "{text}");
     h.stop().await;
 }
+
+#[tokio::test]
+async fn a_401_while_the_issuer_is_down_says_try_again_not_sign_in_again() {
+    let h = signed_in().await;
+    h.ok("codex_models", json!({})).await;
+    h.fake.set_faults(Faults {
+        responses_status: Some(401),
+        token_status: Some(503),
+        ..Faults::default()
+    });
+    let (text, data) = h.tool_error("codex_query", json!({"prompt": "hi"})).await;
+    assert_eq!(data["retryable"], true, "{text}");
+    assert_eq!(data["kind"], "network", "{text}");
+    assert!(!text.contains("sign in again"), "{text}");
+    assert!(text.contains("try again"), "{text}");
+    assert!(h.session.status().await.signed_in, "the sign-in is kept");
+    assert_eq!(
+        h.fake.stats().responses,
+        1,
+        "the refused token is not sent again"
+    );
+    h.fake.set_faults(Faults::default());
+    h.stop().await;
+}
