@@ -92,6 +92,8 @@ pub struct Session {
     backoff: std::sync::Mutex<Option<(Instant, Duration)>>,
     /// A rotated record that no store could take: the authoritative copy until a save works.
     unsaved: std::sync::Mutex<Option<AuthRecord>>,
+    /// Set by `settle`: the process is exiting, so no refresh may spend the token now.
+    closing: std::sync::atomic::AtomicBool,
 }
 
 /// How long a front end waits at exit for a refresh in flight to be saved.
@@ -115,6 +117,7 @@ impl Session {
             flight: tokio::sync::Mutex::new(()),
             backoff: std::sync::Mutex::new(None),
             unsaved: std::sync::Mutex::new(None),
+            closing: std::sync::atomic::AtomicBool::new(false),
         }))
     }
 
@@ -170,19 +173,27 @@ impl Session {
         let saved = self
             .blocking(move |s| {
                 let g = s.lock()?;
-                // Another process may have signed in again meanwhile: a newer record wins.
+                // Another sign-in may have happened meanwhile (another account, an API key, a
+                // newer refresh): that one wins and the copy in memory is dropped.
                 if let Ok(Some(current)) = s.load()
-                    && current.last_refresh > rec.last_refresh
+                    && (current.mode() != rec.mode()
+                        || current.account_id() != rec.account_id()
+                        || current.last_refresh > rec.last_refresh)
                 {
-                    return Ok(());
+                    return Ok(rec);
                 }
-                s.save_or_fallback(&g, &rec).map(|_| ())
+                s.save_or_fallback(&g, &rec).map(|_| rec)
             })
             .await;
         match saved {
-            Ok(()) => {
+            Ok(done) => {
                 tracing::info!("the refreshed sign-in held in memory is saved now");
-                self.set_unsaved(None);
+                // Only that copy: a newer rotation may have been put in memory meanwhile.
+                if let Ok(mut u) = self.unsaved.lock()
+                    && u.as_ref() == Some(&done)
+                {
+                    *u = None;
+                }
                 true
             }
             Err(e) => {
@@ -195,7 +206,11 @@ impl Session {
     /// Before the process exits: wait (at most `limit`) for a refresh in flight to be saved, and
     /// try once more to save a rotation held in memory. False when one could not be saved: the
     /// caller should say so (it is lost with the process).
+    ///
+    /// From this call on, no new refresh is started (one would be cut off by the exit).
     pub async fn settle(&self, limit: Duration) -> bool {
+        self.closing
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         let settled = tokio::time::timeout(limit, async {
             drop(self.flight.lock().await);
             self.flush_unsaved().await
@@ -305,6 +320,15 @@ impl Session {
                 Some(t) => Ok(t),
                 None => Err(Error::StoreNotWritable { detail: message }),
             };
+        }
+        if self.closing.load(std::sync::atomic::Ordering::SeqCst) {
+            // Exiting: a refresh now could be cut off after the token is spent.
+            return current.ok_or_else(|| {
+                Error::Invalid(
+                    "this process is exiting; the session was not refreshed (nothing is lost)"
+                        .into(),
+                )
+            });
         }
         tracing::info!(profile = %self.settings.profile, "refreshing the access token");
         match self.oauth.refresh(&tokens.refresh_token).await {
@@ -433,13 +457,17 @@ impl Session {
 
     /// Save a whole record (sign-in, import, API key) under the lock; clears a pending sign-in.
     pub async fn save_record(&self, rec: AuthRecord) -> Result<SaveOutcome> {
-        self.blocking(move |s| {
-            let g = s.lock()?;
-            let out = s.save(&g, &rec)?;
-            s.update_state(&g, |st| st.pending_login = None)?;
-            Ok(out)
-        })
-        .await
+        let saved = self
+            .blocking(move |s| {
+                let g = s.lock()?;
+                let out = s.save(&g, &rec)?;
+                s.update_state(&g, |st| st.pending_login = None)?;
+                Ok(out)
+            })
+            .await?;
+        // A new sign-in replaces a rotation held in memory.
+        self.set_unsaved(None);
+        Ok(saved)
     }
 
     /// What the flows call with their tokens.

@@ -89,7 +89,12 @@ fn the_keyring_store_saves_loads_updates_in_place_and_deletes() {
     let out = store.save(&g, &rec).unwrap();
     assert_eq!(out.backend, Backend::Keyring);
     assert_eq!(store.load().unwrap().unwrap(), rec);
-    // Secret Service sees one item, holding the Codex-shaped record.
+    // Secret Service sees one item, holding the Codex-shaped record. (A search right after the
+    // first write of a fresh gnome-keyring can come back empty once: ask again, bounded.)
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while items(&profile).is_empty() && std::time::Instant::now() < deadline {
+        std::thread::park_timeout(std::time::Duration::from_millis(100));
+    }
     assert_eq!(items(&profile), vec![profile.clone()]);
     let raw = lookup(&profile).expect("secret-tool finds the item");
     let v: serde_json::Value = serde_json::from_str(&raw).unwrap();

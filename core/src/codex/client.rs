@@ -713,8 +713,17 @@ fn classify(status: StatusCode, html: bool, body: &[u8]) -> Failure {
                 text
             }
         });
-    let kind = s(error, "type").or_else(|| s(error, "code"));
-    match (status.as_u16(), kind.as_deref()) {
+    let kind = s(error, "type");
+    let code = s(error, "code");
+    let named = |n: &str| kind.as_deref() == Some(n) || code.as_deref() == Some(n);
+    let kind = if named("usage_not_included") {
+        Some("usage_not_included")
+    } else if named("usage_limit_reached") {
+        Some("usage_limit_reached")
+    } else {
+        None
+    };
+    match (status.as_u16(), kind) {
         (401, _) => Failure::Unauthorized(message),
         (429, Some("usage_not_included")) => Failure::Other(Error::PlanExcludesCodex {
             plan: s(error, "plan_type"),

@@ -118,34 +118,39 @@ impl Store {
     fn load_record(&self) -> Result<Option<AuthRecord>> {
         match self.mode {
             StoreMode::File => self.file.load(),
+            // A refresh the keychain could not take went to the file (`save_or_fallback`): the
+            // newer of the two is the record.
+            StoreMode::Keyring if self.file.path().exists() => self.newer_of_both(),
             StoreMode::Keyring => self.keyring.load(),
             StoreMode::Auto => match self.state().backend {
                 // A refresh the keychain could not take went to the file, which then holds the
                 // newer record; a file left behind by a failed delete holds an older one.
-                Some(Backend::Keyring) if self.file.path().exists() => {
-                    let from_keyring = self.keyring.load();
-                    let from_file = self.file.load();
-                    match (from_keyring, from_file) {
-                        (Ok(Some(k)), Ok(Some(f))) => Ok(Some(newer(k, f))),
-                        (Ok(Some(k)), _) => Ok(Some(k)),
-                        (Ok(None), f) => f,
-                        (Err(e), Ok(Some(f))) => {
-                            tracing::warn!(error = %e, "keychain not readable; using the file");
-                            Ok(Some(f))
-                        }
-                        (Err(e), _) => Err(e),
-                    }
-                }
+                Some(Backend::Keyring) if self.file.path().exists() => self.newer_of_both(),
                 Some(b) => self.backend(b).load(),
+                None if self.file.path().exists() => self.newer_of_both(),
                 None => match self.keyring.load() {
-                    Ok(Some(r)) => Ok(Some(r)),
-                    Ok(None) => self.file.load(),
+                    Ok(r) => Ok(r),
                     Err(e) => {
                         tracing::debug!(error = %e, "keychain not readable; looking for the file");
                         self.file.load()
                     }
                 },
             },
+        }
+    }
+
+    /// The keychain's record and the file's, the newer of the two by `last_refresh`; a keychain
+    /// that cannot be read leaves the file's.
+    fn newer_of_both(&self) -> Result<Option<AuthRecord>> {
+        match (self.keyring.load(), self.file.load()) {
+            (Ok(Some(k)), Ok(Some(f))) => Ok(Some(newer(k, f))),
+            (Ok(Some(k)), _) => Ok(Some(k)),
+            (Ok(None), f) => f,
+            (Err(e), Ok(Some(f))) => {
+                tracing::warn!(error = %e, "keychain not readable; using the file");
+                Ok(Some(f))
+            }
+            (Err(e), _) => Err(e),
         }
     }
 
@@ -539,6 +544,38 @@ mod tests {
         assert!(out.reason.unwrap().starts_with("keychain unavailable:"));
         assert_eq!(auto.load().unwrap().unwrap(), new, "the newer record wins");
         assert_eq!(auto.state().backend, Some(Backend::File));
+    }
+
+    #[test]
+    fn a_rotation_the_keychain_refuses_goes_to_the_file_and_is_what_loads_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let faulty = Arc::new(FaultyKeychain::new());
+        let old = record();
+        let mut rotated = record();
+        rotated.last_refresh = Some(chrono::Utc::now() + chrono::Duration::seconds(5));
+        for mode in [StoreMode::Keyring, StoreMode::Auto] {
+            faulty.fail_set.store(false, Ordering::SeqCst);
+            let store = Store::with_keychain(&settings(dir.path(), mode), faulty.clone()).unwrap();
+            let g = store.lock().unwrap();
+            store.save(&g, &old).unwrap();
+            faulty.fail_set.store(true, Ordering::SeqCst);
+            let out = store.save_or_fallback(&g, &rotated).unwrap();
+            assert_eq!(out.backend, Backend::File, "{mode:?}");
+            assert!(
+                out.reason.is_some(),
+                "{mode:?}: status says why it is not in the keychain"
+            );
+            assert_eq!(
+                store.load().unwrap().unwrap(),
+                rotated,
+                "{mode:?}: the rotation is what loads, not the keychain's spent copy"
+            );
+            // Even with state.json gone, the newer copy wins.
+            std::fs::remove_file(store.state_path()).unwrap();
+            assert_eq!(store.load().unwrap().unwrap(), rotated, "{mode:?}");
+            faulty.fail_set.store(false, Ordering::SeqCst);
+            store.delete(&g, None).unwrap();
+        }
     }
 
     #[test]
