@@ -160,11 +160,6 @@ impl Session {
         }
     }
 
-    /// True while a rotated sign-in is held only in this process's memory.
-    pub fn holds_unsaved_sign_in(&self) -> bool {
-        self.unsaved.lock().is_ok_and(|u| u.is_some())
-    }
-
     /// Try again to save a rotation held in memory; true when nothing is left unsaved.
     async fn flush_unsaved(&self) -> bool {
         let Some(rec) = self.unsaved_record() else {

@@ -323,17 +323,6 @@ async fn sign_in(home: &Home) {
     assert_eq!(code, 0, "{stderr}");
 }
 
-fn token(home: &Home) -> String {
-    let out = home.cli(&["token"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
 /// Seconds until the token expiry that `status --json` shows (signed in).
 fn seconds_left(home: &Home) -> i64 {
     let (st, code) = home.status();

@@ -208,3 +208,15 @@ pub fn query(url: &str) -> HashMap<String, String> {
         .into_owned()
         .collect()
 }
+
+/// `token` must succeed: the access token it printed.
+pub fn token(home: &Home) -> String {
+    let out = home.cli(&["token"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
