@@ -384,7 +384,7 @@ impl RawSettings {
 
     fn finish(self, home: PathBuf, config_file: PathBuf) -> Result<Settings> {
         let default_url =
-            |s: &str| Url::parse(s).map_err(|e| Error::Invalid(format!("built-in URL {s}: {e}")));
+            |s: &str| Url::parse(s).map_err(|e| Error::Internal(format!("built-in URL {s}: {e}")));
         Ok(Settings {
             home,
             config_file,

@@ -1,6 +1,7 @@
 //! The one error type of the core library. Every message says what happened and what to do;
-//! [`Error::is_transient`] and [`Error::needs_sign_in`] carry the retry semantics, so a front end
-//! can tell "try again" from "sign in again" without parsing text.
+//! [`Error::kind`] says which of the few things a person can do about it (sign in again, try again
+//! later, change the input, nothing but read the message), once for every front end, and
+//! [`Error::is_transient`] whether a program may retry the same call by itself.
 
 use std::path::PathBuf;
 
@@ -132,9 +133,15 @@ pub enum Error {
     )]
     ImportNotFound(String),
 
-    /// Input that makes no sense (a bad argument, a record of the wrong kind).
+    /// Input that makes no sense (a bad argument, a record of the wrong kind, a request this
+    /// sign-in cannot serve): the message says what to change.
     #[error("{0}")]
-    Invalid(String),
+    Input(String),
+
+    /// Something in this program or its machine failed that no input explains (a task that
+    /// panicked, a built-in value that does not parse).
+    #[error("{0}")]
+    Internal(String),
 
     /// The Codex usage limit of the plan is used up (HTTP 429 `usage_limit_reached`). Not retried.
     #[error("{}", usage_limit_message(plan.as_deref(), *resets_at))]
@@ -232,7 +239,55 @@ fn usage_limit_message(plan: Option<&str>, resets_at: Option<DateTime<Utc>>) -> 
     }
 }
 
+/// What a person can do about an error: the one classification every front end uses (the tray's
+/// buttons, the bridge's `category`, the CLI's `--json` errors).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// Only a (new) sign-in helps.
+    SignIn,
+    /// The same thing may work later: the network, a busy server, a limit that resets.
+    Retry,
+    /// Change what was asked: an argument, a setting, the account or the plan.
+    Input,
+    /// The user stopped it.
+    Cancelled,
+    /// The machine or this program failed (a file, the keychain, a port, a bug): the message says
+    /// what and what to do.
+    Internal,
+}
+
 impl Error {
+    /// What a person can do about this error.
+    pub fn kind(&self) -> ErrorKind {
+        if self.needs_sign_in() {
+            return ErrorKind::SignIn;
+        }
+        if self.is_transient() {
+            return ErrorKind::Retry;
+        }
+        match self {
+            Error::LoginCancelled => ErrorKind::Cancelled,
+            Error::UsageLimit { .. } | Error::LoginTimedOut { .. } | Error::DeviceCodeExpired => {
+                ErrorKind::Retry
+            }
+            Error::Config { .. }
+            | Error::Jwt(_)
+            | Error::OAuth { .. }
+            | Error::AuthorizeDenied { .. }
+            | Error::NoCodexEntitlement
+            | Error::DeviceCodeUnavailable
+            | Error::ImportNotFound(_)
+            | Error::Input(_)
+            | Error::NoModels { .. }
+            | Error::UnknownModel { .. }
+            | Error::UnsupportedEffort { .. }
+            | Error::ModelRefused { .. }
+            | Error::PlanExcludesCodex { .. } => ErrorKind::Input,
+            _ => ErrorKind::Internal,
+        }
+    }
+
     /// True when the same call may succeed later without the user doing anything.
     pub fn is_transient(&self) -> bool {
         match self {
@@ -341,5 +396,82 @@ mod json_problem_tests {
             assert!(msg.contains("line 1, column"), "{msg}");
             assert!(!msg.contains("sk-secret"), "{msg}");
         }
+    }
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::*;
+
+    #[test]
+    fn every_error_says_what_a_person_can_do() {
+        let cases = [
+            (
+                Error::NotSignedIn {
+                    profile: "p".into(),
+                },
+                ErrorKind::SignIn,
+            ),
+            (
+                Error::SessionExpired {
+                    reason: "refresh_token_reused".into(),
+                },
+                ErrorKind::SignIn,
+            ),
+            (
+                Error::Network {
+                    what: "x".into(),
+                    detail: "refused".into(),
+                },
+                ErrorKind::Retry,
+            ),
+            (
+                Error::UsageLimit {
+                    resets_at: None,
+                    plan: None,
+                },
+                ErrorKind::Retry,
+            ),
+            (
+                Error::Backend {
+                    status: 503,
+                    message: "busy".into(),
+                },
+                ErrorKind::Retry,
+            ),
+            (
+                Error::Backend {
+                    status: 400,
+                    message: "bad".into(),
+                },
+                ErrorKind::Internal,
+            ),
+            (Error::Input("no".into()), ErrorKind::Input),
+            (
+                Error::UnsupportedEffort {
+                    model: "m".into(),
+                    effort: "none".into(),
+                    allowed: vec![],
+                },
+                ErrorKind::Input,
+            ),
+            (Error::Internal("task failed".into()), ErrorKind::Internal),
+            (
+                Error::Keychain(KeychainError::Locked("x".into())),
+                ErrorKind::Internal,
+            ),
+            (
+                Error::Keychain(KeychainError::TimedOut(3)),
+                ErrorKind::Retry,
+            ),
+            (Error::LoginCancelled, ErrorKind::Cancelled),
+        ];
+        for (e, kind) in cases {
+            assert_eq!(e.kind(), kind, "{e:?}");
+        }
+        assert_eq!(
+            serde_json::to_value(ErrorKind::SignIn).unwrap_or_default(),
+            "sign_in"
+        );
     }
 }

@@ -38,7 +38,7 @@ pub fn read_codex_login(codex_home: &Path, keychain: Option<&dyn Keychain>) -> R
     match std::fs::read(&file) {
         Ok(bytes) => {
             return AuthRecord::from_json(&bytes).map_err(|e| {
-                Error::Invalid(format!(
+                Error::Input(format!(
                     "{} is not a usable Codex login: {e}",
                     file.display()
                 ))
@@ -65,7 +65,7 @@ pub fn read_codex_login(codex_home: &Path, keychain: Option<&dyn Keychain>) -> R
     };
     match keychain.get(&account) {
         Ok(Some(value)) => AuthRecord::from_json(value.as_bytes()).map_err(|e| {
-            Error::Invalid(format!(
+            Error::Input(format!(
                 "the Codex keychain item is not a usable login: {e}"
             ))
         }),

@@ -9,12 +9,14 @@ pub mod import;
 pub mod oauth;
 pub mod secret;
 mod session;
+pub mod status;
 pub mod store;
 
 pub use config::{Settings, StoreMode};
-pub use error::{Error, KeychainError, Result};
+pub use error::{Error, ErrorKind, KeychainError, Result};
 pub use secret::Secret;
-pub use session::{AccessToken, REFRESH_MARGIN, SETTLE_LIMIT, Session, SignOut, Status, StoreInfo};
+pub use session::{AccessToken, REFRESH_MARGIN, SETTLE_LIMIT, Session, SignOut};
+pub use status::{Status, StoreInfo};
 
 /// `User-Agent` of every request: `codex_oauth/<version> (<os>; <arch>)`.
 pub fn user_agent() -> String {

@@ -17,13 +17,14 @@ use serde::Serialize;
 
 use crate::claims;
 use crate::config::Settings;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::oauth::{
     BrowserLogin, BrowserLoginOptions, Completer, DEVICE_LOGIN_TIMEOUT, DeviceLogin, OAuthClient,
     SignInResult, TokenSet,
 };
 use crate::secret::Secret;
-use crate::store::{AuthMode, AuthRecord, Backend, PendingLogin, SaveOutcome, State, Store};
+use crate::status::Status;
+use crate::store::{AuthMode, AuthRecord, PendingLogin, SaveOutcome, SignInMethod, State, Store};
 
 /// Refresh when the access token has less than this left.
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
@@ -40,37 +41,6 @@ pub struct AccessToken {
     pub expires_at: Option<DateTime<Utc>>,
     /// Backend calls add `X-OpenAI-Fedramp: true`.
     pub fedramp: bool,
-}
-
-/// The storage part of a status.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct StoreInfo {
-    /// `keyring` or `file`; `null` when signed out.
-    pub backend: Option<String>,
-    pub location: Option<String>,
-    /// Why the secret is not in the keychain, when it is not.
-    pub reason: Option<String>,
-    /// The configured mode: `auto`, `keyring` or `file`.
-    pub mode: String,
-}
-
-/// A snapshot for `status`, the tray and `codex_status`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Status {
-    pub signed_in: bool,
-    pub profile: String,
-    pub auth_mode: Option<String>,
-    pub email: Option<String>,
-    pub plan: Option<String>,
-    pub account_id: Option<String>,
-    pub user_id: Option<String>,
-    pub expires_at: Option<DateTime<Utc>>,
-    pub last_refresh: Option<DateTime<Utc>>,
-    pub store: StoreInfo,
-    pub last_error: Option<String>,
-    pub pending_login: Option<PendingLogin>,
-    pub rate_limits: Option<serde_json::Value>,
-    pub generation: u64,
 }
 
 /// What sign-out did.
@@ -138,7 +108,7 @@ impl Session {
         let store = Arc::clone(&self.store);
         tokio::task::spawn_blocking(move || f(&store))
             .await
-            .map_err(|e| Error::Invalid(format!("internal task failed: {e}")))?
+            .map_err(|e| Error::Internal(format!("internal task failed: {e}")))?
     }
 
     /// The record: the rotation held in memory when there is one (it is newer than any store),
@@ -269,10 +239,10 @@ impl Session {
         let me = self
             .me
             .upgrade()
-            .ok_or_else(|| Error::Invalid("the session is closing".into()))?;
+            .ok_or_else(|| Error::Internal("the session is closing".into()))?;
         tokio::spawn(async move { me.refresh_owned(fresh).await })
             .await
-            .map_err(|e| Error::Invalid(format!("internal task failed: {e}")))?
+            .map_err(|e| Error::Internal(format!("internal task failed: {e}")))?
     }
 
     /// Under the single-flight guard and the file lock: re-read, and refresh unless `fresh` finds
@@ -288,7 +258,7 @@ impl Session {
             return Ok(t);
         }
         let Some(tokens) = rec.tokens.clone() else {
-            return Err(Error::Invalid(
+            return Err(Error::Input(
                 "an API key cannot be refreshed; check the key".into(),
             ));
         };
@@ -308,7 +278,7 @@ impl Session {
             let store = Arc::clone(&self.store);
             let m = message.clone();
             let _ = tokio::task::spawn_blocking(move || {
-                store.update_state(&guard, |s| s.last_error = Some(m))
+                store.update_state(&guard, |s| s.set_error(ErrorKind::Internal, m))
             })
             .await;
             return match current {
@@ -319,7 +289,7 @@ impl Session {
         if self.closing.load(std::sync::atomic::Ordering::SeqCst) {
             // Exiting: a refresh now could be cut off after the token is spent.
             return current.ok_or_else(|| {
-                Error::Invalid(
+                Error::Internal(
                     "this process is exiting; the session was not refreshed (nothing is lost)"
                         .into(),
                 )
@@ -353,7 +323,7 @@ impl Session {
                 let message = format!("refresh failed, will retry: {e}");
                 let store = Arc::clone(&self.store);
                 let _ = tokio::task::spawn_blocking(move || {
-                    store.update_state(&guard, |s| s.last_error = Some(message))
+                    store.update_state(&guard, |s| s.set_error(ErrorKind::Retry, message))
                 })
                 .await;
                 match current {
@@ -391,7 +361,7 @@ impl Session {
         if let Some(guard) = guard {
             let store = Arc::clone(&self.store);
             let _ = tokio::task::spawn_blocking(move || {
-                store.update_state(&guard, |s| s.last_error = Some(message))
+                store.update_state(&guard, |s| s.set_error(ErrorKind::Internal, message))
             })
             .await;
         }
@@ -515,7 +485,8 @@ impl Session {
     ) -> Result<(BrowserLogin, PendingLogin)> {
         let ttl = opts.timeout;
         let login = BrowserLogin::start(self.oauth.clone(), self.completer(), opts).await?;
-        let pending = PendingLogin::new("browser", login.auth_url().as_str(), None, ttl);
+        let pending =
+            PendingLogin::new(SignInMethod::Browser, login.auth_url().as_str(), None, ttl);
         self.note_pending(&pending).await;
         Ok((login, pending))
     }
@@ -530,7 +501,7 @@ impl Session {
         )
         .await?;
         let mut pending = PendingLogin::new(
-            "device",
+            SignInMethod::Device,
             login.verification_url().as_str(),
             Some(login.user_code().to_owned()),
             DEVICE_LOGIN_TIMEOUT,
@@ -556,15 +527,17 @@ impl Session {
         }
         if !matches!(e, Error::LoginCancelled) {
             tracing::warn!(error = %e, "sign-in did not complete");
-            let _ = self.record_error(format!("sign-in failed: {e}")).await;
+            let _ = self
+                .record_error(e.kind(), format!("sign-in failed: {e}"))
+                .await;
         }
     }
 
     /// Record an error for people to see (status, tray).
-    pub async fn record_error(&self, message: String) -> Result<()> {
+    pub async fn record_error(&self, kind: ErrorKind, message: String) -> Result<()> {
         self.blocking(move |s| {
             let g = s.lock()?;
-            s.update_state(&g, |st| st.last_error = Some(message))?;
+            s.update_state(&g, |st| st.set_error(kind, message))?;
             Ok(())
         })
         .await
@@ -580,89 +553,15 @@ impl Session {
         // A rotation held in memory is this process's truth: say so, loudly.
         let rec = match self.unsaved_record() {
             Some(r) => {
-                state.last_error = Some(unsaved_message("no store could take it yet"));
+                state.set_error(
+                    ErrorKind::Internal,
+                    unsaved_message("no store could take it yet"),
+                );
                 Ok(Some(r))
             }
             None => rec,
         };
-        status_of(&self.settings, self.store.mode(), state, rec)
-    }
-}
-
-fn status_of(
-    settings: &Settings,
-    mode: crate::StoreMode,
-    state: State,
-    rec: Result<Option<AuthRecord>>,
-) -> Status {
-    let mode = match mode {
-        crate::StoreMode::Auto => "auto",
-        crate::StoreMode::Keyring => "keyring",
-        crate::StoreMode::File => "file",
-    }
-    .to_string();
-    let pending = state
-        .pending_login
-        .clone()
-        .filter(|p| p.expires_at > Utc::now());
-    let (rec, load_error) = match rec {
-        Ok(r) => (r, None),
-        Err(e) => (None, Some(e.to_string())),
-    };
-    let Some(rec) = rec else {
-        return Status {
-            signed_in: false,
-            profile: settings.profile.clone(),
-            auth_mode: None,
-            email: None,
-            plan: None,
-            account_id: None,
-            user_id: None,
-            expires_at: None,
-            last_refresh: None,
-            store: StoreInfo {
-                backend: None,
-                location: None,
-                reason: None,
-                mode,
-            },
-            last_error: load_error.or(state.last_error),
-            pending_login: pending,
-            rate_limits: None,
-            generation: state.generation,
-        };
-    };
-    let c = rec.claims();
-    let backend = state
-        .backend
-        .unwrap_or(if settings.store == crate::StoreMode::File {
-            Backend::File
-        } else {
-            Backend::Keyring
-        });
-    Status {
-        signed_in: true,
-        profile: settings.profile.clone(),
-        auth_mode: Some(match rec.mode() {
-            AuthMode::ChatGpt => "chatgpt".into(),
-            AuthMode::ApiKey => "apikey".into(),
-        }),
-        email: c.email.clone(),
-        plan: c.plan.clone(),
-        account_id: rec.account_id(),
-        user_id: c.user_id.clone(),
-        expires_at: c.expires_at,
-        last_refresh: rec.last_refresh.or(state.last_refresh),
-        store: StoreInfo {
-            backend: Some(backend.as_str().to_string()),
-            location: state.location.clone(),
-            reason: state.backend_reason.clone(),
-            mode,
-        },
-        last_error: state.last_error.clone(),
-        pending_login: pending,
-        rate_limits: state.rate_limits.clone(),
-        generation: state.generation,
+        crate::status::status_of(&self.settings, self.store.mode(), state, rec)
     }
 }
 
@@ -673,7 +572,7 @@ fn usable(rec: &AuthRecord, margin: Duration) -> Result<Option<AccessToken>> {
             let key = rec
                 .openai_api_key
                 .clone()
-                .ok_or_else(|| Error::Invalid("API-key record without a key".into()))?;
+                .ok_or_else(|| Error::Internal("API-key record without a key".into()))?;
             Ok(Some(AccessToken {
                 token: key,
                 account_id: None,
@@ -684,7 +583,7 @@ fn usable(rec: &AuthRecord, margin: Duration) -> Result<Option<AccessToken>> {
         }
         AuthMode::ChatGpt => {
             let Some(t) = &rec.tokens else {
-                return Err(Error::Invalid("a ChatGPT record without tokens".into()));
+                return Err(Error::Internal("a ChatGPT record without tokens".into()));
             };
             // A token without a readable expiry is refreshed: better one refresh than a 401 loop.
             let exp = rec.access_expiry();
@@ -747,7 +646,7 @@ mod tests {
 
     fn device_pending() -> PendingLogin {
         PendingLogin::new(
-            "device",
+            SignInMethod::Device,
             "https://auth.example/codex/device",
             Some("ABCD-1234".into()),
             Duration::from_secs(900),

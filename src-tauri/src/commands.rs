@@ -75,9 +75,7 @@ pub async fn usage(state: &AppState) -> Result<Vec<UsageBar>, CommandError> {
         .as_ref()
         .ok_or_else(|| CommandError::failed("the Codex client could not be created"))?;
     let usage = client.usage().await?;
-    let value = serde_json::to_value(&usage.rate_limits)
-        .map_err(|e| CommandError::failed(format!("cannot read the usage: {e}")))?;
-    Ok(usage_bars(&value))
+    Ok(usage_bars(&usage.rate_limits))
 }
 
 /// The MCP config for Claude Code, given to `copy` (the clipboard); returns it too.
@@ -270,7 +268,10 @@ mod tests {
         assert!(!started.browser_opened, "CODEX_OAUTH_NO_BROWSER is set");
         assert!(started.url.starts_with(&env.fake.issuer()));
         let pending = status(&env.state).await.pending.unwrap();
-        assert_eq!(pending.method, "browser");
+        assert_eq!(
+            pending.method,
+            codex_oauth_core::store::SignInMethod::Browser
+        );
         assert_eq!(pending.url, started.url);
 
         let page = browse(&started.url).await;
@@ -309,7 +310,7 @@ mod tests {
         assert!(out.revoked);
         assert!(!status(&env.state).await.signed_in);
         let err = usage(&env.state).await.unwrap_err();
-        assert_eq!(err.kind, ErrorKind::SignInRequired);
+        assert_eq!(err.kind, ErrorKind::SignIn);
     }
 
     #[tokio::test]
@@ -419,7 +420,7 @@ mod tests {
             Ok(())
         })
         .unwrap_err();
-        assert_eq!(err.kind, ErrorKind::Invalid);
+        assert_eq!(err.kind, ErrorKind::Input);
 
         let (f, _rx) = on_end();
         let started = signin::start_browser(&env.state.hub, &env.state.flows, f)
@@ -457,7 +458,7 @@ mod tests {
                 .ends_with("codex-mcp-bridge")
         );
         let err = copy_mcp_config(&env.state, |_| Err("no display".into())).unwrap_err();
-        assert_eq!(err.kind, ErrorKind::Failed);
+        assert_eq!(err.kind, ErrorKind::Internal);
         assert!(err.message.contains("no display"));
     }
 

@@ -1,23 +1,9 @@
-//! The one error type of the commands: serializable, with the kind the window needs to choose what
-//! to offer ("sign in" is not "try again"), and a message a person can act on. Built from core's
+//! The one error type of the commands: serializable, with core's [`ErrorKind`] (what the window
+//! offers: "sign in" is not "try again") and a message a person can act on. Built from core's
 //! errors, whose messages never carry a secret.
 
+pub use codex_oauth_core::ErrorKind;
 use serde::Serialize;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ErrorKind {
-    /// Only a (new) sign-in helps.
-    SignInRequired,
-    /// The same action may work in a moment.
-    Transient,
-    /// The user cancelled.
-    Cancelled,
-    /// The request made no sense (a bad argument).
-    Invalid,
-    /// Anything else; the message says what to do.
-    Failed,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[error("{message}")]
@@ -29,13 +15,13 @@ pub struct CommandError {
 impl CommandError {
     pub fn invalid(message: impl Into<String>) -> Self {
         Self {
-            kind: ErrorKind::Invalid,
+            kind: ErrorKind::Input,
             message: message.into(),
         }
     }
     pub fn failed(message: impl Into<String>) -> Self {
         Self {
-            kind: ErrorKind::Failed,
+            kind: ErrorKind::Internal,
             message: message.into(),
         }
     }
@@ -43,17 +29,7 @@ impl CommandError {
 
 impl From<codex_oauth_core::Error> for CommandError {
     fn from(e: codex_oauth_core::Error) -> Self {
-        let kind = if matches!(e, codex_oauth_core::Error::LoginCancelled) {
-            ErrorKind::Cancelled
-        } else if e.needs_sign_in() {
-            ErrorKind::SignInRequired
-        } else if e.is_transient() {
-            ErrorKind::Transient
-        } else if matches!(e, codex_oauth_core::Error::Invalid(_)) {
-            ErrorKind::Invalid
-        } else {
-            ErrorKind::Failed
-        };
+        let kind = e.kind();
         Self {
             kind,
             message: e.to_string(),
@@ -79,24 +55,24 @@ mod tests {
         let e = CommandError::from(Error::NotSignedIn {
             profile: "default".into(),
         });
-        assert_eq!(e.kind, ErrorKind::SignInRequired);
+        assert_eq!(e.kind, ErrorKind::SignIn);
         let e = CommandError::from(Error::SessionExpired {
             reason: "refresh_token_reused".into(),
         });
-        assert_eq!(e.kind, ErrorKind::SignInRequired);
+        assert_eq!(e.kind, ErrorKind::SignIn);
         assert!(e.message.contains("sign in again"));
         let e = CommandError::from(Error::Network {
             what: "the sign-in server".into(),
             detail: "connection refused".into(),
         });
-        assert_eq!(e.kind, ErrorKind::Transient);
+        assert_eq!(e.kind, ErrorKind::Retry);
         assert_eq!(
             CommandError::from(Error::LoginCancelled).kind,
             ErrorKind::Cancelled
         );
         assert_eq!(
             CommandError::from(Error::DeviceCodeUnavailable).kind,
-            ErrorKind::Failed
+            ErrorKind::Input
         );
         let json = serde_json::to_value(CommandError::from(Error::LoginCancelled)).unwrap();
         assert_eq!(

@@ -2,10 +2,11 @@
 //! snapshot and the time, so every mapping is tested without a desktop.
 
 use chrono::{DateTime, TimeZone, Utc};
-use codex_oauth_core::{REFRESH_MARGIN, Status};
+use codex_oauth_core::store::{AuthMode, SignInMethod};
+use codex_oauth_core::{REFRESH_MARGIN, Status, StoreMode};
 use serde::Serialize;
 
-use crate::usage::{UsageBar, remaining, usage_bars};
+use crate::usage::{UsageBar, usage_bars};
 
 /// The four faces of the tray icon.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -39,15 +40,6 @@ pub struct TrayModel {
     pub sign_out: bool,
 }
 
-/// The token's expiry, for ChatGPT sign-ins (API keys do not expire).
-fn token_expiry(s: &Status) -> Option<DateTime<Utc>> {
-    if s.signed_in && s.auth_mode.as_deref() != Some("apikey") {
-        s.expires_at
-    } else {
-        None
-    }
-}
-
 fn margin() -> chrono::Duration {
     chrono::Duration::from_std(REFRESH_MARGIN).unwrap_or(chrono::Duration::minutes(5))
 }
@@ -61,7 +53,7 @@ pub fn icon_state(snap: &Snapshot, now: DateTime<Utc>) -> IconState {
             IconState::SignedOut
         };
     }
-    let expiry = token_expiry(s);
+    let expiry = s.token_expiry();
     if expiry.is_some_and(|e| e <= now) {
         return IconState::Attention;
     }
@@ -72,15 +64,6 @@ pub fn icon_state(snap: &Snapshot, now: DateTime<Utc>) -> IconState {
         return IconState::Attention;
     }
     IconState::SignedIn
-}
-
-/// "Plus", "Pro", "Team"; unknown plans keep their name with a capital first letter.
-pub fn plan_label(plan: &str) -> String {
-    let mut c = plan.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
 }
 
 fn clock<Tz: TimeZone>(t: DateTime<Utc>, now: DateTime<Utc>, tz: &Tz) -> String
@@ -112,59 +95,41 @@ where
 {
     let s = &snap.status;
     let icon = icon_state(snap, now);
+    let headline = s.headline();
     let (state_line, tooltip) = if s.signed_in {
-        let who = s.email.as_deref().unwrap_or("your ChatGPT account");
-        let plan = s
-            .plan
-            .as_deref()
-            .map(|p| format!(" · {}", plan_label(p)))
-            .unwrap_or_default();
-        let validity = match (s.auth_mode.as_deref(), token_expiry(s)) {
-            (Some("apikey"), _) => " · API key".to_string(),
-            (_, Some(e)) if e <= now => " · token expired".to_string(),
-            (_, Some(e)) if snap.refreshing => {
+        let validity = match s.token_expiry() {
+            Some(e) if e <= now => " · token expired".to_string(),
+            Some(e) if snap.refreshing => {
                 format!(" · refreshing (valid until {})", clock(e, now, tz))
             }
-            (_, Some(e)) => format!(" · token valid until {}", clock(e, now, tz)),
-            (_, None) => String::new(),
+            Some(e) => format!(" · token valid until {}", clock(e, now, tz)),
+            None => String::new(),
         };
-        let line = format!("Signed in as {who}{plan}{validity}");
+        let line = format!("{headline}{validity}");
         let left = s
-            .rate_limits
-            .as_ref()
-            .and_then(remaining)
-            .map(|r| format!("\nUsage: {r}"))
+            .remaining()
+            .map(|r| format!("\nUsage: {}", r.describe()))
             .unwrap_or_default();
         let tip = match &s.last_error {
             Some(e) if icon == IconState::Attention => {
-                format!(
-                    "codex-oauth: {who}{plan}{validity}{left}\n{}",
-                    short(e, 120)
-                )
+                format!("codex-oauth: {line}{left}\n{}", short(e, 120))
             }
-            _ => format!("codex-oauth: {who}{plan}{validity}{left}"),
+            _ => format!("codex-oauth: {line}{left}"),
         };
         (line, tip)
-    } else if let Some(p) = &s.pending_login {
-        let how = if p.method == "device" {
-            "waiting for the device code"
-        } else {
-            "waiting for the browser"
+    } else if s.pending_login.is_some() || s.session_expired() {
+        let tip = match &s.last_error {
+            Some(e) if s.pending_login.is_none() => format!("codex-oauth: {}", short(e, 120)),
+            _ => format!("codex-oauth: {headline}"),
         };
-        let line = format!("Signing in… ({how})");
-        (line.clone(), format!("codex-oauth: {line}"))
+        (headline, tip)
     } else if let Some(e) = &s.last_error {
-        let line = if e.starts_with("session expired") {
-            "Session expired — sign in again".to_string()
-        } else {
-            format!("Not signed in: {}", short(e, 60))
-        };
-        (line, format!("codex-oauth: {}", short(e, 120)))
-    } else {
         (
-            "Not signed in".to_string(),
-            "codex-oauth: not signed in".to_string(),
+            format!("{headline}: {}", short(e, 60)),
+            format!("codex-oauth: {}", short(e, 120)),
         )
+    } else {
+        (headline, "codex-oauth: not signed in".to_string())
     };
     TrayModel {
         icon,
@@ -183,13 +148,13 @@ pub struct StorageView {
     /// Why the secret is not in the keychain (a fallback), when it is not.
     pub reason: Option<String>,
     /// The configured mode: auto, keyring or file.
-    pub mode: String,
+    pub mode: StoreMode,
 }
 
 /// A sign-in that has started and not finished (this process's or another's).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PendingView {
-    pub method: String,
+    pub method: SignInMethod,
     pub url: String,
     pub user_code: Option<String>,
     pub expires_at: DateTime<Utc>,
@@ -205,7 +170,7 @@ pub struct WindowModel {
     pub email: Option<String>,
     pub plan: Option<String>,
     pub account_id: Option<String>,
-    pub auth_mode: Option<String>,
+    pub auth_mode: Option<AuthMode>,
     pub expires_at: Option<DateTime<Utc>>,
     pub last_refresh: Option<DateTime<Utc>>,
     pub refreshing: bool,
@@ -224,42 +189,37 @@ where
 {
     let s = &snap.status;
     let tray = tray_model(snap, now, tz);
-    let backend = s.store.backend.as_deref().map(|b| match b {
-        "keyring" => "OS keychain".to_string(),
-        "file" => "file".to_string(),
-        other => other.to_string(),
-    });
     WindowModel {
         signed_in: s.signed_in,
         icon: tray.icon,
         state_line: tray.state_line,
         profile: s.profile.clone(),
         email: s.email.clone(),
-        plan: s.plan.as_deref().map(plan_label),
+        plan: s.plan_label(),
         account_id: s.account_id.clone(),
-        auth_mode: s.auth_mode.clone(),
-        expires_at: token_expiry(s),
+        auth_mode: s.auth_mode,
+        expires_at: s.token_expiry(),
         last_refresh: s.last_refresh,
         refreshing: snap.refreshing,
         storage: StorageView {
-            backend,
+            backend: s.store.backend.map(|b| b.label().to_owned()),
             location: s.store.location.clone(),
             reason: s.store.reason.clone(),
-            mode: s.store.mode.clone(),
+            mode: s.store.mode,
         },
         last_error: s.last_error.clone(),
         pending: if s.signed_in {
             None
         } else {
             s.pending_login.as_ref().map(|p| PendingView {
-                method: p.method.clone(),
+                method: p.method,
                 url: p.url.clone(),
                 user_code: p.user_code.clone(),
                 expires_at: p.expires_at,
             })
         },
-        usage: s.rate_limits.as_ref().map(usage_bars).unwrap_or_default(),
-        remaining: s.rate_limits.as_ref().and_then(remaining),
+        usage: s.usage.as_ref().map(usage_bars).unwrap_or_default(),
+        remaining: s.remaining().map(|r| r.describe()),
         generation: s.generation,
     }
 }
@@ -273,24 +233,17 @@ pub struct Notice {
 
 pub fn notice(prev: &Status, next: &Status) -> Option<Notice> {
     if !prev.signed_in && next.signed_in {
-        let who = next.email.as_deref().unwrap_or("your ChatGPT account");
+        let who = next.who();
         let plan = next
-            .plan
-            .as_deref()
-            .map(|p| format!(" ({})", plan_label(p)))
+            .plan_label()
+            .map(|p| format!(" ({p})"))
             .unwrap_or_default();
         return Some(Notice {
             title: "Signed in".into(),
             body: format!("codex-oauth is signed in as {who}{plan}."),
         });
     }
-    if prev.signed_in
-        && !next.signed_in
-        && next
-            .last_error
-            .as_deref()
-            .is_some_and(|e| e.starts_with("session expired"))
-    {
+    if prev.signed_in && next.session_expired() {
         return Some(Notice {
             title: "Session expired — sign in again".into(),
             body: "The ChatGPT session ended. Open codex-oauth from the tray and sign in again."
@@ -305,8 +258,8 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
-    use codex_oauth_core::StoreInfo;
-    use codex_oauth_core::store::PendingLogin;
+    use codex_oauth_core::store::{Backend, PendingLogin};
+    use codex_oauth_core::{ErrorKind, StoreInfo};
 
     fn now() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-05-01T12:00:00Z")
@@ -329,11 +282,12 @@ mod tests {
                 backend: None,
                 location: None,
                 reason: None,
-                mode: "auto".into(),
+                mode: StoreMode::Auto,
             },
             last_error: None,
+            last_error_kind: None,
             pending_login: None,
-            rate_limits: None,
+            usage: None,
             generation: 3,
         }
     }
@@ -341,16 +295,16 @@ mod tests {
     fn signed_in(expires_in_min: i64) -> Status {
         Status {
             signed_in: true,
-            auth_mode: Some("chatgpt".into()),
+            auth_mode: Some(AuthMode::ChatGpt),
             email: Some("ada@example.com".into()),
             plan: Some("plus".into()),
             account_id: Some("acc-1".into()),
             expires_at: Some(now() + chrono::Duration::minutes(expires_in_min)),
             store: StoreInfo {
-                backend: Some("keyring".into()),
+                backend: Some(Backend::Keyring),
                 location: Some("keychain: codex-oauth/default".into()),
                 reason: None,
-                mode: "auto".into(),
+                mode: StoreMode::Auto,
             },
             ..signed_out()
         }
@@ -373,7 +327,7 @@ mod tests {
         );
         assert_eq!(
             m.tooltip,
-            "codex-oauth: ada@example.com · Plus · token valid until 12:54"
+            "codex-oauth: Signed in as ada@example.com · Plus · token valid until 12:54"
         );
         assert!(m.sign_out);
     }
@@ -416,6 +370,7 @@ mod tests {
 
         let mut st = signed_out();
         st.last_error = Some("session expired: sign in again (refresh_token_reused)".into());
+        st.last_error_kind = Some(ErrorKind::SignIn);
         let m = tray_model(&snap(st), now(), &Utc);
         assert_eq!(m.icon, IconState::Attention);
         assert_eq!(m.state_line, "Session expired — sign in again");
@@ -442,7 +397,7 @@ mod tests {
     fn a_pending_sign_in_is_shown_while_signed_out() {
         let mut st = signed_out();
         st.pending_login = Some(PendingLogin {
-            method: "device".into(),
+            method: SignInMethod::Device,
             url: "https://auth.example/codex/device".into(),
             user_code: Some("ABCD-1234".into()),
             started_at: now(),
@@ -457,20 +412,20 @@ mod tests {
         let w = window_model(&s, now(), &Utc);
         let p = w.pending.unwrap();
         assert_eq!(p.user_code.as_deref(), Some("ABCD-1234"));
-        assert_eq!(p.method, "device");
+        assert_eq!(p.method, SignInMethod::Device);
     }
 
     #[test]
     fn an_api_key_never_expires_and_is_said_so() {
         let mut st = signed_in(0);
-        st.auth_mode = Some("apikey".into());
+        st.auth_mode = Some(AuthMode::ApiKey);
         st.expires_at = None;
         st.email = None;
         st.plan = None;
         let s = snap(st);
         let m = tray_model(&s, now(), &Utc);
         assert_eq!(m.icon, IconState::SignedIn);
-        assert_eq!(m.state_line, "Signed in as your ChatGPT account · API key");
+        assert_eq!(m.state_line, "Signed in with an API key");
         assert_eq!(window_model(&s, now(), &Utc).expires_at, None);
     }
 
@@ -487,7 +442,7 @@ mod tests {
     #[test]
     fn the_window_model_names_the_backend_and_the_fallback_reason() {
         let mut st = signed_in(54);
-        st.store.backend = Some("file".into());
+        st.store.backend = Some(Backend::File);
         st.store.location = Some("/home/ada/.local/share/codex-oauth/default/auth.json".into());
         st.store.reason = Some("keychain unavailable: no Secret Service".into());
         let w = window_model(&snap(st), now(), &Utc);
@@ -517,6 +472,7 @@ mod tests {
 
         let mut expired = signed_out();
         expired.last_error = Some("session expired: sign in again (invalid_grant)".into());
+        expired.last_error_kind = Some(ErrorKind::SignIn);
         let n = notice(&signed_in(60), &expired).unwrap();
         assert_eq!(n.title, "Session expired — sign in again");
 
@@ -524,12 +480,5 @@ mod tests {
         assert_eq!(notice(&signed_in(60), &signed_out()), None);
         assert_eq!(notice(&signed_in(10), &signed_in(60)), None);
         assert_eq!(notice(&signed_out(), &signed_out()), None);
-    }
-
-    #[test]
-    fn plan_labels_keep_unknown_plans() {
-        assert_eq!(plan_label("pro"), "Pro");
-        assert_eq!(plan_label("enterprise_plus"), "Enterprise_plus");
-        assert_eq!(plan_label(""), "");
     }
 }

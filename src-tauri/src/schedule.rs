@@ -13,7 +13,7 @@ const RETRY_MAX: chrono::Duration = chrono::Duration::minutes(5);
 /// When the token of `status` should be refreshed; `None` when there is nothing to refresh
 /// (signed out, API key, no readable expiry).
 pub fn refresh_due(status: &Status) -> Option<DateTime<Utc>> {
-    if !status.signed_in || status.auth_mode.as_deref() == Some("apikey") {
+    if !status.signed_in || status.is_api_key() {
         return None;
     }
     let margin = chrono::Duration::from_std(REFRESH_MARGIN).ok()?;
@@ -60,7 +60,8 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
-    use codex_oauth_core::StoreInfo;
+    use codex_oauth_core::store::{AuthMode, Backend};
+    use codex_oauth_core::{StoreInfo, StoreMode};
 
     fn now() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-05-01T12:00:00Z")
@@ -75,7 +76,7 @@ mod tests {
         Status {
             signed_in: true,
             profile: "default".into(),
-            auth_mode: Some("chatgpt".into()),
+            auth_mode: Some(AuthMode::ChatGpt),
             email: None,
             plan: None,
             account_id: None,
@@ -83,14 +84,15 @@ mod tests {
             expires_at: expires_in.map(|d| now() + d),
             last_refresh: None,
             store: StoreInfo {
-                backend: Some("file".into()),
+                backend: Some(Backend::File),
                 location: None,
                 reason: None,
-                mode: "file".into(),
+                mode: StoreMode::File,
             },
             last_error: None,
+            last_error_kind: None,
             pending_login: None,
-            rate_limits: None,
+            usage: None,
             generation: 1,
         }
     }
@@ -108,7 +110,7 @@ mod tests {
         s.signed_in = false;
         assert_eq!(next_wake(&s, now(), None), None);
         let mut s = status(Some(mins(60)));
-        s.auth_mode = Some("apikey".into());
+        s.auth_mode = Some(AuthMode::ApiKey);
         assert_eq!(next_wake(&s, now(), None), None);
         assert_eq!(next_wake(&status(None), now(), None), None);
     }

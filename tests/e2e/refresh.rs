@@ -123,6 +123,7 @@ async fn a_dead_refresh_token_signs_out_with_the_reason_kept() {
                 .contains("session expired"),
             "{st}"
         );
+        assert_eq!(st["last_error_kind"], "sign_in", "{st}");
         assert!(!home.profile_dir().join("auth.json").exists());
     }
 }
@@ -166,6 +167,7 @@ async fn a_transient_refresh_failure_keeps_the_tokens() {
                 .contains("refresh failed"),
             "{st}"
         );
+        assert_eq!(st["last_error_kind"], "retry", "{st}");
         // Once the server is back, the same tokens refresh fine.
         fake.set_faults(Faults::default());
         assert!(home.cli(&["token"]).status.success());

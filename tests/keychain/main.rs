@@ -58,6 +58,12 @@ fn items(user_prefix: &str) -> Vec<String> {
         .args(["search", "--all", "service", "codex-oauth"])
         .output()
         .unwrap();
+    // A failed search is not "no items": say so instead of comparing against an empty list.
+    assert!(
+        out.status.success(),
+        "secret-tool search failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text =
         String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     text.lines()

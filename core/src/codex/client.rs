@@ -90,7 +90,7 @@ impl CodexClient {
             .connect_timeout(Duration::from_secs(10))
             .user_agent(crate::user_agent())
             .build()
-            .map_err(|e| Error::Invalid(format!("cannot build the HTTP client: {e}")))?;
+            .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))?;
         Ok(Self {
             session,
             http,
@@ -372,7 +372,7 @@ impl CodexClient {
                 store.update_state(&guard, |s| s.workspace = Some(keep))
             })
             .await
-            .map_err(|e| Error::Invalid(e.to_string()))?
+            .map_err(|e| Error::Internal(e.to_string()))?
         };
         if let Err(e) = saved.await {
             tracing::warn!(error = %e, "cannot record the workspace routing");
@@ -563,7 +563,7 @@ impl CodexClient {
     pub async fn usage(&self) -> Result<Usage> {
         let token = self.session.access_token().await?;
         if token.mode == AuthMode::ApiKey {
-            return Err(Error::Invalid(
+            return Err(Error::Input(
                 "usage limits belong to ChatGPT sign-ins; this profile uses an API key, whose usage is shown on the OpenAI platform's usage page".into(),
             ));
         }
@@ -588,9 +588,7 @@ impl CodexClient {
             }
             *last = Some(limits.clone());
         }
-        let Ok(value) = serde_json::to_value(limits) else {
-            return;
-        };
+        let value = limits.clone();
         let store = Arc::clone(self.session.store());
         tokio::spawn(async move {
             let guard = match store.lock_async().await {

@@ -109,8 +109,8 @@ impl OAuthClient {
             .connect_timeout(Duration::from_secs(10))
             .user_agent(crate::user_agent())
             .build()
-            .map_err(|e| Error::Invalid(format!("cannot build the HTTP client: {e}")))?;
-        let bad = |e: url::ParseError| Error::Invalid(format!("bad endpoint URL: {e}"));
+            .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))?;
+        let bad = |e: url::ParseError| Error::Internal(format!("bad endpoint URL: {e}"));
         let inner = oauth2::Client::new(ClientId::new(settings.client_id.clone()))
             .set_auth_uri(AuthUrl::from_url(settings.authorize_url()))
             .set_token_uri(TokenUrl::from_url(settings.token_url()))

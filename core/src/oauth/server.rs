@@ -122,7 +122,7 @@ impl BrowserLogin {
             })?
             .port();
         let redirect_uri = Url::parse(&format!("http://127.0.0.1:{port}/auth/callback"))
-            .map_err(|e| Error::Invalid(e.to_string()))?;
+            .map_err(|e| Error::Internal(e.to_string()))?;
         let pkce = Pkce::new();
         let state = opts
             .force_state
@@ -378,7 +378,7 @@ async fn callback(State(flow): State<Arc<Flow>>, RawQuery(query): RawQuery) -> R
         }
         // (a wrong state was answered above)
         CallbackQuery::NoCode | CallbackQuery::WrongState => {
-            let e = Error::Invalid("the sign-in server sent no authorization code".into());
+            let e = Error::Input("the sign-in server sent no authorization code".into());
             let text = e.to_string();
             flow.finish(Err(e));
             return page(StatusCode::BAD_REQUEST, "Sign-in failed", &text);

@@ -209,7 +209,7 @@ impl SecretBackend for KeyringBackend {
 
     fn save(&self, record: &AuthRecord) -> Result<()> {
         let json =
-            String::from_utf8(record.to_json()?).map_err(|e| Error::Invalid(e.to_string()))?;
+            String::from_utf8(record.to_json()?).map_err(|e| Error::Internal(e.to_string()))?;
         let old = self
             .keychain
             .get(&self.user)?
@@ -230,7 +230,7 @@ impl SecretBackend for KeyringBackend {
                     sha256: hex(&Sha256::digest(json.as_bytes())),
                 },
             };
-            let head = serde_json::to_string(&head).map_err(|e| Error::Invalid(e.to_string()))?;
+            let head = serde_json::to_string(&head).map_err(|e| Error::Internal(e.to_string()))?;
             self.keychain.set(&self.user, &head)?;
         }
         if let Some(old) = old

@@ -54,7 +54,7 @@ pub fn ensure_private_dir(dir: &Path) -> Result<()> {
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path
         .parent()
-        .ok_or_else(|| Error::Invalid(format!("{} has no parent folder", path.display())))?;
+        .ok_or_else(|| Error::Internal(format!("{} has no parent folder", path.display())))?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

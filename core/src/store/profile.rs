@@ -7,12 +7,12 @@ use std::sync::Arc;
 use chrono::Utc;
 
 use crate::config::{KEYCHAIN_SERVICE, Settings, StoreMode};
-use crate::error::{Error, Result, json_problem};
+use crate::error::{Error, ErrorKind, Result, json_problem};
 use crate::store::backend::{FileBackend, KeyringBackend, SecretBackend};
 use crate::store::fsutil;
 use crate::store::keychain::{KEYCHAIN_TIMEOUT, Keychain, OsKeychain, TimedKeychain};
 use crate::store::lock::{self, LOCK_WAIT, LockGuard};
-use crate::store::record::{AuthMode, AuthRecord};
+use crate::store::record::AuthRecord;
 use crate::store::state::{Backend, State};
 
 /// Where a save went, and why when it is not where the settings asked.
@@ -249,10 +249,7 @@ impl Store {
         let claims = record.claims();
         self.update_state(guard, |s| {
             s.signed_in = true;
-            s.auth_mode = Some(match record.mode() {
-                AuthMode::ChatGpt => "chatgpt".into(),
-                AuthMode::ApiKey => "apikey".into(),
-            });
+            s.auth_mode = Some(record.mode());
             s.backend = Some(outcome.backend);
             s.location = Some(outcome.location.clone());
             s.backend_reason = outcome.reason.clone();
@@ -262,7 +259,7 @@ impl Store {
             s.user_id = claims.user_id.clone();
             s.expires_at = claims.expires_at;
             s.last_refresh = record.last_refresh;
-            s.last_error = None;
+            s.clear_error();
         })?;
         Ok(())
     }
@@ -295,7 +292,10 @@ impl Store {
                 rate_limits,
                 ..State::default()
             };
-            s.last_error = reason.clone();
+            if let Some(r) = &reason {
+                // A delete with a reason is the sign-out of a dead session.
+                s.set_error(ErrorKind::SignIn, r.clone());
+            }
         })?;
         Ok(deleted)
     }
@@ -306,32 +306,24 @@ impl Store {
         let bytes = match fsutil::read_optional(&path) {
             Ok(Some(b)) => b,
             Ok(None) => return State::default(),
-            Err(e) => {
-                return State {
-                    last_error: Some(e.to_string()),
-                    ..State::default()
-                };
-            }
+            Err(e) => return State::with_error(e.kind(), e.to_string()),
         };
         match serde_json::from_slice::<State>(&bytes) {
             Ok(s) => s,
             Err(e) => match fsutil::quarantine(&path) {
                 Ok(moved) => {
                     tracing::error!(path = %path.display(), moved_to = %moved.display(), "corrupt state.json moved aside");
-                    State {
-                        last_error: Some(format!(
+                    State::with_error(
+                        ErrorKind::Internal,
+                        format!(
                             "{} was corrupt ({}); it was kept aside as {}",
                             path.display(),
                             json_problem(&e),
                             moved.display()
-                        )),
-                        ..State::default()
-                    }
+                        ),
+                    )
                 }
-                Err(q) => State {
-                    last_error: Some(q.to_string()),
-                    ..State::default()
-                },
+                Err(q) => State::with_error(q.kind(), q.to_string()),
             },
         }
     }
@@ -343,7 +335,7 @@ impl Store {
         f(&mut s);
         s.generation = generation + 1;
         s.updated_at = Some(Utc::now());
-        let bytes = serde_json::to_vec_pretty(&s).map_err(|e| Error::Invalid(e.to_string()))?;
+        let bytes = serde_json::to_vec_pretty(&s).map_err(|e| Error::Internal(e.to_string()))?;
         fsutil::write_atomic(&self.state_path(), &bytes)?;
         Ok(s)
     }
@@ -601,6 +593,7 @@ mod tests {
             st.last_error.as_deref(),
             Some("session expired: sign in again")
         );
+        assert_eq!(st.last_error_kind, Some(ErrorKind::SignIn));
         assert!(st.generation > before);
         assert!(store.load().unwrap().is_none());
     }

@@ -153,16 +153,15 @@ impl AuthRecord {
 
     /// Parse and check that the record can be used.
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        let rec: AuthRecord = serde_json::from_slice(bytes).map_err(|e| {
-            Error::Invalid(format!("not a credential record: {}", json_problem(&e)))
-        })?;
+        let rec: AuthRecord = serde_json::from_slice(bytes)
+            .map_err(|e| Error::Input(format!("not a credential record: {}", json_problem(&e))))?;
         rec.validate()?;
         Ok(rec)
     }
 
     pub fn to_json(&self) -> Result<Vec<u8>> {
         serde_json::to_vec_pretty(self)
-            .map_err(|e| Error::Invalid(format!("cannot encode the credential record: {e}")))
+            .map_err(|e| Error::Internal(format!("cannot encode the credential record: {e}")))
     }
 
     pub fn validate(&self) -> Result<()> {
@@ -171,18 +170,16 @@ impl AuthRecord {
                 let t = self
                     .tokens
                     .as_ref()
-                    .ok_or_else(|| Error::Invalid("a ChatGPT record without tokens".into()))?;
+                    .ok_or_else(|| Error::Input("a ChatGPT record without tokens".into()))?;
                 if t.access_token.is_empty() || t.refresh_token.is_empty() || t.id_token.is_empty()
                 {
-                    return Err(Error::Invalid(
-                        "a ChatGPT record with an empty token".into(),
-                    ));
+                    return Err(Error::Input("a ChatGPT record with an empty token".into()));
                 }
                 Ok(())
             }
             AuthMode::ApiKey => match &self.openai_api_key {
                 Some(k) if !k.is_empty() => Ok(()),
-                _ => Err(Error::Invalid("an API-key record without a key".into())),
+                _ => Err(Error::Input("an API-key record without a key".into())),
             },
         }
     }

@@ -4,8 +4,23 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
+
+use crate::codex::RateLimits;
+use crate::error::ErrorKind;
+use crate::store::AuthMode;
+
+/// An optional field read leniently: a value of another shape (written by another release) is
+/// `None`, not a corrupt state.json.
+fn lenient<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let v = Option::<Value>::deserialize(d)?;
+    Ok(v.and_then(|v| serde_json::from_value(v).ok()))
+}
 
 /// Which backend holds the secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,13 +37,53 @@ impl Backend {
             Backend::File => "file",
         }
     }
+
+    /// For people: "OS keychain", "file".
+    pub fn label(self) -> &'static str {
+        match self {
+            Backend::Keyring => "OS keychain",
+            Backend::File => "file",
+        }
+    }
+}
+
+/// How a sign-in is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignInMethod {
+    /// The browser flow with the loopback callback (PKCE).
+    Browser,
+    /// The device-code flow: a URL and a code, on any device.
+    Device,
+}
+
+impl SignInMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignInMethod::Browser => "browser",
+            SignInMethod::Device => "device",
+        }
+    }
+
+    /// What a pending sign-in of this kind waits for: "waiting for the browser".
+    pub fn waiting_for(self) -> &'static str {
+        match self {
+            SignInMethod::Browser => "waiting for the browser",
+            SignInMethod::Device => "waiting for the device code",
+        }
+    }
+}
+
+impl std::fmt::Display for SignInMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A sign-in that was started and has not finished (shown by status, and by the tray).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PendingLogin {
-    /// `browser` or `device`.
-    pub method: String,
+    pub method: SignInMethod,
     /// The URL the user must open.
     pub url: String,
     /// The code to type (device flow).
@@ -41,10 +96,10 @@ pub struct PendingLogin {
 
 impl PendingLogin {
     /// A sign-in of `method` started now by this process, good for `ttl`.
-    pub fn new(method: &str, url: &str, user_code: Option<String>, ttl: Duration) -> Self {
+    pub fn new(method: SignInMethod, url: &str, user_code: Option<String>, ttl: Duration) -> Self {
         let now = Utc::now();
         PendingLogin {
-            method: method.into(),
+            method,
             url: url.into(),
             user_code,
             started_at: now,
@@ -61,8 +116,12 @@ pub struct State {
     pub generation: u64,
     #[serde(default)]
     pub signed_in: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auth_mode: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub auth_mode: Option<AuthMode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backend: Option<Backend>,
     /// Where the secret is: the keychain item or the file path.
@@ -87,16 +146,71 @@ pub struct State {
     pub last_refresh: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    /// What the user can do about `last_error` (kept with it, so no reader parses the text).
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_error_kind: Option<ErrorKind>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_login: Option<PendingLogin>,
     /// The workspace routing of the signed-in account (`wham/accounts/check`), read once per account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace: Option<crate::codex::Workspace>,
-    /// Rate-limit windows last seen from the backend (no secrets).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rate_limits: Option<Value>,
+    /// Rate-limit windows last seen from the backend (no secrets). A value this release cannot
+    /// read is dropped, never an error: the next answer brings new ones.
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub rate_limits: Option<RateLimits>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<DateTime<Utc>>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl State {
+    /// Keep an error for people to see, with what they can do about it.
+    pub fn set_error(&mut self, kind: ErrorKind, message: impl Into<String>) {
+        self.last_error = Some(message.into());
+        self.last_error_kind = Some(kind);
+    }
+
+    pub fn clear_error(&mut self) {
+        self.last_error = None;
+        self.last_error_kind = None;
+    }
+
+    /// A state that holds only an error.
+    pub fn with_error(kind: ErrorKind, message: impl Into<String>) -> Self {
+        let mut s = State::default();
+        s.set_error(kind, message);
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    #[test]
+    fn fields_of_another_shape_are_dropped_not_a_corrupt_file() {
+        let st: State = serde_json::from_str(
+            r#"{"generation": 4, "auth_mode": "chatgpt", "rate_limits": {"primary": "lots"},
+                "last_error": "x", "last_error_kind": "unknown_kind", "future_field": 1}"#,
+        )
+        .unwrap();
+        assert_eq!(st.generation, 4);
+        assert_eq!(st.auth_mode, Some(AuthMode::ChatGpt));
+        assert_eq!(st.rate_limits, None);
+        assert_eq!(st.last_error_kind, None);
+        assert_eq!(st.extra["future_field"], 1, "unknown fields are kept");
+        let back = serde_json::to_value(&st).unwrap();
+        assert_eq!(back["future_field"], 1);
+    }
 }

@@ -65,14 +65,7 @@ fn signed_in(r: &SignInResult) {
         .unwrap_or_default();
     let place = match &r.saved.reason {
         Some(why) => format!("in {} — {why}", r.saved.location),
-        None => format!(
-            "in the {}",
-            if r.saved.backend.as_str() == "keyring" {
-                "OS keychain"
-            } else {
-                "file"
-            }
-        ),
+        None => format!("in the {}", r.saved.backend.label()),
     };
     info(&format!(
         "Signed in as {who}{plan}; credentials stored {place}."
@@ -239,7 +232,7 @@ async fn import(session: &Arc<Session>, codex_home: Option<PathBuf>) -> ExitCode
     {
         Ok(Ok(r)) => r,
         Ok(Err(e)) => return failed(&e),
-        Err(e) => return failed(&Error::Invalid(e.to_string())),
+        Err(e) => return failed(&Error::Internal(e.to_string())),
     };
     match session.save_record(rec).await {
         Ok(saved) => {

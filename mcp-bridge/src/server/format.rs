@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Local, Utc};
 use codex_oauth_core::codex::{Answer, ModelList, ModelSource, RateLimits, Usage, Window};
-use codex_oauth_core::{Error, Status};
+use codex_oauth_core::status::capitalized;
+use codex_oauth_core::{Error, ErrorKind, Status};
 use rmcp::model::{CallToolResult, ContentBlock};
 use serde_json::{Value, json};
 
@@ -23,7 +24,7 @@ pub fn failure(e: &Error) -> CallToolResult {
             "not_signed_in",
             " Run /codex-config to sign in (or call codex_login, or run `codex-mcp-bridge login` in a terminal).",
         ),
-        Error::SessionExpired { .. } | Error::Corrupt { .. } => (
+        e if e.kind() == ErrorKind::SignIn => (
             "session_expired",
             " Run /codex-config to sign in again (or call codex_login).",
         ),
@@ -59,6 +60,7 @@ pub fn failure(e: &Error) -> CallToolResult {
     let mut data = json!({
         "error": message,
         "kind": kind,
+        "category": e.kind(),
         "retryable": e.is_transient(),
     });
     if let Error::UsageLimit { resets_at, plan } = e {
@@ -70,19 +72,15 @@ pub fn failure(e: &Error) -> CallToolResult {
     r
 }
 
-/// `text` with its first letter in upper case (core messages start in lower case).
-fn capitalized(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
-}
-
 /// A failure that is not a core error (bad input the schema cannot express, unknown conversation).
-pub fn refusal(kind: &str, message: String) -> CallToolResult {
+pub fn refusal(kind: &str, category: ErrorKind, message: String) -> CallToolResult {
     let mut r = CallToolResult::error(vec![ContentBlock::text(message.clone())]);
-    r.structured_content = Some(json!({"error": message, "kind": kind, "retryable": false}));
+    r.structured_content = Some(json!({
+        "error": message,
+        "kind": kind,
+        "category": category,
+        "retryable": false,
+    }));
     r
 }
 
@@ -162,9 +160,7 @@ fn window_line(name: &str, w: &Window) -> String {
 
 fn window_name(w: &Window, fallback: &str) -> String {
     match w.window_minutes {
-        Some(m) if m > 0 && m % (24 * 60) == 0 => format!("{}-day window", m / (24 * 60)),
-        Some(m) if m > 0 && m % 60 == 0 => format!("{}-hour window", m / 60),
-        Some(m) if m > 0 => format!("{m}-minute window"),
+        Some(m) if m > 0 => format!("{} window", w.label()),
         _ => fallback.to_owned(),
     }
 }
@@ -175,10 +171,13 @@ fn limit_lines(l: &RateLimits) -> Vec<String> {
         lines.push(format!("Remaining: {}", e.describe()));
     }
     if let Some(w) = &l.primary {
-        lines.push(window_line(&window_name(w, "Short window"), w));
+        lines.push(window_line(
+            &capitalized(&window_name(w, "short window")),
+            w,
+        ));
     }
     if let Some(w) = &l.secondary {
-        lines.push(window_line(&window_name(w, "Long window"), w));
+        lines.push(window_line(&capitalized(&window_name(w, "long window")), w));
     }
     for n in &l.additional {
         let active = if l.active_limit.as_deref() == Some(n.name.as_str()) {
@@ -211,79 +210,22 @@ fn limit_lines(l: &RateLimits) -> Vec<String> {
 }
 
 pub fn status(s: &Status) -> CallToolResult {
-    let mut lines = Vec::new();
-    if s.signed_in {
-        if s.auth_mode.as_deref() == Some("apikey") {
-            lines.push(format!(
-                "Signed in with an OpenAI API key (profile {}).",
-                s.profile
-            ));
-        } else {
-            let who = s.email.as_deref().unwrap_or("an unknown email");
-            let plan = s
-                .plan
-                .as_deref()
-                .map(|p| format!(" on the {p} plan"))
-                .unwrap_or_default();
-            lines.push(format!("Signed in as {who}{plan} (profile {}).", s.profile));
-        }
-        if let Some(a) = &s.account_id {
-            lines.push(format!("Account: {a}"));
-        }
-        if let Some(t) = s.expires_at {
-            lines.push(format!(
-                "Access token valid until {} (refreshed automatically)",
-                local(t)
-            ));
-        }
-    } else {
-        lines.push(format!(
-            "Not signed in (profile {}). Call codex_login, or run /codex-config, to sign in.",
-            s.profile
-        ));
+    let mut head = format!("{} (profile {}).", s.headline(), s.profile);
+    if !s.signed_in {
+        head.push_str(" Call codex_login, or run /codex-config, to sign in.");
     }
-    if let Some(b) = &s.store.backend {
-        let place = s
-            .store
-            .location
-            .as_deref()
-            .map(|l| format!(" ({l})"))
-            .unwrap_or_default();
-        let store = if b == "keyring" {
-            "the OS keychain"
-        } else {
-            "a private file"
-        };
-        lines.push(format!("Credentials in {store}{place}"));
-    }
-    if let Some(r) = &s.store.reason {
-        lines.push(format!("Why not the keychain: {r}"));
-    }
-    if let Some(p) = &s.pending_login {
-        let code = p
-            .user_code
-            .as_deref()
-            .map(|c| format!(" and enter the code {c}"))
-            .unwrap_or_default();
-        lines.push(format!(
-            "Sign-in pending ({}): open {}{code} (until {})",
-            p.method,
-            p.url,
-            local(p.expires_at)
-        ));
-    }
-    if let Some(l) = s
-        .rate_limits
-        .as_ref()
-        .and_then(|v| serde_json::from_value::<RateLimits>(v.clone()).ok())
-    {
-        lines.extend(limit_lines(&l));
-    }
-    if let Some(e) = &s.last_error {
-        lines.push(format!("Last error: {e}"));
+    let mut lines = vec![head];
+    lines.extend(
+        s.details()
+            .into_iter()
+            .filter(|(label, _)| *label != "Usage")
+            .map(|(label, text)| format!("{label}: {text}")),
+    );
+    if let Some(l) = &s.usage {
+        lines.extend(limit_lines(l));
     }
     let mut data = crate::cli::output::status_json(s);
-    data["rate_limits"] = s.rate_limits.clone().unwrap_or(Value::Null);
+    data["rate_limits"] = json!(s.usage);
     ok(lines.join("\n"), data)
 }
 
@@ -448,6 +390,7 @@ mod tests {
         assert!(text.contains("/codex-config"), "{text}");
         let data = r.structured_content.unwrap();
         assert_eq!(data["kind"], "not_signed_in");
+        assert_eq!(data["category"], "sign_in");
         assert_eq!(data["retryable"], false);
 
         let r = failure(&Error::UsageLimit {
@@ -456,6 +399,7 @@ mod tests {
         });
         let data = r.structured_content.unwrap();
         assert_eq!(data["kind"], "usage_limit");
+        assert_eq!(data["category"], "retry");
         assert!(data["resets_at"].is_string());
     }
 
@@ -467,7 +411,8 @@ mod tests {
             resets_at: None,
         };
         assert_eq!(window_name(&w(300), "x"), "5-hour window");
-        assert_eq!(window_name(&w(10080), "x"), "7-day window");
+        assert_eq!(window_name(&w(10080), "x"), "weekly window");
+        assert_eq!(window_name(&w(4320), "x"), "3-day window");
         assert_eq!(window_name(&w(45), "x"), "45-minute window");
     }
 }

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use codex_oauth_core::Session;
 use codex_oauth_core::codex::{CodexClient, CodexOptions, ResponseRequest, Turn};
+use codex_oauth_core::{ErrorKind, Session};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::model::{CallToolResult, Implementation, ServerCapabilities, ServerConfig};
 use rmcp::service::RequestContext;
@@ -129,6 +129,7 @@ impl CodexServer {
         if a.prompt.len() > MAX_PROMPT_BYTES {
             return Ok(format::refusal(
                 "prompt_too_large",
+                ErrorKind::Input,
                 format!(
                     "The prompt is {} MB; the limit is {} MB, far beyond what the model can read. Send only the parts Codex needs.",
                     a.prompt.len() / (1024 * 1024),
@@ -143,6 +144,7 @@ impl CodexServer {
                 None => {
                     return Ok(format::refusal(
                         "unknown_conversation",
+                        ErrorKind::Input,
                         format!(
                             "Unknown conversation_id `{id}`: this bridge keeps the last {} conversations of its process only. Start a new conversation (omit conversation_id) and include the context it needs.",
                             me.conversations.capacity()
@@ -189,7 +191,11 @@ impl CodexServer {
             r = me.codex.respond(&req, &mut on_delta) => r,
             _ = ctx.ct.cancelled() => {
                 tracing::info!("codex_query cancelled by the client; the upstream request is dropped");
-                return Ok(format::refusal("cancelled", "The request was cancelled.".into()));
+                return Ok(format::refusal(
+                    "cancelled",
+                    ErrorKind::Cancelled,
+                    "The request was cancelled.".into(),
+                ));
             }
         };
         match result {

@@ -35,12 +35,12 @@ async fn status_signed_in_shows_who_until_when_and_where() {
     let h = signed_in().await;
     let (text, data) = h.ok("codex_status", json!({})).await;
     assert!(
-        text.contains("Signed in as ada@example.com on the plus plan"),
+        text.contains("Signed in as ada@example.com · Plus (profile"),
         "{text}"
     );
     assert!(text.contains("acc-1234"), "{text}");
-    assert!(text.contains("Access token valid until"), "{text}");
-    assert!(text.contains("private file"), "{text}");
+    assert!(text.contains("Access token: valid until"), "{text}");
+    assert!(text.contains("Stored in: file — "), "{text}");
     assert_eq!(data["signed_in"], true);
     assert_eq!(data["email"], "ada@example.com");
     assert_eq!(data["plan"], "plus");
@@ -96,7 +96,10 @@ async fn browser_login_returns_the_url_at_once_and_completes_in_the_background()
 
     // Pending: status shows it, and a second codex_login returns the same sign-in.
     let (status, sdata) = h.ok("codex_status", json!({})).await;
-    assert!(status.contains("Sign-in pending (browser)"), "{status}");
+    assert!(
+        status.contains("Pending sign-in: browser: open "),
+        "{status}"
+    );
     assert_eq!(sdata["pending_login"]["url"], url.as_str());
     let (_, again) = h.ok("codex_login", json!({})).await;
     assert_eq!(again["url"], url.as_str());
@@ -346,7 +349,7 @@ async fn usage_shows_the_windows_and_credits() {
     let (text, data) = h.ok("codex_usage", json!({})).await;
     assert!(text.contains("Plan: plus"), "{text}");
     assert!(text.contains("5-hour window: 12% used"), "{text}");
-    assert!(text.contains("7-day window: 40% used"), "{text}");
+    assert!(text.contains("Weekly window: 40% used"), "{text}");
     assert!(text.contains("no credits"), "{text}");
     assert!(
         text.contains("Remaining: 60% left (weekly window"),
