@@ -59,6 +59,9 @@ impl StoreMode {
 pub struct Settings {
     /// Root of every profile folder.
     pub home: PathBuf,
+    /// `home` was set by `CODEX_OAUTH_HOME` (not the platform default): another process must be
+    /// given the same variable to find the same store.
+    pub home_from_env: bool,
     /// The config file that was (or would be) read.
     pub config_file: PathBuf,
     pub store: StoreMode,
@@ -151,7 +154,9 @@ impl Settings {
                 raw.set(key, value, Origin::Env(var))?;
             }
         }
-        raw.finish(home, config_file)
+        let mut settings = raw.finish(home, config_file)?;
+        settings.home_from_env = env.get(ENV_HOME).is_some_and(|v| !v.trim().is_empty());
+        Ok(settings)
     }
 
     /// Settings for tests and embedders: everything at its default, under `home`.
@@ -387,6 +392,7 @@ impl RawSettings {
             |s: &str| Url::parse(s).map_err(|e| Error::Internal(format!("built-in URL {s}: {e}")));
         Ok(Settings {
             home,
+            home_from_env: false,
             config_file,
             store: self.store.unwrap_or(StoreMode::Auto),
             profile: self.profile.unwrap_or_else(|| DEFAULT_PROFILE.to_string()),

@@ -6,9 +6,11 @@ pub mod codex;
 pub mod config;
 mod error;
 pub mod import;
+pub mod mcp_config;
 pub mod oauth;
 pub mod secret;
 mod session;
+pub mod signin;
 pub mod status;
 pub mod store;
 

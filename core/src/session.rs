@@ -395,11 +395,7 @@ impl Session {
     }
 
     /// Save the tokens of a finished sign-in.
-    pub async fn complete_sign_in(
-        &self,
-        tokens: TokenSet,
-        api_key: Option<Secret>,
-    ) -> Result<SignInResult> {
+    pub async fn complete_sign_in(&self, tokens: TokenSet) -> Result<SignInResult> {
         let expires_in = tokens.expires_in;
         let (Some(id), Some(refresh)) = (tokens.id_token, tokens.refresh_token) else {
             return Err(Error::BadResponse {
@@ -407,7 +403,7 @@ impl Session {
                 detail: "the token answer lacks an id_token or a refresh_token".into(),
             });
         };
-        let mut rec = AuthRecord::from_tokens(id, tokens.access_token, refresh, api_key);
+        let mut rec = AuthRecord::from_tokens(id, tokens.access_token, refresh, None);
         rec.set_expires_in(expires_in);
         let saved = self.save_record(rec.clone()).await?;
         self.clear_backoff();
@@ -438,9 +434,9 @@ impl Session {
     /// What the flows call with their tokens.
     pub fn completer(self: &Arc<Self>) -> Completer {
         let me = Arc::clone(self);
-        Arc::new(move |tokens, key| {
+        Arc::new(move |tokens| {
             let me = Arc::clone(&me);
-            Box::pin(async move { me.complete_sign_in(tokens, key).await })
+            Box::pin(async move { me.complete_sign_in(tokens).await })
         })
     }
 
@@ -497,7 +493,6 @@ impl Session {
             self.oauth.clone(),
             self.completer(),
             DEVICE_LOGIN_TIMEOUT,
-            false,
         )
         .await?;
         let mut pending = PendingLogin::new(

@@ -13,13 +13,14 @@ use tauri_plugin_clipboard_manager::ClipboardExt;
 use crate::error::CommandError;
 use crate::hub::Hub;
 use crate::model::{WindowModel, window_model};
-use crate::signin::{self, BrowserStarted, DeviceStarted, Flows, SignInEnded};
+use crate::signin::{self, BrowserStarted, DeviceStarted, SignInEnded};
 use crate::usage::{UsageBar, usage_bars};
+use codex_oauth_core::signin::SignIns;
 
 /// The app's state, managed by Tauri.
 pub struct AppState {
     pub hub: Arc<Hub>,
-    pub flows: Arc<Flows>,
+    pub flows: Arc<SignIns>,
     /// The Codex backend client (usage); `None` when it could not be built.
     pub codex: Option<CodexClient>,
 }
@@ -34,8 +35,8 @@ impl AppState {
             }
         };
         Self {
+            flows: Arc::new(SignIns::new(Arc::clone(hub.session()))),
             hub,
-            flows: Arc::new(Flows::default()),
             codex,
         }
     }
@@ -83,16 +84,10 @@ pub fn copy_mcp_config(
     state: &AppState,
     copy: impl FnOnce(&str) -> Result<(), String>,
 ) -> Result<String, CommandError> {
+    use codex_oauth_core::mcp_config::{bridge_beside, mcp_json, server_env};
     let settings = state.hub.session().settings();
     let exe = std::env::current_exe().ok();
-    let home = std::env::var_os("CODEX_OAUTH_HOME")
-        .filter(|h| !h.is_empty())
-        .map(|_| settings.home.clone());
-    let config = crate::mcp::mcp_config(
-        &crate::mcp::bridge_command(exe.as_deref()),
-        &settings.profile,
-        home.as_ref(),
-    );
+    let config = mcp_json(&bridge_beside(exe.as_deref()), &server_env(settings));
     copy(&config)
         .map_err(|e| CommandError::failed(format!("cannot copy to the clipboard: {e}")))?;
     Ok(config)

@@ -6,7 +6,6 @@ mod app;
 mod commands;
 mod error;
 mod hub;
-mod mcp;
 mod model;
 mod refresh;
 mod schedule;

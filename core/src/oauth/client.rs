@@ -269,42 +269,6 @@ impl OAuthClient {
         }
     }
 
-    /// RFC 8693 exchange of an id token for an API key (best effort: `None` on any failure).
-    pub async fn exchange_api_key(&self, id_token: &Secret) -> Option<Secret> {
-        let form = [
-            (
-                "grant_type",
-                "urn:ietf:params:oauth:grant-type:token-exchange",
-            ),
-            ("client_id", self.settings.client_id.as_str()),
-            ("requested_token", "openai-api-key"),
-            ("subject_token", id_token.expose()),
-            (
-                "subject_token_type",
-                "urn:ietf:params:oauth:token-type:id_token",
-            ),
-        ];
-        let resp = self
-            .http
-            .post(self.settings.token_url())
-            .form(&form)
-            .timeout(TOKEN_TIMEOUT)
-            .send()
-            .await
-            .ok()?;
-        if !resp.status().is_success() {
-            tracing::info!(
-                status = resp.status().as_u16(),
-                "no API key from the token exchange"
-            );
-            return None;
-        }
-        let v: Value = resp.json().await.ok()?;
-        v.get("access_token")
-            .and_then(Value::as_str)
-            .map(Secret::new)
-    }
-
     /// Ask for a device code.
     pub async fn device_code(&self) -> Result<DeviceCode> {
         let what = "the device-code endpoint";

@@ -21,7 +21,6 @@ pub struct DeviceLogin {
     verification_url: Url,
     expires_at: DateTime<Utc>,
     timeout: Duration,
-    exchange_api_key: bool,
     cancel: Arc<Notify>,
 }
 
@@ -41,7 +40,6 @@ impl DeviceLogin {
         client: OAuthClient,
         complete: Completer,
         timeout: Duration,
-        exchange_api_key: bool,
     ) -> Result<Self> {
         let code = client.device_code().await?;
         let verification_url = client.settings().device_verification_url();
@@ -54,7 +52,6 @@ impl DeviceLogin {
             verification_url,
             expires_at,
             timeout,
-            exchange_api_key,
             cancel: Arc::new(Notify::new()),
         })
     }
@@ -94,11 +91,7 @@ impl DeviceLogin {
                         .client
                         .exchange_code(&grant.authorization_code, &grant.code_verifier, &redirect)
                         .await?;
-                    let api_key = match (&tokens.id_token, self.exchange_api_key) {
-                        (Some(id), true) => self.client.exchange_api_key(id).await,
-                        _ => None,
-                    };
-                    return (self.complete)(tokens, api_key).await;
+                    return (self.complete)(tokens).await;
                 }
                 Err(e) if e.is_transient() => {
                     tracing::warn!(error = %e, "device-code poll failed; will retry")

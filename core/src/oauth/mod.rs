@@ -20,7 +20,6 @@ pub use server::{CallbackQuery, read_callback_query};
 pub use tokens::TokenSet;
 
 use crate::error::Result;
-use crate::secret::Secret;
 use crate::store::SaveOutcome;
 
 /// Cancels a running sign-in of either kind (what front ends keep while a flow runs).
@@ -62,4 +61,4 @@ pub struct SignInResult {
 
 /// What a flow does with the tokens it obtained (save them): the session provides it.
 pub type Completer =
-    Arc<dyn Fn(TokenSet, Option<Secret>) -> BoxFuture<'static, Result<SignInResult>> + Send + Sync>;
+    Arc<dyn Fn(TokenSet) -> BoxFuture<'static, Result<SignInResult>> + Send + Sync>;

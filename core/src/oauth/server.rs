@@ -40,8 +40,6 @@ pub struct BrowserLoginOptions {
     /// Use this `state` instead of a random one (tests).
     pub force_state: Option<String>,
     pub timeout: Duration,
-    /// Also exchange the id token for an API key (best effort).
-    pub exchange_api_key: bool,
 }
 
 impl BrowserLoginOptions {
@@ -52,7 +50,6 @@ impl BrowserLoginOptions {
             open_browser: s.open_browser,
             force_state: None,
             timeout: BROWSER_LOGIN_TIMEOUT,
-            exchange_api_key: false,
         }
     }
 }
@@ -66,7 +63,6 @@ struct Flow {
     port: u16,
     client: OAuthClient,
     complete: Completer,
-    exchange_api_key: bool,
     outcome: std::sync::Mutex<Option<oneshot::Sender<Outcome>>>,
     exchanging: Mutex<()>,
     finished: AtomicBool,
@@ -138,7 +134,6 @@ impl BrowserLogin {
             port,
             client,
             complete,
-            exchange_api_key: opts.exchange_api_key,
             outcome: std::sync::Mutex::new(Some(tx)),
             exchanging: Mutex::new(()),
             finished: AtomicBool::new(false),
@@ -397,11 +392,7 @@ async fn callback(State(flow): State<Arc<Flow>>, RawQuery(query): RawQuery) -> R
             .client
             .exchange_code(&code, &flow.verifier, &flow.redirect_uri)
             .await?;
-        let api_key = match (&tokens.id_token, flow.exchange_api_key) {
-            (Some(id), true) => flow.client.exchange_api_key(id).await,
-            _ => None,
-        };
-        (flow.complete)(tokens, api_key).await
+        (flow.complete)(tokens).await
     }
     .await;
     match result {

@@ -10,11 +10,9 @@ use crate::error::{Error, Result};
 use crate::store::fsutil;
 use crate::store::keychain::Keychain;
 use crate::store::record::AuthRecord;
-use crate::store::state::Backend;
 
 /// Load, save and delete one profile's record in one place.
 pub trait SecretBackend: Send + Sync {
-    fn kind(&self) -> Backend;
     /// For people: the file path or the keychain item.
     fn location(&self) -> String;
     fn load(&self) -> Result<Option<AuthRecord>>;
@@ -38,10 +36,6 @@ impl FileBackend {
 }
 
 impl SecretBackend for FileBackend {
-    fn kind(&self) -> Backend {
-        Backend::File
-    }
-
     fn location(&self) -> String {
         self.path.display().to_string()
     }
@@ -186,10 +180,6 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 impl SecretBackend for KeyringBackend {
-    fn kind(&self) -> Backend {
-        Backend::Keyring
-    }
-
     fn location(&self) -> String {
         format!(
             "keychain item service `{}` user `{}`",

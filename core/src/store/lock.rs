@@ -33,61 +33,81 @@ impl Drop for LockGuard {
     }
 }
 
-fn try_once(file: &File, path: &Path) -> Result<bool> {
-    match file.try_lock() {
-        Ok(()) => Ok(true),
-        Err(std::fs::TryLockError::WouldBlock) => Ok(false),
-        Err(std::fs::TryLockError::Error(e)) => Err(Error::io("lock", path, e)),
-    }
+/// One wait for the lock: each step tries once, and says how long to pause before the next.
+/// The blocking and the async acquire differ only in how they pause.
+struct Waiter {
+    file: Option<File>,
+    path: PathBuf,
+    start: Instant,
+    wait: Duration,
+    attempt: u32,
 }
 
-fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis((2u64 << attempt.min(4)).min(25))
+enum Step {
+    Got(LockGuard),
+    Pause(Duration),
+}
+
+impl Waiter {
+    fn new(path: &Path, wait: Duration) -> Result<Self> {
+        Ok(Self {
+            file: Some(fsutil::open_private(path)?),
+            path: path.to_path_buf(),
+            start: Instant::now(),
+            wait,
+            attempt: 0,
+        })
+    }
+
+    fn step(&mut self) -> Result<Step> {
+        let file = self.file.as_ref().ok_or_else(|| {
+            Error::Internal("the store lock was asked for again after it was taken".into())
+        })?;
+        match file.try_lock() {
+            Ok(()) => {
+                let file = self.file.take().ok_or_else(|| {
+                    Error::Internal("the store lock file went away while locking".into())
+                })?;
+                return Ok(Step::Got(LockGuard {
+                    file,
+                    path: self.path.clone(),
+                }));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {}
+            Err(std::fs::TryLockError::Error(e)) => return Err(Error::io("lock", &self.path, e)),
+        }
+        if self.start.elapsed() >= self.wait {
+            return Err(Error::LockTimeout {
+                path: self.path.clone(),
+                seconds: self.wait.as_secs(),
+            });
+        }
+        // 2, 4, 8, 16, then 25 ms.
+        let pause = Duration::from_millis((2u64 << self.attempt.min(4)).min(25));
+        self.attempt += 1;
+        Ok(Step::Pause(pause))
+    }
 }
 
 /// Take the lock, waiting up to `wait` (blocking the thread).
 pub fn acquire(path: &Path, wait: Duration) -> Result<LockGuard> {
-    let file = fsutil::open_private(path)?;
-    let start = Instant::now();
-    let mut attempt = 0;
+    let mut w = Waiter::new(path, wait)?;
     loop {
-        if try_once(&file, path)? {
-            return Ok(LockGuard {
-                file,
-                path: path.to_path_buf(),
-            });
+        match w.step()? {
+            Step::Got(g) => return Ok(g),
+            Step::Pause(d) => std::thread::sleep(d),
         }
-        if start.elapsed() >= wait {
-            return Err(Error::LockTimeout {
-                path: path.to_path_buf(),
-                seconds: wait.as_secs(),
-            });
-        }
-        std::thread::sleep(backoff(attempt));
-        attempt += 1;
     }
 }
 
 /// Take the lock, waiting up to `wait` without blocking the async runtime.
 pub async fn acquire_async(path: &Path, wait: Duration) -> Result<LockGuard> {
-    let file = fsutil::open_private(path)?;
-    let start = Instant::now();
-    let mut attempt = 0;
+    let mut w = Waiter::new(path, wait)?;
     loop {
-        if try_once(&file, path)? {
-            return Ok(LockGuard {
-                file,
-                path: path.to_path_buf(),
-            });
+        match w.step()? {
+            Step::Got(g) => return Ok(g),
+            Step::Pause(d) => tokio::time::sleep(d).await,
         }
-        if start.elapsed() >= wait {
-            return Err(Error::LockTimeout {
-                path: path.to_path_buf(),
-                seconds: wait.as_secs(),
-            });
-        }
-        tokio::time::sleep(backoff(attempt)).await;
-        attempt += 1;
     }
 }
 

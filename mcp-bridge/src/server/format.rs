@@ -8,7 +8,7 @@ use codex_oauth_core::{Error, ErrorKind, Status};
 use rmcp::model::{CallToolResult, ContentBlock};
 use serde_json::{Value, json};
 
-use super::login::Started;
+use codex_oauth_core::signin::Started;
 
 /// A successful result: `text` for the model, `data` as structured content.
 pub fn ok(text: String, data: Value) -> CallToolResult {

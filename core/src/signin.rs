@@ -1,0 +1,203 @@
+//! The one sign-in a process runs at a time, for every front end: start a browser or device-code
+//! flow of the session, answer at once with what the user must open, finish it in the background
+//! (the session records how it ended), and let one cancel it. Asking again while a flow runs
+//! either returns that flow ([`Again::Reuse`], the bridge: a model that calls `codex_login` twice
+//! must not break the link it already gave) or replaces it ([`Again::Replace`], the tray: the user
+//! pressed "Sign in" again).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::task::JoinHandle;
+
+use crate::error::Result;
+use crate::oauth::{BrowserLoginOptions, SignInCancel, SignInResult};
+use crate::session::Session;
+use crate::store::{PendingLogin, SignInMethod};
+
+/// What to do when a sign-in is asked for while one of this process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Again {
+    /// Return the running one.
+    Reuse,
+    /// Cancel it (freeing its callback port) and start anew.
+    Replace,
+}
+
+/// What a start gave: the pending sign-in and whether it is the one asked for now.
+#[derive(Debug, Clone)]
+pub struct Started {
+    pub info: PendingLogin,
+    pub browser_opened: bool,
+    /// False when a sign-in already running was returned.
+    pub new: bool,
+}
+
+/// Called once a flow has ended (after the session recorded the end).
+pub type OnEnd =
+    Box<dyn FnOnce(Result<SignInResult>) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+
+struct Active {
+    id: u64,
+    info: PendingLogin,
+    browser_opened: bool,
+    cancel: SignInCancel,
+    task: JoinHandle<()>,
+}
+
+/// How long `cancel_and_wait` waits for a cancelled flow to stop (it notices at once).
+const STOP_WAIT: Duration = Duration::from_secs(3);
+
+pub struct SignIns {
+    session: Arc<Session>,
+    next: AtomicU64,
+    /// Held across a start, so two starts never race for the port.
+    starting: tokio::sync::Mutex<()>,
+    active: Arc<Mutex<Option<Active>>>,
+}
+
+impl SignIns {
+    pub fn new(session: Arc<Session>) -> Self {
+        Self {
+            session,
+            next: AtomicU64::new(0),
+            starting: tokio::sync::Mutex::new(()),
+            active: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// Start a sign-in of `method` (see [`Again`] for one already running). `on_end` runs when it
+    /// ends, however it ends.
+    pub async fn start(
+        &self,
+        method: SignInMethod,
+        again: Again,
+        on_end: Option<OnEnd>,
+    ) -> Result<Started> {
+        let _starting = self.starting.lock().await;
+        match again {
+            Again::Reuse => {
+                if let Some(s) = self.running() {
+                    return Ok(s);
+                }
+            }
+            Again::Replace => {
+                self.cancel_and_wait().await;
+            }
+        }
+        let session = &self.session;
+        let id = self.next.fetch_add(1, Ordering::SeqCst) + 1;
+        let (info, browser_opened, cancel, task) = match method {
+            SignInMethod::Browser => {
+                let opts = BrowserLoginOptions::from_settings(session.settings());
+                let (login, info) = session.start_browser_sign_in(opts).await?;
+                let opened = login.browser_opened();
+                let cancel = login.cancel_handle().into();
+                let task = self.background(id, login.wait(), on_end);
+                (info, opened, cancel, task)
+            }
+            SignInMethod::Device => {
+                let (login, info) = session.start_device_sign_in().await?;
+                let cancel = login.cancel_handle().into();
+                let task = self.background(id, login.wait(), on_end);
+                (info, false, cancel, task)
+            }
+        };
+        tracing::info!(method = %info.method, "sign-in started; it completes in the background");
+        let started = Started {
+            info: info.clone(),
+            browser_opened,
+            new: true,
+        };
+        let old = self.slot().replace(Active {
+            id,
+            info,
+            browser_opened,
+            cancel,
+            task,
+        });
+        // A finished or expired earlier attempt is simply replaced.
+        if let Some(old) = old {
+            old.cancel.cancel();
+        }
+        Ok(started)
+    }
+
+    /// The sign-in running in this process, if any.
+    pub fn running(&self) -> Option<Started> {
+        let slot = self.slot();
+        let a = slot.as_ref()?;
+        (!a.task.is_finished() && a.info.expires_at > Utc::now()).then(|| Started {
+            info: a.info.clone(),
+            browser_opened: a.browser_opened,
+            new: false,
+        })
+    }
+
+    /// Ask the running sign-in to stop; false when none was running. Does not wait.
+    pub fn cancel(&self) -> bool {
+        match self.slot().take() {
+            Some(a) => {
+                a.cancel.cancel();
+                !a.task.is_finished()
+            }
+            None => false,
+        }
+    }
+
+    /// Cancel the running sign-in and wait (bounded) until it has stopped and freed its port.
+    pub async fn cancel_and_wait(&self) -> bool {
+        let Some(a) = self.slot().take() else {
+            return false;
+        };
+        let was_running = !a.task.is_finished();
+        a.cancel.cancel();
+        let _ = tokio::time::timeout(STOP_WAIT, a.task).await;
+        was_running
+    }
+
+    /// Whether `url` is the page the running sign-in asks the user to open (the only one a front
+    /// end should open for it).
+    pub fn is_flow_url(&self, url: &str) -> bool {
+        self.slot()
+            .as_ref()
+            .is_some_and(|a| !a.task.is_finished() && a.info.url == url)
+    }
+
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<Active>> {
+        // A poisoned slot only means a panic elsewhere: the value is still a valid Option.
+        self.active.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Wait for the flow in the background: take it out of the slot, let the session record how
+    /// it ended, then tell `on_end`.
+    fn background(
+        &self,
+        id: u64,
+        flow: impl Future<Output = Result<SignInResult>> + Send + 'static,
+        on_end: Option<OnEnd>,
+    ) -> JoinHandle<()> {
+        let session = Arc::clone(&self.session);
+        let active = Arc::clone(&self.active);
+        tokio::spawn(async move {
+            let result = flow.await;
+            {
+                let mut slot = active.lock().unwrap_or_else(|p| p.into_inner());
+                if slot.as_ref().is_some_and(|a| a.id == id) {
+                    *slot = None;
+                }
+            }
+            if let Ok(r) = &result {
+                tracing::info!(plan = ?r.plan, backend = r.saved.backend.as_str(), "signed in");
+            }
+            session.end_sign_in(&result).await;
+            if let Some(f) = on_end {
+                f(result).await;
+            }
+        })
+    }
+}
