@@ -12,3 +12,4 @@ mod interop;
 mod login;
 mod refresh;
 mod rotation;
+mod strict;

@@ -55,10 +55,7 @@ impl Home {
             "CODEX_OAUTH_HOME".into(),
             dir.path().to_string_lossy().into_owned(),
         );
-        env.insert("CODEX_OAUTH_ISSUER".into(), fake.issuer());
-        env.insert("CODEX_OAUTH_API_BASE".into(), fake.api_base());
-        env.insert("CODEX_OAUTH_USAGE_URL".into(), fake.usage_url());
-        env.insert("CODEX_OAUTH_OPENAI_API_BASE".into(), fake.openai_api_base());
+        env.extend(fake.env());
         env.insert("CODEX_OAUTH_STORE".into(), "file".into());
         env.insert("CODEX_OAUTH_NO_BROWSER".into(), "1".into());
         env.insert("CODEX_OAUTH_CALLBACK_PORT".into(), free_port().to_string());

@@ -110,17 +110,15 @@ async fn without_codex_mcp_bridge_the_config_runs_codex_mcp_bridge_from_path() {
 async fn the_plugins_server_answers_a_question_when_signed_in() {
     let fake = FakeOpenAi::start(FakeConfig::default()).await.unwrap();
     let store = tempfile::tempdir().unwrap();
-    let settings = codex_oauth_core::Settings::from_env(&HashMap::from([
+    let mut vars = HashMap::from([
         (
             "CODEX_OAUTH_HOME".to_owned(),
             store.path().to_string_lossy().into_owned(),
         ),
         ("CODEX_OAUTH_STORE".to_owned(), "file".to_owned()),
-        ("CODEX_OAUTH_ISSUER".to_owned(), fake.issuer()),
-        ("CODEX_OAUTH_API_BASE".to_owned(), fake.api_base()),
-        ("CODEX_OAUTH_USAGE_URL".to_owned(), fake.usage_url()),
-    ]))
-    .unwrap();
+    ]);
+    vars.extend(fake.env());
+    let settings = codex_oauth_core::Settings::from_env(&vars).unwrap();
     let t = fake.mint_tokens(3600);
     let session = codex_oauth_core::Session::open(settings).unwrap();
     session
@@ -140,9 +138,7 @@ async fn the_plugins_server_answers_a_question_when_signed_in() {
     )]);
     let server = expanded(env, scratch.path());
     let mut cmd = command(&server, store.path());
-    cmd.env("CODEX_OAUTH_ISSUER", fake.issuer())
-        .env("CODEX_OAUTH_API_BASE", fake.api_base())
-        .env("CODEX_OAUTH_USAGE_URL", fake.usage_url());
+    cmd.envs(fake.env());
     let client = connect(cmd).await;
 
     // What /codex does: status, then the question as the user typed it.

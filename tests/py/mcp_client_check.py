@@ -1,14 +1,16 @@
 """Drive the real codex-mcp-bridge with the official Python MCP SDK (an independent client).
 
 The bridge is $BRIDGE; its settings come from the environment (the Rust test points them at
-fake-openai and seeds a signed-in store). Exits 1 with a reason on any mismatch; on success the
-last stdout line is a JSON summary the Rust test checks further.
+fake-openai and seeds a signed-in store). Exits 1 with a reason on any mismatch, or when
+fake-openai got a request it did not expect (its `GET /_fake/unexpected`, asked at the end); on
+success the last stdout line is a JSON summary the Rust test checks further.
 """
 
 import asyncio
 import json
 import os
 import sys
+import urllib.request
 
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
@@ -20,6 +22,14 @@ def check(cond, what):
     if not cond:
         print(f"FAILED: {what}", flush=True)
         sys.exit(1)
+
+
+def unexpected_requests():
+    """What fake-openai (at the issuer's address) did not expect, one line each. Read, not taken:
+    the Rust test that started the fake checks the same record when it drops it."""
+    url = os.environ["CODEX_OAUTH_ISSUER"].rstrip("/") + "/_fake/unexpected"
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return json.loads(r.read().decode())
 
 
 def text_of(result):
@@ -65,12 +75,17 @@ async def main():
             usage = await session.call_tool("codex_usage", {})
             check(not usage.is_error, f"usage failed: {text_of(usage)}")
 
-            print(json.dumps({
+            summary = {
                 "answer": answer,
                 "follow_up": r2.structured_content["answer"],
                 "progress": len(progress),
                 "models": slugs,
-            }), flush=True)
+            }
+
+    # The bridge has exited: every request it made is in.
+    left = unexpected_requests()
+    check(not left, "fake-openai got requests it did not expect: " + "; ".join(left))
+    print(json.dumps(summary), flush=True)
 
 
 asyncio.run(main())

@@ -10,13 +10,14 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use crate::{Faults, RecordedRequest, Shared, record_headers};
+use crate::unexpected::{self, Params};
+use crate::{Faults, RecordedRequest, Shared};
 
 pub fn routes() -> Router<Arc<Shared>> {
     Router::new()
@@ -34,8 +35,24 @@ pub fn routes() -> Router<Arc<Shared>> {
 }
 
 /// The reference client tries a websocket first; this fake speaks HTTP only, so it says so
-/// and the client falls back to POST.
-async fn websocket_upgrade() -> Response {
+/// and the client falls back to POST. A GET that is not a websocket handshake is unexpected.
+async fn websocket_upgrade(
+    State(s): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if !header(&headers, "upgrade").eq_ignore_ascii_case("websocket") {
+        s.unexpected(unexpected::entry(
+            &method,
+            uri.path(),
+            "a GET that is not a websocket handshake (responses are POSTed)",
+        ));
+        return error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            json!({"detail": "Method Not Allowed"}),
+        );
+    }
     error(
         StatusCode::UPGRADE_REQUIRED,
         json!({"detail": "websockets are not served here; use POST"}),
@@ -558,29 +575,13 @@ async fn respond(
     resp
 }
 
-fn new_record(path: &str, headers: &HeaderMap, query: Option<String>) -> RecordedRequest {
-    RecordedRequest {
-        method: if path.ends_with("responses") {
-            "POST"
-        } else {
-            "GET"
-        }
-        .into(),
-        path: path.into(),
-        query,
-        headers: record_headers(headers),
-        body: Value::Null,
-        rejected: None,
-    }
-}
-
 async fn chatgpt_responses(
     State(s): State<Arc<Shared>>,
+    rec: RecordedRequest,
     headers: HeaderMap,
-    body: Bytes,
+    unexpected::Body(body): unexpected::Body,
 ) -> Response {
     s.lock().stats.responses += 1;
-    let rec = new_record("/backend-api/codex/responses", &headers, None);
     if let Err((st, why)) = check_chatgpt_auth(&s, &headers) {
         return unauthorized(&s, rec, st, why);
     }
@@ -597,11 +598,11 @@ async fn chatgpt_responses(
 
 async fn api_key_responses(
     State(s): State<Arc<Shared>>,
+    rec: RecordedRequest,
     headers: HeaderMap,
-    body: Bytes,
+    unexpected::Body(body): unexpected::Body,
 ) -> Response {
     s.lock().stats.responses += 1;
-    let rec = new_record("/v1/responses", &headers, None);
     let key = bearer(&headers);
     let known = s.lock().api_keys.iter().any(|k| k == key);
     if !(known || (key.starts_with("sk-") && key.len() >= 12)) {
@@ -623,17 +624,15 @@ struct ModelsQuery {
 
 async fn models(
     State(s): State<Arc<Shared>>,
+    mut rec: RecordedRequest,
     headers: HeaderMap,
-    Query(q): Query<ModelsQuery>,
+    Params(q): Params<ModelsQuery>,
 ) -> Response {
     s.lock().stats.models += 1;
-    let rec = new_record(
-        "/backend-api/codex/models",
-        &headers,
-        q.client_version
-            .clone()
-            .map(|v| format!("client_version={v}")),
-    );
+    rec.query = q
+        .client_version
+        .clone()
+        .map(|v| format!("client_version={v}"));
     if let Err((st, why)) = check_chatgpt_auth(&s, &headers) {
         return unauthorized(&s, rec, st, why);
     }
@@ -700,9 +699,12 @@ async fn models(
 
 /// Workspace routing of the account (PROTOCOL.md §6). The reference client sends neither
 /// `originator` nor `version` here, so they are not required.
-async fn accounts_check(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+async fn accounts_check(
+    State(s): State<Arc<Shared>>,
+    rec: RecordedRequest,
+    headers: HeaderMap,
+) -> Response {
     s.lock().stats.accounts_check += 1;
-    let rec = new_record("/backend-api/wham/accounts/check", &headers, None);
     let token = bearer(&headers).to_string();
     let known = s
         .lock()
@@ -733,9 +735,8 @@ async fn accounts_check(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Res
     .into_response()
 }
 
-async fn usage(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+async fn usage(State(s): State<Arc<Shared>>, rec: RecordedRequest, headers: HeaderMap) -> Response {
     s.lock().stats.usage += 1;
-    let rec = new_record("/backend-api/wham/usage", &headers, None);
     if let Err((st, why)) = check_chatgpt_auth(&s, &headers) {
         return unauthorized(&s, rec, st, why);
     }

@@ -11,17 +11,25 @@
 //!   headers, and request bodies the real backend refuses (`store: true`, no `stream`, unknown
 //!   models), and streams answers over SSE;
 //! - faults (status codes, delays, garbage, dropped streams, usage limits) are switched on at run
-//!   time, from Rust (`set_faults`) or over HTTP (`PUT /_fake/faults`).
+//!   time, from Rust (`set_faults`) or over HTTP (`PUT /_fake/faults`);
+//! - a request it did not expect (a path or method no route serves, a query or body a handler
+//!   cannot make sense of) is answered as the real server would (404, 405, 4xx) and kept
+//!   (`unexpected`, `GET /_fake/unexpected`): dropping a `FakeOpenAi` that holds one fails the
+//!   test, and the suites that run the binary ask for the record at the end.
 //!
 //! Every token it issues is remembered (`issued_secrets`) so leak sweeps can look for them.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod backend;
+mod control;
 mod jwt;
 mod oauth;
+mod record;
 mod tls;
+mod unexpected;
 
+pub use record::RecordedRequest;
 pub use tls::TestTls;
 
 use std::collections::HashMap;
@@ -189,9 +197,10 @@ impl Default for FakeConfig {
     }
 }
 
-/// Faults switched on at run time. The default is a healthy server.
+/// Faults switched on at run time. The default is a healthy server. Over HTTP, a field it does
+/// not know is refused (and recorded as unexpected), so a typo does not pass as "no fault".
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Faults {
     /// Every `/oauth/token` request answers this status (with an OpenAI-style error body).
     pub token_status: Option<u16>,
@@ -253,18 +262,6 @@ pub struct Stats {
     pub rejected: u64,
 }
 
-/// One request as the fake saw it. Secret values (tokens, codes, verifiers) are redacted.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RecordedRequest {
-    pub method: String,
-    pub path: String,
-    pub query: Option<String>,
-    pub headers: HashMap<String, String>,
-    pub body: Value,
-    /// Why the fake refused it, when it did.
-    pub rejected: Option<String>,
-}
-
 /// Tokens as a sign-in would have issued them.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IssuedTokens {
@@ -302,6 +299,8 @@ pub(crate) struct Inner {
     pub faults: Faults,
     pub stats: Stats,
     pub requests: Vec<RecordedRequest>,
+    /// Requests the fake did not expect, one line each (`GET /path: reason`).
+    pub unexpected: Vec<String>,
     pub codes: HashMap<String, CodeGrant>,
     pub refresh: HashMap<String, RefreshState>,
     /// access token → expiry (unix s)
@@ -364,10 +363,18 @@ impl Shared {
         }
         g.requests.push(r);
     }
+
+    /// Keep a request the fake did not expect (`unexpected::entry` makes the line).
+    pub fn unexpected(&self, entry: String) {
+        tracing::warn!("fake-openai: unexpected request: {entry}");
+        self.lock().unexpected.push(entry);
+    }
 }
 
 /// A running fake. It serves on its own thread and runtime (so a test may block its own thread
-/// on a child process that talks to the fake), and stops when dropped.
+/// on a child process that talks to the fake), and stops when dropped. Dropping it panics when
+/// it holds requests it did not expect (unless the thread is already panicking): a test that
+/// sends one on purpose takes them first with `take_unexpected`.
 pub struct FakeOpenAi {
     shared: Arc<Shared>,
     addr: SocketAddr,
@@ -492,6 +499,19 @@ impl FakeOpenAi {
     pub fn openai_api_base(&self) -> String {
         format!("{}/v1", self.shared.base_url)
     }
+    /// The settings that point a client at this fake, as environment pairs: the issuer, the
+    /// Codex backend, the usage URL and the API-key endpoint base.
+    pub fn env(&self) -> Vec<(String, String)> {
+        [
+            ("CODEX_OAUTH_ISSUER", self.issuer()),
+            ("CODEX_OAUTH_API_BASE", self.api_base()),
+            ("CODEX_OAUTH_USAGE_URL", self.usage_url()),
+            ("CODEX_OAUTH_OPENAI_API_BASE", self.openai_api_base()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
     pub fn config(&self) -> &FakeConfig {
         &self.shared.cfg
     }
@@ -528,6 +548,30 @@ impl FakeOpenAi {
     pub fn approve_device(&self, user_code: &str) -> bool {
         oauth::approve_device(&self.shared, user_code)
     }
+    /// The requests it did not expect so far, one line each (`GET /path: reason`).
+    pub fn unexpected(&self) -> Vec<String> {
+        self.shared.lock().unexpected.clone()
+    }
+    /// Take the record of unexpected requests (it is empty afterwards): how a test that sends
+    /// one on purpose opts out of the check at drop.
+    pub fn take_unexpected(&self) -> Vec<String> {
+        std::mem::take(&mut self.shared.lock().unexpected)
+    }
+    /// Fail now if it got a request it did not expect (drop checks the same at the end).
+    #[track_caller]
+    pub fn assert_no_unexpected(&self) {
+        let seen = self.unexpected();
+        assert!(seen.is_empty(), "{}", unexpected_message(&seen));
+    }
+}
+
+fn unexpected_message(seen: &[String]) -> String {
+    format!(
+        "fake-openai got {} request(s) it did not expect (a test that sends one on purpose \
+         takes them with take_unexpected()):\n  {}",
+        seen.len(),
+        seen.join("\n  ")
+    )
 }
 
 impl Drop for FakeOpenAi {
@@ -538,86 +582,22 @@ impl Drop for FakeOpenAi {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+        // The server has stopped: nothing more can arrive.
+        let seen = self.take_unexpected();
+        if !seen.is_empty() && !std::thread::panicking() {
+            panic!("{}", unexpected_message(&seen));
+        }
     }
 }
 
+/// Every route, then the fallbacks that keep what no route expects (`unexpected`); the
+/// method fallback applies to the routes above it, so it comes after them.
 fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .merge(oauth::routes())
         .merge(backend::routes())
-        .merge(control_routes())
+        .merge(control::routes())
+        .method_not_allowed_fallback(unexpected::method_not_allowed)
+        .fallback(unexpected::no_route)
         .with_state(shared)
-}
-
-fn control_routes() -> Router<Arc<Shared>> {
-    use axum::extract::{Query, State};
-    use axum::routing::{get, post};
-    use axum::{Json, http::StatusCode};
-
-    #[derive(Deserialize)]
-    struct Mint {
-        access_ttl_secs: Option<i64>,
-    }
-    #[derive(Deserialize)]
-    struct Approve {
-        user_code: String,
-    }
-
-    Router::new()
-        .route(
-            "/_fake/stats",
-            get(|State(s): State<Arc<Shared>>| async move { Json(s.lock().stats.clone()) }),
-        )
-        .route(
-            "/_fake/faults",
-            get(|State(s): State<Arc<Shared>>| async move { Json(s.lock().faults.clone()) }).put(
-                |State(s): State<Arc<Shared>>, Json(f): Json<Faults>| async move {
-                    s.lock().faults = f.clone();
-                    Json(f)
-                },
-            ),
-        )
-        .route(
-            "/_fake/requests",
-            get(|State(s): State<Arc<Shared>>| async move { Json(s.lock().requests.clone()) }),
-        )
-        .route(
-            "/_fake/mint",
-            get(
-                |State(s): State<Arc<Shared>>, Query(q): Query<Mint>| async move {
-                    Json(s.issue(q.access_ttl_secs.unwrap_or(s.cfg.access_ttl_secs)))
-                },
-            ),
-        )
-        .route(
-            "/_fake/secrets",
-            get(|State(s): State<Arc<Shared>>| async move { Json(s.lock().secrets.clone()) }),
-        )
-        .route(
-            "/_fake/device/approve",
-            post(
-                |State(s): State<Arc<Shared>>, Json(a): Json<Approve>| async move {
-                    if oauth::approve_device(&s, &a.user_code) {
-                        StatusCode::NO_CONTENT
-                    } else {
-                        StatusCode::NOT_FOUND
-                    }
-                },
-            ),
-        )
-}
-
-/// Header map as recorded: lower-case names, secret values redacted.
-pub(crate) fn record_headers(h: &axum::http::HeaderMap) -> HashMap<String, String> {
-    h.iter()
-        .map(|(k, v)| {
-            let name = k.as_str().to_ascii_lowercase();
-            let value = if name == "authorization" || name == "cookie" {
-                "[redacted]".to_string()
-            } else {
-                String::from_utf8_lossy(v.as_bytes()).into_owned()
-            };
-            (name, value)
-        })
-        .collect()
 }

@@ -64,6 +64,14 @@ class Processes:
         self.procs.append(p)
         return p
 
+    def stop_started_after(self, first):
+        """Stop the processes started after `first` (newest first), keeping `first` and older."""
+        later = self.procs[self.procs.index(first) + 1:]
+        del self.procs[self.procs.index(first) + 1:]
+        stopping = Processes()
+        stopping.procs = later
+        stopping.stop_all()
+
     def stop_all(self):
         for p in reversed(self.procs):
             if p.poll() is None:
@@ -194,6 +202,13 @@ class Fake:
         )
         with urllib.request.urlopen(req, timeout=10) as r:
             return r.read().decode()
+
+    def take_unexpected(self):
+        """The requests fake-openai did not expect since the last call, one line each (`GET /path:
+        reason`); the record is empty afterwards. A test must leave none."""
+        req = urllib.request.Request(self.urls["base_url"].rstrip("/") + "/_fake/unexpected", method="DELETE")
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read().decode())
 
     def secrets(self):
         return [s for s in self.get("/_fake/secrets") if isinstance(s, str) and len(s) >= 12]

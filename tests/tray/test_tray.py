@@ -60,14 +60,13 @@ class Suite:
             "NO_AT_BRIDGE": "1",
             "CODEX_OAUTH_HOME": str(self.work / "store"),
             "CODEX_OAUTH_STORE": "file",
-            "CODEX_OAUTH_ISSUER": self.fake.urls["issuer"],
-            "CODEX_OAUTH_API_BASE": self.fake.urls["api_base"],
-            "CODEX_OAUTH_USAGE_URL": self.fake.urls["usage_url"],
             "CODEX_OAUTH_CALLBACK_PORT": str(free_port()),
             "BROWSER": str(HERE / "browser.sh"),
             "TRAY_BROWSER_LOG": str(self.work / "browser.log"),
             "RUST_LOG": "info",
         })
+        # The issuer, backend, usage and API-key URLs of the fake.
+        env.update(self.fake.urls["env"])
         env.pop("CODEX_OAUTH_NO_BROWSER", None)
         env.pop("CODEX_OAUTH_PROFILE", None)
         return env
@@ -96,12 +95,26 @@ class Suite:
         self.bus = dbus.SessionBus()
 
     def stop(self):
+        """Stop everything; return what fake-openai did not expect since the last check (the app
+        and the bridges are stopped before it is asked, so their last requests are in)."""
         if self.driver is not None:
             try:
                 self.driver.quit()
             except Exception:  # noqa: BLE001
                 pass
-        self.procs.stop_all()
+        left = []
+        try:
+            if getattr(self, "fake", None) is not None and self.fake.proc.poll() is None:
+                self.procs.stop_started_after(self.fake.proc)
+                left = self.fake.take_unexpected()
+        finally:
+            self.procs.stop_all()
+        return left
+
+    def check_unexpected(self):
+        """Fail when fake-openai got a request it did not expect since the last check."""
+        left = self.fake.take_unexpected()
+        assert not left, "fake-openai got requests it did not expect:\n  " + "\n  ".join(left)
 
     # ---- helpers ------------------------------------------------------------------------------
 
@@ -454,7 +467,12 @@ def main():
             name = t.__name__.removeprefix("test_").replace("_", " ")
             began = time.monotonic()
             try:
-                t()
+                try:
+                    t()
+                finally:
+                    # Whatever the test's outcome, what it made the fake see is checked (and
+                    # taken) here, so the next test starts from an empty record.
+                    suite.check_unexpected()
                 passed += 1
                 print(f"ok   {name} ({time.monotonic() - began:.2f} s)", flush=True)
             except Exception:  # noqa: BLE001
@@ -462,7 +480,11 @@ def main():
                 print(f"FAIL {name}", flush=True)
                 traceback.print_exc()
     finally:
-        suite.stop()
+        left = suite.stop()
+    if left:
+        # Requests that came after the last test (the app's own, as it quit).
+        failed += 1
+        print("FAIL fake-openai got requests it did not expect at the end:\n  " + "\n  ".join(left), flush=True)
     for what, secs in suite.timings.items():
         print(f"  {what}: {secs * 1000:.0f} ms")
     if failed:

@@ -73,14 +73,11 @@ pub async fn start(cfg: FakeConfig, options: ServerOptions, access_ttl: Option<i
             home.path().to_string_lossy().into_owned(),
         ),
         ("CODEX_OAUTH_STORE", "file".into()),
-        ("CODEX_OAUTH_ISSUER", fake.issuer()),
-        ("CODEX_OAUTH_API_BASE", fake.api_base()),
-        ("CODEX_OAUTH_USAGE_URL", fake.usage_url()),
-        ("CODEX_OAUTH_OPENAI_API_BASE", fake.openai_api_base()),
         ("CODEX_OAUTH_NO_BROWSER", "1".into()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
+    .chain(fake.env())
     .collect();
     let mut settings = Settings::from_env(&env).unwrap();
     assert_eq!(settings.store, StoreMode::File);

@@ -1,6 +1,7 @@
-//! fake-openai as a process: prints one JSON line with its URLs, then serves until stdin closes,
-//! SIGTERM or Ctrl-C. Control it over HTTP under `/_fake/` (stats, faults, requests, mint, secrets,
-//! device/approve).
+//! fake-openai as a process: prints one JSON line with its URLs (and `env`, the settings that
+//! point a client at it), then serves until stdin closes, SIGTERM or Ctrl-C. Control it over HTTP
+//! under `/_fake/` (stats, faults, requests, mint, secrets, device/approve, and `unexpected`: the
+//! requests it did not expect, which a suite must find empty at its end; `DELETE` takes them).
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -62,6 +63,7 @@ async fn main() -> ExitCode {
         "api_base": fake.api_base(),
         "usage_url": fake.usage_url(),
         "openai_api_base": fake.openai_api_base(),
+        "env": fake.env().into_iter().collect::<std::collections::BTreeMap<_, _>>(),
     });
     println!("{line}");
     let stdin_closed = async {
@@ -89,6 +91,16 @@ async fn main() -> ExitCode {
         _ = term.recv() => {}
         _ = tokio::signal::ctrl_c() => {}
     }
+    // The suites read the record over HTTP; what is left goes to the log rather than a panic.
+    let left = fake.take_unexpected();
     drop(fake);
-    ExitCode::SUCCESS
+    if left.is_empty() {
+        return ExitCode::SUCCESS;
+    }
+    eprintln!(
+        "fake-openai: {} request(s) it did not expect:\n  {}",
+        left.len(),
+        left.join("\n  ")
+    );
+    ExitCode::FAILURE
 }
