@@ -117,7 +117,7 @@ impl Session {
         if let Some(rec) = self.unsaved_record() {
             return Ok(Some(rec));
         }
-        self.blocking(|s| s.load()).await
+        self.blocking(Store::load).await
     }
 
     fn unsaved_record(&self) -> Option<AuthRecord> {
@@ -489,12 +489,8 @@ impl Session {
 
     /// Start the device-code sign-in (asks the server for a code) and record it as pending.
     pub async fn start_device_sign_in(self: &Arc<Self>) -> Result<(DeviceLogin, PendingLogin)> {
-        let login = DeviceLogin::start(
-            self.oauth.clone(),
-            self.completer(),
-            DEVICE_LOGIN_TIMEOUT,
-        )
-        .await?;
+        let login =
+            DeviceLogin::start(self.oauth.clone(), self.completer(), DEVICE_LOGIN_TIMEOUT).await?;
         let mut pending = PendingLogin::new(
             SignInMethod::Device,
             login.verification_url().as_str(),

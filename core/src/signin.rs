@@ -170,7 +170,9 @@ impl SignIns {
 
     fn slot(&self) -> std::sync::MutexGuard<'_, Option<Active>> {
         // A poisoned slot only means a panic elsewhere: the value is still a valid Option.
-        self.active.lock().unwrap_or_else(|p| p.into_inner())
+        self.active
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Wait for the flow in the background: take it out of the slot, let the session record how
@@ -186,7 +188,9 @@ impl SignIns {
         tokio::spawn(async move {
             let result = flow.await;
             {
-                let mut slot = active.lock().unwrap_or_else(|p| p.into_inner());
+                let mut slot = active
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 if slot.as_ref().is_some_and(|a| a.id == id) {
                     *slot = None;
                 }

@@ -429,7 +429,7 @@ mod tests {
         })
         .unwrap_err();
         assert!(err.message.contains("copy the link"));
-        assert_eq!(*opened.lock().unwrap(), vec![started.url.clone()]);
+        assert_eq!(*opened.lock().unwrap(), vec![started.url]);
         env.state.flows.cancel();
     }
 

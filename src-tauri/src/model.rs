@@ -219,7 +219,9 @@ where
             })
         },
         usage: s.usage.as_ref().map(usage_bars).unwrap_or_default(),
-        remaining: s.remaining().map(|r| r.describe()),
+        remaining: s
+            .remaining()
+            .map(codex_oauth_core::codex::Remaining::describe),
         generation: s.generation,
     }
 }

@@ -172,3 +172,44 @@ async fn the_fake_openai_binary_keeps_the_record_at_its_control_endpoint() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_query_without_reasoning_gets_an_answer_not_a_dropped_connection() {
+    // The backend takes a body without `reasoning` (its default effort applies); the fake once
+    // panicked on it and closed the connection.
+    let fake = fake().await;
+    let t = fake.mint_tokens(3600);
+    let claims: Value = {
+        use base64::Engine;
+        let payload = t.id_token.split('.').nth(1).unwrap();
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    let account = claims["https://api.openai.com/auth"]["chatgpt_account_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = reqwest::Client::new()
+        .post(format!("{}/responses", fake.api_base()))
+        .bearer_auth(&t.access_token)
+        .header("chatgpt-account-id", account)
+        .header("version", "0.171.0")
+        .header("session-id", "s-1")
+        .header("originator", "codex_oauth")
+        .header("user-agent", "codex_oauth/0.1.0 (linux; x86_64)")
+        .header("accept", "text/event-stream")
+        .json(&json!({
+            "model": "gpt-5.5", "instructions": "", "store": false, "stream": true,
+            "input": [{"type": "message", "role": "user",
+                       "content": [{"type": "input_text", "text": "hi"}]}]
+        }))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let text = r.text().await.unwrap();
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("response.completed"), "{text}");
+}

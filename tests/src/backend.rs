@@ -287,7 +287,11 @@ fn check_body(
             ));
         }
         if lite_model {
-            if obj["reasoning"].get("context").is_none() {
+            if obj
+                .get("reasoning")
+                .and_then(|r| r.get("context"))
+                .is_none()
+            {
                 return bad("reasoning.context is required with Responses-Lite");
             }
             if obj.contains_key("tools") {
@@ -296,7 +300,7 @@ fn check_body(
                 );
             }
         }
-        if let Some(effort) = obj["reasoning"].get("effort") {
+        if let Some(effort) = obj.get("reasoning").and_then(|r| r.get("effort")) {
             let effort = effort.as_str().unwrap_or("");
             let allowed = entry["supported_reasoning_levels"]
                 .as_array()

@@ -520,7 +520,7 @@ mod tests {
         assert!(!e.blocked);
         assert!(e.describe().contains("5% left"), "{}", e.describe());
         // Without the active header, the plan's own tightest window: the weekly one.
-        let mut plain = l.clone();
+        let mut plain = l;
         plain.active_limit = None;
         let e = plain.compute_effective().unwrap();
         assert_eq!((e.limit.as_str(), e.window.as_str()), ("codex", "weekly"));

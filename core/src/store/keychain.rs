@@ -306,7 +306,7 @@ mod tests {
     #[test]
     fn answers_pass_through_the_timer() {
         let mem = Arc::new(MemoryKeychain::new(100));
-        let timed = TimedKeychain::new(mem.clone(), Duration::from_secs(3));
+        let timed = TimedKeychain::new(mem, Duration::from_secs(3));
         timed.set("u", "v").unwrap();
         assert_eq!(timed.get("u").unwrap().as_deref(), Some("v"));
         assert!(timed.delete("u").unwrap());

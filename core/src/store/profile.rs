@@ -389,8 +389,7 @@ mod tests {
     fn auto_prefers_the_keychain_and_removes_a_leftover_file() {
         let dir = tempfile::tempdir().unwrap();
         let mem = Arc::new(MemoryKeychain::new(10_000));
-        let store =
-            Store::with_keychain(&settings(dir.path(), StoreMode::Auto), mem.clone()).unwrap();
+        let store = Store::with_keychain(&settings(dir.path(), StoreMode::Auto), mem).unwrap();
         let rec = record();
         std::fs::write(store.auth_path(), rec.to_json().unwrap()).unwrap();
         let g = store.lock().unwrap();
@@ -528,8 +527,7 @@ mod tests {
         drop(g);
 
         // auto mode: the new record goes to the file, whole, with the reason; loads find it.
-        let auto =
-            Store::with_keychain(&settings(dir.path(), StoreMode::Auto), faulty.clone()).unwrap();
+        let auto = Store::with_keychain(&settings(dir.path(), StoreMode::Auto), faulty).unwrap();
         let g = auto.lock().unwrap();
         let out = auto.save(&g, &new).unwrap();
         assert_eq!(out.backend, Backend::File);
@@ -611,7 +609,7 @@ mod tests {
         assert!(st.last_error.unwrap().contains("state.json.corrupt-"));
         let moved: Vec<_> = std::fs::read_dir(store.dir())
             .unwrap()
-            .filter_map(|e| e.ok())
+            .filter_map(std::result::Result::ok)
             .filter(|e| {
                 e.file_name()
                     .to_string_lossy()

@@ -66,7 +66,7 @@ async fn status_reports_a_corrupt_credential_file_instead_of_failing() {
     // The corrupt file was kept aside, never overwritten: the profile is signed out.
     let kept: Vec<_> = std::fs::read_dir(h.home.path().join("default"))
         .unwrap()
-        .filter_map(|e| e.ok())
+        .filter_map(std::result::Result::ok)
         .filter(|e| e.file_name().to_string_lossy().contains(".corrupt-"))
         .collect();
     assert_eq!(kept.len(), 1);
