@@ -273,7 +273,6 @@ impl Error {
             }
             Error::Config { .. }
             | Error::Jwt(_)
-            | Error::OAuth { .. }
             | Error::AuthorizeDenied { .. }
             | Error::NoCodexEntitlement
             | Error::DeviceCodeUnavailable

@@ -512,8 +512,35 @@ impl Session {
     /// After a sign-in flow ended: a failure clears the pending sign-in and is kept as the last
     /// error for people to see (a cancel is not an error). A success was saved by the flow.
     pub async fn end_sign_in(&self, result: &Result<SignInResult>) {
+        self.end(result, None).await;
+    }
+
+    /// `end_sign_in` for the flow that asked the user to open `url`: the pending sign-in in
+    /// state.json is cleared only when it is still that flow's (a newer one, of this process or
+    /// another, stays shown).
+    pub async fn end_sign_in_of(&self, result: &Result<SignInResult>, url: &str) {
+        self.end(result, Some(url)).await;
+    }
+
+    async fn end(&self, result: &Result<SignInResult>, url: Option<&str>) {
         let Err(e) = result else { return };
-        if let Err(e) = self.set_pending_login(None).await {
+        let url = url.map(str::to_owned);
+        let cleared = self
+            .blocking(move |s| {
+                let g = s.lock()?;
+                s.update_state(&g, |st| {
+                    let ours = match (&st.pending_login, &url) {
+                        (Some(p), Some(u)) => &p.url == u,
+                        _ => true,
+                    };
+                    if ours {
+                        st.pending_login = None;
+                    }
+                })?;
+                Ok(())
+            })
+            .await;
+        if let Err(e) = cleared {
             tracing::warn!(error = %e, "cannot clear the pending sign-in in state.json");
         }
         if !matches!(e, Error::LoginCancelled) {
@@ -642,6 +669,20 @@ mod tests {
             Some("ABCD-1234".into()),
             Duration::from_secs(900),
         )
+    }
+
+    #[tokio::test]
+    async fn the_end_of_an_older_flow_leaves_a_newer_pending_sign_in_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = session(dir.path());
+        let newer = device_pending();
+        s.set_pending_login(Some(newer.clone())).await.unwrap();
+        s.end_sign_in_of(&Err(Error::LoginCancelled), "http://127.0.0.1:1455/older")
+            .await;
+        assert_eq!(s.status().await.pending_login, Some(newer.clone()));
+        s.end_sign_in_of(&Err(Error::LoginCancelled), &newer.url)
+            .await;
+        assert_eq!(s.status().await.pending_login, None);
     }
 
     #[tokio::test]

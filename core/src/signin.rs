@@ -55,6 +55,11 @@ const STOP_WAIT: Duration = Duration::from_secs(3);
 pub struct SignIns {
     session: Arc<Session>,
     next: AtomicU64,
+    /// Bumped by every cancel: a start that sees it change while it was starting cancels the flow
+    /// it just made (a sign-out during a start must not be followed by a sign-in).
+    cancels: AtomicU64,
+    /// A flow cancelled without waiting (`cancel`), until a later start has seen it stop.
+    stopping: Mutex<Option<JoinHandle<()>>>,
     /// Held across a start, so two starts never race for the port.
     starting: tokio::sync::Mutex<()>,
     active: Arc<Mutex<Option<Active>>>,
@@ -65,6 +70,8 @@ impl SignIns {
         Self {
             session,
             next: AtomicU64::new(0),
+            cancels: AtomicU64::new(0),
+            stopping: Mutex::new(None),
             starting: tokio::sync::Mutex::new(()),
             active: Arc::new(Mutex::new(None)),
         }
@@ -89,6 +96,16 @@ impl SignIns {
                 self.cancel_and_wait().await;
             }
         }
+        // A flow cancelled earlier without waiting may still hold the callback port.
+        let stopping = self
+            .stopping
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(task) = stopping {
+            let _ = tokio::time::timeout(STOP_WAIT, task).await;
+        }
+        let cancels = self.cancels.load(Ordering::SeqCst);
         let session = &self.session;
         let id = self.next.fetch_add(1, Ordering::SeqCst) + 1;
         let (info, browser_opened, cancel, task) = match method {
@@ -96,17 +113,23 @@ impl SignIns {
                 let opts = BrowserLoginOptions::from_settings(session.settings());
                 let (login, info) = session.start_browser_sign_in(opts).await?;
                 let opened = login.browser_opened();
-                let cancel = login.cancel_handle().into();
-                let task = self.background(id, login.wait(), on_end);
+                let cancel: SignInCancel = login.cancel_handle().into();
+                let task = self.background(id, &info.url, login.wait(), on_end);
                 (info, opened, cancel, task)
             }
             SignInMethod::Device => {
                 let (login, info) = session.start_device_sign_in().await?;
-                let cancel = login.cancel_handle().into();
-                let task = self.background(id, login.wait(), on_end);
+                let cancel: SignInCancel = login.cancel_handle().into();
+                let task = self.background(id, &info.url, login.wait(), on_end);
                 (info, false, cancel, task)
             }
         };
+        if self.cancels.load(Ordering::SeqCst) != cancels {
+            // Cancelled (a sign-out, a shutdown) while it was starting: it must not go on.
+            cancel.cancel();
+            let _ = tokio::time::timeout(STOP_WAIT, task).await;
+            return Err(crate::Error::LoginCancelled);
+        }
         tracing::info!(method = %info.method, "sign-in started; it completes in the background");
         let started = Started {
             info: info.clone(),
@@ -140,10 +163,16 @@ impl SignIns {
 
     /// Ask the running sign-in to stop; false when none was running. Does not wait.
     pub fn cancel(&self) -> bool {
+        self.cancels.fetch_add(1, Ordering::SeqCst);
         match self.slot().take() {
             Some(a) => {
                 a.cancel.cancel();
-                !a.task.is_finished()
+                let was_running = !a.task.is_finished();
+                *self
+                    .stopping
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(a.task);
+                was_running
             }
             None => false,
         }
@@ -151,6 +180,7 @@ impl SignIns {
 
     /// Cancel the running sign-in and wait (bounded) until it has stopped and freed its port.
     pub async fn cancel_and_wait(&self) -> bool {
+        self.cancels.fetch_add(1, Ordering::SeqCst);
         let Some(a) = self.slot().take() else {
             return false;
         };
@@ -180,11 +210,13 @@ impl SignIns {
     fn background(
         &self,
         id: u64,
+        url: &str,
         flow: impl Future<Output = Result<SignInResult>> + Send + 'static,
         on_end: Option<OnEnd>,
     ) -> JoinHandle<()> {
         let session = Arc::clone(&self.session);
         let active = Arc::clone(&self.active);
+        let url = url.to_owned();
         tokio::spawn(async move {
             let result = flow.await;
             {
@@ -198,7 +230,7 @@ impl SignIns {
             if let Ok(r) = &result {
                 tracing::info!(plan = ?r.plan, backend = r.saved.backend.as_str(), "signed in");
             }
-            session.end_sign_in(&result).await;
+            session.end_sign_in_of(&result, &url).await;
             if let Some(f) = on_end {
                 f(result).await;
             }

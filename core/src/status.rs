@@ -75,10 +75,7 @@ pub(crate) fn status_of(
                 reason: None,
                 mode,
             },
-            last_error_kind: load_error
-                .as_ref()
-                .map(|(k, _)| *k)
-                .or(state.last_error_kind),
+            last_error_kind: load_error.as_ref().map(|(k, _)| *k).or(error_kind(&state)),
             last_error: load_error.map(|(_, m)| m).or(state.last_error),
             pending_login: pending,
             usage: None,
@@ -110,11 +107,49 @@ pub(crate) fn status_of(
             mode,
         },
         last_error: state.last_error.clone(),
-        last_error_kind: state.last_error_kind,
+        last_error_kind: error_kind(&state),
         pending_login: pending,
         usage: state.rate_limits.clone(),
         generation: state.generation,
     }
+}
+
+/// One line of [`Status::details`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    Account,
+    AccessToken,
+    Usage,
+    StoredIn,
+    Why,
+    PendingSignIn,
+    LastError,
+}
+
+impl Detail {
+    pub fn label(self) -> &'static str {
+        match self {
+            Detail::Account => "Account",
+            Detail::AccessToken => "Access token",
+            Detail::Usage => "Usage",
+            Detail::StoredIn => "Stored in",
+            Detail::Why => "Why",
+            Detail::PendingSignIn => "Pending sign-in",
+            Detail::LastError => "Last error",
+        }
+    }
+}
+
+/// The kind of state.json's last error. Only with an error (an older release clears the message
+/// and leaves the kind), and for a message an older release wrote without a kind, the one it
+/// wrote with a sign-out: "session expired".
+fn error_kind(state: &State) -> Option<ErrorKind> {
+    let message = state.last_error.as_deref()?;
+    state.last_error_kind.or_else(|| {
+        message
+            .starts_with("session expired")
+            .then_some(ErrorKind::SignIn)
+    })
 }
 
 impl Status {
@@ -173,11 +208,11 @@ impl Status {
     }
 
     /// The labelled facts under the headline, in the order people read them.
-    pub fn details(&self) -> Vec<(&'static str, String)> {
+    pub fn details(&self) -> Vec<(Detail, String)> {
         let now = Utc::now();
         let mut out = Vec::new();
         if let Some(a) = &self.account_id {
-            out.push(("Account", a.clone()));
+            out.push((Detail::Account, a.clone()));
         }
         if let Some(exp) = self.token_expiry() {
             let text = if exp <= now {
@@ -191,10 +226,10 @@ impl Status {
                     local_time(exp, now)
                 )
             };
-            out.push(("Access token", text));
+            out.push((Detail::AccessToken, text));
         }
         if let Some(r) = self.remaining() {
-            out.push(("Usage", r.describe()));
+            out.push((Detail::Usage, r.describe()));
         }
         if let Some(b) = self.store.backend {
             let place = self
@@ -203,16 +238,16 @@ impl Status {
                 .as_deref()
                 .map(|l| format!(" — {l}"))
                 .unwrap_or_default();
-            out.push(("Stored in", format!("{}{place}", b.label())));
+            out.push((Detail::StoredIn, format!("{}{place}", b.label())));
         }
         if let Some(r) = &self.store.reason {
-            out.push(("Why", r.clone()));
+            out.push((Detail::Why, r.clone()));
         }
         if let Some(p) = &self.pending_login {
-            out.push(("Pending sign-in", pending_text(p, now)));
+            out.push((Detail::PendingSignIn, pending_text(p, now)));
         }
         if let Some(e) = &self.last_error {
-            out.push(("Last error", e.clone()));
+            out.push((Detail::LastError, e.clone()));
         }
         out
     }
@@ -349,7 +384,7 @@ mod tests {
         );
         let details = pending.details();
         let (label, text) = &details[0];
-        assert_eq!(*label, "Pending sign-in");
+        assert_eq!(*label, Detail::PendingSignIn);
         assert!(
             text.starts_with(
                 "device: open https://auth.example/codex/device and enter the code ABCD-1234 (until "
@@ -360,7 +395,11 @@ mod tests {
 
     #[test]
     fn the_details_come_in_reading_order_with_the_storage_named_for_people() {
-        let labels: Vec<&str> = signed_in().details().iter().map(|(l, _)| *l).collect();
+        let labels: Vec<&str> = signed_in()
+            .details()
+            .iter()
+            .map(|(d, _)| d.label())
+            .collect();
         assert_eq!(labels, ["Account", "Access token", "Stored in", "Why"]);
         let details = signed_in().details();
         assert_eq!(details[2].1, "file — /home/ada/auth.json");
@@ -368,6 +407,27 @@ mod tests {
         let mut st = signed_in();
         st.expires_at = Some(Utc::now() - chrono::Duration::minutes(1));
         assert!(st.details()[1].1.starts_with("expired at "));
+    }
+
+    #[test]
+    fn an_older_release_s_session_expired_without_a_kind_still_reads_as_expired() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings::for_home(dir.path()).unwrap();
+        let state = State {
+            last_error: Some("session expired: sign in again (refresh_token_reused)".into()),
+            ..State::default()
+        };
+        let st = status_of(&settings, StoreMode::Auto, state, Ok(None));
+        assert!(st.session_expired());
+        assert_eq!(st.headline(), "Session expired — sign in again");
+        // A kind an older release left behind without its message is no error at all.
+        let state = State {
+            last_error_kind: Some(ErrorKind::SignIn),
+            ..State::default()
+        };
+        let st = status_of(&settings, StoreMode::Auto, state, Ok(None));
+        assert_eq!(st.last_error_kind, None);
+        assert!(!st.session_expired());
     }
 
     #[test]

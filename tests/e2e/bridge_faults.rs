@@ -308,3 +308,52 @@ async fn a_client_that_vanishes_mid_call_leaves_a_bridge_that_exits_cleanly() {
     assert_eq!(code, Some(0), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_text_browser_never_writes_into_the_json_rpc_stream_nor_blocks_the_sign_in() {
+    // BROWSER names a text browser (here a script that talks on stdout and waits): it must run
+    // with no access to the bridge's stdout and must not hold up codex_login's answer.
+    use std::os::unix::fs::PermissionsExt;
+    let fake = fake().await;
+    let mut home = Home::new(&fake);
+    home.env.remove("CODEX_OAUTH_NO_BROWSER");
+    let done = home.path().join("browser-may-exit");
+    let opened = home.path().join("browser-was-started");
+    // Named like one: the opener treats a known text browser differently from a GUI one.
+    let script = home.path().join("w3m");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"$1\" > '{}'\necho 'TEXT BROWSER SCREEN'\nwhile [ ! -e '{}' ]; do sleep 0.05; done\n",
+            opened.display(),
+            done.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut cmd = home.cmd(&bin("codex-mcp-bridge"));
+    cmd.env("BROWSER", &script);
+    let mut b = Raw::spawn_cmd(cmd);
+    let r = b.call(1, "codex_login", json!({"method": "browser"}));
+    assert!(
+        !done.exists(),
+        "codex_login answered while the browser still runs"
+    );
+    let url = r["result"]["structuredContent"]["url"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{r}"))
+        .to_owned();
+    // The browser was started with the sign-in URL (it may still be starting: ask again, bounded).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !opened.exists() && std::time::Instant::now() < deadline {
+        std::thread::park_timeout(Duration::from_millis(20));
+    }
+    assert_eq!(std::fs::read_to_string(&opened).unwrap().trim(), url);
+    // Another request still gets a clean JSON-RPC answer (Raw::next fails on any other line).
+    let s = b.call(2, "codex_status", json!({}));
+    assert!(s["result"]["structuredContent"].is_object(), "{s}");
+    std::fs::write(&done, b"").unwrap();
+    let (code, err) = b.finish();
+    assert_eq!(code, Some(0), "{err}");
+}

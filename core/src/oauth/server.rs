@@ -261,7 +261,13 @@ async fn send_cancel(port: u16) {
 
 async fn open_browser(url: &Url) -> bool {
     let url = url.to_string();
-    let r = tokio::task::spawn_blocking(move || webbrowser::open(&url)).await;
+    let r = tokio::task::spawn_blocking(move || {
+        if let Some(spec) = std::env::var_os("BROWSER").filter(|b| !b.is_empty()) {
+            return spawn_browser_var(&spec.to_string_lossy(), &url);
+        }
+        webbrowser::open(&url).map_err(|e| e.to_string())
+    })
+    .await;
     match r {
         Ok(Ok(())) => true,
         Ok(Err(e)) => {
@@ -270,6 +276,42 @@ async fn open_browser(url: &Url) -> bool {
         }
         Err(_) => false,
     }
+}
+
+/// Start the browser `$BROWSER` names (entries split by `:`, `%s` for the URL, else the URL
+/// last), the first that starts, with no stdio of ours and without waiting for it. A text browser
+/// (w3m, lynx) run by the webbrowser crate would take over this process's terminal or, in the MCP
+/// bridge, write into the JSON-RPC stream and block until it exits.
+fn spawn_browser_var(spec: &str, url: &str) -> Result<(), String> {
+    let mut last = String::from("BROWSER names no command");
+    for entry in spec.split(':').filter(|e| !e.trim().is_empty()) {
+        let mut words: Vec<String> = entry.split_whitespace().map(str::to_owned).collect();
+        if words.iter().any(|w| w.contains("%s")) {
+            for w in &mut words {
+                *w = w.replace("%s", url);
+            }
+        } else {
+            words.push(url.to_owned());
+        }
+        let Some((program, args)) = words.split_first() else {
+            continue;
+        };
+        match std::process::Command::new(program)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+        {
+            Ok(mut child) => {
+                // Reap it whenever it exits; never wait for it here.
+                std::thread::spawn(move || child.wait());
+                return Ok(());
+            }
+            Err(e) => last = format!("cannot start {program}: {e}"),
+        }
+    }
+    Err(last)
 }
 
 /// Every answer closes the connection; requests for another host (DNS rebinding) are refused.
@@ -373,7 +415,11 @@ async fn callback(State(flow): State<Arc<Flow>>, RawQuery(query): RawQuery) -> R
         }
         // (a wrong state was answered above)
         CallbackQuery::NoCode | CallbackQuery::WrongState => {
-            let e = Error::Input("the sign-in server sent no authorization code".into());
+            let e = Error::OAuth {
+                code: None,
+                message: "the sign-in server sent no authorization code; start the sign-in again"
+                    .into(),
+            };
             let text = e.to_string();
             flow.finish(Err(e));
             return page(StatusCode::BAD_REQUEST, "Sign-in failed", &text);

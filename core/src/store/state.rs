@@ -153,7 +153,11 @@ pub struct State {
         skip_serializing_if = "Option::is_none"
     )]
     pub last_error_kind: Option<ErrorKind>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pending_login: Option<PendingLogin>,
     /// The workspace routing of the signed-in account (`wham/accounts/check`), read once per account.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -58,7 +58,7 @@ pub fn status_text(s: &Status) -> String {
     lines.extend(
         s.details()
             .into_iter()
-            .map(|(label, text)| format!("{:<14}{text}", format!("{label}:"))),
+            .map(|(d, text)| format!("{:<14}{text}", format!("{}:", d.label()))),
     );
     lines.join("\n")
 }

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Local, Utc};
 use codex_oauth_core::codex::{Answer, ModelList, ModelSource, RateLimits, Usage, Window};
-use codex_oauth_core::status::capitalized;
+use codex_oauth_core::status::{Detail, capitalized};
 use codex_oauth_core::{Error, ErrorKind, Status};
 use rmcp::model::{CallToolResult, ContentBlock};
 use serde_json::{Value, json};
@@ -218,8 +218,8 @@ pub fn status(s: &Status) -> CallToolResult {
     lines.extend(
         s.details()
             .into_iter()
-            .filter(|(label, _)| *label != "Usage")
-            .map(|(label, text)| format!("{label}: {text}")),
+            .filter(|(d, _)| *d != Detail::Usage)
+            .map(|(d, text)| format!("{}: {text}", d.label())),
     );
     if let Some(l) = &s.usage {
         lines.extend(limit_lines(l));
