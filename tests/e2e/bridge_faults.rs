@@ -325,9 +325,10 @@ async fn a_text_browser_never_writes_into_the_json_rpc_stream_nor_blocks_the_sig
     std::fs::write(
         &script,
         format!(
-            "#!/bin/sh\necho \"$1\" > '{}'\necho 'TEXT BROWSER SCREEN'\nwhile [ ! -e '{}' ]; do sleep 0.05; done\n",
+            "#!/bin/sh\necho \"$1\" > '{}'\necho 'TEXT BROWSER SCREEN'\nwhile [ ! -e '{}' ] && [ -d '{}' ]; do sleep 0.05; done\n",
             opened.display(),
-            done.display()
+            done.display(),
+            home.path().display()
         ),
     )
     .unwrap();
