@@ -109,6 +109,9 @@ function renderFlow(m) {
 }
 
 function render(m) {
+  // The answer to an earlier get_status can arrive after a newer status event (state.json's
+  // generation only grows): never let it undo what the newer one showed.
+  if (model && m.profile === model.profile && m.generation < model.generation) return;
   model = m;
   text("profile", m.profile);
   $("profile").title = `Profile ${m.profile}`;

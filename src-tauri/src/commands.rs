@@ -76,6 +76,9 @@ pub async fn usage(state: &AppState) -> Result<Vec<UsageBar>, CommandError> {
         .as_ref()
         .ok_or_else(|| CommandError::failed("the Codex client could not be created"))?;
     let usage = client.usage().await?;
+    // core has put the windows in state.json: show their effective remaining now, without
+    // waiting for the file watcher.
+    state.hub.reload().await;
     Ok(usage_bars(&usage.rate_limits))
 }
 
@@ -295,6 +298,16 @@ mod tests {
             bars.iter().map(|b| b.label.as_str()).collect::<Vec<_>>(),
             ["5-hour limit", "Weekly limit", "gpt-6-2-sol: 5-hour limit"],
             "the plan's windows, then the per-model limit"
+        );
+        // The window shows their effective remaining as soon as the usage was asked for.
+        let w = status(&env.state).await;
+        assert_eq!(w.usage.len(), 3);
+        assert!(
+            w.remaining
+                .as_deref()
+                .is_some_and(|r| r.starts_with("60% left (weekly window")),
+            "{:?}",
+            w.remaining
         );
         assert_eq!(bars[0].used_percent, 12.0);
 

@@ -249,6 +249,11 @@ class Suite:
         except Exception:
             print("DEBUG", self.visible("#usage-remaining"), repr(self.driver.execute_script(
                 "return document.getElementById('usage-remaining') && document.getElementById('usage-remaining').outerHTML")))
+            print("DEBUG model", self.driver.execute_async_script(
+                "const done = arguments[arguments.length - 1];"
+                "window.__TAURI__.core.invoke('get_status').then(m => done(JSON.stringify({remaining: m.remaining, usage: m.usage, gen: m.generation})), e => done('ERR ' + e));"))
+            state = self.work / "store" / "default" / "state.json"
+            print("DEBUG state", state.read_text()[:600] if state.exists() else None)
             raise
         wait_for("a 'Signed in' notification",
                  lambda: [n for n in self.host_log.notifications() if n["summary"] == "Signed in"])

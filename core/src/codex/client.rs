@@ -571,41 +571,34 @@ impl CodexClient {
         let resp = self.get(token, url, None).await?;
         let body = self.read_body(resp, JSON_BODY_MAX).await?;
         let usage = Usage::parse(&body)?;
-        if usage.rate_limits.has_data() {
-            self.remember_limits(&usage.rate_limits);
+        // Asked for on purpose: state.json has the numbers when this returns, so a front end
+        // that reloads its status next shows them (the effective remaining) at once.
+        if usage.rate_limits.has_data() && self.limits_changed(&usage.rate_limits) {
+            write_limits(Arc::clone(self.session.store()), usage.rate_limits.clone()).await;
         }
         Ok(usage)
     }
 
     /// Note rate limits in state.json when they changed, in the background (never delays an answer).
     fn remember_limits(&self, limits: &RateLimits) {
-        {
-            let Ok(mut last) = self.last_limits.lock() else {
-                return;
-            };
-            if last.as_ref().is_some_and(|l| l.same_numbers(limits)) {
-                return;
-            }
-            *last = Some(limits.clone());
+        if !self.limits_changed(limits) {
+            return;
         }
-        let value = limits.clone();
         let store = Arc::clone(self.session.store());
-        tokio::spawn(async move {
-            let guard = match store.lock_async().await {
-                Ok(g) => g,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot record the rate limits");
-                    return;
-                }
-            };
-            let written = tokio::task::spawn_blocking(move || {
-                store.update_state(&guard, |s| s.rate_limits = Some(value))
-            })
-            .await;
-            if let Ok(Err(e)) = written {
-                tracing::warn!(error = %e, "cannot record the rate limits");
-            }
-        });
+        let value = limits.clone();
+        tokio::spawn(write_limits(store, value));
+    }
+
+    /// Whether `limits` differ from the last ones noted (and note them).
+    fn limits_changed(&self, limits: &RateLimits) -> bool {
+        let Ok(mut last) = self.last_limits.lock() else {
+            return false;
+        };
+        if last.as_ref().is_some_and(|l| l.same_numbers(limits)) {
+            return false;
+        }
+        *last = Some(limits.clone());
+        true
     }
 
     /// Up to `max` bytes of a body, for an error message; what cannot be read is left out.
@@ -666,6 +659,24 @@ fn stale(cache: Option<ModelCache>, error: Error, version: &str) -> Result<Model
             Ok(list)
         }
         _ => Err(error),
+    }
+}
+
+/// Write rate limits into state.json under the store lock; a failure is only logged.
+async fn write_limits(store: Arc<crate::store::Store>, limits: RateLimits) {
+    let guard = match store.lock_async().await {
+        Ok(g) => g,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot record the rate limits");
+            return;
+        }
+    };
+    let written = tokio::task::spawn_blocking(move || {
+        store.update_state(&guard, |s| s.rate_limits = Some(limits))
+    })
+    .await;
+    if let Ok(Err(e)) = written {
+        tracing::warn!(error = %e, "cannot record the rate limits");
     }
 }
 

@@ -203,6 +203,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_rate_limits_the_client_writes_read_back_whole() {
+        let text = r#"{"generation": 13, "signed_in": true, "rate_limits": {
+            "primary": {"used_percent": 12.0, "window_minutes": 300, "resets_at": "2026-12-01T15:32:26Z"},
+            "secondary": {"used_percent": 40.0, "window_minutes": 10080, "resets_at": "2026-12-04T14:32:26Z"},
+            "credits": {"has_credits": false, "unlimited": false, "balance": "0"},
+            "additional": [{"name": "gpt-6-2-sol", "primary": {"used_percent": 3.0, "window_minutes": 300, "resets_at": "2026-12-01T15:02:26Z"}}],
+            "effective": {"percent_left": 60.0, "limit": "codex", "window": "weekly", "resets_at": "2026-12-04T14:32:26Z", "blocked": false},
+            "observed_at": "2026-12-01T14:32:26.513930270Z"}}"#;
+        let st: State = serde_json::from_str(text).unwrap();
+        let limits = st.rate_limits.expect("the rate limits are read");
+        assert_eq!(limits.effective.unwrap().percent_left, 60.0);
+        assert_eq!(limits.additional.len(), 1);
+    }
+
+    #[test]
     fn fields_of_another_shape_are_dropped_not_a_corrupt_file() {
         let st: State = serde_json::from_str(
             r#"{"generation": 4, "auth_mode": "chatgpt", "rate_limits": {"primary": "lots"},
