@@ -10,6 +10,7 @@ use chrono::{TimeZone, Utc};
 use futures::StreamExt;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, ETAG, HeaderMap, IF_NONE_MATCH};
 use reqwest::{Method, RequestBuilder, StatusCode};
+use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
 
@@ -683,17 +684,8 @@ async fn write_limits(store: Arc<crate::store::Store>, limits: RateLimits) {
 /// A non-2xx answer of the backend, classified for the retry loop. `html`: the answer is a web
 /// page (a 403 page of Cloudflare's means the network is blocked).
 fn classify(status: StatusCode, html: bool, body: &[u8]) -> Failure {
-    let v: Option<Value> = serde_json::from_slice(body).ok();
-    let error = v
-        .as_ref()
-        .and_then(|v| v.get("error"))
-        .filter(|e| e.is_object());
-    let s = |o: Option<&Value>, k: &str| {
-        o.and_then(|o| o.get(k))
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
-    if status == StatusCode::FORBIDDEN && v.is_none() {
+    let parsed: Option<BackendError> = serde_json::from_slice(body).ok();
+    if status == StatusCode::FORBIDDEN && parsed.is_none() {
         let text = String::from_utf8_lossy(body).to_ascii_lowercase();
         if html
             && (text.contains("cloudflare")
@@ -706,10 +698,20 @@ fn classify(status: StatusCode, html: bool, body: &[u8]) -> Failure {
             });
         }
     }
-    let message = s(v.as_ref(), "detail")
-        .or_else(|| s(error, "message"))
-        .or_else(|| s(v.as_ref(), "error"))
-        .or_else(|| s(v.as_ref(), "message"))
+    let parsed = parsed.unwrap_or_default();
+    let error = match parsed.error {
+        Some(BackendErrorField::Object(e)) => Some(e),
+        _ => None,
+    };
+    let message = parsed
+        .detail
+        .clone()
+        .or_else(|| error.as_ref().and_then(|e| e.message.clone()))
+        .or_else(|| match &parsed.error {
+            Some(BackendErrorField::Text(t)) => Some(t.clone()),
+            _ => None,
+        })
+        .or(parsed.message)
         .map(|m| one_line(&m))
         .unwrap_or_else(|| {
             let text = one_line(&String::from_utf8_lossy(body));
@@ -722,40 +724,67 @@ fn classify(status: StatusCode, html: bool, body: &[u8]) -> Failure {
                 text
             }
         });
-    let kind = s(error, "type");
-    let code = s(error, "code");
-    let named = |n: &str| kind.as_deref() == Some(n) || code.as_deref() == Some(n);
-    let kind = if named("usage_not_included") {
-        Some("usage_not_included")
-    } else if named("usage_limit_reached") {
-        Some("usage_limit_reached")
-    } else {
-        None
+    let named = |n: &str| {
+        error
+            .as_ref()
+            .is_some_and(|e| e.kind.as_deref() == Some(n) || e.code.as_deref() == Some(n))
     };
-    match (status.as_u16(), kind) {
-        (401, _) => Failure::Unauthorized(message),
-        (429, Some("usage_not_included")) => Failure::Other(Error::PlanExcludesCodex {
-            plan: s(error, "plan_type"),
-        }),
-        (429, Some("usage_limit_reached")) => {
-            let resets_at = error
-                .and_then(|e| e.get("resets_at"))
-                .and_then(Value::as_i64)
-                .and_then(|t| Utc.timestamp_opt(t, 0).single())
-                .or_else(|| {
-                    error
-                        .and_then(|e| e.get("resets_in_seconds"))
-                        .and_then(Value::as_i64)
-                        .and_then(chrono::Duration::try_seconds)
-                        .and_then(|d| Utc::now().checked_add_signed(d))
-                });
-            Failure::Other(Error::UsageLimit {
-                resets_at,
-                plan: s(error, "plan_type"),
-            })
+    let plan = error.as_ref().and_then(|e| e.plan_type.clone());
+    match status.as_u16() {
+        401 => Failure::Unauthorized(message),
+        429 if named("usage_not_included") => Failure::Other(Error::PlanExcludesCodex { plan }),
+        429 if named("usage_limit_reached") => {
+            let resets_at = error.as_ref().and_then(|e| {
+                // `as` saturates (NaN is 0); an out-of-range time is then refused by chrono.
+                e.resets_at
+                    .and_then(|t| Utc.timestamp_opt(t as i64, 0).single())
+                    .or_else(|| {
+                        e.resets_in_seconds
+                            .and_then(|s| chrono::Duration::try_seconds(s as i64))
+                            .and_then(|d| Utc::now().checked_add_signed(d))
+                    })
+            });
+            Failure::Other(Error::UsageLimit { resets_at, plan })
         }
-        (status, _) => Failure::Other(Error::Backend { status, message }),
+        status => Failure::Other(Error::Backend { status, message }),
     }
+}
+
+/// An error answer of the Codex backend: `{"error": {"type", "code", "message", "plan_type",
+/// "resets_at" | "resets_in_seconds"}}`, FastAPI's `{"detail"}`, or `{"error": "<text>"}`.
+#[derive(Debug, Default, Deserialize)]
+struct BackendError {
+    #[serde(default)]
+    error: Option<BackendErrorField>,
+    #[serde(default)]
+    detail: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum BackendErrorField {
+    Object(BackendErrorObject),
+    Text(String),
+    Other(Value),
+}
+
+#[derive(Debug, Deserialize)]
+struct BackendErrorObject {
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    plan_type: Option<String>,
+    /// Seconds since the epoch (servers write integers or floats).
+    #[serde(default)]
+    resets_at: Option<f64>,
+    #[serde(default)]
+    resets_in_seconds: Option<f64>,
 }
 
 #[cfg(test)]

@@ -16,8 +16,9 @@ use serde_json::Value;
 use url::Url;
 
 use crate::config::Settings;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, json_problem};
 use crate::oauth::tokens::TokenSet;
+use crate::oauth::wire::{DeviceApproval, ErrorBody, TokenAnswer, UserCodeAnswer};
 use crate::secret::Secret;
 
 /// The scopes of the Codex CLI's sign-in (PROTOCOL.md §1).
@@ -288,31 +289,18 @@ impl OAuthClient {
         if status != 200 {
             return Err(http_error(what, status, &body));
         }
-        let v: Value = serde_json::from_slice(&body).map_err(|e| Error::BadResponse {
-            what: what.into(),
-            detail: e.to_string(),
-        })?;
-        let field = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
-        let device_auth_id = field("device_auth_id").ok_or_else(|| Error::BadResponse {
-            what: what.into(),
-            detail: "no device_auth_id".into(),
-        })?;
-        let user_code = field("user_code")
-            .or_else(|| field("usercode"))
-            .ok_or_else(|| Error::BadResponse {
+        let answer: UserCodeAnswer =
+            serde_json::from_slice(&body).map_err(|e| Error::BadResponse {
                 what: what.into(),
-                detail: "no user_code".into(),
+                detail: json_problem(&e),
             })?;
-        let interval = match v.get("interval") {
-            Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
-            Some(Value::Number(n)) => n.as_f64(),
-            _ => None,
-        }
-        .filter(|x| x.is_finite() && *x >= 0.0)
-        .unwrap_or(5.0);
+        let interval = answer
+            .interval
+            .filter(|x| x.is_finite() && *x >= 0.0)
+            .unwrap_or(5.0);
         Ok(DeviceCode {
-            device_auth_id,
-            user_code,
+            device_auth_id: answer.device_auth_id,
+            user_code: answer.user_code,
             interval: Duration::from_secs_f64(interval.clamp(0.2, 60.0)),
         })
     }
@@ -336,23 +324,15 @@ impl OAuthClient {
         if status != 200 {
             return Err(http_error(what, status, &body));
         }
-        let v: Value = serde_json::from_slice(&body).map_err(|e| Error::BadResponse {
-            what: what.into(),
-            detail: e.to_string(),
-        })?;
-        let field = |k: &str| v.get(k).and_then(Value::as_str).map(Secret::new);
-        match (field("authorization_code"), field("code_verifier")) {
-            (Some(authorization_code), Some(code_verifier)) => {
-                Ok(DevicePoll::Approved(DeviceGrant {
-                    authorization_code,
-                    code_verifier,
-                }))
-            }
-            _ => Err(Error::BadResponse {
+        let approval: DeviceApproval =
+            serde_json::from_slice(&body).map_err(|_| Error::BadResponse {
                 what: what.into(),
                 detail: "the approval lacks authorization_code or code_verifier".into(),
-            }),
-        }
+            })?;
+        Ok(DevicePoll::Approved(DeviceGrant {
+            authorization_code: approval.authorization_code,
+            code_verifier: approval.code_verifier,
+        }))
     }
 }
 
@@ -362,20 +342,15 @@ fn lenient_token_set(body: &[u8]) -> Result<TokenSet> {
         what: "the sign-in server".into(),
         detail: detail.into(),
     };
-    let v: Value = serde_json::from_slice(body).map_err(|_| bad("the token answer is not JSON"))?;
-    let s = |k: &str| {
-        v.get(k)
-            .and_then(Value::as_str)
-            .filter(|x| !x.is_empty())
-            .map(Secret::new)
-    };
-    let access_token =
-        s("access_token").ok_or_else(|| bad("the token answer has no access_token"))?;
+    let t: TokenAnswer =
+        serde_json::from_slice(body).map_err(|_| bad("the token answer is not JSON"))?;
     Ok(TokenSet {
-        id_token: s("id_token"),
-        access_token,
-        refresh_token: s("refresh_token"),
-        expires_in: v.get("expires_in").and_then(Value::as_u64),
+        access_token: t
+            .access_token
+            .ok_or_else(|| bad("the token answer has no access_token"))?,
+        id_token: t.id_token,
+        refresh_token: t.refresh_token,
+        expires_in: t.expires_in,
     })
 }
 
@@ -429,23 +404,9 @@ pub(crate) fn network(what: &str, e: &reqwest::Error) -> Error {
 /// The error code and message of an error body in any of the shapes servers use: OpenAI's
 /// `{"error":{"code","message"}}`, RFC 6749 `{"error","error_description"}`, RFC 9457 problem+json.
 pub(crate) fn error_body(body: &[u8]) -> (Option<String>, Option<String>) {
-    let Ok(v) = serde_json::from_slice::<Value>(body) else {
-        return (None, None);
-    };
-    let s = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
-    match v.get("error") {
-        Some(Value::Object(o)) => (
-            s(o.get("code")).or_else(|| s(o.get("type"))),
-            s(o.get("message")),
-        ),
-        Some(Value::String(code)) => (Some(code.clone()), s(v.get("error_description"))),
-        _ => (
-            s(v.get("code")).or_else(|| s(v.get("title"))),
-            s(v.get("detail"))
-                .or_else(|| s(v.get("message")))
-                .or_else(|| s(v.get("title"))),
-        ),
-    }
+    serde_json::from_slice::<ErrorBody>(body)
+        .map(ErrorBody::code_and_message)
+        .unwrap_or((None, None))
 }
 
 fn short(body: &[u8]) -> String {

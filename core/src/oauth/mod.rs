@@ -5,6 +5,7 @@ mod device;
 mod pkce;
 mod server;
 mod tokens;
+mod wire;
 
 use std::sync::Arc;
 
