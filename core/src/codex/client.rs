@@ -699,18 +699,15 @@ fn classify(status: StatusCode, html: bool, body: &[u8]) -> Failure {
         }
     }
     let parsed = parsed.unwrap_or_default();
-    let error = match parsed.error {
-        Some(BackendErrorField::Object(e)) => Some(e),
-        _ => None,
+    let (error, error_text) = match parsed.error {
+        Some(BackendErrorField::Object(e)) => (Some(e), None),
+        Some(BackendErrorField::Text(t)) => (None, Some(t)),
+        Some(BackendErrorField::Other(_)) | None => (None, None),
     };
     let message = parsed
         .detail
-        .clone()
         .or_else(|| error.as_ref().and_then(|e| e.message.clone()))
-        .or_else(|| match &parsed.error {
-            Some(BackendErrorField::Text(t)) => Some(t.clone()),
-            _ => None,
-        })
+        .or(error_text)
         .or(parsed.message)
         .map(|m| one_line(&m))
         .unwrap_or_else(|| {
@@ -767,7 +764,8 @@ struct BackendError {
 enum BackendErrorField {
     Object(BackendErrorObject),
     Text(String),
-    Other(Value),
+    /// Any other shape: matched so the rest of the body still reads, never looked into.
+    Other(#[allow(dead_code)] serde::de::IgnoredAny),
 }
 
 #[derive(Debug, Deserialize)]

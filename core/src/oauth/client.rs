@@ -12,7 +12,6 @@ use oauth2::{
     RequestTokenError, StandardTokenResponse, TokenResponse, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use url::Url;
 
 use crate::config::Settings;

@@ -68,7 +68,8 @@ enum ErrorField {
         message: Option<String>,
     },
     Code(String),
-    Other(serde_json::Value),
+    /// Any other shape: matched so the rest of the body still reads, never looked into.
+    Other(#[allow(dead_code)] serde::de::IgnoredAny),
 }
 
 impl ErrorBody {
@@ -95,7 +96,7 @@ fn number_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::E
     enum N {
         Number(f64),
         Text(String),
-        Other(serde_json::Value),
+        Other(#[allow(dead_code)] serde::de::IgnoredAny),
     }
     Ok(match Option::<N>::deserialize(d)? {
         Some(N::Number(n)) => Some(n),
@@ -116,9 +117,10 @@ mod tests {
 
     #[test]
     fn the_user_code_answer_takes_both_spellings_and_both_interval_forms() {
-        let a: UserCodeAnswer =
-            serde_json::from_str(r#"{"device_auth_id": "d", "usercode": "AB-12", "interval": "7"}"#)
-                .unwrap();
+        let a: UserCodeAnswer = serde_json::from_str(
+            r#"{"device_auth_id": "d", "usercode": "AB-12", "interval": "7"}"#,
+        )
+        .unwrap();
         assert_eq!((a.user_code.as_str(), a.interval), ("AB-12", Some(7.0)));
         let a: UserCodeAnswer = serde_json::from_str(
             r#"{"device_auth_id": "d", "user_code": "AB-12", "interval": 2.5, "extra": 1}"#,
