@@ -60,6 +60,18 @@ async fn the_callback_server_answers_only_loopback_localhost_and_its_three_route
         "a rebinding page must not cancel the sign-in: {a}"
     );
 
+    // Any web page can make a plain GET to 127.0.0.1 (an image tag does): it must not end the
+    // sign-in. Only another codex-oauth sign-in, which says so in a header no page can set
+    // without a CORS preflight, may ask it to give the port up.
+    let a = raw_http(
+        port,
+        format!("GET /cancel HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n").as_bytes(),
+    );
+    assert!(
+        status_line(&a).contains(" 403 "),
+        "a plain GET must not cancel the sign-in: {a}"
+    );
+
     // No CORS, for any route or method.
     for req in [
         format!(

@@ -255,6 +255,7 @@ async fn send_cancel(port: u16) {
     };
     let _ = client
         .get(format!("http://127.0.0.1:{port}/cancel"))
+        .header(CANCEL_HEADER, "1")
         .send()
         .await;
 }
@@ -472,7 +473,21 @@ async fn success(State(flow): State<Arc<Flow>>) -> Response {
     )
 }
 
-async fn cancel(State(flow): State<Arc<Flow>>) -> Response {
+/// The header with which one codex-oauth sign-in asks another to give the port up. A web page
+/// cannot send it to 127.0.0.1 without a CORS preflight, which this server never grants, so a
+/// plain GET from any page (an image tag) cannot end a sign-in. The Codex CLI's own `/cancel`
+/// is refused too: it then takes its fallback port, as it does when 1455 stays busy.
+const CANCEL_HEADER: &str = "x-codex-oauth-cancel";
+
+async fn cancel(State(flow): State<Arc<Flow>>, headers: axum::http::HeaderMap) -> Response {
+    if headers.get(CANCEL_HEADER).is_none_or(|v| v != "1") {
+        tracing::warn!("a /cancel without our header was refused");
+        return page(
+            StatusCode::FORBIDDEN,
+            "Not cancelled",
+            "Only another codex-oauth sign-in can cancel this one.",
+        );
+    }
     flow.finish(Err(Error::LoginCancelled));
     page(
         StatusCode::OK,
