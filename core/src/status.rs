@@ -60,26 +60,11 @@ pub(crate) fn status_of(
     };
     let Some(rec) = rec else {
         return Status {
-            signed_in: false,
-            profile: settings.profile.clone(),
-            auth_mode: None,
-            email: None,
-            plan: None,
-            account_id: None,
-            user_id: None,
-            expires_at: None,
-            last_refresh: None,
-            store: StoreInfo {
-                backend: None,
-                location: None,
-                reason: None,
-                mode,
-            },
             last_error_kind: load_error.as_ref().map(|(k, _)| *k).or(error_kind(&state)),
             last_error: load_error.map(|(_, m)| m).or(state.last_error),
             pending_login: pending,
-            usage: None,
             generation: state.generation,
+            ..Status::signed_out(&settings.profile, mode)
         };
     };
     let c = rec.claims();
@@ -153,6 +138,32 @@ fn error_kind(state: &State) -> Option<ErrorKind> {
 }
 
 impl Status {
+    /// A profile with no credentials and nothing else to say (the base of every signed-out status).
+    pub fn signed_out(profile: &str, mode: crate::StoreMode) -> Self {
+        Status {
+            signed_in: false,
+            profile: profile.to_owned(),
+            auth_mode: None,
+            email: None,
+            plan: None,
+            account_id: None,
+            user_id: None,
+            expires_at: None,
+            last_refresh: None,
+            store: StoreInfo {
+                backend: None,
+                location: None,
+                reason: None,
+                mode,
+            },
+            last_error: None,
+            last_error_kind: None,
+            pending_login: None,
+            usage: None,
+            generation: 0,
+        }
+    }
+
     /// Signed in with an OpenAI API key (no expiry, no usage windows).
     pub fn is_api_key(&self) -> bool {
         self.signed_in && self.auth_mode == Some(AuthMode::ApiKey)
@@ -306,28 +317,7 @@ mod tests {
     use crate::store::SignInMethod;
 
     fn signed_out() -> Status {
-        Status {
-            signed_in: false,
-            profile: "default".into(),
-            auth_mode: None,
-            email: None,
-            plan: None,
-            account_id: None,
-            user_id: None,
-            expires_at: None,
-            last_refresh: None,
-            store: StoreInfo {
-                backend: None,
-                location: None,
-                reason: None,
-                mode: StoreMode::Auto,
-            },
-            last_error: None,
-            last_error_kind: None,
-            pending_login: None,
-            usage: None,
-            generation: 1,
-        }
+        Status::signed_out("default", StoreMode::Auto)
     }
 
     fn signed_in() -> Status {

@@ -271,26 +271,8 @@ mod tests {
 
     fn signed_out() -> Status {
         Status {
-            signed_in: false,
-            profile: "default".into(),
-            auth_mode: None,
-            email: None,
-            plan: None,
-            account_id: None,
-            user_id: None,
-            expires_at: None,
-            last_refresh: None,
-            store: StoreInfo {
-                backend: None,
-                location: None,
-                reason: None,
-                mode: StoreMode::Auto,
-            },
-            last_error: None,
-            last_error_kind: None,
-            pending_login: None,
-            usage: None,
             generation: 3,
+            ..Status::signed_out("default", StoreMode::Auto)
         }
     }
 

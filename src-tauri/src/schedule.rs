@@ -60,8 +60,8 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
+    use codex_oauth_core::StoreMode;
     use codex_oauth_core::store::{AuthMode, Backend};
-    use codex_oauth_core::{StoreInfo, StoreMode};
 
     fn now() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-05-01T12:00:00Z")
@@ -73,28 +73,13 @@ mod tests {
     }
 
     fn status(expires_in: Option<chrono::Duration>) -> Status {
-        Status {
-            signed_in: true,
-            profile: "default".into(),
-            auth_mode: Some(AuthMode::ChatGpt),
-            email: None,
-            plan: None,
-            account_id: None,
-            user_id: None,
-            expires_at: expires_in.map(|d| now() + d),
-            last_refresh: None,
-            store: StoreInfo {
-                backend: Some(Backend::File),
-                location: None,
-                reason: None,
-                mode: StoreMode::File,
-            },
-            last_error: None,
-            last_error_kind: None,
-            pending_login: None,
-            usage: None,
-            generation: 1,
-        }
+        let mut s = Status::signed_out("default", StoreMode::File);
+        s.signed_in = true;
+        s.auth_mode = Some(AuthMode::ChatGpt);
+        s.expires_at = expires_in.map(|d| now() + d);
+        s.store.backend = Some(Backend::File);
+        s.generation = 1;
+        s
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! The tools' answers: a text for the model to read, structured content for programs, and
 //! failures as `isError` results that say what to do.
 
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, Utc};
 use codex_oauth_core::codex::{Answer, ModelList, ModelSource, RateLimits, Usage, Window};
-use codex_oauth_core::status::{Detail, capitalized};
+use codex_oauth_core::status::{Detail, capitalized, local_time};
 use codex_oauth_core::{Error, ErrorKind, Status};
 use rmcp::model::{CallToolResult, ContentBlock};
 use serde_json::{Value, json};
@@ -88,19 +88,9 @@ pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// A time for people: local, with how far away it is.
+/// A time for people: local, with how far away it is (core's wording).
 pub fn local(t: DateTime<Utc>) -> String {
-    let text = t.with_timezone(&Local).format("%Y-%m-%d %H:%M %Z");
-    let mins = (t - Utc::now()).num_minutes();
-    if mins < 0 {
-        format!("{text}")
-    } else if mins < 120 {
-        format!("{text} (in {mins} min)")
-    } else if mins < 48 * 60 {
-        format!("{text} (in {} h)", mins / 60)
-    } else {
-        format!("{text} (in {} days)", mins / (24 * 60))
-    }
+    local_time(t, Utc::now())
 }
 
 /// `text` cut to at most `max` characters; the full length when it was cut.

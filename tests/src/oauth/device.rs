@@ -27,6 +27,37 @@ fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, String> {
     serde_json::from_slice(body).map_err(|e| format!("body is not JSON: {e}"))
 }
 
+/// The JSON body of a device-code request, kept in `rec`; or the answer when the flow is switched
+/// off (404, as a server without it) or the body is not JSON (400), with the request recorded.
+fn device_body(
+    s: &Arc<Shared>,
+    rec: &mut RecordedRequest,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Value, Box<Response>> {
+    if s.lock().faults.device_disabled {
+        s.record(rec.clone());
+        return Err(Box::new(
+            (
+                StatusCode::NOT_FOUND,
+                axum::Json(json!({"detail": "Not Found"})),
+            )
+                .into_response(),
+        ));
+    }
+    let v = json_body(headers, body).map_err(|why| {
+        reject(
+            s,
+            rec.clone(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            &why,
+        )
+    })?;
+    rec.body = v.clone();
+    Ok(v)
+}
+
 /// `/api/accounts/deviceauth/usercode`
 pub async fn usercode(
     State(s): State<Arc<Shared>>,
@@ -34,19 +65,10 @@ pub async fn usercode(
     headers: HeaderMap,
     Body(body): Body,
 ) -> Response {
-    if s.lock().faults.device_disabled {
-        s.record(rec);
-        return (
-            StatusCode::NOT_FOUND,
-            axum::Json(json!({"detail": "Not Found"})),
-        )
-            .into_response();
-    }
-    let v = match json_body(&headers, &body) {
+    let v = match device_body(&s, &mut rec, &headers, &body) {
         Ok(v) => v,
-        Err(why) => return reject(&s, rec, StatusCode::BAD_REQUEST, "invalid_request", &why),
+        Err(answer) => return *answer,
     };
-    rec.body = v.clone();
     if v["client_id"].as_str() != Some(s.cfg.client_id.as_str()) {
         return reject(
             &s,
@@ -92,19 +114,10 @@ pub async fn token(
     headers: HeaderMap,
     Body(body): Body,
 ) -> Response {
-    if s.lock().faults.device_disabled {
-        s.record(rec);
-        return (
-            StatusCode::NOT_FOUND,
-            axum::Json(json!({"detail": "Not Found"})),
-        )
-            .into_response();
-    }
-    let v = match json_body(&headers, &body) {
+    let v = match device_body(&s, &mut rec, &headers, &body) {
         Ok(v) => v,
-        Err(why) => return reject(&s, rec, StatusCode::BAD_REQUEST, "invalid_request", &why),
+        Err(answer) => return *answer,
     };
-    rec.body = v.clone();
     let id = v["device_auth_id"].as_str().unwrap_or("");
     let code = v["user_code"].as_str().unwrap_or("");
     let auto = s.cfg.device_auto_approve_after;
