@@ -9,9 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::lenient::Lenient;
 
-const AUTH_CLAIM: &str = "https://api.openai.com/auth";
-const PROFILE_CLAIM: &str = "https://api.openai.com/profile";
 /// A JWT larger than this is not one of ours.
 const MAX_JWT_LEN: usize = 64 * 1024;
 
@@ -55,26 +54,47 @@ pub fn decode_payload(jwt: &str) -> Result<Value> {
     Ok(value)
 }
 
+/// The payload fields we read; anything else is ignored, a field of another shape is absent.
+#[derive(Deserialize)]
+struct Payload {
+    #[serde(default)]
+    email: Lenient<String>,
+    #[serde(default, rename = "https://api.openai.com/profile")]
+    profile: Lenient<ProfileClaim>,
+    #[serde(default, rename = "https://api.openai.com/auth")]
+    auth: Lenient<AuthClaim>,
+    /// Kept as written: a non-number is an error, not an absent expiry.
+    #[serde(default)]
+    exp: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct ProfileClaim {
+    #[serde(default)]
+    email: Lenient<String>,
+}
+
+#[derive(Default, Deserialize)]
+struct AuthClaim {
+    #[serde(default)]
+    chatgpt_account_id: Lenient<String>,
+    #[serde(default)]
+    chatgpt_plan_type: Lenient<String>,
+    #[serde(default)]
+    chatgpt_user_id: Lenient<String>,
+    #[serde(default)]
+    user_id: Lenient<String>,
+    #[serde(default)]
+    organization_id: Lenient<String>,
+    #[serde(default)]
+    chatgpt_account_is_fedramp: Lenient<bool>,
+}
+
 /// The claims of a token (id token or access token).
 pub fn decode(jwt: &str) -> Result<Claims> {
-    let payload = decode_payload(jwt)?;
-    let auth = payload.get(AUTH_CLAIM);
-    let auth_str = |key: &str| {
-        auth.and_then(|a| a.get(key))
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
-    let email = payload
-        .get("email")
-        .and_then(Value::as_str)
-        .or_else(|| {
-            payload
-                .get(PROFILE_CLAIM)
-                .and_then(|p| p.get("email"))
-                .and_then(Value::as_str)
-        })
-        .map(str::to_owned);
-    let expires_at = match payload.get("exp") {
+    let payload = Payload::deserialize(decode_payload(jwt)?)
+        .map_err(|e| Error::Jwt(format!("unreadable payload: {e}")))?;
+    let expires_at = match payload.exp {
         None | Some(Value::Null) => None,
         Some(v) => {
             let secs = v
@@ -87,16 +107,23 @@ pub fn decode(jwt: &str) -> Result<Claims> {
             )
         }
     };
+    let auth = payload.auth.into_inner().unwrap_or_default();
     Ok(Claims {
-        email,
-        account_id: auth_str("chatgpt_account_id"),
-        plan: auth_str("chatgpt_plan_type"),
-        user_id: auth_str("chatgpt_user_id").or_else(|| auth_str("user_id")),
-        organization_id: auth_str("organization_id"),
+        email: payload
+            .email
+            .into_inner()
+            .or_else(|| payload.profile.into_inner()?.email.into_inner()),
+        account_id: auth.chatgpt_account_id.into_inner(),
+        plan: auth.chatgpt_plan_type.into_inner(),
+        user_id: auth
+            .chatgpt_user_id
+            .into_inner()
+            .or(auth.user_id.into_inner()),
+        organization_id: auth.organization_id.into_inner(),
         expires_at,
         fedramp: auth
-            .and_then(|a| a.get("chatgpt_account_is_fedramp"))
-            .and_then(Value::as_bool)
+            .chatgpt_account_is_fedramp
+            .into_inner()
             .unwrap_or(false),
     })
 }
@@ -111,6 +138,9 @@ pub fn expiry(jwt: &str) -> Result<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const AUTH_CLAIM: &str = "https://api.openai.com/auth";
+    const PROFILE_CLAIM: &str = "https://api.openai.com/profile";
     use serde_json::json;
 
     fn jwt(payload: &Value) -> String {

@@ -4,11 +4,14 @@
 //! tests point the whole program at a local server with a few variables.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use url::Url;
 
+mod raw;
+
 use crate::error::{Error, Result};
+use raw::{Origin, RawSettings, RawValue, parse_config_text, read_config_file};
 
 pub const DEFAULT_ISSUER: &str = "https://auth.openai.com";
 pub const DEFAULT_CLIENT_ID: &str = "app_EMoamEEZ73f0CkXaXp7hrann";
@@ -247,222 +250,6 @@ fn join(base: &Url, path: &str) -> Url {
     url
 }
 
-#[derive(Clone, Copy)]
-enum Origin<'a> {
-    File(&'a Path),
-    Env(&'a str),
-}
-
-impl Origin<'_> {
-    fn describe(&self) -> String {
-        match self {
-            Origin::File(p) => p.display().to_string(),
-            Origin::Env(v) => format!("environment variable {v}"),
-        }
-    }
-}
-
-#[derive(Clone, Debug)]
-enum RawValue {
-    Str(String),
-    Int(i64),
-    Bool(bool),
-}
-
-#[derive(Default)]
-struct RawSettings {
-    store: Option<StoreMode>,
-    profile: Option<String>,
-    issuer: Option<Url>,
-    client_id: Option<String>,
-    api_base: Option<Url>,
-    usage_url: Option<Url>,
-    openai_api_base: Option<Url>,
-    callback_port: Option<u16>,
-    open_browser: Option<bool>,
-    codex_version: Option<String>,
-    authorize_originator: Option<String>,
-}
-
-impl RawSettings {
-    fn set(&mut self, key: &str, value: RawValue, origin: Origin<'_>) -> Result<()> {
-        let bad = |reason: String| Error::Config {
-            key: key.to_string(),
-            origin: origin.describe(),
-            reason,
-        };
-        let text = |v: &RawValue| -> Result<String> {
-            match v {
-                RawValue::Str(s) => Ok(s.trim().to_string()),
-                other => Err(bad(format!("expected a string, got {other:?}"))),
-            }
-        };
-        match key {
-            "store" => {
-                let s = text(&value)?;
-                self.store = Some(
-                    StoreMode::parse(&s)
-                        .ok_or_else(|| bad(format!("`{s}` is not one of auto, keyring, file")))?,
-                );
-            }
-            "profile" => {
-                let s = text(&value)?;
-                validate_profile(&s).map_err(bad)?;
-                self.profile = Some(s);
-            }
-            "codex_version" => {
-                let s = text(&value)?;
-                if parse_version(&s).is_none() {
-                    return Err(bad(format!(
-                        "`{s}` is not a version like 0.171.0 (three numbers separated by dots)"
-                    )));
-                }
-                self.codex_version = Some(s);
-            }
-            "authorize_originator" => {
-                let s = text(&value)?;
-                if s.is_empty()
-                    || !s
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-                {
-                    return Err(bad(
-                        "must be a non-empty word of letters, digits, '_' or '-'".into(),
-                    ));
-                }
-                self.authorize_originator = Some(s);
-            }
-            "client_id" => {
-                let s = text(&value)?;
-                if s.is_empty() || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                    return Err(bad("must be a non-empty string without spaces".into()));
-                }
-                self.client_id = Some(s);
-            }
-            "issuer" | "api_base" | "usage_url" | "openai_api_base" => {
-                let url = parse_endpoint(&text(&value)?).map_err(bad)?;
-                match key {
-                    "issuer" => self.issuer = Some(url),
-                    "api_base" => self.api_base = Some(url),
-                    "usage_url" => self.usage_url = Some(url),
-                    _ => self.openai_api_base = Some(url),
-                }
-            }
-            "callback_port" => {
-                let n = match &value {
-                    RawValue::Int(n) => *n,
-                    RawValue::Str(s) => s
-                        .trim()
-                        .parse::<i64>()
-                        .map_err(|_| bad(format!("`{s}` is not a port number")))?,
-                    RawValue::Bool(_) => return Err(bad("expected a port number".into())),
-                };
-                if !(1..=65535).contains(&n) {
-                    return Err(bad(format!("{n} is not a port number (1-65535)")));
-                }
-                self.callback_port = Some(n as u16);
-            }
-            "open_browser" => match value {
-                // In the environment the variable is CODEX_OAUTH_NO_BROWSER, already inverted to "off".
-                RawValue::Bool(b) => {
-                    self.open_browser = Some(if matches!(origin, Origin::Env(_)) {
-                        !b
-                    } else {
-                        b
-                    })
-                }
-                other => return Err(bad(format!("expected true or false, got {other:?}"))),
-            },
-            other => {
-                return Err(Error::Config {
-                    key: other.to_string(),
-                    origin: origin.describe(),
-                    reason: format!(
-                        "unknown setting; the known ones are {}",
-                        KEYS.iter().map(|(_, k)| *k).collect::<Vec<_>>().join(", ")
-                    ),
-                });
-            }
-        }
-        Ok(())
-    }
-
-    fn finish(self, home: PathBuf, config_file: PathBuf) -> Result<Settings> {
-        let default_url =
-            |s: &str| Url::parse(s).map_err(|e| Error::Internal(format!("built-in URL {s}: {e}")));
-        Ok(Settings {
-            home,
-            home_from_env: false,
-            config_file,
-            store: self.store.unwrap_or(StoreMode::Auto),
-            profile: self.profile.unwrap_or_else(|| DEFAULT_PROFILE.to_string()),
-            issuer: match self.issuer {
-                Some(u) => u,
-                None => default_url(DEFAULT_ISSUER)?,
-            },
-            client_id: self
-                .client_id
-                .unwrap_or_else(|| DEFAULT_CLIENT_ID.to_string()),
-            api_base: match self.api_base {
-                Some(u) => u,
-                None => default_url(DEFAULT_API_BASE)?,
-            },
-            usage_url: match self.usage_url {
-                Some(u) => u,
-                None => default_url(DEFAULT_USAGE_URL)?,
-            },
-            openai_api_base: match self.openai_api_base {
-                Some(u) => u,
-                None => default_url(DEFAULT_OPENAI_API_BASE)?,
-            },
-            callback_port_explicit: self.callback_port.is_some(),
-            callback_port: self.callback_port.unwrap_or(DEFAULT_CALLBACK_PORT),
-            open_browser: self.open_browser.unwrap_or(true),
-            codex_version: self
-                .codex_version
-                .unwrap_or_else(|| DEFAULT_CODEX_VERSION.to_string()),
-            authorize_originator: self
-                .authorize_originator
-                .unwrap_or_else(|| DEFAULT_AUTHORIZE_ORIGINATOR.to_string()),
-        })
-    }
-}
-
-/// The text of the config file; `None` when there is none.
-fn read_config_file(path: &Path) -> Result<Option<String>> {
-    match std::fs::read_to_string(path) {
-        Ok(t) => Ok(Some(t)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io("read the config file", path, e)),
-    }
-}
-
-/// The settings a config file sets, in file order. `path` names the file in errors.
-fn parse_config_text(text: &str, path: &Path) -> Result<Vec<(String, RawValue)>> {
-    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| Error::Config {
-        key: "(file)".into(),
-        origin: path.display().to_string(),
-        reason: format!("not valid TOML: {}", e.message()),
-    })?;
-    let mut out = Vec::new();
-    for (key, value) in table {
-        let raw = match value {
-            toml::Value::String(s) => RawValue::Str(s),
-            toml::Value::Integer(i) => RawValue::Int(i),
-            toml::Value::Boolean(b) => RawValue::Bool(b),
-            other => {
-                return Err(Error::Config {
-                    key,
-                    origin: path.display().to_string(),
-                    reason: format!("unsupported value type {}", other.type_str()),
-                });
-            }
-        };
-        out.push((key, raw));
-    }
-    Ok(out)
-}
-
 /// `x.y.z` as three numbers, for comparing versions; `None` when it is not one.
 pub fn parse_version(text: &str) -> Option<(u64, u64, u64)> {
     let mut parts = text.trim().split('.');
@@ -487,31 +274,6 @@ pub fn validate_profile(name: &str) -> std::result::Result<(), String> {
         Err(format!(
             "`{name}` is not a valid profile name: use 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit"
         ))
-    }
-}
-
-/// An endpoint must be https, or http on a loopback host (tests, local proxies).
-fn parse_endpoint(text: &str) -> std::result::Result<Url, String> {
-    let url = Url::parse(text).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(format!("`{text}` must not have a query or fragment"));
-    }
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if is_loopback(&url) => Ok(url),
-        "http" => Err(format!(
-            "`{text}` uses plain http on a non-loopback host; use https (http is allowed for 127.0.0.1, ::1 and localhost only)"
-        )),
-        s => Err(format!("`{text}`: scheme `{s}` is not http(s)")),
-    }
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
     }
 }
 

@@ -201,6 +201,13 @@ pub enum Error {
         message: String,
     },
 
+    /// A 400/404 about the model that is not a version matter: the backend does not take this
+    /// model for this account or request.
+    #[error(
+        "the Codex backend did not accept the model `{model}` ({message}); pick another model from codex_models"
+    )]
+    ModelRejected { model: String, message: String },
+
     /// HTTP 429 `usage_not_included`: the plan does not include Codex. Permanent.
     #[error(
         "Codex is not included in {}: upgrade the plan, or sign in with an account whose plan includes Codex",
@@ -282,6 +289,7 @@ impl Error {
             | Error::UnknownModel { .. }
             | Error::UnsupportedEffort { .. }
             | Error::ModelRefused { .. }
+            | Error::ModelRejected { .. }
             | Error::PlanExcludesCodex { .. } => ErrorKind::Input,
             _ => ErrorKind::Internal,
         }

@@ -6,6 +6,7 @@ pub mod codex;
 pub mod config;
 mod error;
 pub mod import;
+mod lenient;
 pub mod mcp_config;
 pub mod oauth;
 pub mod secret;

@@ -8,6 +8,7 @@ mod ratelimits;
 mod request;
 mod sse;
 mod usage;
+mod wire;
 mod workspace;
 
 pub use client::{API_KEY_DEFAULT_MODEL, CodexClient, CodexOptions};

@@ -6,7 +6,9 @@
 use chrono::{DateTime, TimeZone, Utc};
 use reqwest::header::HeaderMap;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+
+use crate::codex::wire::{Balance, RateLimitsEvent, UsageAnswer, WireCredits, WireWindow};
+use crate::lenient::Lenient;
 
 /// The limit family of the Codex plan itself (`x-codex-*`).
 pub const CODEX_LIMIT: &str = "codex";
@@ -127,72 +129,38 @@ pub struct RateLimits {
     pub observed_at: DateTime<Utc>,
 }
 
-/// A window as the usage endpoint or the `codex.rate_limits` event writes it.
-#[derive(Debug, Deserialize)]
-struct WireWindow {
-    used_percent: f64,
-    #[serde(default)]
-    window_minutes: Option<u64>,
-    #[serde(default)]
-    limit_window_seconds: Option<u64>,
-    #[serde(default, alias = "reset_at")]
-    resets_at: Option<i64>,
-    #[serde(default, alias = "resets_in_seconds")]
-    reset_after_seconds: Option<i64>,
-}
-
 impl WireWindow {
     fn into_window(self) -> Option<Window> {
         self.used_percent.is_finite().then(|| Window {
             used_percent: self.used_percent,
             window_minutes: self
                 .window_minutes
-                .or(self.limit_window_seconds.map(|s| s / 60)),
+                .into_inner()
+                .or(self.limit_window_seconds.into_inner().map(|s| s / 60)),
             resets_at: self
                 .resets_at
+                .into_inner()
                 .and_then(unix)
-                .or_else(|| self.reset_after_seconds.and_then(from_now)),
+                .or_else(|| self.reset_after_seconds.into_inner().and_then(from_now)),
         })
     }
 }
 
-fn window_of(v: Option<&Value>) -> Option<Window> {
-    WireWindow::deserialize(v?).ok()?.into_window()
+fn window_of(w: Lenient<WireWindow>) -> Option<Window> {
+    w.into_inner()?.into_window()
 }
 
-#[derive(Debug, Deserialize)]
-struct WireCredits {
-    #[serde(default)]
-    has_credits: Option<bool>,
-    #[serde(default)]
-    unlimited: Option<bool>,
-    #[serde(default)]
-    balance: Option<Value>,
-}
-
-fn credits_of(v: Option<&Value>) -> Option<Credits> {
-    let c = WireCredits::deserialize(v?).ok()?;
+fn credits_of(c: Lenient<WireCredits>) -> Option<Credits> {
+    let c = c.into_inner()?;
     let credits = Credits {
-        has_credits: c.has_credits,
-        unlimited: c.unlimited,
-        balance: match c.balance {
-            Some(Value::String(s)) => Some(s),
-            Some(Value::Number(n)) => Some(n.to_string()),
-            _ => None,
-        },
+        has_credits: c.has_credits.into_inner(),
+        unlimited: c.unlimited.into_inner(),
+        balance: c.balance.into_inner().map(|b| match b {
+            Balance::Text(s) => s,
+            Balance::Number(n) => n.to_string(),
+        }),
     };
     credits.is_some().then_some(credits)
-}
-
-/// `additional_rate_limits: [{limit_name, rate_limit: {primary_window, secondary_window}}]`.
-#[derive(Debug, Deserialize)]
-struct WireNamed {
-    #[serde(default, alias = "name")]
-    limit_name: Option<String>,
-    #[serde(default)]
-    metered_feature: Option<String>,
-    #[serde(default)]
-    rate_limit: Option<Value>,
 }
 
 impl RateLimits {
@@ -274,54 +242,54 @@ impl RateLimits {
         limits.finish()
     }
 
-    /// The `codex.rate_limits` event of an answer stream:
-    /// `{"rate_limits": {"primary", "secondary"}, "credits", "plan_type"}`.
-    pub fn from_event(event: &Value) -> Option<Self> {
-        let rl = event.get("rate_limits");
+    /// The `codex.rate_limits` event of an answer stream.
+    pub(crate) fn from_event(event: RateLimitsEvent) -> Option<Self> {
+        let rl = event.rate_limits.into_inner().unwrap_or_default();
+        let credits = if event.credits.as_ref().is_some() {
+            event.credits
+        } else {
+            rl.credits
+        };
         let limits = Self::new(
-            window_of(rl.and_then(|r| r.get("primary"))),
-            window_of(rl.and_then(|r| r.get("secondary"))),
-            credits_of(
-                event
-                    .get("credits")
-                    .or_else(|| rl.and_then(|r| r.get("credits"))),
-            ),
+            window_of(rl.primary),
+            window_of(rl.secondary),
+            credits_of(credits),
         );
         limits.finish()
     }
 
     /// A usage answer's `rate_limit`, `credits`, `additional_rate_limits` and
     /// `rate_limit_reached_type`.
-    pub(crate) fn from_usage(answer: &Value) -> Self {
-        let rl = answer.get("rate_limit");
+    pub(crate) fn from_usage(answer: UsageAnswer) -> Self {
+        let rl = answer.rate_limit.into_inner().unwrap_or_default();
         let mut limits = Self::new(
-            window_of(rl.and_then(|r| r.get("primary_window"))),
-            window_of(rl.and_then(|r| r.get("secondary_window"))),
-            credits_of(answer.get("credits")),
+            window_of(rl.primary_window),
+            window_of(rl.secondary_window),
+            credits_of(answer.credits),
         );
-        if let Some(list) = answer
-            .get("additional_rate_limits")
-            .and_then(Value::as_array)
-        {
-            limits.additional = list
-                .iter()
-                .filter_map(|v| WireNamed::deserialize(v).ok())
-                .filter_map(|n| {
-                    let r = n.rate_limit.as_ref();
-                    Some(NamedLimit {
-                        name: n.limit_name.or(n.metered_feature)?,
-                        primary: window_of(r.and_then(|r| r.get("primary_window"))),
-                        secondary: window_of(r.and_then(|r| r.get("secondary_window"))),
-                    })
+        limits.additional = answer
+            .additional_rate_limits
+            .into_inner()
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(Lenient::into_inner)
+            .filter_map(|n| {
+                let r = n.rate_limit.into_inner().unwrap_or_default();
+                Some(NamedLimit {
+                    name: n
+                        .limit_name
+                        .into_inner()
+                        .or(n.metered_feature.into_inner())?,
+                    primary: window_of(r.primary_window),
+                    secondary: window_of(r.secondary_window),
                 })
-                .filter(|n| n.primary.is_some() || n.secondary.is_some())
-                .collect();
-        }
+            })
+            .filter(|n| n.primary.is_some() || n.secondary.is_some())
+            .collect();
         limits.active_limit = answer
-            .get("rate_limit_reached_type")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned);
+            .rate_limit_reached_type
+            .into_inner()
+            .filter(|s| !s.is_empty());
         limits.effective = limits.compute_effective();
         limits
     }
@@ -413,7 +381,15 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use reqwest::header::{HeaderName, HeaderValue};
-    use serde_json::json;
+    use serde_json::{Value, json};
+
+    fn from_usage(answer: &Value) -> RateLimits {
+        RateLimits::from_usage(serde_json::from_value(answer.clone()).unwrap())
+    }
+
+    fn from_event(event: &Value) -> Option<RateLimits> {
+        RateLimits::from_event(serde_json::from_value(event.clone()).unwrap())
+    }
 
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
@@ -486,7 +462,7 @@ mod tests {
             "secondary_window": {"used_percent": 50, "limit_window_seconds": 604800, "reset_at": 1900600000}
         });
         let credits = json!({"has_credits": true, "unlimited": false, "balance": 12.5});
-        let l = RateLimits::from_usage(&json!({"rate_limit": rl, "credits": credits}));
+        let l = from_usage(&json!({"rate_limit": rl, "credits": credits}));
         assert_eq!(l.primary.as_ref().unwrap().window_minutes, Some(300));
         assert_eq!(
             l.primary.as_ref().unwrap().resets_at.unwrap().timestamp(),
@@ -537,7 +513,7 @@ mod tests {
             "additional_rate_limits": [{"limit_name": "gpt-6-sol", "rate_limit": {"primary_window": {"used_percent": 10, "limit_window_seconds": 18000}}}],
             "rate_limit_reached_type": "codex"
         });
-        let l = RateLimits::from_usage(&answer);
+        let l = from_usage(&answer);
         assert_eq!(l.additional[0].name, "gpt-6-sol");
         let e = l.effective.unwrap();
         assert!(e.blocked);
@@ -559,7 +535,7 @@ mod tests {
         let ev =
             json!({"rate_limits": {"primary": {"used_percent": 1, "resets_in_seconds": i64::MAX}}});
         assert!(
-            RateLimits::from_event(&ev)
+            from_event(&ev)
                 .unwrap()
                 .primary
                 .unwrap()

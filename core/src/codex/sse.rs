@@ -4,17 +4,18 @@
 //! stream that stops early or falls silent is an error.
 
 use std::collections::HashMap;
-
 use std::time::Duration;
 
-use chrono::{TimeZone, Utc};
 use eventsource_stream::{EventStreamError, Eventsource};
 use futures::{Stream, StreamExt};
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::codex::ratelimits::RateLimits;
 use crate::codex::request::TokenUsage;
+use crate::codex::wire::{ErrorObject, Item, Response, StreamEvent};
 use crate::error::{Error, Result};
+use crate::lenient::Lenient;
 
 /// A UTF-8 byte order mark. eventsource-stream 0.2.3 panics on a stream that starts with one (it
 /// cuts one byte off the three-byte character), so leading ones are taken off before it.
@@ -92,98 +93,74 @@ where
         if data.is_empty() || data == "[DONE]" {
             continue;
         }
-        let Ok(v) = serde_json::from_str::<Value>(data) else {
-            tracing::debug!("skipping an event whose data is not JSON");
+        let Some(event) = parse_event(data, &event.event) else {
+            tracing::debug!("skipping an event that is not a JSON object");
             continue;
         };
-        let kind = v
-            .get("type")
-            .and_then(Value::as_str)
-            .unwrap_or(event.event.as_str());
-        match kind {
-            "response.output_item.added" => {
-                if let Some(item) = v.get("item")
-                    && let Some(id) = item.get("id").and_then(Value::as_str)
+        match event {
+            StreamEvent::ItemAdded { item } => {
+                if let Some(item) = item.into_inner()
+                    && let Some(id) = item.id.as_ref()
                 {
-                    phases.insert(id.to_owned(), Phase::of(item));
+                    phases.insert(id.clone(), Phase::of(&item));
                 }
             }
-            "response.output_text.delta" => {
-                let phase = v
-                    .get("item_id")
-                    .and_then(Value::as_str)
+            StreamEvent::TextDelta { item_id, delta } => {
+                let phase = item_id
+                    .as_ref()
                     .and_then(|id| phases.get(id))
                     .copied()
                     .unwrap_or(Phase::Answer);
-                if let Some(d) = v.get("delta").and_then(Value::as_str)
-                    && !d.is_empty()
-                {
+                if let Some(d) = delta.into_inner().filter(|d| !d.is_empty()) {
                     match phase {
                         Phase::Answer => {
-                            out.text.push_str(d);
-                            on_delta(d);
+                            out.text.push_str(&d);
+                            on_delta(&d);
                         }
-                        Phase::Commentary => out.commentary.push_str(d),
+                        Phase::Commentary => out.commentary.push_str(&d),
                     }
                 }
             }
-            "response.output_item.done" => {
-                if let Some(item) = v.get("item")
-                    && item.get("type").and_then(Value::as_str) == Some("message")
+            StreamEvent::ItemDone { item } => {
+                if let Some(item) = item.into_inner()
+                    && item.kind.as_ref().map(String::as_str) == Some("message")
                 {
-                    let known = item
-                        .get("id")
-                        .and_then(Value::as_str)
-                        .and_then(|id| phases.get(id))
-                        .copied();
-                    match known.unwrap_or_else(|| Phase::of(item)) {
-                        Phase::Answer => item_text.push_str(&message_text(item)),
+                    let known = item.id.as_ref().and_then(|id| phases.get(id)).copied();
+                    match known.unwrap_or_else(|| Phase::of(&item)) {
+                        Phase::Answer => item_text.push_str(&message_text(&item)),
                         // Commentary that came without deltas.
                         Phase::Commentary if known.is_none() => {
-                            out.commentary.push_str(&message_text(item))
+                            out.commentary.push_str(&message_text(&item))
                         }
                         Phase::Commentary => {}
                     }
                 }
             }
-            "codex.rate_limits" => {
-                if let Some(l) = RateLimits::from_event(&v) {
+            StreamEvent::RateLimits(event) => {
+                if let Some(l) = RateLimits::from_event(event) {
                     out.rate_limits = Some(l);
                 }
             }
-            "response.completed" | "response.incomplete" => {
-                let response = v.get("response");
-                out.response_id = response
-                    .and_then(|r| r.get("id"))
-                    .and_then(Value::as_str)
-                    .map(str::to_owned);
-                out.usage = response
-                    .and_then(|r| r.get("usage"))
-                    .and_then(|u| serde_json::from_value(u.clone()).ok());
-                if kind == "response.incomplete" {
-                    out.incomplete = Some(
-                        response
-                            .and_then(|r| r.get("incomplete_details"))
-                            .and_then(|d| d.get("reason"))
-                            .and_then(Value::as_str)
-                            .unwrap_or("unknown reason")
-                            .to_owned(),
-                    );
-                }
-                if out.text.is_empty() && !item_text.is_empty() {
-                    on_delta(&item_text);
-                    out.text = item_text;
-                }
-                return Ok(out);
+            StreamEvent::Completed { response } => {
+                return Ok(finish(out, response, None, item_text, on_delta));
             }
-            "response.failed" => {
-                let error = v.get("response").and_then(|r| r.get("error"));
-                return Err(failure(error));
+            StreamEvent::Incomplete { response } => {
+                let reason = response
+                    .as_ref()
+                    .and_then(|r| r.incomplete_details.as_ref())
+                    .and_then(|d| d.reason.as_ref())
+                    .cloned()
+                    .unwrap_or_else(|| "unknown reason".to_owned());
+                return Ok(finish(out, response, Some(reason), item_text, on_delta));
             }
-            "error" => {
-                return Err(failure(Some(v.get("error").unwrap_or(&v))));
+            StreamEvent::Failed { response } => {
+                let error = response.into_inner().and_then(|r| r.error.into_inner());
+                return Err(failure(error.unwrap_or_default()));
             }
-            _ => {}
+            StreamEvent::Error { error, top } => {
+                return Err(failure(error.into_inner().unwrap_or(top)));
+            }
+            StreamEvent::Other => {}
         }
     }
 }
@@ -225,53 +202,81 @@ enum Phase {
 }
 
 impl Phase {
-    fn of(item: &Value) -> Self {
-        match item.get("phase").and_then(Value::as_str) {
+    fn of(item: &Item) -> Self {
+        match item.phase.as_ref().map(String::as_str) {
             Some("commentary") => Phase::Commentary,
             _ => Phase::Answer,
         }
     }
 }
 
+/// The event in `data`, its type from the data's `type`, else from the SSE event name. `None`
+/// for data that is not a JSON object.
+fn parse_event(data: &str, name: &str) -> Option<StreamEvent> {
+    let mut v: Value = serde_json::from_str(data).ok()?;
+    let object = v.as_object_mut()?;
+    if !object.get("type").is_some_and(Value::is_string) {
+        object.insert("type".into(), Value::String(name.to_owned()));
+    }
+    // An event whose known type has fields of another shape than ours is read leniently; one
+    // that still does not fit is nothing the answer needs.
+    Some(StreamEvent::deserialize(v).unwrap_or(StreamEvent::Other))
+}
+
+/// The outcome of a finished answer: its id and token counts, and the text of the finished
+/// answer items when no deltas came.
+fn finish(
+    mut out: StreamOutcome,
+    response: Lenient<Response>,
+    incomplete: Option<String>,
+    item_text: String,
+    on_delta: &mut (dyn FnMut(&str) + Send),
+) -> StreamOutcome {
+    let response = response.into_inner().unwrap_or_default();
+    out.response_id = response.id.into_inner();
+    out.usage = response.usage.into_inner();
+    out.incomplete = incomplete;
+    if out.text.is_empty() && !item_text.is_empty() {
+        on_delta(&item_text);
+        out.text = item_text;
+    }
+    out
+}
+
 /// The text parts of a finished `message` item.
-fn message_text(item: &Value) -> String {
-    item.get("content")
-        .and_then(Value::as_array)
+fn message_text(item: &Item) -> String {
+    item.content
+        .as_ref()
         .map(|parts| {
             parts
                 .iter()
-                .filter(|p| p.get("type").and_then(Value::as_str) == Some("output_text"))
-                .filter_map(|p| p.get("text").and_then(Value::as_str))
+                .filter_map(Lenient::as_ref)
+                .filter(|p| p.kind.as_ref().map(String::as_str) == Some("output_text"))
+                .filter_map(|p| p.text.as_ref().map(String::as_str))
                 .collect::<String>()
         })
         .unwrap_or_default()
 }
 
 /// The error of a `response.failed` (`response.error`) or `error` event.
-fn failure(error: Option<&Value>) -> Error {
-    let s = |k: &str| {
-        error
-            .and_then(|e| e.get(k))
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
-    let code = s("code").or_else(|| s("type"));
-    if code.as_deref() == Some("usage_not_included") {
-        return Error::PlanExcludesCodex {
-            plan: s("plan_type"),
-        };
+fn failure(error: ErrorObject) -> Error {
+    let plan = error.plan_type.as_ref().cloned();
+    if error.is("usage_not_included") {
+        return Error::PlanExcludesCodex { plan };
     }
-    if code.as_deref() == Some("usage_limit_reached") {
+    if error.is("usage_limit_reached") {
         return Error::UsageLimit {
-            resets_at: error
-                .and_then(|e| e.get("resets_at"))
-                .and_then(Value::as_i64)
-                .and_then(|t| Utc.timestamp_opt(t, 0).single()),
-            plan: s("plan_type"),
+            resets_at: error.resets(),
+            plan,
         };
     }
-    let message =
-        one_line(&s("message").unwrap_or_else(|| "the backend reported a failure".into()));
+    let code = error.code().map(str::to_owned);
+    let message = one_line(
+        &error
+            .message
+            .into_inner()
+            .unwrap_or_else(|| "the backend reported a failure".into()),
+    );
     let message = match code.as_deref() {
         Some("cyber_policy") => format!(
             "OpenAI's cyber-security policy stopped this request ({message}); rephrase it, or see OpenAI's usage policies"
@@ -552,6 +557,41 @@ mod tests {
         }
         let (r, _) = read_chunks(vec![b"\xEF\xBB".to_vec()]).await;
         assert!(matches!(r, Err(Error::StreamEnded { .. })));
+    }
+
+    #[tokio::test]
+    async fn a_reset_time_written_as_a_float_is_read_like_the_backend_error_body() {
+        let text = sse(&[
+            json!({"type": "response.failed", "response": {"error": {"type": "usage_limit_reached", "resets_at": 1900000000.5}}}),
+        ]);
+        match read(&text, 50).await.0.unwrap_err() {
+            Error::UsageLimit { resets_at, .. } => {
+                assert_eq!(resets_at.unwrap().timestamp(), 1_900_000_000);
+            }
+            other => panic!("{other}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_field_of_another_shape_costs_only_that_field() {
+        let text = sse(&[
+            json!({"type": "response.output_item.added", "item": {"id": "c", "type": "message", "phase": "commentary", "content": 7}}),
+            json!({"type": "response.output_text.delta", "item_id": "c", "delta": "aside"}),
+            json!({"type": "response.output_text.delta", "item_id": 5, "delta": "an"}),
+            json!({"type": "response.output_text.delta", "delta": ["x"]}),
+            json!({"type": "response.output_text.delta", "delta": "swer"}),
+            json!({"type": "codex.rate_limits", "rate_limits": {"primary": {"used_percent": 40.0, "window_minutes": "300"}, "secondary": "gone"}, "credits": 3}),
+            json!({"type": "response.completed", "response": {"id": "r", "usage": "n/a"}}),
+        ]);
+        let out = read(&text, 7).await.0.unwrap();
+        assert_eq!(out.text, "answer");
+        assert_eq!(out.commentary, "aside");
+        assert_eq!(out.response_id.as_deref(), Some("r"));
+        assert_eq!(out.usage, None);
+        let limits = out.rate_limits.unwrap();
+        let primary = limits.primary.unwrap();
+        assert_eq!((primary.used_percent, primary.window_minutes), (40.0, None));
+        assert_eq!(limits.secondary, None);
     }
 
     #[tokio::test]

@@ -1,9 +1,10 @@
 //! The plan's usage without a model call: `GET {usage_url}` (PROTOCOL.md §6).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::codex::ratelimits::RateLimits;
+use crate::codex::wire::UsageAnswer;
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -22,12 +23,11 @@ impl Usage {
         if !v.is_object() {
             return Err(bad("not a JSON object".into()));
         }
+        let answer =
+            UsageAnswer::deserialize(v).map_err(|e| bad(format!("unreadable answer ({e})")))?;
         Ok(Self {
-            plan_type: v
-                .get("plan_type")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            rate_limits: RateLimits::from_usage(&v),
+            plan_type: answer.plan_type.clone().into_inner(),
+            rate_limits: RateLimits::from_usage(answer),
         })
     }
 }

@@ -2,6 +2,7 @@
 
 mod client;
 mod device;
+mod failure;
 mod pkce;
 mod server;
 mod tokens;
@@ -11,9 +12,9 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
-pub(crate) use client::network;
 pub use client::{DeviceCode, OAuthClient, SCOPES};
 pub use device::{DEVICE_LOGIN_TIMEOUT, DeviceCancel, DeviceLogin};
+pub(crate) use failure::network;
 pub use pkce::{Pkce, new_state};
 pub use server::{BROWSER_LOGIN_TIMEOUT, BrowserLogin, BrowserLoginOptions, CancelHandle};
 #[doc(hidden)]

@@ -4,23 +4,12 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::codex::RateLimits;
 use crate::error::ErrorKind;
 use crate::store::AuthMode;
-
-/// An optional field read leniently: a value of another shape (written by another release) is
-/// `None`, not a corrupt state.json.
-fn lenient<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: serde::de::DeserializeOwned,
-{
-    let v = Option::<Value>::deserialize(d)?;
-    Ok(v.and_then(|v| serde_json::from_value(v).ok()))
-}
 
 /// Which backend holds the secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,7 +107,7 @@ pub struct State {
     pub signed_in: bool,
     #[serde(
         default,
-        deserialize_with = "lenient",
+        deserialize_with = "crate::lenient::option",
         skip_serializing_if = "Option::is_none"
     )]
     pub auth_mode: Option<AuthMode>,
@@ -149,13 +138,13 @@ pub struct State {
     /// What the user can do about `last_error` (kept with it, so no reader parses the text).
     #[serde(
         default,
-        deserialize_with = "lenient",
+        deserialize_with = "crate::lenient::option",
         skip_serializing_if = "Option::is_none"
     )]
     pub last_error_kind: Option<ErrorKind>,
     #[serde(
         default,
-        deserialize_with = "lenient",
+        deserialize_with = "crate::lenient::option",
         skip_serializing_if = "Option::is_none"
     )]
     pub pending_login: Option<PendingLogin>,
@@ -166,7 +155,7 @@ pub struct State {
     /// read is dropped, never an error: the next answer brings new ones.
     #[serde(
         default,
-        deserialize_with = "lenient",
+        deserialize_with = "crate::lenient::option",
         skip_serializing_if = "Option::is_none"
     )]
     pub rate_limits: Option<RateLimits>,

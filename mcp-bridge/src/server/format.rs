@@ -39,11 +39,9 @@ pub fn failure(e: &Error) -> CallToolResult {
             )
         }
         Error::ResponseFailed { .. } => ("response_failed", ""),
-        Error::Backend { status, message } if *status == 400 && message.contains("model") => (
-            "backend",
-            " Call codex_models for the models this account can use.",
-        ),
-        Error::UnknownModel { .. } | Error::ModelRefused { .. } => ("model", ""),
+        Error::UnknownModel { .. } | Error::ModelRefused { .. } | Error::ModelRejected { .. } => {
+            ("model", "")
+        }
         Error::UnsupportedEffort { .. } => ("reasoning_effort", ""),
         Error::NoModels { .. } => ("no_models", ""),
         Error::PlanExcludesCodex { .. } => ("plan", ""),

@@ -1,0 +1,93 @@
+//! Workspace routing: which backend origin and routing override an account's requests go to
+//! (PROTOCOL.md §6, `accounts/check`).
+
+use std::sync::Arc;
+
+use chrono::Utc;
+
+use super::{CodexClient, JSON_BODY_MAX, WHAT};
+use crate::codex::workspace::{Workspace, parse_accounts_check};
+use crate::config::ORIGINATOR;
+use crate::error::Error;
+use crate::oauth::network;
+use crate::session::AccessToken;
+
+impl CodexClient {
+    /// The routing of the token's workspace: from memory, else state.json, else asked once of
+    /// `accounts/check` and kept in state.json. A failure to ask routes nowhere special (and is
+    /// asked again next time).
+    pub(super) async fn workspace(&self, token: &AccessToken) -> Option<Workspace> {
+        let account = token.account_id.clone()?;
+        let mut memo = self.workspace.lock().await;
+        if let Some(w) = memo.as_ref().filter(|w| w.account_id == account) {
+            return Some(w.clone());
+        }
+        let store = Arc::clone(self.session.store());
+        let kept = tokio::task::spawn_blocking(move || store.state().workspace)
+            .await
+            .ok()
+            .flatten()
+            .filter(|w| w.account_id == account);
+        if let Some(w) = kept {
+            *memo = Some(w.clone());
+            return Some(w);
+        }
+        let asked = self
+            .http
+            .get(self.session.settings().accounts_check_url())
+            .timeout(self.options.request_timeout)
+            .bearer_auth(token.token.expose())
+            .header("originator", ORIGINATOR)
+            .header("version", &self.session.settings().codex_version)
+            .header("ChatGPT-Account-ID", &account)
+            .send()
+            .await;
+        let found = match asked {
+            Ok(resp) if resp.status().is_success() => {
+                match self.read_body(resp, JSON_BODY_MAX).await {
+                    Ok(body) => parse_accounts_check(&body).map(|ws| {
+                        ws.into_iter()
+                            .find(|w| w.account_id == account)
+                            .unwrap_or(Workspace {
+                                account_id: account.clone(),
+                                name: None,
+                                plan_type: None,
+                                structure: None,
+                                backend_origin: None,
+                                routing_override: None,
+                                checked_at: Utc::now(),
+                            })
+                    }),
+                    Err(e) => Err(e),
+                }
+            }
+            Ok(resp) => Err(Error::Backend {
+                status: resp.status().as_u16(),
+                message: "accounts/check".into(),
+            }),
+            Err(e) => Err(network(WHAT, &e)),
+        };
+        let w = match found {
+            Ok(w) => w,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the workspace routing; using the default backend");
+                return None;
+            }
+        };
+        *memo = Some(w.clone());
+        let store = Arc::clone(self.session.store());
+        let keep = w.clone();
+        let saved = async move {
+            let guard = store.lock_async().await?;
+            tokio::task::spawn_blocking(move || {
+                store.update_state(&guard, |s| s.workspace = Some(keep))
+            })
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))?
+        };
+        if let Err(e) = saved.await {
+            tracing::warn!(error = %e, "cannot record the workspace routing");
+        }
+        Some(w)
+    }
+}
