@@ -208,6 +208,12 @@ pub enum Error {
     )]
     ModelRejected { model: String, message: String },
 
+    /// Sign-out could not clear the keychain; nothing was changed, so the sign-in still works.
+    #[error(
+        "not signed out: {what} could not be cleared ({detail}); unlock the keychain (or start its service) and sign out again"
+    )]
+    SignOutIncomplete { what: String, detail: String },
+
     /// HTTP 429 `usage_not_included`: the plan does not include Codex. Permanent.
     #[error(
         "Codex is not included in {}: upgrade the plan, or sign in with an account whose plan includes Codex",
@@ -275,9 +281,10 @@ impl Error {
         }
         match self {
             Error::LoginCancelled => ErrorKind::Cancelled,
-            Error::UsageLimit { .. } | Error::LoginTimedOut { .. } | Error::DeviceCodeExpired => {
-                ErrorKind::Retry
-            }
+            Error::UsageLimit { .. }
+            | Error::LoginTimedOut { .. }
+            | Error::DeviceCodeExpired
+            | Error::SignOutIncomplete { .. } => ErrorKind::Retry,
             Error::Config { .. }
             | Error::Jwt(_)
             | Error::AuthorizeDenied { .. }

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::codex::{RateLimits, Remaining};
 use crate::config::Settings;
-use crate::error::{ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::store::{AuthMode, AuthRecord, Backend, PendingLogin, State};
 
 /// The storage part of a status.
@@ -26,6 +26,9 @@ pub struct StoreInfo {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Status {
     pub signed_in: bool,
+    /// The stored sign-in could not be read (a locked keychain, an unreadable file): whether
+    /// the profile is signed in is not known, and `last_error` says why. Not "signed out".
+    pub unreadable: bool,
     pub profile: String,
     pub auth_mode: Option<AuthMode>,
     pub email: Option<String>,
@@ -56,10 +59,18 @@ pub(crate) fn status_of(
         .filter(|p| p.expires_at > Utc::now());
     let (rec, load_error) = match rec {
         Ok(r) => (r, None),
-        Err(e) => (None, Some((e.kind(), e.to_string()))),
+        Err(e) => (None, Some(e)),
     };
     let Some(rec) = rec else {
+        // A corrupt record was moved aside: that profile is signed out. A store that cannot be
+        // read may well hold a sign-in.
+        let unreadable = matches!(
+            load_error,
+            Some(Error::Keychain(_) | Error::Io { .. } | Error::LockTimeout { .. })
+        );
+        let load_error = load_error.map(|e| (e.kind(), e.to_string()));
         return Status {
+            unreadable,
             last_error_kind: load_error.as_ref().map(|(k, _)| *k).or(error_kind(&state)),
             last_error: load_error.map(|(_, m)| m).or(state.last_error),
             pending_login: pending,
@@ -77,6 +88,7 @@ pub(crate) fn status_of(
         });
     Status {
         signed_in: true,
+        unreadable: false,
         profile: settings.profile.clone(),
         auth_mode: Some(rec.mode()),
         email: c.email.clone(),
@@ -142,6 +154,7 @@ impl Status {
     pub fn signed_out(profile: &str, mode: crate::StoreMode) -> Self {
         Status {
             signed_in: false,
+            unreadable: false,
             profile: profile.to_owned(),
             auth_mode: None,
             email: None,
@@ -209,6 +222,8 @@ impl Status {
                 .map(|p| format!(" · {p}"))
                 .unwrap_or_default();
             format!("Signed in as {}{plan}", self.who())
+        } else if self.unreadable {
+            "Cannot read the stored sign-in".into()
         } else if let Some(p) = &self.pending_login {
             format!("Signing in… ({})", p.method.waiting_for())
         } else if self.session_expired() {

@@ -234,7 +234,8 @@ pub struct Notice {
 }
 
 pub fn notice(prev: &Status, next: &Status) -> Option<Notice> {
-    if !prev.signed_in && next.signed_in {
+    // A keychain that could be read again is not a new sign-in.
+    if !prev.signed_in && !prev.unreadable && next.signed_in {
         let who = next.who();
         let plan = next
             .plan_label()
@@ -464,5 +465,19 @@ mod tests {
         assert_eq!(notice(&signed_in(60), &signed_out()), None);
         assert_eq!(notice(&signed_in(10), &signed_in(60)), None);
         assert_eq!(notice(&signed_out(), &signed_out()), None);
+    }
+
+    #[test]
+    fn a_keychain_read_again_after_it_was_locked_is_no_new_sign_in() {
+        let mut locked = signed_out();
+        locked.unreadable = true;
+        locked.last_error = Some("the keychain is locked or refused access: locked".into());
+        assert_eq!(notice(&signed_in(60), &locked), None);
+        assert_eq!(notice(&locked, &signed_in(60)), None);
+        assert_eq!(
+            icon_state(&snap(locked.clone()), now()),
+            IconState::Attention
+        );
+        assert_eq!(locked.headline(), "Cannot read the stored sign-in");
     }
 }

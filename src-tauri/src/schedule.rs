@@ -26,6 +26,11 @@ pub fn next_wake(
     now: DateTime<Utc>,
     retry_at: Option<DateTime<Utc>>,
 ) -> Option<DateTime<Utc>> {
+    // A store that cannot be read (a locked keychain) may hold a sign-in that needs refreshing:
+    // look again after the retry pause instead of standing down as if signed out.
+    if status.unreadable {
+        return Some(retry_at.unwrap_or(now + RETRY_FIRST).max(now));
+    }
     let due = refresh_due(status)?;
     if due > now {
         return Some(due);
@@ -50,9 +55,9 @@ pub fn retry_pause(failures: u32) -> chrono::Duration {
 }
 
 /// Whether an attempt left the token still due: then it failed (core keeps a still-valid token
-/// on a transient failure and says so in `last_error`).
+/// on a transient failure and says so in `last_error`). A store still unreadable is a failure too.
 pub fn still_due(status: &Status, now: DateTime<Utc>) -> bool {
-    refresh_due(status).is_some_and(|due| due <= now)
+    status.unreadable || refresh_due(status).is_some_and(|due| due <= now)
 }
 
 #[cfg(test)]
@@ -118,6 +123,16 @@ mod tests {
         let s = status(Some(mins(-2)));
         let retry = now() + retry_pause(3);
         assert_eq!(next_wake(&s, now(), Some(retry)), Some(retry));
+    }
+
+    #[test]
+    fn an_unreadable_store_is_looked_at_again_with_backoff_not_stood_down() {
+        let mut s = Status::signed_out("default", StoreMode::Auto);
+        s.unreadable = true;
+        assert!(still_due(&s, now()));
+        assert_eq!(next_wake(&s, now(), None), Some(now() + retry_pause(1)));
+        let later = now() + retry_pause(4);
+        assert_eq!(next_wake(&s, now(), Some(later)), Some(later));
     }
 
     #[test]

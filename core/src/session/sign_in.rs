@@ -67,12 +67,14 @@ impl Session {
             Err(Error::Corrupt { .. }) => None,
             Err(e) => return Err(e),
         };
+        // Deleted first, revoked after: a sign-out the store refuses (a locked keychain) leaves
+        // a sign-in that still works, not a revoked record that comes back.
+        let was = self.blocking(move |s| s.delete(&guard, None)).await?;
+        self.set_unsaved(None);
         let revoked = match rec.as_ref().and_then(|r| r.tokens.as_ref()) {
             Some(t) => self.oauth.revoke(&t.refresh_token).await,
             None => false,
         };
-        let was = self.blocking(move |s| s.delete(&guard, None)).await?;
-        self.set_unsaved(None);
         Ok(SignOut {
             was_signed_in: was || rec.is_some(),
             revoked,
@@ -248,5 +250,32 @@ mod tests {
         assert_eq!(p.pid, std::process::id());
         assert_eq!((p.expires_at - p.started_at).num_seconds(), 900);
         assert_eq!(p.user_code.as_deref(), Some("ABCD-1234"));
+    }
+
+    #[tokio::test]
+    async fn a_locked_keychain_is_unreadable_not_signed_out() {
+        use crate::store::FaultyKeychain;
+        use std::sync::atomic::Ordering;
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings::for_home(dir.path()).unwrap();
+        settings.store = StoreMode::Keyring;
+        let faulty = Arc::new(FaultyKeychain::new());
+        let store = crate::store::Store::with_keychain(&settings, faulty.clone()).unwrap();
+        let session = Session::with_store(settings, store).unwrap();
+        session
+            .save_record(AuthRecord::from_api_key(crate::Secret::new("sk-test")))
+            .await
+            .unwrap();
+        *faulty.error.lock().unwrap() =
+            crate::KeychainError::Locked("test: the collection is locked".into());
+        faulty.fail_get.store(true, Ordering::SeqCst);
+        let st = session.status().await;
+        assert!(!st.signed_in);
+        assert!(st.unreadable, "{st:?}");
+        assert_eq!(st.headline(), "Cannot read the stored sign-in");
+        assert!(st.last_error.unwrap().contains("locked"));
+        faulty.fail_get.store(false, Ordering::SeqCst);
+        let st = session.status().await;
+        assert!(st.signed_in && !st.unreadable);
     }
 }

@@ -41,20 +41,31 @@ impl SecretBackend for FileBackend {
     }
 
     fn load(&self) -> Result<Option<AuthRecord>> {
-        let Some(bytes) = fsutil::read_optional(&self.path)? else {
-            return Ok(None);
-        };
-        match AuthRecord::from_json(&bytes) {
-            Ok(r) => Ok(Some(r)),
-            Err(e) => {
-                let moved = fsutil::quarantine(&self.path)?;
-                tracing::error!(path = %self.path.display(), moved_to = %moved.display(), "corrupt credential file moved aside");
-                Err(Error::Corrupt {
-                    what: self.path.display().to_string(),
-                    moved_to: moved.display().to_string(),
-                    reason: e.to_string(),
-                })
-            }
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let Some(bytes) = fsutil::read_optional(&self.path)? else {
+                return Ok(None);
+            };
+            let e = match AuthRecord::from_json(&bytes) {
+                Ok(r) => return Ok(Some(r)),
+                Err(e) => e,
+            };
+            let Some(moved) = fsutil::quarantine(&self.path, &bytes)? else {
+                if attempts < 5 {
+                    continue;
+                }
+                return Err(Error::Internal(format!(
+                    "{} kept changing while it was read; try again",
+                    self.path.display()
+                )));
+            };
+            tracing::error!(path = %self.path.display(), moved_to = %moved.display(), "corrupt credential file moved aside");
+            return Err(Error::Corrupt {
+                what: self.path.display().to_string(),
+                moved_to: moved.display().to_string(),
+                reason: e.to_string(),
+            });
         }
     }
 
@@ -111,33 +122,59 @@ impl KeyringBackend {
             .map(|h| h.codex_oauth_chunks)
     }
 
-    fn read_raw(&self) -> Result<Option<String>> {
-        let Some(head) = self.keychain.get(&self.user)? else {
-            return Ok(None);
-        };
-        let Some(info) = Self::head_info(&head) else {
-            return Ok(Some(head));
-        };
+    /// The head item and the value it stands for (the head itself, or its chunks joined).
+    /// A chunk that is missing or does not match the checksum while the head changed meanwhile
+    /// is a writer's replacement in progress, not damage: it is read again (bounded).
+    fn read_raw(&self) -> Result<Option<(String, String)>> {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let Some(head) = self.keychain.get(&self.user)? else {
+                return Ok(None);
+            };
+            let Some(info) = Self::head_info(&head) else {
+                return Ok(Some((head.clone(), head)));
+            };
+            let problem = match self.join_chunks(&info)? {
+                Ok(joined) => return Ok(Some((head, joined))),
+                Err(problem) => problem,
+            };
+            let now = self.keychain.get(&self.user)?;
+            if now.as_deref() != Some(head.as_str()) && attempts < 5 {
+                tracing::debug!("the keychain record changed while it was read; reading again");
+                continue;
+            }
+            return self.corrupt(&head, &head, problem);
+        }
+    }
+
+    /// The chunks of `info` joined, or what is wrong with them.
+    fn join_chunks(&self, info: &ChunkInfo) -> Result<std::result::Result<String, String>> {
         let mut joined = String::new();
         for i in 0..info.count {
             match self.keychain.get(&self.chunk_user(&info.id, i))? {
                 Some(part) => joined.push_str(&part),
-                None => {
-                    return self.corrupt(&head, format!("chunk {i} of {} is missing", info.count));
-                }
+                None => return Ok(Err(format!("chunk {i} of {} is missing", info.count))),
             }
         }
         if hex(&Sha256::digest(joined.as_bytes())) != info.sha256 {
-            return self.corrupt(&head, "the chunks do not match their checksum".into());
+            return Ok(Err("the chunks do not match their checksum".into()));
         }
-        Ok(Some(joined))
+        Ok(Ok(joined))
     }
 
-    /// Keep the bad value aside under another item name and report it.
-    fn corrupt<T>(&self, raw: &str, reason: String) -> Result<T> {
+    /// Keep the bad value aside under another item name and report it. The head is deleted only
+    /// while it is still the one read: a record a writer saved meanwhile is never touched.
+    fn corrupt<T>(&self, head: &str, value: &str, reason: String) -> Result<T> {
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
         let aside = format!("{}#corrupt-{stamp}", self.user);
-        self.keychain.set(&aside, raw)?;
+        let still = self.keychain.get(&self.user)?;
+        if still.as_deref() != Some(head) {
+            return Err(Error::Keychain(crate::error::KeychainError::Failed(
+                "the keychain record changed while it was read; try again".into(),
+            )));
+        }
+        self.keychain.set(&aside, value)?;
         self.keychain.delete(&self.user)?;
         tracing::error!(item = %self.location(), moved_to = %aside, "corrupt keychain item moved aside");
         Err(Error::Corrupt {
@@ -188,12 +225,12 @@ impl SecretBackend for KeyringBackend {
     }
 
     fn load(&self) -> Result<Option<AuthRecord>> {
-        let Some(raw) = self.read_raw()? else {
+        let Some((head, raw)) = self.read_raw()? else {
             return Ok(None);
         };
         match AuthRecord::from_json(raw.as_bytes()) {
             Ok(r) => Ok(Some(r)),
-            Err(e) => self.corrupt(&raw, e.to_string()),
+            Err(e) => self.corrupt(&head, &raw, e.to_string()),
         }
     }
 
@@ -243,6 +280,7 @@ impl SecretBackend for KeyringBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::KeychainError;
     use crate::secret::Secret;
     use crate::store::keychain::MemoryKeychain;
 
@@ -298,6 +336,56 @@ mod tests {
                 .any(|u| u.starts_with("default#corrupt-"))
         );
         assert!(kb.load().unwrap().is_none());
+    }
+
+    /// A keychain in which another process replaces the record just after the reader took the
+    /// head: the first chunk read triggers the writer's save.
+    struct WriterMidRead {
+        inner: Arc<MemoryKeychain>,
+        next: std::sync::Mutex<Option<AuthRecord>>,
+    }
+
+    impl Keychain for WriterMidRead {
+        fn get(&self, user: &str) -> std::result::Result<Option<String>, KeychainError> {
+            if user.contains('#')
+                && let Some(rec) = self.next.lock().unwrap().take()
+            {
+                let writer = KeyringBackend::new(self.inner.clone(), "codex-oauth", "default");
+                writer.save(&rec).unwrap();
+            }
+            self.inner.get(user)
+        }
+        fn set(&self, user: &str, value: &str) -> std::result::Result<(), KeychainError> {
+            self.inner.set(user, value)
+        }
+        fn delete(&self, user: &str) -> std::result::Result<bool, KeychainError> {
+            self.inner.delete(user)
+        }
+        fn max_value_units(&self) -> usize {
+            self.inner.max_value_units()
+        }
+    }
+
+    #[test]
+    fn a_reader_racing_a_writer_reads_again_and_never_deletes_the_new_record() {
+        let mem = Arc::new(MemoryKeychain::new(500));
+        KeyringBackend::new(mem.clone(), "codex-oauth", "default")
+            .save(&big_record(2_000))
+            .unwrap();
+        let newer = big_record(2_100);
+        let racing = Arc::new(WriterMidRead {
+            inner: mem.clone(),
+            next: std::sync::Mutex::new(Some(newer.clone())),
+        });
+        let reader = KeyringBackend::new(racing, "codex-oauth", "default");
+        assert_eq!(reader.load().unwrap().unwrap(), newer);
+        assert!(
+            !mem.users().iter().any(|u| u.contains("#corrupt-")),
+            "{:?}",
+            mem.users()
+        );
+        let plain = KeyringBackend::new(mem, "codex-oauth", "default");
+        assert_eq!(plain.load().unwrap().unwrap(), newer);
     }
 
     #[test]

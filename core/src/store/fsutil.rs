@@ -126,9 +126,15 @@ pub fn remove_optional(path: &Path) -> Result<bool> {
     }
 }
 
-/// Move a file that cannot be parsed out of the way (`<name>.corrupt-<time>`) and return the new path.
-/// It is never overwritten or deleted: the user (or support) may still want it.
-pub fn quarantine(path: &Path) -> Result<PathBuf> {
+/// Move a file that cannot be parsed out of the way (`<name>.corrupt-<time>`) and return the new
+/// path, when it still holds the bytes `read`; `None` when it changed meanwhile (read it again).
+/// The copy is not overwritten; sign-out removes it (it may hold a secret).
+pub fn quarantine(path: &Path, read: &[u8]) -> Result<Option<PathBuf>> {
+    // Another process may have replaced the file since it was read (writes are atomic renames):
+    // then it is the other's new file, not the damaged one, and it stays.
+    if read_optional(path)?.as_deref() != Some(read) {
+        return Ok(None);
+    }
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
     let name = path
         .file_name()
@@ -144,7 +150,7 @@ pub fn quarantine(path: &Path) -> Result<PathBuf> {
     if let Some(dir) = path.parent() {
         sync_dir(dir)?;
     }
-    Ok(target)
+    Ok(Some(target))
 }
 
 /// Create (if needed) a private file without truncating it: for the lock file.
@@ -207,7 +213,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("state.json");
         fs::write(&p, b"{garbage").unwrap();
-        let moved = quarantine(&p).unwrap();
+        let moved = quarantine(&p, b"{garbage").unwrap().unwrap();
         assert!(!p.exists());
         assert_eq!(fs::read(&moved).unwrap(), b"{garbage");
         assert!(
@@ -218,7 +224,17 @@ mod tests {
                 .starts_with("state.json.corrupt-")
         );
         fs::write(&p, b"again").unwrap();
-        let moved2 = quarantine(&p).unwrap();
+        let moved2 = quarantine(&p, b"again").unwrap().unwrap();
         assert_ne!(moved, moved2);
+    }
+
+    #[test]
+    fn a_file_replaced_since_it_was_read_is_not_moved_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("auth.json");
+        fs::write(&p, b"{\"new\": \"record\"}").unwrap();
+        assert_eq!(quarantine(&p, b"{garbage").unwrap(), None);
+        assert_eq!(fs::read(&p).unwrap(), b"{\"new\": \"record\"}");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

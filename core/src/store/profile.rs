@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::Utc;
 
 use crate::config::{KEYCHAIN_SERVICE, Settings, StoreMode};
-use crate::error::{Error, ErrorKind, Result, json_problem};
+use crate::error::{Error, ErrorKind, KeychainError, Result, json_problem};
 use crate::store::backend::{FileBackend, KeyringBackend, SecretBackend};
 use crate::store::fsutil;
 use crate::store::keychain::{KEYCHAIN_TIMEOUT, Keychain, OsKeychain, TimedKeychain};
@@ -271,19 +271,32 @@ impl Store {
     /// saved there (the mode was changed since): touching a locked keychain would make the desktop
     /// ask for its password on every sign-out of someone who chose the file.
     pub fn delete(&self, guard: &LockGuard, reason: Option<String>) -> Result<bool> {
-        let mut deleted = self.file.delete()?;
+        let state = self.state();
         let keychain_in_play =
-            self.mode != StoreMode::File || self.state().backend == Some(Backend::Keyring);
+            self.mode != StoreMode::File || state.backend == Some(Backend::Keyring);
+        let mut deleted = false;
+        // The keychain first: when it cannot be cleared, nothing is changed and the user is told,
+        // instead of a state.json that says "signed out" over a record that still loads.
         if keychain_in_play {
             match self.keyring.delete() {
                 Ok(d) => deleted |= d,
-                // In `auto` the keychain may not exist at all; that is fine.
-                Err(e) if self.mode != StoreMode::Keyring => {
-                    tracing::debug!(error = %e, "keychain not reachable while deleting")
+                // In `auto` with no keychain at all (no Secret Service) and no record said to be
+                // there, there is nothing to clear.
+                Err(Error::Keychain(KeychainError::Unavailable(e)))
+                    if self.mode == StoreMode::Auto && state.backend != Some(Backend::Keyring) =>
+                {
+                    tracing::debug!(error = %e, "no keychain while deleting; nothing kept there")
                 }
-                Err(e) => return Err(e),
+                Err(e) => {
+                    return Err(Error::SignOutIncomplete {
+                        what: self.keyring.location(),
+                        detail: e.to_string(),
+                    });
+                }
             }
         }
+        deleted |= self.file.delete()?;
+        self.remove_leftovers();
         self.update_state(guard, |s| {
             let generation = s.generation;
             let rate_limits = s.rate_limits.take();
@@ -300,20 +313,45 @@ impl Store {
         Ok(deleted)
     }
 
+    /// Copies of the record that outlived what made them: temp files of a write that was killed
+    /// (`.auth.json.*.tmp`), space checks (`.write-check.*.tmp`) and records kept aside as corrupt
+    /// (`auth.json.corrupt-*`). Each may hold a refresh token; after a sign-out none is wanted.
+    fn remove_leftovers(&self) {
+        let Some(dir) = self.auth_path().parent().map(Path::to_path_buf) else {
+            return;
+        };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let leftover = (name.starts_with(".auth.json.") && name.ends_with(".tmp"))
+                || (name.starts_with(".write-check.") && name.ends_with(".tmp"))
+                || name.starts_with("auth.json.corrupt-");
+            if leftover && let Err(e) = std::fs::remove_file(entry.path()) {
+                tracing::warn!(error = %e, file = %name, "cannot remove a leftover copy of the credentials");
+            }
+        }
+    }
+
     /// state.json as it is now; a corrupt one is moved aside (and said so), a missing one is empty.
+    /// One replaced by another process while it was read is read again.
     pub fn state(&self) -> State {
         let path = self.state_path();
-        let bytes = match fsutil::read_optional(&path) {
-            Ok(Some(b)) => b,
-            Ok(None) => return State::default(),
-            Err(e) => return State::with_error(e.kind(), e.to_string()),
-        };
-        match serde_json::from_slice::<State>(&bytes) {
-            Ok(s) => s,
-            Err(e) => match fsutil::quarantine(&path) {
-                Ok(moved) => {
+        for _ in 0..5 {
+            let bytes = match fsutil::read_optional(&path) {
+                Ok(Some(b)) => b,
+                Ok(None) => return State::default(),
+                Err(e) => return State::with_error(e.kind(), e.to_string()),
+            };
+            let e = match serde_json::from_slice::<State>(&bytes) {
+                Ok(s) => return s,
+                Err(e) => e,
+            };
+            match fsutil::quarantine(&path, &bytes) {
+                Ok(Some(moved)) => {
                     tracing::error!(path = %path.display(), moved_to = %moved.display(), "corrupt state.json moved aside");
-                    State::with_error(
+                    return State::with_error(
                         ErrorKind::Internal,
                         format!(
                             "{} was corrupt ({}); it was kept aside as {}",
@@ -321,11 +359,16 @@ impl Store {
                             json_problem(&e),
                             moved.display()
                         ),
-                    )
+                    );
                 }
-                Err(q) => State::with_error(q.kind(), q.to_string()),
-            },
+                Ok(None) => continue,
+                Err(q) => return State::with_error(q.kind(), q.to_string()),
+            }
         }
+        State::with_error(
+            ErrorKind::Retry,
+            format!("{} kept changing while it was read", path.display()),
+        )
     }
 
     /// Read-modify-write state.json under the lock; bumps `generation`.
@@ -594,6 +637,54 @@ mod tests {
         assert_eq!(st.last_error_kind, Some(ErrorKind::SignIn));
         assert!(st.generation > before);
         assert!(store.load().unwrap().is_none());
+    }
+
+    #[test]
+    fn a_sign_out_that_cannot_clear_a_locked_keychain_says_so_and_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let faulty = Arc::new(FaultyKeychain::new());
+        let store =
+            Store::with_keychain(&settings(dir.path(), StoreMode::Auto), faulty.clone()).unwrap();
+        let g = store.lock().unwrap();
+        let rec = record();
+        assert_eq!(store.save(&g, &rec).unwrap().backend, Backend::Keyring);
+        *faulty.error.lock().unwrap() = KeychainError::Locked("test: locked".into());
+        faulty.fail_set.store(true, Ordering::SeqCst);
+        let e = store.delete(&g, None).unwrap_err();
+        assert!(matches!(e, Error::SignOutIncomplete { .. }), "{e}");
+        assert!(e.to_string().contains("unlock the keychain"), "{e}");
+        assert!(store.state().signed_in, "state.json still says signed in");
+        faulty.fail_set.store(false, Ordering::SeqCst);
+        assert_eq!(store.load().unwrap().unwrap(), rec);
+        assert!(store.delete(&g, None).unwrap());
+        assert!(store.load().unwrap().is_none());
+        assert!(!store.state().signed_in);
+    }
+
+    #[test]
+    fn sign_out_removes_leftover_copies_that_may_hold_a_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::with_keychain(
+            &settings(dir.path(), StoreMode::File),
+            Arc::new(MemoryKeychain::new(10_000)),
+        )
+        .unwrap();
+        let g = store.lock().unwrap();
+        store.save(&g, &record()).unwrap();
+        let profile = store.auth_path().parent().unwrap().to_path_buf();
+        let leftovers = [
+            ".auth.json.Xy12ab.tmp",
+            ".write-check.Q9.tmp",
+            "auth.json.corrupt-20261201T101010.123Z",
+        ];
+        for name in leftovers {
+            std::fs::write(profile.join(name), b"rt_secret").unwrap();
+        }
+        assert!(store.delete(&g, None).unwrap());
+        for name in leftovers {
+            assert!(!profile.join(name).exists(), "{name} is left");
+        }
+        assert!(profile.join("state.json").exists());
     }
 
     #[test]

@@ -44,6 +44,7 @@ pub fn status_json(s: &Status) -> serde_json::Value {
         "last_refresh": s.last_refresh.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
         "pending_login": s.pending_login,
         "usage": s.remaining(),
+        "unreadable": s.unreadable,
     })
 }
 
@@ -51,7 +52,9 @@ pub fn status_json(s: &Status) -> serde_json::Value {
 /// in aligned columns.
 pub fn status_text(s: &Status) -> String {
     let mut head = format!("{} (profile {}).", s.headline(), s.profile);
-    if !s.signed_in {
+    if s.unreadable {
+        head.push_str(" Unlock the keychain (or fix what the last error names), then try again.");
+    } else if !s.signed_in {
         head.push_str(" Sign in with `codex-mcp-bridge login`.");
     }
     let mut lines = vec![head];

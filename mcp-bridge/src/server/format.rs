@@ -199,7 +199,9 @@ fn limit_lines(l: &RateLimits) -> Vec<String> {
 
 pub fn status(s: &Status) -> CallToolResult {
     let mut head = format!("{} (profile {}).", s.headline(), s.profile);
-    if !s.signed_in {
+    if s.unreadable {
+        head.push_str(" Unlock the keychain (or fix what the last error names), then try again.");
+    } else if !s.signed_in {
         head.push_str(" Call codex_login, or run /codex-config, to sign in.");
     }
     let mut lines = vec![head];
