@@ -319,6 +319,16 @@ impl Error {
         }
     }
 
+    /// True when asking again cannot help until something changes (a setting, the sign-in, a
+    /// release): an OAuth refusal that is not "sign in again", a token that cannot be read, bad
+    /// input. A background retry loop stops on these instead of trying forever.
+    pub fn retry_cannot_help(&self) -> bool {
+        matches!(
+            self,
+            Error::OAuth { .. } | Error::Jwt(_) | Error::Config { .. } | Error::Input(_)
+        )
+    }
+
     /// True when the user must sign in (again) before anything works.
     pub fn needs_sign_in(&self) -> bool {
         matches!(

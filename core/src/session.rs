@@ -13,7 +13,7 @@ mod refresh;
 mod sign_in;
 
 use std::sync::{Arc, Weak};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -56,7 +56,6 @@ pub struct Session {
     /// Held by the refresh task (and sign-out) for its whole run: one at a time, and `settle`
     /// waits for it.
     flight: tokio::sync::Mutex<()>,
-    backoff: std::sync::Mutex<Option<(Instant, Duration)>>,
     /// A rotated record that no store could take: the authoritative copy until a save works.
     unsaved: std::sync::Mutex<Option<AuthRecord>>,
     /// Set by `settle`: the process is exiting, so no refresh may spend the token now.
@@ -82,7 +81,6 @@ impl Session {
             store: Arc::new(store),
             oauth,
             flight: tokio::sync::Mutex::new(()),
-            backoff: std::sync::Mutex::new(None),
             unsaved: std::sync::Mutex::new(None),
             closing: std::sync::atomic::AtomicBool::new(false),
         }))

@@ -196,6 +196,57 @@ async fn a_token_inside_the_margin_is_still_served_when_the_server_is_down() {
     );
 }
 
+/// A refresh that fails for a passing reason while other processes wait for it: they are told
+/// at once instead of each asking the down issuer again in turn (one backoff for every
+/// process). The issuer holds its failure back for 3 s, far longer than the waiters take to
+/// start and queue on the lock.
+#[tokio::test]
+async fn processes_waiting_on_a_failing_refresh_do_not_ask_again() {
+    let fake = fake().await;
+    let home = Home::new(&fake);
+    home.seed(&fake, -10).await;
+    fake.set_faults(Faults {
+        token_status: Some(503),
+        token_delay_ms: 3000,
+        ..Faults::default()
+    });
+    let first = Running::spawn({
+        let mut c = home.cmd(&bin("codex-mcp-bridge"));
+        c.arg("token");
+        c
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while fake.stats().refresh_attempts < 1 {
+        assert!(std::time::Instant::now() < deadline, "no refresh started");
+        std::thread::park_timeout(std::time::Duration::from_millis(5));
+    }
+    let waiters: Vec<_> = (0..2)
+        .map(|_| {
+            Running::spawn({
+                let mut c = home.cmd(&bin("codex-mcp-bridge"));
+                c.arg("token");
+                c
+            })
+        })
+        .collect();
+    assert_eq!(first.finish().0, 1);
+    for w in waiters {
+        let (code, stderr) = w.finish();
+        assert_eq!(code, 1, "{stderr}");
+        assert!(stderr.contains("try again"), "{stderr}");
+        assert!(!stderr.contains("sign in again"), "{stderr}");
+    }
+    assert_eq!(
+        fake.stats().refresh_attempts,
+        1,
+        "a waiting process asked the down issuer again"
+    );
+    // A call made after the failure tries again, and succeeds once the issuer is back.
+    fake.set_faults(Faults::default());
+    assert!(home.cli(&["token"]).status.success());
+    assert_eq!(fake.stats().refresh_attempts, 2);
+}
+
 #[tokio::test]
 async fn not_signed_in_token_says_how_to_sign_in() {
     let fake = fake().await;

@@ -2,16 +2,16 @@
 //! the rotation held in memory when no store takes it, and the backoff after a transient failure.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::{AccessToken, Session};
 use crate::claims;
 use crate::error::{Error, ErrorKind, Result};
 use crate::oauth::TokenSet;
 use crate::secret::Secret;
-use crate::store::{AuthMode, AuthRecord};
+use crate::store::{AuthMode, AuthRecord, RefreshBackoff};
 
 /// Refresh when the access token has less than this left.
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
@@ -139,7 +139,8 @@ impl Session {
             .me
             .upgrade()
             .ok_or_else(|| Error::Internal("the session is closing".into()))?;
-        tokio::spawn(async move { me.refresh_owned(fresh).await })
+        let asked_at = Utc::now();
+        tokio::spawn(async move { me.refresh_owned(fresh, asked_at).await })
             .await
             .map_err(|e| Error::Internal(format!("internal task failed: {e}")))?
     }
@@ -149,6 +150,7 @@ impl Session {
     async fn refresh_owned(
         &self,
         fresh: impl Fn(&AuthRecord) -> Result<Option<AccessToken>>,
+        asked_at: DateTime<Utc>,
     ) -> Result<AccessToken> {
         let _flight = self.flight.lock().await;
         let guard = self.store.lock_async().await?;
@@ -162,10 +164,24 @@ impl Session {
             ));
         };
         let current = usable(&rec, Duration::from_secs(10))?;
-        if let Some(t) = &current
-            && self.in_backoff()
-        {
-            return Ok(t.clone());
+        // One backoff for every process of the profile (state.json): after a passing failure,
+        // callers get the token they still have instead of each asking a down issuer in turn.
+        // With no token left, a caller that was already waiting when the refresh failed (in this
+        // process or another) is told at once; one that asks after the failure tries again.
+        let backoff = self.blocking(|s| Ok(s.state().refresh_retry_after)).await?;
+        let now = Utc::now();
+        if let Some(b) = backoff.filter(|b| now < b.until) {
+            let failed_at = b.until - chrono::Duration::seconds(b.pause_secs as i64);
+            match &current {
+                Some(t) => return Ok(t.clone()),
+                None if failed_at >= asked_at => {
+                    return Err(Error::Network {
+                        what: "the sign-in server".into(),
+                        detail: "the refresh failed while this call waited for it; try again (the sign-in is kept)".into(),
+                    });
+                }
+                None => {}
+            }
         }
         // A rotation that cannot be written would be lost: find out before spending the token.
         let size = serde_json::to_vec(&rec).map(|v| v.len()).unwrap_or(8192);
@@ -197,7 +213,6 @@ impl Session {
         tracing::info!(profile = %self.settings.profile, "refreshing the access token");
         match self.oauth.refresh(&tokens.refresh_token).await {
             Ok(new) => {
-                self.clear_backoff();
                 let rec = merge_refresh(rec, new);
                 let token = usable(&rec, Duration::ZERO)?;
                 self.keep_rotation(guard, rec).await;
@@ -218,11 +233,18 @@ impl Session {
                 Err(Error::SessionExpired { reason })
             }
             Err(e) => {
-                self.start_backoff();
-                let message = format!("refresh failed, will retry: {e}");
+                let message = if e.is_transient() {
+                    format!("refresh failed, will retry: {e}")
+                } else {
+                    format!("refresh failed: {e}")
+                };
                 let store = Arc::clone(&self.store);
+                let kind = e.kind();
                 let _ = tokio::task::spawn_blocking(move || {
-                    store.update_state(&guard, |s| s.set_error(ErrorKind::Retry, message))
+                    store.update_state(&guard, |s| {
+                        s.set_error(kind, message);
+                        s.refresh_retry_after = Some(next_backoff(s.refresh_retry_after));
+                    })
                 })
                 .await;
                 match current {
@@ -266,31 +288,22 @@ impl Session {
         }
     }
 
-    fn in_backoff(&self) -> bool {
-        self.backoff
-            .lock()
-            .ok()
-            .and_then(|b| *b)
-            .is_some_and(|(until, _)| Instant::now() < until)
-    }
-    fn start_backoff(&self) {
-        if let Ok(mut b) = self.backoff.lock() {
-            let next = b
-                .map(|(_, d)| (d * 2).min(BACKOFF_MAX))
-                .unwrap_or(BACKOFF_START);
-            *b = Some((Instant::now() + next, next));
-        }
-    }
-    pub(super) fn clear_backoff(&self) {
-        if let Ok(mut b) = self.backoff.lock() {
-            *b = None;
-        }
-    }
-
     fn not_signed_in(&self) -> Error {
         Error::NotSignedIn {
             profile: self.settings.profile.clone(),
         }
+    }
+}
+
+/// The backoff after one more failed refresh: 5 s, doubling up to 5 minutes.
+fn next_backoff(previous: Option<RefreshBackoff>) -> RefreshBackoff {
+    let pause = previous
+        .map(|b| b.pause_secs.saturating_mul(2))
+        .unwrap_or(BACKOFF_START.as_secs())
+        .clamp(BACKOFF_START.as_secs(), BACKOFF_MAX.as_secs());
+    RefreshBackoff {
+        until: Utc::now() + chrono::Duration::seconds(pause as i64),
+        pause_secs: pause,
     }
 }
 

@@ -24,7 +24,6 @@ impl Session {
         let mut rec = AuthRecord::from_tokens(id, tokens.access_token, refresh, None);
         rec.set_expires_in(expires_in);
         let saved = self.save_record(rec.clone()).await?;
-        self.clear_backoff();
         let c = rec.claims();
         Ok(SignInResult {
             email: c.email,

@@ -17,4 +17,4 @@ pub use keychain::{KEYCHAIN_TIMEOUT, Keychain, OsKeychain, TimedKeychain};
 pub use lock::{LOCK_WAIT, LockGuard};
 pub use profile::{SaveOutcome, Store};
 pub use record::{AuthMode, AuthRecord, TokenData};
-pub use state::{Backend, PendingLogin, SignInMethod, State};
+pub use state::{Backend, PendingLogin, RefreshBackoff, SignInMethod, State};

@@ -260,6 +260,7 @@ impl Store {
             s.expires_at = claims.expires_at;
             s.last_refresh = record.last_refresh;
             s.clear_error();
+            s.refresh_retry_after = None;
         })?;
         Ok(())
     }

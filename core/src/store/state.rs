@@ -159,10 +159,26 @@ pub struct State {
         skip_serializing_if = "Option::is_none"
     )]
     pub rate_limits: Option<RateLimits>,
+    /// After a refresh that failed for a passing reason (the issuer down): no process of this
+    /// profile asks the issuer again before this time. One backoff for every process.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::lenient::option"
+    )]
+    pub refresh_retry_after: Option<RefreshBackoff>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<DateTime<Utc>>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// The shared refresh backoff: the time before which nobody asks, and the pause that led to it
+/// (doubled on the next failure).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshBackoff {
+    pub until: DateTime<Utc>,
+    pub pause_secs: u64,
 }
 
 impl State {
