@@ -55,11 +55,25 @@ async fn import_codex_reads_a_codex_cli_login_and_keeps_it_usable() {
     assert_eq!(code, 0);
     assert_eq!(st["email"], "ada@example.com");
     assert_eq!(st["account_id"], "acc-1234");
+    // The login is taken over, not shared: refreshed at once, so the Codex CLI's copy of the
+    // refresh token is the one that ends, and the user is told.
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("the Codex CLI will ask you to sign in again"),
+        "{said}"
+    );
+    assert_eq!(fake.stats().refreshes, 1);
+    assert!(
+        !fake.refresh_token_alive(&t.refresh_token),
+        "the Codex CLI's copy still refreshes: two holders of one lineage"
+    );
     let tok = home.cli(&["token"]);
+    assert!(tok.status.success());
     assert_eq!(
         String::from_utf8(tok.stdout).unwrap().trim(),
-        t.access_token
+        home.auth_json()["tokens"]["access_token"].as_str().unwrap()
     );
+    assert_eq!(fake.stats().refreshes, 1, "the taken-over token lasts");
 }
 
 #[tokio::test]

@@ -542,6 +542,14 @@ impl FakeOpenAi {
     pub fn mint_tokens(&self, access_ttl_secs: i64) -> IssuedTokens {
         self.shared.issue(access_ttl_secs)
     }
+    /// Whether `refresh_token` would still be accepted (issued, not rotated, not revoked).
+    pub fn refresh_token_alive(&self, refresh_token: &str) -> bool {
+        self.shared
+            .lock()
+            .refresh
+            .get(refresh_token)
+            .is_some_and(|r| !r.dead && !r.revoked)
+    }
     /// Every token, code, verifier and key the fake issued or received, for leak sweeps.
     pub fn issued_secrets(&self) -> Vec<String> {
         self.shared.lock().secrets.clone()

@@ -129,6 +129,28 @@ impl Session {
         Ok(t)
     }
 
+    /// Make this profile the only holder of a refresh-token lineage it shares with another
+    /// program (an imported Codex CLI login): refresh now, so the copy the other program kept is
+    /// the one that dies (PROTOCOL.md §2). True when the lineage was taken over; false when the
+    /// refresh could not be done now (a passing failure: the next refresh takes it over).
+    pub async fn take_over_lineage(&self) -> Result<bool> {
+        let rec = self.load().await?.ok_or_else(|| self.not_signed_in())?;
+        let Some(shared) = rec.tokens.map(|t| t.refresh_token) else {
+            return Ok(false);
+        };
+        let kept = shared.clone();
+        self.refresh_if(move |rec| match &rec.tokens {
+            // Already rotated (by us or another process of ours): nothing left to do.
+            Some(t) if t.refresh_token != kept => usable(rec, Duration::ZERO),
+            _ => Ok(None),
+        })
+        .await?;
+        let now = self.load().await?;
+        Ok(now
+            .and_then(|r| r.tokens)
+            .is_some_and(|t| t.refresh_token != shared))
+    }
+
     /// Refresh unless `fresh` finds a token, in a task of its own: the refresh and the save of
     /// its answer finish even when the caller stops waiting (a cancelled MCP call, a timeout).
     async fn refresh_if(

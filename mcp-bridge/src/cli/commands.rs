@@ -234,17 +234,36 @@ async fn import(session: &Arc<Session>, codex_home: Option<PathBuf>) -> ExitCode
         Ok(Err(e)) => return failed(&e),
         Err(e) => return failed(&Error::Internal(e.to_string())),
     };
-    match session.save_record(rec).await {
-        Ok(saved) => {
-            let s = session.status().await;
-            let who = s.email.unwrap_or_else(|| "an API key".into());
-            info(&format!(
-                "Imported the Codex CLI login from {} ({who}); stored in {}.",
-                home.display(),
-                saved.location
-            ));
-            ExitCode::SUCCESS
-        }
-        Err(e) => failed(&e),
+    let chatgpt = rec.tokens.is_some();
+    let saved = match session.save_record(rec).await {
+        Ok(saved) => saved,
+        Err(e) => return failed(&e),
+    };
+    let s = session.status().await;
+    let who = s.email.unwrap_or_else(|| "an API key".into());
+    info(&format!(
+        "Imported the Codex CLI login from {} ({who}); stored in {}.",
+        home.display(),
+        saved.location
+    ));
+    if !chatgpt {
+        return ExitCode::SUCCESS;
     }
+    // A refresh token may have one holder: two programs refreshing one lineage sign each other
+    // out. Refresh now, so the Codex CLI's copy is the one that ends.
+    match session.take_over_lineage().await {
+        Ok(true) => info(
+            "codex-oauth now holds this login alone: the Codex CLI will ask you to sign in again (`codex login`). Two programs cannot share one refresh token.",
+        ),
+        Ok(false) => info(
+            "Could not refresh the login now; until codex-oauth refreshes it, the Codex CLI still shares it, and whichever refreshes second is signed out. Run `codex-mcp-bridge token` when the network is back.",
+        ),
+        Err(e) if e.needs_sign_in() => return failed(&e),
+        Err(e) => {
+            info(&format!(
+                "Could not take the login over from the Codex CLI ({e}); until codex-oauth refreshes it, the two share it, and whichever refreshes second is signed out."
+            ));
+        }
+    }
+    ExitCode::SUCCESS
 }
