@@ -128,6 +128,46 @@ async fn a_hundred_forged_callbacks_are_refused_and_the_real_one_still_signs_in(
     assert_eq!(home.status().0["signed_in"], true);
 }
 
+/// The browser goes away (the tab closed, the connection dropped) while the code is being
+/// exchanged: the exchange and the save finish anyway, and the sign-in completes.
+#[tokio::test]
+async fn the_sign_in_completes_when_the_browser_drops_the_callback_mid_exchange() {
+    use std::io::Write;
+    let fake = fake().await;
+    let home = Home::new(&fake);
+    let run = login_no_browser(&home);
+    let url = run.line();
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let approved = no_redirects.get(&url).send().await.unwrap();
+    let callback = approved.headers()["location"].to_str().unwrap().to_owned();
+    let callback = url::Url::parse(&callback).unwrap();
+    fake.set_faults(Faults {
+        token_answer_delay_ms: 1500,
+        ..Faults::default()
+    });
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", callback.port().unwrap())).unwrap();
+    write!(
+        conn,
+        "GET {}?{} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n\r\n",
+        callback.path(),
+        callback.query().unwrap(),
+        callback.port().unwrap()
+    )
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while fake.stats().code_exchanges < 1 {
+        assert!(std::time::Instant::now() < deadline, "no code exchange");
+        std::thread::park_timeout(std::time::Duration::from_millis(5));
+    }
+    drop(conn);
+    let (code, stderr) = run.finish();
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(home.status().0["signed_in"], true);
+}
+
 #[tokio::test]
 async fn an_error_callback_ends_the_sign_in_with_words_a_person_understands() {
     let fake = fake().await;

@@ -426,13 +426,39 @@ async fn callback(State(flow): State<Arc<Flow>>, RawQuery(query): RawQuery) -> R
             return page(StatusCode::BAD_REQUEST, "Sign-in failed", &text);
         }
     };
-    let _one_at_a_time = flow.exchanging.lock().await;
-    if flow.finished.load(Ordering::SeqCst) {
-        return page(
+    // The exchange and the save run in a task of their own: a browser that goes away (a closed
+    // tab, a dropped connection) drops this handler, never a half-done sign-in.
+    let job = tokio::spawn(exchange(Arc::clone(&flow), code));
+    match job.await {
+        Ok(Exchanged::Done) => Redirect::to("/success").into_response(),
+        Ok(Exchanged::Failed(text)) => {
+            page(StatusCode::INTERNAL_SERVER_ERROR, "Sign-in failed", &text)
+        }
+        Ok(Exchanged::AlreadyFinished) => page(
             StatusCode::BAD_REQUEST,
             "Already finished",
             "This sign-in has already finished. You can close this tab.",
-        );
+        ),
+        Err(e) => page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Sign-in failed",
+            &format!("internal error: {e}"),
+        ),
+    }
+}
+
+enum Exchanged {
+    Done,
+    /// The message to show.
+    Failed(String),
+    AlreadyFinished,
+}
+
+/// Exchange the code and save the tokens, one callback at a time, and end the flow with it.
+async fn exchange(flow: Arc<Flow>, code: Secret) -> Exchanged {
+    let _one_at_a_time = flow.exchanging.lock().await;
+    if flow.finished.load(Ordering::SeqCst) {
+        return Exchanged::AlreadyFinished;
     }
     let result = async {
         let tokens = flow
@@ -446,12 +472,12 @@ async fn callback(State(flow): State<Arc<Flow>>, RawQuery(query): RawQuery) -> R
         Ok(done) => {
             flow.succeeded.store(true, Ordering::SeqCst);
             flow.finish(Ok(done));
-            Redirect::to("/success").into_response()
+            Exchanged::Done
         }
         Err(e) => {
             let text = e.to_string();
             flow.finish(Err(e));
-            page(StatusCode::INTERNAL_SERVER_ERROR, "Sign-in failed", &text)
+            Exchanged::Failed(text)
         }
     }
 }
