@@ -4,3 +4,4 @@
 pub mod cli;
 mod logging;
 pub mod server;
+mod term;

@@ -11,6 +11,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use codex_oauth_core::Settings;
 
+use crate::logging::{Mode, Plan};
+
 #[derive(Parser, Debug)]
 #[command(
     name = "codex-mcp-bridge",
@@ -23,6 +25,12 @@ pub struct Args {
     /// Profile (account) to use; default: CODEX_OAUTH_PROFILE, the config file, or `default`.
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
+
+    /// Log to stderr too: -v info, -vv debug, -vvv trace (logs always go to the log file).
+    ///
+    /// `RUST_LOG` also puts logs on stderr, with its own filter (`-v` wins over it).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -75,12 +83,16 @@ pub fn run(args: Args) -> ExitCode {
         }
     };
     let command = match args.command {
-        None => return crate::server::run(settings),
+        None => return crate::server::run(settings, args.verbose),
         // Needs no store and no runtime: it only prints.
         Some(Command::PluginConfig { json }) => return plugin_config::run(&settings, json),
         Some(command) => command,
     };
-    crate::logging::init_cli();
+    crate::logging::init(
+        &settings.home,
+        Mode::Cli,
+        &Plan::from_env(Mode::Cli, args.verbose),
+    );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

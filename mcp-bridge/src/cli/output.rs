@@ -16,10 +16,15 @@ pub fn info(text: &str) {
     let _ = writeln!(stderr().lock(), "{text}");
 }
 
-/// The one-line failure message: what happened and what to do.
+/// The one-line failure message: what happened and what to do. `error:` is red on a terminal.
 pub fn fail_line(text: &str) {
     let one_line = text.replace('\n', " ");
-    let _ = writeln!(stderr().lock(), "error: {one_line}");
+    let label = if crate::term::stderr_colour() {
+        "\x1b[1;31merror\x1b[0m"
+    } else {
+        "error"
+    };
+    let _ = writeln!(stderr().lock(), "{label}: {one_line}");
 }
 
 /// `status --json`: the documented fields first, then the extra ones.
