@@ -1,9 +1,13 @@
 //! What the CLI prints when a script runs it: stderr piped, as `cmd 2>&1 | cat -v` would. One
 //! human line per outcome, no escape codes off a terminal, log lines only when asked (`-v`,
-//! `RUST_LOG`) and always in the log file.
+//! `RUST_LOG`) and always in the log file, `--json` as one object on stdout.
 
+use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+
+use fake_openai::Faults;
+use serde_json::Value;
 
 use crate::support::*;
 
@@ -87,6 +91,62 @@ fn log_file_text(home: &Path) -> String {
         }
     }
     all
+}
+
+fn codex_login_dir(fake: &fake_openai::FakeOpenAi) -> tempfile::TempDir {
+    let t = fake.mint_tokens(3600);
+    let dir = tempfile::tempdir().unwrap();
+    let file = serde_json::json!({
+        "OPENAI_API_KEY": null,
+        "tokens": {"id_token": t.id_token, "access_token": t.access_token, "refresh_token": t.refresh_token, "account_id": "acc-1234"},
+        "last_refresh": "2026-05-01T12:34:56.789Z"
+    });
+    std::fs::write(
+        dir.path().join("auth.json"),
+        serde_json::to_vec(&file).unwrap(),
+    )
+    .unwrap();
+    dir
+}
+
+/// stdout must be exactly one JSON object.
+fn one_object(what: &str, out: &Output) -> Value {
+    let stdout = text(&out.stdout);
+    let lines: Vec<_> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{what}: stdout is not one line: {stdout:?}");
+    let v: Value = serde_json::from_str(lines[0])
+        .unwrap_or_else(|e| panic!("{what}: stdout is not JSON ({e}): {stdout}"));
+    assert!(v.is_object(), "{what}: {v}");
+    v
+}
+
+fn assert_keys(what: &str, v: &Value, keys: &[&str]) {
+    let mut got: Vec<_> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    got.sort_unstable();
+    let mut want = keys.to_vec();
+    want.sort_unstable();
+    assert_eq!(got, want, "{what}: {v}");
+}
+
+fn assert_error_object(what: &str, out: &Output, code: i32, kind: &str) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{what}: {}",
+        text(&out.stderr)
+    );
+    let v = one_object(what, out);
+    assert_keys(what, &v, &["error"]);
+    assert_keys(what, &v["error"], &["kind", "message"]);
+    assert_eq!(v["error"]["kind"], kind, "{what}: {v}");
+    let message = v["error"]["message"].as_str().unwrap().to_owned();
+    assert!(!message.is_empty(), "{what}");
+    assert!(
+        !text(&out.stderr).contains("error:"),
+        "{what}: the error is printed twice: {}",
+        text(&out.stderr)
+    );
+    message
 }
 
 #[tokio::test]
@@ -244,6 +304,207 @@ async fn with_no_color_nothing_has_escape_codes() {
     let out = run(c, &["-v", "status"]);
     assert!(
         !log_lines(&text(&out.stderr)).is_empty(),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn json_reports_are_one_object_on_stdout_with_the_documented_fields() {
+    let fake = fake().await;
+    let home = Home::new(&fake);
+
+    // status --json: the documented fields, unchanged.
+    let out = run(piped(&home), &["status", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let st = one_object("status signed out", &out);
+    for k in [
+        "signed_in",
+        "email",
+        "plan",
+        "account_id",
+        "expires_at",
+        "store",
+        "last_error",
+        "last_error_kind",
+        "profile",
+        "auth_mode",
+        "user_id",
+        "last_refresh",
+        "pending_login",
+        "usage",
+    ] {
+        assert!(st.get(k).is_some(), "status --json lacks {k}: {st}");
+    }
+    assert_keys(
+        "status store",
+        &st["store"],
+        &["backend", "location", "reason", "mode"],
+    );
+
+    // login --device --json: the URL and code on stderr, the outcome on stdout.
+    let out = run(piped(&home), &["login", "--device", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_no_escapes("login --device --json", &out);
+    let v = one_object("login --device --json", &out);
+    assert_keys(
+        "login",
+        &v,
+        &[
+            "signed_in",
+            "profile",
+            "method",
+            "email",
+            "plan",
+            "account_id",
+            "store",
+        ],
+    );
+    assert_eq!(v["signed_in"], true);
+    assert_eq!(v["profile"], "default");
+    assert_eq!(v["method"], "device");
+    assert_eq!(v["email"], "ada@example.com");
+    assert_eq!(v["plan"], "plus");
+    assert_eq!(v["account_id"], "acc-1234");
+    assert_keys(
+        "login store",
+        &v["store"],
+        &["backend", "location", "reason"],
+    );
+    assert_eq!(v["store"]["backend"], "file");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!("{}/codex/device", fake.issuer())),
+        "the device page is on stderr: {stderr}"
+    );
+    assert!(!stderr.contains("Signed in as"), "{stderr}");
+    assert!(
+        !text(&out.stdout).contains(&fake.issued_secrets()[0]),
+        "a secret on stdout"
+    );
+
+    // logout --json, signed in then signed out.
+    let out = run(piped(&home), &["logout", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v = one_object("logout", &out);
+    assert_keys("logout", &v, &["profile", "was_signed_in", "revoked"]);
+    assert_eq!(v["was_signed_in"], true);
+    assert_eq!(v["revoked"], true);
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+    let out = run(piped(&home), &["logout", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v = one_object("logout again", &out);
+    assert_eq!(v["was_signed_in"], false);
+    assert_eq!(v["revoked"], false);
+
+    // import-codex --json.
+    let codex = codex_login_dir(&fake);
+    let out = run(
+        piped(&home),
+        &[
+            "import-codex",
+            "--json",
+            "--codex-home",
+            codex.path().to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v = one_object("import-codex", &out);
+    assert_keys(
+        "import-codex",
+        &v,
+        &[
+            "profile",
+            "imported_from",
+            "auth_mode",
+            "email",
+            "plan",
+            "account_id",
+            "store",
+        ],
+    );
+    assert_eq!(v["imported_from"], codex.path().to_str().unwrap());
+    assert_eq!(v["auth_mode"], "chatgpt");
+    assert_eq!(v["email"], "ada@example.com");
+    assert_eq!(v["store"]["backend"], "file");
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+
+    // login --with-api-key --json.
+    let mut c = piped(&home);
+    c.args(["login", "--with-api-key", "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"sk-test-not-a-real-key\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v = one_object("login --with-api-key", &out);
+    assert_eq!(v["method"], "api_key");
+    assert_eq!(v["signed_in"], true);
+    assert!(v["email"].is_null());
+    assert!(
+        !text(&out.stdout).contains("sk-test"),
+        "the key was printed"
+    );
+    assert!(
+        !text(&out.stderr).contains("sk-test"),
+        "the key was printed"
+    );
+}
+
+#[tokio::test]
+async fn json_errors_are_an_error_object_on_stdout_with_the_old_exit_codes() {
+    let fake = fake().await;
+    fake.set_faults(Faults {
+        device_disabled: true,
+        ..Faults::default()
+    });
+    let home = Home::new(&fake);
+    let empty = tempfile::tempdir().unwrap();
+
+    let out = run(piped(&home), &["login", "--device", "--json"]);
+    let message = assert_error_object("login --device", &out, 1, "input");
+    assert!(
+        message.contains("Device code authorization for Codex"),
+        "{message}"
+    );
+
+    let mut c = piped(&home);
+    c.env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent");
+    let out = run(
+        c,
+        &[
+            "import-codex",
+            "--json",
+            "--codex-home",
+            empty.path().to_str().unwrap(),
+        ],
+    );
+    let message = assert_error_object("import-codex", &out, 1, "input");
+    assert!(message.contains("no Codex CLI login found"), "{message}");
+
+    // Empty standard input: a usage error, exit 2 as before.
+    let out = run(piped(&home), &["login", "--with-api-key", "--json"]);
+    assert_error_object("login --with-api-key", &out, 2, "input");
+
+    // A bad profile name: a configuration error, exit 2.
+    let out = run(piped(&home), &["--profile", "../x", "logout", "--json"]);
+    let message = assert_error_object("bad profile", &out, 2, "input");
+    assert!(message.contains("profile"), "{message}");
+
+    // And without --json, the same failures are one line on stderr and nothing on stdout.
+    let out = run(piped(&home), &["login", "--device"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    assert_eq!(
+        text(&out.stderr).lines().count(),
+        1,
         "{}",
         text(&out.stderr)
     );

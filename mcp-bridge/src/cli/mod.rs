@@ -49,6 +49,9 @@ pub enum Command {
         /// Read an OpenAI API key from standard input and store it instead of signing in.
         #[arg(long)]
         with_api_key: bool,
+        /// Print the outcome as one JSON object on stdout (the URL and code go to stderr).
+        #[arg(long)]
+        json: bool,
     },
     /// Show whether you are signed in, as whom, until when, and where the credentials are.
     Status {
@@ -59,12 +62,19 @@ pub enum Command {
     /// Print a valid access token (refreshing it if needed), like `gh auth token`.
     Token,
     /// Revoke and delete the stored credentials of the profile.
-    Logout,
+    Logout {
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Import the login of the Codex CLI (its auth.json or keychain item).
     ImportCodex {
         /// The Codex home folder (default: $CODEX_HOME, else ~/.codex).
         #[arg(long, value_name = "DIR")]
         codex_home: Option<PathBuf>,
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Print the `claude mcp add` line that adds this binary to Claude Code without the plugin.
     PluginConfig {
@@ -74,13 +84,24 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// Whether the command reports as JSON (`plugin-config --json` is a snippet, not a report).
+    fn json(&self) -> bool {
+        match self {
+            Command::Login { json, .. }
+            | Command::Status { json }
+            | Command::Logout { json }
+            | Command::ImportCodex { json, .. } => *json,
+            Command::Token | Command::PluginConfig { .. } => false,
+        }
+    }
+}
+
 pub fn run(args: Args) -> ExitCode {
+    let out = output::Output::new(args.command.as_ref().is_some_and(Command::json));
     let settings = match settings(args.profile.as_deref()) {
         Ok(s) => s,
-        Err(e) => {
-            output::fail_line(&e.to_string());
-            return ExitCode::from(2);
-        }
+        Err(e) => return out.fail_with(&e, 2),
     };
     let command = match args.command {
         None => return crate::server::run(settings, args.verbose),
@@ -100,11 +121,12 @@ pub fn run(args: Args) -> ExitCode {
     {
         Ok(r) => r,
         Err(e) => {
-            output::fail_line(&format!("cannot start: {e}"));
-            return ExitCode::from(1);
+            return out.fail(&codex_oauth_core::Error::Internal(format!(
+                "cannot start: {e}"
+            )));
         }
     };
-    runtime.block_on(commands::run(settings, command))
+    runtime.block_on(commands::run(settings, command, out))
 }
 
 fn settings(profile: Option<&str>) -> codex_oauth_core::Result<Settings> {
