@@ -42,6 +42,8 @@ pub async fn run(settings: Settings, command: Command, out: Output) -> ExitCode 
             json: _,
         } => import(&session, codex_home, out).await,
         Command::PluginConfig { json } => super::plugin_config::run(session.settings(), json),
+        Command::Completions { shell } => super::generate::completions(shell),
+        Command::Man { out_dir } => super::generate::man(out_dir.as_deref()),
     };
     settle(&session).await;
     code

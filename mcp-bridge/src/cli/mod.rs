@@ -2,6 +2,7 @@
 //! 1 failure / not signed in, 2 usage or configuration error.
 
 mod commands;
+mod generate;
 pub(crate) mod output;
 mod plugin_config;
 
@@ -82,6 +83,24 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print a shell completion script.
+    ///
+    /// For example `codex-mcp-bridge completions bash > ~/.local/share/bash-completion/completions/codex-mcp-bridge`,
+    /// `codex-mcp-bridge completions zsh > ~/.zfunc/_codex-mcp-bridge`, or
+    /// `codex-mcp-bridge completions fish > ~/.config/fish/completions/codex-mcp-bridge.fish`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `codex-mcp-bridge man | man -l -`.
+    #[command(hide = true)]
+    Man {
+        /// Write every page (this one and one per command, `codex-mcp-bridge-<command>.1`) into DIR
+        /// instead, for packages (created 0600 like every file of this program: install them 0644).
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
 }
 
 impl Command {
@@ -92,12 +111,21 @@ impl Command {
             | Command::Status { json }
             | Command::Logout { json }
             | Command::ImportCodex { json, .. } => *json,
-            Command::Token | Command::PluginConfig { .. } => false,
+            Command::Token
+            | Command::PluginConfig { .. }
+            | Command::Completions { .. }
+            | Command::Man { .. } => false,
         }
     }
 }
 
 pub fn run(args: Args) -> ExitCode {
+    // These need no settings: a broken config.toml must not break them.
+    match args.command {
+        Some(Command::Completions { shell }) => return generate::completions(shell),
+        Some(Command::Man { out_dir }) => return generate::man(out_dir.as_deref()),
+        _ => {}
+    }
     let out = output::Output::new(args.command.as_ref().is_some_and(Command::json));
     let settings = match settings(args.profile.as_deref()) {
         Ok(s) => s,

@@ -75,6 +75,13 @@ pub fn result_line(text: &str) {
     let _ = out.flush();
 }
 
+/// Bytes as they are on stdout (a completion script, a man page).
+pub fn result_bytes(bytes: &[u8]) {
+    let mut out = stdout().lock();
+    let _ = out.write_all(bytes);
+    let _ = out.flush();
+}
+
 /// A message for people on stderr.
 pub fn info(text: &str) {
     let _ = writeln!(stderr().lock(), "{text}");
