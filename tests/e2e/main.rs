@@ -5,6 +5,7 @@ mod support;
 
 mod bridge;
 mod bridge_faults;
+mod cli_output;
 mod conformance;
 mod crash_safety;
 mod hardening;

@@ -6,36 +6,44 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use codex_oauth_core::oauth::{BrowserLoginOptions, SignInCancel, SignInResult};
-use codex_oauth_core::store::AuthRecord;
+use codex_oauth_core::store::{AuthRecord, SaveOutcome};
 use codex_oauth_core::{Error, SETTLE_LIMIT, Secret, Session, Settings};
 
-use super::Command;
-use super::output::{fail_line, info, result_line, status_json, status_text};
+use serde_json::{Value, json};
 
-pub async fn run(settings: Settings, command: Command) -> ExitCode {
+use super::Command;
+use super::output::{Output, fail_line, info, result_line, status_json, status_text};
+
+pub async fn run(settings: Settings, command: Command, out: Output) -> ExitCode {
     let session = match Session::open(settings) {
         Ok(s) => s,
-        Err(e) => return failed(&e),
+        Err(e) => return out.fail(&e),
     };
     let code = match command {
         Command::Login {
             device,
             no_browser,
             with_api_key,
+            json: _,
         } => {
             if with_api_key {
-                login_api_key(&session).await
+                login_api_key(&session, out).await
             } else if device {
-                login_device(&session).await
+                login_device(&session, out).await
             } else {
-                login_browser(&session, no_browser).await
+                login_browser(&session, no_browser, out).await
             }
         }
-        Command::Status { json } => status(&session, json).await,
-        Command::Token => token(&session).await,
-        Command::Logout => logout(&session).await,
-        Command::ImportCodex { codex_home } => import(&session, codex_home).await,
+        Command::Status { json: _ } => status(&session, out).await,
+        Command::Token => token(&session, out).await,
+        Command::Logout { json: _ } => logout(&session, out).await,
+        Command::ImportCodex {
+            codex_home,
+            json: _,
+        } => import(&session, codex_home, out).await,
         Command::PluginConfig { json } => super::plugin_config::run(session.settings(), json),
+        Command::Completions { shell } => super::generate::completions(shell),
+        Command::Man { out_dir } => super::generate::man(out_dir.as_deref()),
     };
     settle(&session).await;
     code
@@ -51,12 +59,23 @@ async fn settle(session: &Session) {
     }
 }
 
-fn failed(e: &Error) -> ExitCode {
-    fail_line(&e.to_string());
-    ExitCode::from(1)
+/// Where the secret went, for `--json`.
+fn saved_json(saved: &SaveOutcome) -> Value {
+    json!({"backend": saved.backend, "location": saved.location, "reason": saved.reason})
 }
 
-fn signed_in(r: &SignInResult) {
+/// The outcome of a sign-in: the line for people, or `{"signed_in", "profile", "method", "email",
+/// "plan", "account_id", "store"}`.
+fn signed_in(session: &Session, method: &str, r: &SignInResult, out: Output) -> ExitCode {
+    let object = json!({
+        "signed_in": true,
+        "profile": session.settings().profile,
+        "method": method,
+        "email": r.email,
+        "plan": r.plan,
+        "account_id": r.account_id,
+        "store": saved_json(&r.saved),
+    });
     let who = r.email.as_deref().unwrap_or("your account");
     let plan = r
         .plan
@@ -67,9 +86,10 @@ fn signed_in(r: &SignInResult) {
         Some(why) => format!("in {} — {why}", r.saved.location),
         None => format!("in the {}", r.saved.backend.label()),
     };
-    info(&format!(
-        "Signed in as {who}{plan}; credentials stored {place}."
-    ));
+    out.done(
+        &format!("Signed in as {who}{plan}; credentials stored {place}."),
+        object,
+    )
 }
 
 /// Ctrl-C while waiting: cancel the flow cleanly.
@@ -79,46 +99,48 @@ async fn ctrl_c() {
     }
 }
 
-async fn login_browser(session: &Arc<Session>, no_browser: bool) -> ExitCode {
+async fn login_browser(session: &Arc<Session>, no_browser: bool, out: Output) -> ExitCode {
     let mut opts = BrowserLoginOptions::from_settings(session.settings());
     opts.open_browser = opts.open_browser && !no_browser;
     let (login, _) = match session.start_browser_sign_in(opts).await {
         Ok(l) => l,
-        Err(e) => return failed(&e),
+        Err(e) => return out.fail(&e),
     };
     if login.browser_opened() {
         info("Your browser was opened to sign in. If it did not open, open this URL:");
     } else {
         info("Open this URL in a browser to sign in:");
     }
-    result_line(login.auth_url().as_str());
+    out.value(login.auth_url().as_str());
     info(&format!(
         "Waiting for the sign-in (callback on http://127.0.0.1:{}; Ctrl-C to cancel)…",
         login.port()
     ));
     let cancel = login.cancel_handle();
-    finish_login(session, cancel.into(), login.wait()).await
+    finish_login(session, "browser", cancel.into(), login.wait(), out).await
 }
 
-async fn login_device(session: &Arc<Session>) -> ExitCode {
+async fn login_device(session: &Arc<Session>, out: Output) -> ExitCode {
     let (login, _) = match session.start_device_sign_in().await {
         Ok(l) => l,
-        Err(e) => return failed(&e),
+        Err(e) => return out.fail(&e),
     };
     info("To sign in, open this page on any device and enter the code (it expires in 15 minutes).");
     info("Never share this code: anyone who has it can sign in as you.");
-    result_line(login.verification_url().as_str());
-    result_line(login.user_code());
+    out.value(login.verification_url().as_str());
+    out.value(login.user_code());
     info("Waiting for approval (Ctrl-C to cancel)…");
     let cancel = login.cancel_handle();
-    finish_login(session, cancel.into(), login.wait()).await
+    finish_login(session, "device", cancel.into(), login.wait(), out).await
 }
 
 /// Wait for the flow (Ctrl-C cancels it), let the session record how it ended, and say so.
 async fn finish_login(
     session: &Arc<Session>,
+    method: &str,
     cancel: SignInCancel,
     waiting: impl std::future::Future<Output = codex_oauth_core::Result<SignInResult>>,
+    out: Output,
 ) -> ExitCode {
     tokio::pin!(waiting);
     let result = tokio::select! {
@@ -130,45 +152,46 @@ async fn finish_login(
     };
     session.end_sign_in(&result).await;
     match result {
-        Ok(r) => {
-            signed_in(&r);
-            ExitCode::SUCCESS
-        }
-        Err(e) => failed(&e),
+        Ok(r) => signed_in(session, method, &r, out),
+        Err(e) => out.fail(&e),
     }
 }
 
-async fn login_api_key(session: &Arc<Session>) -> ExitCode {
+async fn login_api_key(session: &Arc<Session>, out: Output) -> ExitCode {
     info("Reading an OpenAI API key from standard input…");
     let mut input = String::new();
     if let Err(e) = std::io::stdin().read_to_string(&mut input) {
-        fail_line(&format!("cannot read the API key from standard input: {e}"));
-        return ExitCode::from(2);
+        let e = Error::Input(format!("cannot read the API key from standard input: {e}"));
+        return out.fail_with(&e, 2);
     }
     let key = Secret::new(input.trim().to_string());
     drop(input);
     if key.is_empty() || key.expose().chars().any(char::is_whitespace) {
-        fail_line(
-            "no API key on standard input: pipe it in, e.g. `printenv OPENAI_API_KEY | codex-mcp-bridge login --with-api-key`",
+        let e = Error::Input(
+            "no API key on standard input: pipe it in, e.g. `printenv OPENAI_API_KEY | codex-mcp-bridge login --with-api-key`".into(),
         );
-        return ExitCode::from(2);
+        return out.fail_with(&e, 2);
     }
     match session.save_record(AuthRecord::from_api_key(key)).await {
-        Ok(saved) => {
-            info(&format!("API key stored ({}).", saved.location));
-            ExitCode::SUCCESS
-        }
-        Err(e) => failed(&e),
+        Ok(saved) => out.done(
+            &format!("API key stored ({}).", saved.location),
+            json!({
+                "signed_in": true,
+                "profile": session.settings().profile,
+                "method": "api_key",
+                "email": null,
+                "plan": null,
+                "account_id": null,
+                "store": saved_json(&saved),
+            }),
+        ),
+        Err(e) => out.fail(&e),
     }
 }
 
-async fn status(session: &Arc<Session>, json: bool) -> ExitCode {
+async fn status(session: &Arc<Session>, out: Output) -> ExitCode {
     let s = session.status().await;
-    if json {
-        result_line(&status_json(&s).to_string());
-    } else {
-        result_line(&status_text(&s));
-    }
+    out.report(&status_text(&s), &status_json(&s));
     if s.signed_in {
         ExitCode::SUCCESS
     } else {
@@ -177,7 +200,7 @@ async fn status(session: &Arc<Session>, json: bool) -> ExitCode {
 }
 
 /// Ctrl-C stops the wait, never the refresh: its save finishes before the process exits.
-async fn token(session: &Arc<Session>) -> ExitCode {
+async fn token(session: &Arc<Session>, out: Output) -> ExitCode {
     let got = tokio::select! {
         r = session.access_token() => r,
         _ = ctrl_c() => {
@@ -190,39 +213,42 @@ async fn token(session: &Arc<Session>) -> ExitCode {
             result_line(t.token.expose());
             ExitCode::SUCCESS
         }
-        Err(e) => failed(&e),
+        Err(e) => out.fail(&e),
     }
 }
 
-async fn logout(session: &Arc<Session>) -> ExitCode {
+/// `{"profile", "was_signed_in", "revoked"}` under `--json`.
+async fn logout(session: &Arc<Session>, out: Output) -> ExitCode {
+    let profile = &session.settings().profile;
     match session.sign_out().await {
-        Ok(out) if out.was_signed_in => {
-            let revoked = if out.revoked {
-                "the refresh token was revoked"
-            } else {
-                "the server could not be told (revoke failed), the local copy is gone"
+        Ok(done) => {
+            let human = match (done.was_signed_in, done.revoked) {
+                (true, true) => {
+                    format!("Signed out of profile {profile}: the refresh token was revoked.")
+                }
+                (true, false) => format!(
+                    "Signed out of profile {profile}: the server could not be told (revoke failed), the local copy is gone."
+                ),
+                (false, _) => format!("Profile {profile} was not signed in; nothing to do."),
             };
-            info(&format!(
-                "Signed out of profile {}: {revoked}.",
-                session.settings().profile
-            ));
-            ExitCode::SUCCESS
+            out.done(
+                &human,
+                json!({
+                    "profile": profile,
+                    "was_signed_in": done.was_signed_in,
+                    "revoked": done.revoked,
+                }),
+            )
         }
-        Ok(_) => {
-            info(&format!(
-                "Profile {} was not signed in; nothing to do.",
-                session.settings().profile
-            ));
-            ExitCode::SUCCESS
-        }
-        Err(e) => failed(&e),
+        Err(e) => out.fail(&e),
     }
 }
 
-async fn import(session: &Arc<Session>, codex_home: Option<PathBuf>) -> ExitCode {
+/// `{"profile", "imported_from", "auth_mode", "email", "plan", "account_id", "store"}` under `--json`.
+async fn import(session: &Arc<Session>, codex_home: Option<PathBuf>, out: Output) -> ExitCode {
     let Some(home) = codex_oauth_core::import::codex_home(codex_home) else {
-        fail_line("cannot find the Codex home folder; pass --codex-home DIR");
-        return ExitCode::from(2);
+        let e = Error::Input("cannot find the Codex home folder; pass --codex-home DIR".into());
+        return out.fail_with(&e, 2);
     };
     let h = home.clone();
     let rec = match tokio::task::spawn_blocking(move || {
@@ -231,39 +257,55 @@ async fn import(session: &Arc<Session>, codex_home: Option<PathBuf>) -> ExitCode
     .await
     {
         Ok(Ok(r)) => r,
-        Ok(Err(e)) => return failed(&e),
-        Err(e) => return failed(&Error::Internal(e.to_string())),
+        Ok(Err(e)) => return out.fail(&e),
+        Err(e) => return out.fail(&Error::Internal(e.to_string())),
     };
     let chatgpt = rec.tokens.is_some();
     let saved = match session.save_record(rec).await {
         Ok(saved) => saved,
-        Err(e) => return failed(&e),
+        Err(e) => return out.fail(&e),
     };
-    let s = session.status().await;
-    let who = s.email.unwrap_or_else(|| "an API key".into());
-    info(&format!(
-        "Imported the Codex CLI login from {} ({who}); stored in {}.",
-        home.display(),
-        saved.location
-    ));
-    if !chatgpt {
-        return ExitCode::SUCCESS;
-    }
     // A refresh token may have one holder: two programs refreshing one lineage sign each other
     // out. Refresh now, so the Codex CLI's copy is the one that ends.
-    match session.take_over_lineage().await {
-        Ok(true) => info(
-            "codex-oauth now holds this login alone: the Codex CLI will ask you to sign in again (`codex login`). Two programs cannot share one refresh token.",
-        ),
-        Ok(false) => info(
-            "Could not refresh the login now; until codex-oauth refreshes it, the Codex CLI still shares it, and whichever refreshes second is signed out. Run `codex-mcp-bridge token` when the network is back.",
-        ),
-        Err(e) if e.needs_sign_in() => return failed(&e),
-        Err(e) => {
-            info(&format!(
-                "Could not take the login over from the Codex CLI ({e}); until codex-oauth refreshes it, the two share it, and whichever refreshes second is signed out."
-            ));
+    let (taken_over, note) = if chatgpt {
+        match session.take_over_lineage().await {
+            Ok(true) => (
+                true,
+                " codex-oauth now holds this login alone: the Codex CLI will ask you to sign in again (`codex login`); two programs cannot share one refresh token.".to_owned(),
+            ),
+            Ok(false) => (
+                false,
+                " It could not be refreshed now: until codex-oauth refreshes it, the Codex CLI still shares it, and whichever refreshes second is signed out. Run `codex-mcp-bridge token` when the network is back.".to_owned(),
+            ),
+            Err(e) if e.needs_sign_in() => return out.fail(&e),
+            Err(e) => (
+                false,
+                format!(
+                    " It could not be taken over from the Codex CLI ({e}): until codex-oauth refreshes it, the two share it, and whichever refreshes second is signed out."
+                ),
+            ),
         }
-    }
-    ExitCode::SUCCESS
+    } else {
+        (false, String::new())
+    };
+    let s = session.status().await;
+    let object = json!({
+        "profile": s.profile,
+        "imported_from": home.display().to_string(),
+        "auth_mode": s.auth_mode,
+        "email": s.email,
+        "plan": s.plan,
+        "account_id": s.account_id,
+        "store": saved_json(&saved),
+        "taken_over": taken_over,
+    });
+    let who = s.email.as_deref().unwrap_or("an API key");
+    out.done(
+        &format!(
+            "Imported the Codex CLI login from {} ({who}); stored in {}.{note}",
+            home.display(),
+            saved.location
+        ),
+        object,
+    )
 }

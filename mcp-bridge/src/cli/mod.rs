@@ -2,6 +2,7 @@
 //! 1 failure / not signed in, 2 usage or configuration error.
 
 mod commands;
+mod generate;
 pub(crate) mod output;
 mod plugin_config;
 
@@ -10,6 +11,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use codex_oauth_core::Settings;
+
+use crate::logging::{Mode, Plan};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -23,6 +26,12 @@ pub struct Args {
     /// Profile (account) to use; default: CODEX_OAUTH_PROFILE, the config file, or `default`.
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
+
+    /// Log to stderr too: -v info, -vv debug, -vvv trace (logs always go to the log file).
+    ///
+    /// `RUST_LOG` also puts logs on stderr, with its own filter (`-v` wins over it).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -41,6 +50,9 @@ pub enum Command {
         /// Read an OpenAI API key from standard input and store it instead of signing in.
         #[arg(long)]
         with_api_key: bool,
+        /// Print the outcome as one JSON object on stdout (the URL and code go to stderr).
+        #[arg(long)]
+        json: bool,
     },
     /// Show whether you are signed in, as whom, until when, and where the credentials are.
     Status {
@@ -51,12 +63,19 @@ pub enum Command {
     /// Print a valid access token (refreshing it if needed), like `gh auth token`.
     Token,
     /// Revoke and delete the stored credentials of the profile.
-    Logout,
+    Logout {
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Import the login of the Codex CLI (its auth.json or keychain item).
     ImportCodex {
         /// The Codex home folder (default: $CODEX_HOME, else ~/.codex).
         #[arg(long, value_name = "DIR")]
         codex_home: Option<PathBuf>,
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Print the `claude mcp add` line that adds this binary to Claude Code without the plugin.
     PluginConfig {
@@ -64,23 +83,65 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print a shell completion script.
+    ///
+    /// For example `codex-mcp-bridge completions bash > ~/.local/share/bash-completion/completions/codex-mcp-bridge`,
+    /// `codex-mcp-bridge completions zsh > ~/.zfunc/_codex-mcp-bridge`, or
+    /// `codex-mcp-bridge completions fish > ~/.config/fish/completions/codex-mcp-bridge.fish`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `codex-mcp-bridge man | man -l -`.
+    #[command(hide = true)]
+    Man {
+        /// Write every page (this one and one per command, `codex-mcp-bridge-<command>.1`) into DIR
+        /// instead, for packages (created 0600 like every file of this program: install them 0644).
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
+}
+
+impl Command {
+    /// Whether the command reports as JSON (`plugin-config --json` is a snippet, not a report).
+    fn json(&self) -> bool {
+        match self {
+            Command::Login { json, .. }
+            | Command::Status { json }
+            | Command::Logout { json }
+            | Command::ImportCodex { json, .. } => *json,
+            Command::Token
+            | Command::PluginConfig { .. }
+            | Command::Completions { .. }
+            | Command::Man { .. } => false,
+        }
+    }
 }
 
 pub fn run(args: Args) -> ExitCode {
+    // These need no settings: a broken config.toml must not break them.
+    match args.command {
+        Some(Command::Completions { shell }) => return generate::completions(shell),
+        Some(Command::Man { out_dir }) => return generate::man(out_dir.as_deref()),
+        _ => {}
+    }
+    let out = output::Output::new(args.command.as_ref().is_some_and(Command::json));
     let settings = match settings(args.profile.as_deref()) {
         Ok(s) => s,
-        Err(e) => {
-            output::fail_line(&e.to_string());
-            return ExitCode::from(2);
-        }
+        Err(e) => return out.fail_with(&e, 2),
     };
     let command = match args.command {
-        None => return crate::server::run(settings),
+        None => return crate::server::run(settings, args.verbose),
         // Needs no store and no runtime: it only prints.
         Some(Command::PluginConfig { json }) => return plugin_config::run(&settings, json),
         Some(command) => command,
     };
-    crate::logging::init_cli();
+    crate::logging::init(
+        &settings.home,
+        Mode::Cli,
+        &Plan::from_env(Mode::Cli, args.verbose),
+    );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -88,11 +149,12 @@ pub fn run(args: Args) -> ExitCode {
     {
         Ok(r) => r,
         Err(e) => {
-            output::fail_line(&format!("cannot start: {e}"));
-            return ExitCode::from(1);
+            return out.fail(&codex_oauth_core::Error::Internal(format!(
+                "cannot start: {e}"
+            )));
         }
     };
-    runtime.block_on(commands::run(settings, command))
+    runtime.block_on(commands::run(settings, command, out))
 }
 
 fn settings(profile: Option<&str>) -> codex_oauth_core::Result<Settings> {

@@ -1,8 +1,72 @@
-//! What the CLI prints. Results go to stdout; messages for people go to stderr.
+//! What the CLI prints. Results go to stdout; messages for people go to stderr. With `--json`,
+//! stdout holds exactly one object: the outcome, or `{"error": {"kind", "message"}}`.
 
 use std::io::{Write, stderr, stdout};
+use std::process::ExitCode;
 
-use codex_oauth_core::Status;
+use codex_oauth_core::{Error, Status};
+use serde_json::{Value, json};
+
+/// How a command reports: for people, or one JSON object on stdout.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    json: bool,
+}
+
+impl Output {
+    pub fn new(json: bool) -> Self {
+        Self { json }
+    }
+
+    /// Something the person must act on (a URL, a device code): a line on stdout of its own, or on
+    /// stderr under `--json`, where stdout carries only the final object.
+    pub fn value(self, text: &str) {
+        if self.json {
+            info(text);
+        } else {
+            result_line(text);
+        }
+    }
+
+    /// The outcome of a command that reports on stderr: the human line, or the object on stdout.
+    pub fn done(self, human: &str, object: Value) -> ExitCode {
+        if self.json {
+            result_line(&object.to_string());
+        } else {
+            info(human);
+        }
+        ExitCode::SUCCESS
+    }
+
+    /// A report that is itself the result (`status`): the text, or the object, on stdout.
+    pub fn report(self, text: &str, object: &Value) {
+        if self.json {
+            result_line(&object.to_string());
+        } else {
+            result_line(text);
+        }
+    }
+
+    /// A failure with exit code 1.
+    pub fn fail(self, e: &Error) -> ExitCode {
+        self.fail_with(e, 1)
+    }
+
+    /// A failure: the one line on stderr, or the error object on stdout; the same exit code either way.
+    pub fn fail_with(self, e: &Error, code: u8) -> ExitCode {
+        if self.json {
+            result_line(&error_json(e).to_string());
+        } else {
+            fail_line(&e.to_string());
+        }
+        ExitCode::from(code)
+    }
+}
+
+/// `{"error": {"kind", "message"}}`: `kind` says what to do (core's `ErrorKind`, snake_case).
+pub fn error_json(e: &Error) -> Value {
+    json!({"error": {"kind": e.kind(), "message": e.to_string()}})
+}
 
 /// One line on stdout (a URL, a code, a token, JSON).
 pub fn result_line(text: &str) {
@@ -11,20 +75,32 @@ pub fn result_line(text: &str) {
     let _ = out.flush();
 }
 
+/// Bytes as they are on stdout (a completion script, a man page).
+pub fn result_bytes(bytes: &[u8]) {
+    let mut out = stdout().lock();
+    let _ = out.write_all(bytes);
+    let _ = out.flush();
+}
+
 /// A message for people on stderr.
 pub fn info(text: &str) {
     let _ = writeln!(stderr().lock(), "{text}");
 }
 
-/// The one-line failure message: what happened and what to do.
+/// The one-line failure message: what happened and what to do. `error:` is red on a terminal.
 pub fn fail_line(text: &str) {
     let one_line = text.replace('\n', " ");
-    let _ = writeln!(stderr().lock(), "error: {one_line}");
+    let label = if crate::term::stderr_colour() {
+        "\x1b[1;31merror\x1b[0m"
+    } else {
+        "error"
+    };
+    let _ = writeln!(stderr().lock(), "{label}: {one_line}");
 }
 
 /// `status --json`: the documented fields first, then the extra ones.
-pub fn status_json(s: &Status) -> serde_json::Value {
-    serde_json::json!({
+pub fn status_json(s: &Status) -> Value {
+    json!({
         "signed_in": s.signed_in,
         "email": s.email,
         "plan": s.plan,
@@ -64,4 +140,30 @@ pub fn status_text(s: &Status) -> String {
             .map(|(d, text)| format!("{:<14}{text}", format!("{}:", d.label()))),
     );
     lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_object_carries_the_kind_in_snake_case_and_the_message() {
+        let table = [
+            (
+                Error::NotSignedIn {
+                    profile: "default".into(),
+                },
+                "sign_in",
+            ),
+            (Error::LoginCancelled, "cancelled"),
+            (Error::Input("no API key".into()), "input"),
+            (Error::Internal("task failed".into()), "internal"),
+        ];
+        for (e, kind) in table {
+            let v = error_json(&e);
+            assert_eq!(v["error"]["kind"], kind, "{e:?}");
+            assert_eq!(v["error"]["message"], e.to_string(), "{e:?}");
+            assert_eq!(v.as_object().map(serde_json::Map::len), Some(1));
+        }
+    }
 }

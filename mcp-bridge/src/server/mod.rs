@@ -21,9 +21,15 @@ pub use args::{LoginArgs, LoginMethod, QueryArgs, decode_args};
 pub use conversations::MAX_CONVERSATIONS;
 pub use tools::{CodexServer, MAX_PROMPT_BYTES, SERVER_NAME, ServerOptions};
 
-/// Serve MCP on stdin/stdout until stdin closes or a termination signal arrives.
-pub fn run(settings: Settings) -> ExitCode {
-    crate::logging::init_server(&settings.home);
+/// Serve MCP on stdin/stdout until stdin closes or a termination signal arrives. Logs go to
+/// stderr and the log file (`verbose`: the count of `-v`, see `logging::Plan`).
+pub fn run(settings: Settings, verbose: u8) -> ExitCode {
+    use crate::logging::{Mode, Plan};
+    crate::logging::init(
+        &settings.home,
+        Mode::Server,
+        &Plan::from_env(Mode::Server, verbose),
+    );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
