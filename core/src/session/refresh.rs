@@ -193,7 +193,12 @@ impl Session {
         let backoff = self.blocking(|s| Ok(s.state().refresh_retry_after)).await?;
         let now = Utc::now();
         if let Some(b) = backoff.filter(|b| now < b.until) {
-            let failed_at = b.until - chrono::Duration::seconds(b.pause_secs as i64);
+            // state.json is read leniently, not trusted: a pause no time can hold means "now".
+            let failed_at = i64::try_from(b.pause_secs)
+                .ok()
+                .and_then(chrono::Duration::try_seconds)
+                .and_then(|p| b.until.checked_sub_signed(p))
+                .unwrap_or(now);
             match &current {
                 Some(t) => return Ok(t.clone()),
                 None if failed_at >= asked_at => {

@@ -277,4 +277,42 @@ mod tests {
         let st = session.status().await;
         assert!(st.signed_in && !st.unreadable);
     }
+
+    #[tokio::test]
+    async fn a_backoff_in_state_json_that_no_time_can_hold_is_no_panic() {
+        use base64::Engine;
+        let jwt = |payload: serde_json::Value| {
+            let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+            format!(
+                "{}.{}.sig",
+                e.encode(b"{\"alg\":\"none\"}"),
+                e.encode(payload.to_string())
+            )
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let session = session(dir.path());
+        let expired = chrono::Utc::now().timestamp() - 60;
+        session
+            .save_record(AuthRecord::from_tokens(
+                crate::Secret::new(jwt(serde_json::json!({"email": "a@b.c"}))),
+                crate::Secret::new(jwt(serde_json::json!({"exp": expired}))),
+                crate::Secret::new("rt"),
+                None,
+            ))
+            .await
+            .unwrap();
+        let store = session.store();
+        let g = store.lock().unwrap();
+        store
+            .update_state(&g, |s| {
+                s.refresh_retry_after = Some(crate::store::RefreshBackoff {
+                    until: chrono::Utc::now() + chrono::Duration::hours(1),
+                    pause_secs: i64::MAX as u64,
+                })
+            })
+            .unwrap();
+        drop(g);
+        let e = session.access_token().await.unwrap_err();
+        assert!(e.is_transient(), "{e}");
+    }
 }
