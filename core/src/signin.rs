@@ -35,6 +35,9 @@ pub struct Started {
     pub browser_opened: bool,
     /// False when a sign-in already running was returned.
     pub new: bool,
+    /// The sign-in returned runs in another process of ours (the tray, another bridge): it
+    /// finishes there, and this process has nothing to cancel.
+    pub elsewhere: bool,
 }
 
 /// Called once a flow has ended (after the session recorded the end).
@@ -91,6 +94,26 @@ impl SignIns {
                 if let Some(s) = self.running() {
                     return Ok(s);
                 }
+                // One pending in another live process of ours: starting here would take its
+                // callback port (asking it to cancel) and break the link it already gave.
+                let session = Arc::clone(&self.session);
+                let theirs = tokio::task::spawn_blocking(move || session.store().state())
+                    .await
+                    .ok()
+                    .and_then(|st| st.pending_login)
+                    .filter(|p| {
+                        p.pid != std::process::id()
+                            && p.expires_at > Utc::now()
+                            && process_alive(p.pid)
+                    });
+                if let Some(info) = theirs {
+                    return Ok(Started {
+                        info,
+                        browser_opened: false,
+                        new: false,
+                        elsewhere: true,
+                    });
+                }
             }
             Again::Replace => {
                 self.cancel_and_wait().await;
@@ -135,6 +158,7 @@ impl SignIns {
             info: info.clone(),
             browser_opened,
             new: true,
+            elsewhere: false,
         };
         let old = self.slot().replace(Active {
             id,
@@ -158,6 +182,7 @@ impl SignIns {
             info: a.info.clone(),
             browser_opened: a.browser_opened,
             new: false,
+            elsewhere: false,
         })
     }
 
@@ -235,5 +260,24 @@ impl SignIns {
                 f(result).await;
             }
         })
+    }
+}
+
+/// Whether a process with this id runs (and may be signalled by us or not).
+fn process_alive(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        let Some(pid) = libc::pid_t::try_from(pid).ok().filter(|p| *p > 0) else {
+            return false;
+        };
+        #[allow(unsafe_code)]
+        // SAFETY: kill(2) with signal 0 sends nothing; it only checks the process exists.
+        let rc = unsafe { libc::kill(pid, 0) };
+        rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
     }
 }

@@ -221,7 +221,12 @@ pub fn status(s: &Status) -> CallToolResult {
 
 pub fn login(started: &Started) -> CallToolResult {
     let p = &started.info;
-    let mut text = if !started.new {
+    let mut text = if started.elsewhere {
+        format!(
+            "A sign-in is already pending in another codex-oauth process (the tray or another Claude Code session; {}); it was left running.",
+            p.method
+        )
+    } else if !started.new {
         format!("A sign-in is already pending ({}).", p.method)
     } else {
         String::from("Sign-in started.")
@@ -249,6 +254,7 @@ pub fn login(started: &Started) -> CallToolResult {
         json!({
             "status": "pending",
             "new": started.new,
+            "elsewhere": started.elsewhere,
             "method": p.method,
             "url": p.url,
             "user_code": p.user_code,

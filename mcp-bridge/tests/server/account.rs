@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use codex_oauth_core::store::{PendingLogin, SignInMethod};
 use fake_openai::{FakeConfig, Faults};
 use serde_json::{Value, json};
 
@@ -72,6 +73,50 @@ async fn status_reports_a_corrupt_credential_file_instead_of_failing() {
     assert_eq!(kept.len(), 1);
     let (text, data) = h.tool_error("codex_query", json!({"prompt": "hi"})).await;
     assert_eq!(data["kind"], "not_signed_in", "{text}");
+    h.stop().await;
+}
+
+/// A sign-in pending in another live process of ours (the tray, another Claude Code session) is
+/// returned as it is: this bridge neither starts its own (which would take that process's
+/// callback port and break its link) nor cancels it.
+#[tokio::test]
+async fn codex_login_shows_a_sign_in_pending_in_another_process_and_leaves_it_running() {
+    let h = signed_out().await;
+    let mut other = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .unwrap();
+    let mut pending = PendingLogin::new(
+        SignInMethod::Browser,
+        "http://127.0.0.1:1455/oauth-of-the-other-process",
+        None,
+        Duration::from_secs(600),
+    );
+    pending.pid = other.id();
+    let store = h.session.store();
+    let g = store.lock().unwrap();
+    store
+        .update_state(&g, |s| s.pending_login = Some(pending.clone()))
+        .unwrap();
+    drop(g);
+    let (text, data) = h.ok("codex_login", json!({"method": "browser"})).await;
+    assert_eq!(data["url"], pending.url.as_str(), "{data}");
+    assert_eq!(data["new"], false);
+    assert_eq!(data["elsewhere"], true);
+    assert!(text.contains("another codex-oauth process"), "{text}");
+    assert_eq!(h.fake.stats().authorize, 0);
+    assert_eq!(
+        h.session.store().state().pending_login.map(|p| p.url),
+        Some(pending.url.clone()),
+        "the other process's sign-in is still recorded"
+    );
+    // Once that process is gone, a new sign-in starts here.
+    other.kill().unwrap();
+    other.wait().unwrap();
+    let (_, data) = h.ok("codex_login", json!({"method": "browser"})).await;
+    assert_eq!(data["new"], true);
+    assert_eq!(data["elsewhere"], false);
+    assert_ne!(data["url"], pending.url.as_str());
     h.stop().await;
 }
 
