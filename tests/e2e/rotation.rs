@@ -1,7 +1,8 @@
 //! A rotated refresh token survives every interruption a process can see (issue "never sign the
 //! user out by accident"). The token endpoint rotates at once and holds its answer back, so the
 //! old refresh token is dead while the answer is on its way; each round interrupts a refresh at
-//! a random moment of that window (an MCP cancel, SIGTERM, stdin closing, Ctrl-C on `token`),
+//! a random moment of that window (an MCP cancel, SIGTERM, stdin closing, Ctrl-C on `token`, the
+//! profile folder made unwritable),
 //! then checks that the next call gets a token from the same lineage, with no
 //! `refresh_token_reused`. SIGKILL cannot be made safe (no process saves after it): it is
 //! measured apart and expected to lose the rotation.
@@ -167,6 +168,67 @@ async fn ctrl_c_on_token_during_a_refresh_keeps_the_rotation() {
             "Ctrl-C ends the wait (130), or the token came first (0): {code} {stderr}"
         );
         check_survived(&fake, &home, round, &format!("Ctrl-C, round {round}"));
+    }
+}
+
+/// Make the profile folder take no write, and give it back: the folder is moved aside and a
+/// plain file stands in its place, so every write into it fails (ENOTDIR), as on a full or
+/// read-only disk. (A file size limit cannot be set on another process in this sandbox, and
+/// modes do not stop root.)
+struct Unwritable {
+    dir: std::path::PathBuf,
+    aside: std::path::PathBuf,
+}
+
+impl Unwritable {
+    fn now(dir: std::path::PathBuf) -> Self {
+        let aside = dir.with_extension("aside");
+        std::fs::rename(&dir, &aside).unwrap();
+        std::fs::write(&dir, b"not a folder").unwrap();
+        Self { dir, aside }
+    }
+    fn restore(self) {
+        std::fs::remove_file(&self.dir).unwrap();
+        std::fs::rename(&self.aside, &self.dir).unwrap();
+    }
+}
+
+/// A store that takes no write while the answer is on its way (at a random moment of the
+/// window): the rotation is kept in memory, the answer still comes, and once writes work again
+/// the next call saves it.
+#[tokio::test]
+async fn a_write_failure_during_a_refresh_keeps_the_rotation() {
+    let (fake, home) = setup().await;
+    for round in 1..=rounds() as u64 {
+        let mut b = bridge_mid_refresh(&fake, &home, round).await;
+        let broken = Unwritable::now(home.profile_dir());
+        let answer = loop {
+            let v: Value = b.next();
+            if v["id"] == 1 {
+                break v;
+            }
+        };
+        assert_ne!(answer["result"]["isError"], true, "round {round}: {answer}");
+        broken.restore();
+        b.send_line(
+            &json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                "params": {"name": "codex_models", "arguments": {}}})
+            .to_string(),
+        );
+        loop {
+            let v: Value = b.next();
+            if v["id"] == 2 {
+                break;
+            }
+        }
+        let (code, stderr) = b.finish();
+        assert_eq!(code, Some(0), "{stderr}");
+        check_survived(
+            &fake,
+            &home,
+            round,
+            &format!("write failure, round {round}"),
+        );
     }
 }
 
