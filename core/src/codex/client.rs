@@ -71,6 +71,8 @@ pub struct CodexClient {
     models: tokio::sync::Mutex<Option<(Instant, ModelList)>>,
     /// The workspace routing of the account it was read for.
     workspace: tokio::sync::Mutex<Option<Workspace>>,
+    /// The account whose `accounts/check` failed last, and when.
+    routing_failed: std::sync::Mutex<Option<(String, Instant)>>,
     /// The rate limits last written to state.json (to write only changes).
     last_limits: std::sync::Mutex<Option<RateLimits>>,
 }
@@ -93,6 +95,7 @@ impl CodexClient {
             options,
             models: tokio::sync::Mutex::new(None),
             workspace: tokio::sync::Mutex::new(None),
+            routing_failed: std::sync::Mutex::new(None),
             last_limits: std::sync::Mutex::new(None),
         })
     }
@@ -418,6 +421,31 @@ mod tests {
         )
     }
 
+    /// A session signed in (file store under `home`) with an hour-long token whose auth claim is
+    /// `auth`, pointed at the backend at `base`.
+    async fn signed_in_at(base: &str, home: &std::path::Path, auth: Value) -> Arc<Session> {
+        let mut settings = Settings::for_home(home).unwrap();
+        settings.store = StoreMode::File;
+        settings.api_base = Url::parse(&format!("{base}/codex")).unwrap();
+        settings.usage_url = Url::parse(&format!("{base}/wham/usage")).unwrap();
+        let session = Session::open(settings).unwrap();
+        let exp = Utc::now().timestamp() + 3600;
+        session
+            .save_record(AuthRecord::from_tokens(
+                Secret::new(jwt(
+                    serde_json::json!({"email": "a@b.c", "https://api.openai.com/auth": auth}),
+                )),
+                Secret::new(jwt(
+                    serde_json::json!({"exp": exp, "https://api.openai.com/auth": auth}),
+                )),
+                Secret::new("rt"),
+                None,
+            ))
+            .await
+            .unwrap();
+        session
+    }
+
     /// A backend whose `accounts/check` puts the account in a residency workspace served at the
     /// same address under another host name (`localhost`); it records every request's host and
     /// headers, and answers in SSE.
@@ -480,27 +508,9 @@ mod tests {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let base = residency_backend(Arc::clone(&seen)).await;
         let home = tempfile::tempdir().unwrap();
-        let mut settings = Settings::for_home(home.path()).unwrap();
-        settings.store = StoreMode::File;
-        settings.api_base = Url::parse(&format!("{base}/codex")).unwrap();
-        settings.usage_url = Url::parse(&format!("{base}/wham/usage")).unwrap();
-        let session = Session::open(settings).unwrap();
         let auth =
             serde_json::json!({"chatgpt_account_id": "acc-9", "chatgpt_account_is_fedramp": true});
-        let exp = Utc::now().timestamp() + 3600;
-        session
-            .save_record(AuthRecord::from_tokens(
-                Secret::new(jwt(
-                    serde_json::json!({"email": "a@b.c", "https://api.openai.com/auth": auth}),
-                )),
-                Secret::new(jwt(
-                    serde_json::json!({"exp": exp, "https://api.openai.com/auth": auth}),
-                )),
-                Secret::new("rt"),
-                None,
-            ))
-            .await
-            .unwrap();
+        let session = signed_in_at(&base, home.path(), auth).await;
         let client = CodexClient::new(Arc::clone(&session)).unwrap();
         let lite: Model =
             serde_json::from_value(serde_json::json!({"slug": "m", "use_responses_lite": true}))
@@ -560,5 +570,50 @@ mod tests {
         assert!(matches!(e, Error::ModelRefused { .. }), "{e}");
         let e = client.model_refusal(backend(400, "Unsupported parameter: top_p"), "gpt-x");
         assert!(matches!(e, Error::Backend { status: 400, .. }), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_failing_accounts_check_is_not_asked_again_before_every_request() {
+        use axum::routing::{get, post};
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let checks = Arc::new(AtomicUsize::new(0));
+        let c = Arc::clone(&checks);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = axum::Router::new()
+            .route(
+                "/wham/accounts/check",
+                get(move || {
+                    c.fetch_add(1, Ordering::SeqCst);
+                    async { (axum::http::StatusCode::BAD_GATEWAY, "down") }
+                }),
+            )
+            .route(
+                "/codex/responses",
+                post(|| async {
+                    let delta =
+                        serde_json::json!({"type": "response.output_text.delta", "delta": "ok"});
+                    let done =
+                        serde_json::json!({"type": "response.completed", "response": {"id": "r1"}});
+                    format!("data: {delta}\n\ndata: {done}\n\n")
+                }),
+            );
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        let home = tempfile::tempdir().unwrap();
+        let session = signed_in_at(
+            &base,
+            home.path(),
+            serde_json::json!({"chatgpt_account_id": "acc-9"}),
+        )
+        .await;
+        let client = CodexClient::new(Arc::clone(&session)).unwrap();
+        let req = ResponseRequest::new(&Model::bare("s"), vec![Turn::user("hi")]);
+        for _ in 0..3 {
+            let answer = client.respond(&req, &mut |_| {}).await.unwrap();
+            assert_eq!(answer.text, "ok");
+        }
+        assert_eq!(checks.load(Ordering::SeqCst), 1);
     }
 }

@@ -2,6 +2,7 @@
 //! (PROTOCOL.md §6, `accounts/check`).
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
@@ -12,15 +13,28 @@ use crate::error::Error;
 use crate::oauth::network;
 use crate::session::AccessToken;
 
+/// How long a failed `accounts/check` is not asked again.
+const ROUTING_RETRY: Duration = Duration::from_secs(5 * 60);
+
 impl CodexClient {
     /// The routing of the token's workspace: from memory, else state.json, else asked once of
-    /// `accounts/check` and kept in state.json. A failure to ask routes nowhere special (and is
-    /// asked again next time).
+    /// `accounts/check` and kept in state.json. A failure to ask routes nowhere special, and is
+    /// not asked again for `ROUTING_RETRY` (a network that blocks the endpoint must not cost
+    /// every request a timeout).
     pub(super) async fn workspace(&self, token: &AccessToken) -> Option<Workspace> {
         let account = token.account_id.clone()?;
         let mut memo = self.workspace.lock().await;
         if let Some(w) = memo.as_ref().filter(|w| w.account_id == account) {
             return Some(w.clone());
+        }
+        let failed_lately = self
+            .routing_failed
+            .lock()
+            .ok()
+            .and_then(|f| f.clone())
+            .is_some_and(|(a, at)| a == account && at.elapsed() < ROUTING_RETRY);
+        if failed_lately {
+            return None;
         }
         let store = Arc::clone(self.session.store());
         let kept = tokio::task::spawn_blocking(move || store.state().workspace)
@@ -71,6 +85,9 @@ impl CodexClient {
             Ok(w) => w,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the workspace routing; using the default backend");
+                if let Ok(mut f) = self.routing_failed.lock() {
+                    *f = Some((account, Instant::now()));
+                }
                 return None;
             }
         };
