@@ -203,6 +203,16 @@ class Fake:
         with urllib.request.urlopen(req, timeout=10) as r:
             return r.read().decode()
 
+    def put(self, path, body):
+        req = urllib.request.Request(
+            self.urls["base_url"].rstrip("/") + path,
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+            method="PUT",
+        )
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.read().decode()
+
     def take_unexpected(self):
         """The requests fake-openai did not expect since the last call, one line each (`GET /path:
         reason`); the record is empty afterwards. A test must leave none."""

@@ -434,9 +434,47 @@ class Suite:
         wait_for("a new window", lambda: subprocess.run(
             ["xdotool", "search", "--name", "^codex-oauth$"], capture_output=True).returncode == 0, timeout=10)
         assert not self.host_log.events("item-unregistered")
-        self.tray_item().click("Quit")
-        wait_for("the tray item to go away on Quit", lambda: self.host_log.events("item-unregistered"))
 
+    def test_quit_during_a_refresh_keeps_the_rotation(self):
+        """Quit while the tray's timer is refreshing: the issuer has rotated the refresh token and
+        holds its answer back, so the old one is already dead; the app must save the answer
+        before it exits, and the next call gets a token of the same lineage."""
+        r = self.run([BRIDGE, "login"])
+        assert r.returncode == 0, r.stderr
+        wait_for("the tray to show the sign-in", lambda: self.tray_item().state_line().startswith("Signed in"))
+        self.fake.put("/_fake/faults", {"token_answer_delay_ms": 3000})
+        # A record whose access token is inside the refresh margin, written as another process
+        # would (atomically, then state.json bumped): the tray's timer refreshes at once.
+        tokens = self.fake.get("/_fake/mint?access_ttl_secs=120")
+        profile = self.work / "store" / "default"
+        record = {
+            "auth_mode": "chatgpt",
+            "OPENAI_API_KEY": None,
+            "tokens": {**tokens, "account_id": "acc-1234"},
+            "last_refresh": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        tmp = profile / ".auth.json.test.tmp"
+        tmp.write_text(json.dumps(record))
+        tmp.chmod(0o600)
+        os.replace(tmp, profile / "auth.json")
+        state_path = profile / "state.json"
+        state = json.loads(state_path.read_text())
+        state["generation"] = state.get("generation", 0) + 1
+        tmp = profile / ".state.json.test.tmp"
+        tmp.write_text(json.dumps(state))
+        os.replace(tmp, state_path)
+        before = self.fake.get("/_fake/stats")["refreshes"]
+        wait_for("the tray's timer to refresh", lambda: self.fake.get("/_fake/stats")["refreshes"] > before, timeout=20)
+        self.tray_item().click("Quit")
+        wait_for("the tray item to go away on Quit", lambda: self.host_log.events("item-unregistered"), timeout=40)
+        wait_for("the app to exit after saving", lambda: subprocess.run(
+            ["pgrep", "-f", str(APP)], capture_output=True).returncode != 0, timeout=40)
+        self.fake.put("/_fake/faults", {})
+        r = self.run([BRIDGE, "token"])
+        stats = self.fake.get("/_fake/stats")
+        assert r.returncode == 0, f"the next call failed: {r.stderr}"
+        assert stats["reuse_rejections"] == 0, "a dead refresh token was used"
+        assert stats["refreshes"] == before + 1, "the rotation was not kept (the next call refreshed again)"
 
 def main():
     suite = Suite()
@@ -454,6 +492,8 @@ def main():
         suite.test_a_second_launch_hands_over_and_exits,
         suite.test_no_secret_reaches_logs_or_the_window,
         suite.test_closing_the_window_keeps_the_app_in_the_tray,
+        # Last: it quits the app.
+        suite.test_quit_during_a_refresh_keeps_the_rotation,
     ]
     only = sys.argv[1:]
     passed = failed = 0
