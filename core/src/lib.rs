@@ -1,6 +1,7 @@
 //! codex-oauth core: settings, claims, the credential store, sign-in flows, sessions and the Codex
 //! backend client. No GUI and no MCP here; the tray and the bridge are thin front ends over this.
 
+pub mod accounts;
 pub mod claims;
 pub mod codex;
 pub mod config;

@@ -261,16 +261,7 @@ async fn when_1455_stays_busy_the_sign_in_moves_to_1457() {
 async fn api_key_login_reads_the_key_from_stdin_and_status_says_so() {
     let fake = fake().await;
     let home = Home::new(&fake);
-    let mut c = home.cmd(&bin("codex-mcp-bridge"));
-    let mut child = c
-        .args(["login", "--with-api-key"])
-        .stdin(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"sk-proj-test-key-123\n").unwrap();
-    drop(child.stdin.take());
-    let out = child.wait_with_output().unwrap();
+    let out = home.cli_with_stdin(&["login", "--with-api-key"], b"sk-proj-test-key-123\n");
     assert!(
         out.status.success(),
         "{}",

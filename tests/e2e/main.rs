@@ -3,6 +3,7 @@
 
 mod support;
 
+mod accounts;
 mod bridge;
 mod bridge_faults;
 mod cli_output;

@@ -95,6 +95,21 @@ impl Home {
             .unwrap()
     }
 
+    /// The CLI with `input` on its standard input (then closed).
+    pub fn cli_with_stdin(&self, args: &[&str], input: &[u8]) -> Output {
+        let mut child = self
+            .cmd(&bin("codex-mcp-bridge"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(child.stdin.as_mut().unwrap(), input).unwrap();
+        drop(child.stdin.take());
+        child.wait_with_output().unwrap()
+    }
+
     pub fn status(&self) -> (Value, i32) {
         let out = self.cli(&["status", "--json"]);
         let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {

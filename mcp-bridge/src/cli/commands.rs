@@ -15,6 +15,13 @@ use super::Command;
 use super::output::{Output, fail_line, info, result_line, status_json, status_text};
 
 pub async fn run(settings: Settings, command: Command, out: Output) -> ExitCode {
+    // These work on every profile, not the one session.
+    match command {
+        Command::Accounts { json: _ } => return accounts(&settings, out).await,
+        Command::Use { name, json: _ } => return use_profile(&settings, &name, out),
+        Command::Logout { all: true, json: _ } => return logout_all(&settings, out).await,
+        _ => {}
+    }
     let session = match Session::open(settings) {
         Ok(s) => s,
         Err(e) => return out.fail(&e),
@@ -36,7 +43,8 @@ pub async fn run(settings: Settings, command: Command, out: Output) -> ExitCode 
         }
         Command::Status { json: _ } => status(&session, out).await,
         Command::Token => token(&session, out).await,
-        Command::Logout { json: _ } => logout(&session, out).await,
+        Command::Logout { .. } => logout(&session, out).await,
+        Command::Accounts { .. } | Command::Use { .. } => unreachable_command(out),
         Command::ImportCodex {
             codex_home,
             json: _,
@@ -242,6 +250,121 @@ async fn logout(session: &Arc<Session>, out: Output) -> ExitCode {
         }
         Err(e) => out.fail(&e),
     }
+}
+
+/// Commands answered before a session exists never reach the per-session match.
+fn unreachable_command(out: Output) -> ExitCode {
+    out.fail(&Error::Internal(
+        "this command has no single profile".into(),
+    ))
+}
+
+/// The default profile: the settings as loaded, before any `--profile`.
+fn default_profile(settings: &Settings) -> String {
+    Settings::load()
+        .map(|s| s.profile)
+        .unwrap_or_else(|_| settings.profile.clone())
+}
+
+/// `accounts`: one line per profile, the default marked `*`; `{"default", "accounts": [...]}`
+/// under `--json`, each account the `status --json` object with `default`.
+async fn accounts(settings: &Settings, out: Output) -> ExitCode {
+    let default = default_profile(settings);
+    let list = codex_oauth_core::accounts::list(settings, &default).await;
+    let width = list.iter().map(|a| a.profile.len()).max().unwrap_or(0);
+    let lines: Vec<String> = list
+        .iter()
+        .map(|a| {
+            let usage = a
+                .status
+                .details()
+                .into_iter()
+                .find(|(d, _)| *d == codex_oauth_core::status::Detail::Usage)
+                .map(|(_, text)| format!(" · {text}"))
+                .unwrap_or_default();
+            format!(
+                "{} {:<width$}  {}{usage}",
+                if a.default { "*" } else { " " },
+                a.profile,
+                a.status.headline()
+            )
+        })
+        .collect();
+    let object = json!({
+        "default": default,
+        "accounts": list.iter().map(|a| {
+            let mut v = status_json(&a.status);
+            v["default"] = json!(a.default);
+            v
+        }).collect::<Vec<_>>(),
+    });
+    out.report(&lines.join("\n"), &object);
+    ExitCode::SUCCESS
+}
+
+/// `use NAME`: the default profile, in config.toml.
+fn use_profile(settings: &Settings, name: &str, out: Output) -> ExitCode {
+    if let Err(reason) = codex_oauth_core::config::validate_profile(name) {
+        return out.fail_with(&Error::Input(reason), 2);
+    }
+    let known = codex_oauth_core::accounts::profile_names(settings, &default_profile(settings));
+    if !known.iter().any(|p| p == name) {
+        return out.fail(&Error::Input(format!(
+            "there is no profile `{name}` (there are: {}); sign in to it first with `codex-mcp-bridge login --profile {name}`",
+            known.join(", ")
+        )));
+    }
+    if let Err(e) = codex_oauth_core::accounts::set_default(settings, name) {
+        return out.fail(&e);
+    }
+    let mut human = format!(
+        "The default account is now profile {name} (set in {}).",
+        settings.config_file.display()
+    );
+    if std::env::var_os("CODEX_OAUTH_PROFILE").is_some_and(|v| !v.is_empty()) {
+        human.push_str(" CODEX_OAUTH_PROFILE is set in this environment and still wins over it.");
+    }
+    out.done(
+        &human,
+        json!({"default": name, "config_file": settings.config_file.display().to_string()}),
+    )
+}
+
+/// `logout --all`: every profile signed out; one line each, `{"profiles": [...]}` under `--json`.
+/// A profile that could not be signed out is said so, the others still are; the exit code is 1 then.
+async fn logout_all(settings: &Settings, out: Output) -> ExitCode {
+    let default = default_profile(settings);
+    let mut lines = Vec::new();
+    let mut objects = Vec::new();
+    let mut failed = false;
+    for profile in codex_oauth_core::accounts::profile_names(settings, &default) {
+        let outcome =
+            match Session::open(codex_oauth_core::accounts::settings_of(settings, &profile)) {
+                Ok(session) => {
+                    let done = session.sign_out().await;
+                    settle(&session).await;
+                    done
+                }
+                Err(e) => Err(e),
+            };
+        match outcome {
+            Ok(done) => {
+                lines.push(if done.was_signed_in {
+                    format!("Signed out of profile {profile}.")
+                } else {
+                    format!("Profile {profile} was not signed in.")
+                });
+                objects.push(json!({"profile": profile, "was_signed_in": done.was_signed_in, "revoked": done.revoked}));
+            }
+            Err(e) => {
+                failed = true;
+                lines.push(format!("Profile {profile} could not be signed out: {e}"));
+                objects.push(json!({"profile": profile, "error": {"kind": e.kind(), "message": e.to_string()}}));
+            }
+        }
+    }
+    let code = out.done(&lines.join("\n"), json!({"profiles": objects}));
+    if failed { ExitCode::from(1) } else { code }
 }
 
 /// `{"profile", "imported_from", "auth_mode", "email", "plan", "account_id", "store"}` under `--json`.

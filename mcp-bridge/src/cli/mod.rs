@@ -62,8 +62,26 @@ pub enum Command {
     },
     /// Print a valid access token (refreshing it if needed), like `gh auth token`.
     Token,
-    /// Revoke and delete the stored credentials of the profile.
+    /// Revoke and delete the stored credentials of the profile (or of every profile).
     Logout {
+        /// Sign out of every account, not only the profile's.
+        #[arg(long, conflicts_with = "profile")]
+        all: bool,
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List every account (profile): who, plan, signed in or not, the usage left; `*` marks the default.
+    #[command(visible_alias = "profiles")]
+    Accounts {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make NAME the default account (`profile` in config.toml).
+    Use {
+        /// The profile name.
+        name: String,
         /// Print the outcome as JSON.
         #[arg(long)]
         json: bool,
@@ -109,7 +127,9 @@ impl Command {
         match self {
             Command::Login { json, .. }
             | Command::Status { json }
-            | Command::Logout { json }
+            | Command::Logout { json, .. }
+            | Command::Accounts { json }
+            | Command::Use { json, .. }
             | Command::ImportCodex { json, .. } => *json,
             Command::Token
             | Command::PluginConfig { .. }

@@ -1,0 +1,158 @@
+//! Every profile of the home folder as an account: the list with each one's status, the default
+//! (`profile` in config.toml), and which profile already holds a given account. An account is
+//! identified by account id + user id, so one email with two workspaces is two accounts.
+
+use std::path::Path;
+
+use crate::config::{Settings, validate_profile};
+use crate::error::{Error, Result};
+use crate::session::Session;
+use crate::status::Status;
+use crate::store::{Store, write_atomic};
+
+/// One profile and what it holds.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub profile: String,
+    /// The profile used when none is named (`profile` in config.toml, or `CODEX_OAUTH_PROFILE`).
+    pub default: bool,
+    pub status: Status,
+}
+
+/// The profiles under the home folder: every folder with a valid profile name that holds a
+/// `state.json` or an `auth.json`, and `also` (the default, listed even before its first
+/// sign-in). Sorted by name.
+pub fn profile_names(settings: &Settings, also: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(&settings.home)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| validate_profile(n).is_ok())
+        .filter(|n| holds_a_profile(&settings.home.join(n)))
+        .collect();
+    if !names.iter().any(|n| n == also) {
+        names.push(also.to_owned());
+    }
+    names.sort();
+    names
+}
+
+fn holds_a_profile(dir: &Path) -> bool {
+    dir.join("state.json").is_file() || dir.join("auth.json").is_file()
+}
+
+/// The settings of another profile: the same everything, another folder and keychain user.
+pub fn settings_of(settings: &Settings, profile: &str) -> Settings {
+    let mut s = settings.clone();
+    s.profile = profile.to_owned();
+    s
+}
+
+/// Every account with its status; `default` names the default profile.
+pub async fn list(settings: &Settings, default: &str) -> Vec<Account> {
+    let mut out = Vec::new();
+    for profile in profile_names(settings, default) {
+        let status = match Session::open(settings_of(settings, &profile)) {
+            Ok(session) => session.status().await,
+            Err(e) => {
+                let mut s = Status::signed_out(&profile, settings.store);
+                s.last_error_kind = Some(e.kind());
+                s.last_error = Some(e.to_string());
+                s
+            }
+        };
+        out.push(Account {
+            default: profile == default,
+            profile,
+            status,
+        });
+    }
+    out
+}
+
+/// The profile other than `except` whose state.json names this account (account id + user id).
+pub fn holder_of(
+    settings: &Settings,
+    account_id: &str,
+    user_id: Option<&str>,
+    except: &str,
+) -> Option<String> {
+    profile_names(settings, except)
+        .into_iter()
+        .filter(|p| p != except)
+        .find(|p| {
+            let Ok(store) = Store::open(&settings_of(settings, p)) else {
+                return false;
+            };
+            let st = store.state();
+            st.signed_in
+                && st.account_id.as_deref() == Some(account_id)
+                && st.user_id.as_deref() == user_id
+        })
+}
+
+/// Make `profile` the default: `profile = "<name>"` in config.toml, the rest of the file (its
+/// comments and layout) kept as it was.
+pub fn set_default(settings: &Settings, profile: &str) -> Result<()> {
+    validate_profile(profile).map_err(Error::Input)?;
+    let path = &settings.config_file;
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(Error::io("read the config file", path, e)),
+    };
+    let mut doc: toml_edit::DocumentMut =
+        text.parse()
+            .map_err(|e: toml_edit::TomlError| Error::Config {
+                key: "(file)".into(),
+                origin: path.display().to_string(),
+                reason: format!("not valid TOML: {}", e.message()),
+            })?;
+    doc["profile"] = toml_edit::value(profile);
+    if let Some(dir) = path.parent() {
+        crate::store::ensure_private_dir(dir)?;
+    }
+    write_atomic(path, doc.to_string().as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn the_default_is_written_into_config_toml_keeping_the_rest() {
+        let home = tempfile::tempdir().unwrap();
+        let settings = Settings::for_home(home.path()).unwrap();
+        let original = "# my settings\nstore = \"file\" # keep\n";
+        std::fs::write(&settings.config_file, original).unwrap();
+        set_default(&settings, "work").unwrap();
+        let text = std::fs::read_to_string(&settings.config_file).unwrap();
+        assert!(text.starts_with(original), "{text}");
+        assert!(text.contains("profile = \"work\""), "{text}");
+        assert_eq!(Settings::for_home(home.path()).unwrap().profile, "work");
+        set_default(&settings, "default").unwrap();
+        assert_eq!(Settings::for_home(home.path()).unwrap().profile, "default");
+        assert!(set_default(&settings, "../etc").is_err());
+    }
+
+    #[test]
+    fn profiles_are_the_folders_that_hold_one_and_the_default() {
+        let home = tempfile::tempdir().unwrap();
+        let settings = Settings::for_home(home.path()).unwrap();
+        for (name, file) in [
+            ("work", "state.json"),
+            ("personal", "auth.json"),
+            ("logs", "x.log"),
+        ] {
+            std::fs::create_dir_all(home.path().join(name)).unwrap();
+            std::fs::write(home.path().join(name).join(file), "{}").unwrap();
+        }
+        assert_eq!(
+            profile_names(&settings, "default"),
+            ["default", "personal", "work"]
+        );
+    }
+}
