@@ -93,6 +93,42 @@ pub fn holder_of(
         })
 }
 
+/// After a sign-in in `profile`: when another profile already holds the same account (its
+/// account id and user id), the new sign-in goes to that one instead (its record replaced by the
+/// fresh one) and `profile` is removed again, so one account is never two profiles. Returns the
+/// profile the sign-in now lives in, when it moved.
+pub async fn merge_duplicate(settings: &Settings, profile: &str) -> Result<Option<String>> {
+    let here = Session::open(settings_of(settings, profile))?;
+    let st = here.store().state();
+    let Some(account) = st.account_id.clone() else {
+        return Ok(None);
+    };
+    let Some(holder) = holder_of(settings, &account, st.user_id.as_deref(), profile) else {
+        return Ok(None);
+    };
+    let store = std::sync::Arc::clone(here.store());
+    let rec = tokio::task::spawn_blocking(move || store.load())
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))??;
+    let Some(rec) = rec else {
+        return Ok(None);
+    };
+    let there = Session::open(settings_of(settings, &holder))?;
+    there.save_record(rec).await?;
+    let store = std::sync::Arc::clone(here.store());
+    tokio::task::spawn_blocking(move || {
+        let g = store.lock()?;
+        store.delete(&g, None)
+    })
+    .await
+    .map_err(|e| Error::Internal(e.to_string()))??;
+    let dir = here.settings().profile_dir();
+    if let Err(e) = std::fs::remove_dir_all(&dir) {
+        tracing::warn!(error = %e, "cannot remove the folder of a merged profile");
+    }
+    Ok(Some(holder))
+}
+
 /// Make `profile` the default: `profile = "<name>"` in config.toml, the rest of the file (its
 /// comments and layout) kept as it was.
 pub fn set_default(settings: &Settings, profile: &str) -> Result<()> {

@@ -88,3 +88,39 @@ async fn two_accounts_are_listed_the_default_moves_and_logout_all_signs_out_of_b
     );
     assert_eq!(fake.stats().revokes, 1, "the ChatGPT sign-in was revoked");
 }
+
+/// A second sign-in of an account another profile already holds renews that profile instead of
+/// creating a duplicate.
+#[tokio::test]
+async fn signing_in_the_same_account_under_a_new_profile_renews_the_existing_one() {
+    let fake = fake().await;
+    let home = Home::new(&fake);
+    home.seed(&fake, 3600).await;
+    let before = home.auth_json();
+    let run = Running::spawn({
+        let mut c = home.cmd(&bin("codex-mcp-bridge"));
+        c.args(["login", "--no-browser", "--profile", "second"]);
+        c
+    });
+    let url = run.line();
+    let page = browser().get(&url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let (code, stderr) = run.finish();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("already profile default"), "{stderr}");
+    let v = accounts(&home);
+    let names: Vec<_> = v["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["profile"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["default"], "{v}");
+    assert!(!home.path().join("second").exists());
+    let after = home.auth_json();
+    assert_ne!(
+        after["tokens"]["refresh_token"], before["tokens"]["refresh_token"],
+        "the existing profile holds the new sign-in"
+    );
+    assert!(home.cli(&["token"]).status.success());
+}

@@ -75,9 +75,13 @@ fn saved_json(saved: &SaveOutcome) -> Value {
 /// The outcome of a sign-in: the line for people, or `{"signed_in", "profile", "method", "email",
 /// "plan", "account_id", "store"}`.
 fn signed_in(session: &Session, method: &str, r: &SignInResult, out: Output) -> ExitCode {
+    signed_in_as(&session.settings().profile, method, r, out)
+}
+
+fn signed_in_as(profile: &str, method: &str, r: &SignInResult, out: Output) -> ExitCode {
     let object = json!({
         "signed_in": true,
-        "profile": session.settings().profile,
+        "profile": profile,
         "method": method,
         "email": r.email,
         "plan": r.plan,
@@ -159,9 +163,31 @@ async fn finish_login(
         }
     };
     session.end_sign_in(&result).await;
-    match result {
-        Ok(r) => signed_in(session, method, &r, out),
-        Err(e) => out.fail(&e),
+    let r = match result {
+        Ok(r) => r,
+        Err(e) => return out.fail(&e),
+    };
+    // One account is one profile: a sign-in of an account another profile holds goes there.
+    let profile = &session.settings().profile;
+    match codex_oauth_core::accounts::merge_duplicate(session.settings(), profile).await {
+        Ok(Some(holder)) => {
+            info(&format!(
+                "This account is already profile {holder}: its sign-in was renewed there, and profile {profile} was not kept."
+            ));
+            let there = codex_oauth_core::accounts::settings_of(session.settings(), &holder);
+            let mut r = r;
+            if let Ok(s) = Session::open(there) {
+                r.saved.location = s.status().await.store.location.unwrap_or(r.saved.location);
+            }
+            signed_in_as(&holder, method, &r, out)
+        }
+        Ok(None) => signed_in(session, method, &r, out),
+        Err(e) => {
+            info(&format!(
+                "Signed in, but could not check for the same account in another profile: {e}"
+            ));
+            signed_in(session, method, &r, out)
+        }
     }
 }
 
