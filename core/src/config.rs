@@ -31,6 +31,8 @@ pub const DEFAULT_AUTHORIZE_ORIGINATOR: &str = "codex_cli_rs";
 /// `version` header on every backend call (PROTOCOL.md §6). Raise it (setting `codex_version`)
 /// when the catalog hides new models or the backend answers "requires a newer version".
 pub const DEFAULT_CODEX_VERSION: &str = "0.171.0";
+/// `usage_alerts` when config.toml sets none.
+pub const DEFAULT_USAGE_ALERTS: [u8; 2] = [80, 95];
 pub const APP_NAME: &str = "codex-oauth";
 /// Keychain service name; the profile is the user.
 pub const KEYCHAIN_SERVICE: &str = "codex-oauth";
@@ -82,6 +84,11 @@ pub struct Settings {
     pub codex_version: String,
     /// `originator` of the authorize URL only.
     pub authorize_originator: String,
+    /// Percentages of a usage window at which the tray tells the user (config.toml only).
+    pub usage_alerts: Vec<u8>,
+    /// The most of the weekly window `codex_query` may use, in percent; `None`: no cap
+    /// (config.toml only).
+    pub claude_budget_percent: Option<u8>,
 }
 
 const ENV_HOME: &str = "CODEX_OAUTH_HOME";
@@ -419,6 +426,37 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(msg.contains("not valid TOML"), "{msg}");
+    }
+
+    #[test]
+    fn usage_alerts_and_the_budget_are_config_file_settings_checked_as_percentages() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.toml");
+        let home = env(&[("CODEX_OAUTH_HOME", dir.path().to_str().unwrap())]);
+        let s = Settings::from_env(&home).unwrap();
+        assert_eq!(s.usage_alerts, [80, 95]);
+        assert_eq!(s.claude_budget_percent, None);
+        std::fs::write(
+            &file,
+            "usage_alerts = [95, 50, 95]\nclaude_budget_percent = 40\n",
+        )
+        .unwrap();
+        let s = Settings::from_env(&home).unwrap();
+        assert_eq!(s.usage_alerts, [50, 95]);
+        assert_eq!(s.claude_budget_percent, Some(40));
+        for bad in [
+            "usage_alerts = [0]",
+            "usage_alerts = [120]",
+            "usage_alerts = 80",
+            "usage_alerts = [\"80\"]",
+            "claude_budget_percent = 0",
+            "claude_budget_percent = \"half\"",
+        ] {
+            std::fs::write(&file, bad).unwrap();
+            let msg = Settings::from_env(&home).unwrap_err().to_string();
+            let key = bad.split(' ').next().unwrap();
+            assert!(msg.contains(key), "{bad}: {msg}");
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@ use tauri_plugin_notification::NotificationExt;
 
 use crate::commands::{self, AppState, EVENT_STATUS};
 use crate::hub::Hub;
-use crate::model::{Notice, notice, tray_model, window_model};
+use crate::model::{Notice, notice, tray_model, usage_notice, window_model};
 use crate::tray::{self, Tray, ids};
 use crate::{refresh, watch, window};
 
@@ -156,7 +156,14 @@ async fn present(app: AppHandle, hub: Arc<Hub>) {
         if let Err(e) = app.emit(EVENT_STATUS, window_model(&snap, now, &Local)) {
             tracing::warn!(error = %e, "could not send the status to the window");
         }
-        if let Some(n) = notice(&prev, &snap.status) {
+        let alerts = &hub.session().settings().usage_alerts;
+        let due = notice(&prev, &snap.status).or_else(|| {
+            // The same account only: a sign-in of another one is not a usage change.
+            (prev.account_id == snap.status.account_id)
+                .then(|| usage_notice(&prev, &snap.status, alerts))
+                .flatten()
+        });
+        if let Some(n) = due {
             notify(&app, &n);
         }
         prev = snap.status;

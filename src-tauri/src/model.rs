@@ -233,6 +233,28 @@ pub struct Notice {
     pub body: String,
 }
 
+/// A notification about the usage of the account, when one is due between two snapshots: once
+/// when the effective remaining crosses one of `alerts` (percent used; the highest one crossed),
+/// and once when a limit that had run out has reset.
+pub fn usage_notice(prev: &Status, next: &Status, alerts: &[u8]) -> Option<Notice> {
+    let (before, after) = (prev.remaining()?, next.remaining()?);
+    if before.blocked && !after.blocked {
+        return Some(Notice {
+            title: "Codex limit reset".into(),
+            body: format!("Codex can be used again: {}.", after.describe()),
+        });
+    }
+    let used = |r: &codex_oauth_core::codex::Remaining| 100.0 - r.percent_left;
+    let crossed = alerts
+        .iter()
+        .rev()
+        .find(|t| used(before) < f64::from(**t) && used(after) >= f64::from(**t))?;
+    Some(Notice {
+        title: format!("Codex usage past {crossed}%"),
+        body: format!("{}: {}.", next.who(), after.describe()),
+    })
+}
+
 pub fn notice(prev: &Status, next: &Status) -> Option<Notice> {
     // A keychain that could be read again is not a new sign-in.
     if !prev.signed_in && !prev.unreadable && next.signed_in {
@@ -479,5 +501,48 @@ mod tests {
             IconState::Attention
         );
         assert_eq!(locked.headline(), "Cannot read the stored sign-in");
+    }
+
+    fn with_left(percent_left: f64) -> Status {
+        let mut s = signed_in(60);
+        s.usage = Some(
+            serde_json::from_value(serde_json::json!({
+                "observed_at": "2026-05-01T12:00:00Z",
+                "effective": {
+                    "percent_left": percent_left,
+                    "limit": "codex",
+                    "window": "weekly",
+                    "blocked": percent_left <= 0.0,
+                },
+            }))
+            .unwrap(),
+        );
+        s
+    }
+
+    #[test]
+    fn usage_notices_come_once_per_threshold_crossed_and_when_a_limit_resets() {
+        let alerts = [80, 95];
+        assert_eq!(
+            usage_notice(&with_left(30.0), &with_left(25.0), &alerts),
+            None
+        );
+        let n = usage_notice(&with_left(25.0), &with_left(19.0), &alerts).unwrap();
+        assert_eq!(n.title, "Codex usage past 80%");
+        assert!(n.body.contains("19% left"), "{}", n.body);
+        // Already past 80: only the next threshold counts, once.
+        assert_eq!(
+            usage_notice(&with_left(19.0), &with_left(10.0), &alerts),
+            None
+        );
+        let n = usage_notice(&with_left(19.0), &with_left(2.0), &alerts).unwrap();
+        assert_eq!(n.title, "Codex usage past 95%");
+        // Both at once: the higher one.
+        let n = usage_notice(&with_left(50.0), &with_left(0.0), &alerts).unwrap();
+        assert_eq!(n.title, "Codex usage past 95%");
+        let n = usage_notice(&with_left(0.0), &with_left(100.0), &alerts).unwrap();
+        assert_eq!(n.title, "Codex limit reset");
+        assert_eq!(usage_notice(&with_left(40.0), &with_left(1.0), &[]), None);
+        assert_eq!(usage_notice(&signed_in(60), &with_left(1.0), &alerts), None);
     }
 }

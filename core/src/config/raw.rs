@@ -9,7 +9,8 @@ use url::Url;
 use super::{
     DEFAULT_API_BASE, DEFAULT_AUTHORIZE_ORIGINATOR, DEFAULT_CALLBACK_PORT, DEFAULT_CLIENT_ID,
     DEFAULT_CODEX_VERSION, DEFAULT_ISSUER, DEFAULT_OPENAI_API_BASE, DEFAULT_PROFILE,
-    DEFAULT_USAGE_URL, KEYS, Settings, StoreMode, parse_version, validate_profile,
+    DEFAULT_USAGE_ALERTS, DEFAULT_USAGE_URL, KEYS, Settings, StoreMode, parse_version,
+    validate_profile,
 };
 use crate::error::{Error, Result};
 
@@ -33,6 +34,8 @@ pub(super) enum RawValue {
     Str(String),
     Int(i64),
     Bool(bool),
+    /// A list of whole numbers (`usage_alerts = [80, 95]`).
+    Ints(Vec<i64>),
 }
 
 #[derive(Default)]
@@ -48,6 +51,8 @@ pub(super) struct RawSettings {
     open_browser: Option<bool>,
     codex_version: Option<String>,
     authorize_originator: Option<String>,
+    usage_alerts: Option<Vec<u8>>,
+    claude_budget_percent: Option<u8>,
 }
 
 impl RawSettings {
@@ -114,6 +119,31 @@ impl RawSettings {
                     _ => self.openai_api_base = Some(url),
                 }
             }
+            "usage_alerts" => {
+                let RawValue::Ints(list) = &value else {
+                    return Err(bad("expected a list of percentages, e.g. [80, 95]".into()));
+                };
+                let mut alerts = Vec::new();
+                for n in list {
+                    match u8::try_from(*n) {
+                        Ok(p) if (1..=100).contains(&p) => alerts.push(p),
+                        _ => return Err(bad(format!("{n} is not a percentage (1-100)"))),
+                    }
+                }
+                alerts.sort_unstable();
+                alerts.dedup();
+                self.usage_alerts = Some(alerts);
+            }
+            "claude_budget_percent" => {
+                let n = match &value {
+                    RawValue::Int(n) => *n,
+                    _ => return Err(bad("expected a percentage (1-100)".into())),
+                };
+                match u8::try_from(n) {
+                    Ok(p) if (1..=100).contains(&p) => self.claude_budget_percent = Some(p),
+                    _ => return Err(bad(format!("{n} is not a percentage (1-100)"))),
+                }
+            }
             "callback_port" => {
                 let n = match &value {
                     RawValue::Int(n) => *n,
@@ -121,7 +151,9 @@ impl RawSettings {
                         .trim()
                         .parse::<i64>()
                         .map_err(|_| bad(format!("`{s}` is not a port number")))?,
-                    RawValue::Bool(_) => return Err(bad("expected a port number".into())),
+                    RawValue::Bool(_) | RawValue::Ints(_) => {
+                        return Err(bad("expected a port number".into()));
+                    }
                 };
                 if !(1..=65535).contains(&n) {
                     return Err(bad(format!("{n} is not a port number (1-65535)")));
@@ -145,7 +177,11 @@ impl RawSettings {
                     origin: origin.describe(),
                     reason: format!(
                         "unknown setting; the known ones are {}",
-                        KEYS.iter().map(|(_, k)| *k).collect::<Vec<_>>().join(", ")
+                        KEYS.iter()
+                            .map(|(_, k)| *k)
+                            .chain(["usage_alerts", "claude_budget_percent"])
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 });
             }
@@ -187,6 +223,10 @@ impl RawSettings {
             codex_version: self
                 .codex_version
                 .unwrap_or_else(|| DEFAULT_CODEX_VERSION.to_string()),
+            usage_alerts: self
+                .usage_alerts
+                .unwrap_or_else(|| DEFAULT_USAGE_ALERTS.to_vec()),
+            claude_budget_percent: self.claude_budget_percent,
             authorize_originator: self
                 .authorize_originator
                 .unwrap_or_else(|| DEFAULT_AUTHORIZE_ORIGINATOR.to_string()),
@@ -216,6 +256,9 @@ pub(super) fn parse_config_text(text: &str, path: &Path) -> Result<Vec<(String, 
             toml::Value::String(s) => RawValue::Str(s),
             toml::Value::Integer(i) => RawValue::Int(i),
             toml::Value::Boolean(b) => RawValue::Bool(b),
+            toml::Value::Array(items) if items.iter().all(toml::Value::is_integer) => {
+                RawValue::Ints(items.iter().filter_map(toml::Value::as_integer).collect())
+            }
             other => {
                 return Err(Error::Config {
                     key,
