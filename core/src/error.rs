@@ -208,6 +208,17 @@ pub enum Error {
     )]
     ModelRejected { model: String, message: String },
 
+    /// `claude_budget_percent` reached: the bridge does not use more of the weekly window.
+    #[error(
+        "Codex has used {used:.0}% of the weekly window, past the budget of {cap}% set by `claude_budget_percent` in {config_file}; raise the budget or remove the setting to go on (the window resets {resets})"
+    )]
+    BudgetReached {
+        used: f64,
+        cap: u8,
+        config_file: String,
+        resets: String,
+    },
+
     /// Sign-out could not clear the keychain; nothing was changed, so the sign-in still works.
     #[error(
         "not signed out: {what} could not be cleared ({detail}); unlock the keychain (or start its service) and sign out again"
@@ -284,7 +295,8 @@ impl Error {
             Error::UsageLimit { .. }
             | Error::LoginTimedOut { .. }
             | Error::DeviceCodeExpired
-            | Error::SignOutIncomplete { .. } => ErrorKind::Retry,
+            | Error::SignOutIncomplete { .. }
+            | Error::BudgetReached { .. } => ErrorKind::Retry,
             Error::Config { .. }
             | Error::Jwt(_)
             | Error::AuthorizeDenied { .. }

@@ -115,6 +115,30 @@ impl Session {
         self.blocking(Store::load).await
     }
 
+    /// Refuse when `claude_budget_percent` is set and the weekly window last seen (state.json)
+    /// is used past it. Nothing is asked of the network.
+    pub async fn check_budget(&self) -> Result<()> {
+        let Some(cap) = self.settings.claude_budget_percent else {
+            return Ok(());
+        };
+        let limits = self.blocking(|s| Ok(s.state().rate_limits)).await?;
+        let Some(week) = limits.as_ref().and_then(|l| l.weekly()) else {
+            return Ok(());
+        };
+        if week.used_percent < f64::from(cap) {
+            return Ok(());
+        }
+        Err(Error::BudgetReached {
+            used: week.used_percent,
+            cap,
+            config_file: self.settings.config_file.display().to_string(),
+            resets: week
+                .resets_at
+                .map(|t| crate::status::local_time(t, Utc::now()))
+                .unwrap_or_else(|| "when the weekly window ends".into()),
+        })
+    }
+
     /// Signed in or not, who, until when, where the secret is and why. Reads the record itself, so
     /// a state.json out of step (or missing) cannot make it lie.
     pub async fn status(&self) -> Status {

@@ -343,6 +343,16 @@ impl RateLimits {
         })
     }
 
+    /// The plan's weekly window (the one `claude_budget_percent` caps): the secondary window, or
+    /// whichever of the two lasts a week.
+    pub fn weekly(&self) -> Option<&Window> {
+        [&self.secondary, &self.primary]
+            .into_iter()
+            .flatten()
+            .find(|w| w.window_minutes == Some(10_080))
+            .or(self.secondary.as_ref())
+    }
+
     /// The same numbers, whenever they were seen.
     pub(crate) fn same_numbers(&self, other: &Self) -> bool {
         self.primary == other.primary

@@ -29,6 +29,7 @@ pub fn failure(e: &Error) -> CallToolResult {
             " Run /codex-config to sign in again (or call codex_login).",
         ),
         Error::UsageLimit { .. } => ("usage_limit", ""),
+        Error::BudgetReached { .. } => ("budget", ""),
         Error::Network { .. } | Error::StreamEnded { .. } => ("network", ""),
         Error::ResponseFailed { code, .. }
             if code.as_deref() == Some("context_length_exceeded") =>

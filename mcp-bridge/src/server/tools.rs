@@ -154,6 +154,9 @@ impl CodexServer {
             },
             None => (uuid::Uuid::new_v4().to_string(), Conversation::new()),
         };
+        if let Err(e) = me.session.check_budget().await {
+            return Ok(format::failure(&e));
+        }
         let asked = a
             .model
             .clone()

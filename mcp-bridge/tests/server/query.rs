@@ -674,3 +674,57 @@ async fn a_401_while_the_issuer_is_down_says_try_again_not_sign_in_again() {
     h.fake.set_faults(Faults::default());
     h.stop().await;
 }
+
+/// `claude_budget_percent`: past that much of the weekly window, `codex_query` refuses before
+/// sending anything and says how to raise or lift the cap.
+#[tokio::test]
+async fn past_the_budget_a_query_is_refused_with_how_to_raise_it() {
+    let h = start_with_config(
+        FakeConfig::default(),
+        test_options(),
+        Some(3600),
+        "claude_budget_percent = 40\n",
+    )
+    .await;
+    let (_, data) = h
+        .ok("codex_query", json!({"prompt": "under the budget"}))
+        .await;
+    assert!(data["answer"].is_string(), "{data}");
+    let store = h.session.store();
+    let g = store.lock().unwrap();
+    store
+        .update_state(&g, |s| {
+            s.rate_limits = Some(
+                serde_json::from_value(json!({
+                    "secondary": {"used_percent": 41.0, "window_minutes": 10080},
+                    "observed_at": "2026-12-01T00:00:00Z",
+                }))
+                .unwrap(),
+            )
+        })
+        .unwrap();
+    drop(g);
+    let before = h.fake.stats().responses;
+    let (text, data) = h
+        .tool_error("codex_query", json!({"prompt": "over it"}))
+        .await;
+    assert_eq!(data["kind"], "budget", "{data}");
+    assert!(
+        text.contains("claude_budget_percent") && text.contains("41%"),
+        "{text}"
+    );
+    assert_eq!(h.fake.stats().responses, before, "nothing was sent");
+    // Under the cap it is sent.
+    let g = store.lock().unwrap();
+    store
+        .update_state(&g, |s| {
+            if let Some(w) = s.rate_limits.as_mut().and_then(|l| l.secondary.as_mut()) {
+                w.used_percent = 39.0;
+            }
+        })
+        .unwrap();
+    drop(g);
+    let (_, data) = h.ok("codex_query", json!({"prompt": "under it"})).await;
+    assert!(data["answer"].is_string(), "{data}");
+    h.stop().await;
+}

@@ -65,8 +65,19 @@ pub async fn signed_in() -> Harness {
 
 /// A harness whose stored access token lives `access_ttl` seconds (`None`: signed out).
 pub async fn start(cfg: FakeConfig, options: ServerOptions, access_ttl: Option<i64>) -> Harness {
+    start_with_config(cfg, options, access_ttl, "").await
+}
+
+/// [`start`] with `config_toml` as the home's config.toml.
+pub async fn start_with_config(
+    cfg: FakeConfig,
+    options: ServerOptions,
+    access_ttl: Option<i64>,
+    config_toml: &str,
+) -> Harness {
     let fake = FakeOpenAi::start(cfg).await.expect("fake-openai starts");
     let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("config.toml"), config_toml).unwrap();
     let env: HashMap<String, String> = [
         (
             "CODEX_OAUTH_HOME",
