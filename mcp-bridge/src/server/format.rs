@@ -220,6 +220,54 @@ pub fn status(s: &Status) -> CallToolResult {
     ok(lines.join("\n"), data)
 }
 
+/// `codex_status`: this bridge's account, then every other profile in one line each; the
+/// structured content gains `accounts` (each: `profile`, `served`, `signed_in`, `email`, `plan`,
+/// `account_id`, `usage`).
+pub fn status_with_others(
+    s: &Status,
+    others: &[codex_oauth_core::accounts::Account],
+) -> CallToolResult {
+    let mut r = status(s);
+    let entry = |st: &Status, served: bool| {
+        json!({
+            "profile": st.profile,
+            "served": served,
+            "signed_in": st.signed_in,
+            "email": st.email,
+            "plan": st.plan,
+            "account_id": st.account_id,
+            "usage": st.remaining(),
+        })
+    };
+    let mut accounts = vec![entry(s, true)];
+    accounts.extend(others.iter().map(|a| entry(&a.status, false)));
+    if let Some(data) = r.structured_content.as_mut() {
+        data["accounts"] = json!(accounts);
+    }
+    if !others.is_empty() {
+        let lines: Vec<String> = others
+            .iter()
+            .map(|a| {
+                let usage = a
+                    .status
+                    .remaining()
+                    .map(|u| format!(" · {}", u.describe()))
+                    .unwrap_or_default();
+                format!("- {}: {}{usage}", a.profile, a.status.headline())
+            })
+            .collect();
+        let extra = format!(
+            "\nOther accounts (profiles) on this machine; this bridge answers with profile {}:\n{}",
+            s.profile,
+            lines.join("\n")
+        );
+        if let Some(rmcp::model::ContentBlock::Text(t)) = r.content.first_mut() {
+            t.text.push_str(&extra);
+        }
+    }
+    r
+}
+
 pub fn login(started: &Started) -> CallToolResult {
     let p = &started.info;
     let mut text = if started.elsewhere {

@@ -236,7 +236,13 @@ impl CodexServer {
     )]
     async fn codex_status(&self) -> Result<CallToolResult, ErrorData> {
         let status = self.inner.session.status().await;
-        Ok(format::status(&status))
+        let settings = self.inner.session.settings();
+        let others: Vec<_> = codex_oauth_core::accounts::list(settings, &settings.profile)
+            .await
+            .into_iter()
+            .filter(|a| a.profile != settings.profile)
+            .collect();
+        Ok(format::status_with_others(&status, &others))
     }
 
     #[tool(

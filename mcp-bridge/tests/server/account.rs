@@ -433,3 +433,29 @@ async fn usage_failures_are_tool_errors() {
     assert_eq!(h.fake.stats().usage, 3);
     h.stop().await;
 }
+
+/// `codex_status` lists the other accounts (profiles) of the machine beside the one it serves.
+#[tokio::test]
+async fn codex_status_lists_every_account_and_which_one_answers() {
+    let h = signed_in().await;
+    let work = codex_oauth_core::Session::open(codex_oauth_core::accounts::settings_of(
+        h.session.settings(),
+        "work",
+    ))
+    .unwrap();
+    work.save_record(codex_oauth_core::store::AuthRecord::from_api_key(
+        codex_oauth_core::Secret::new("sk-proj-work"),
+    ))
+    .await
+    .unwrap();
+    let (text, data) = h.ok("codex_status", json!({})).await;
+    let accounts = data["accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), 2, "{data}");
+    assert_eq!(accounts[0]["profile"], "default");
+    assert_eq!(accounts[0]["served"], true);
+    assert_eq!(accounts[1]["profile"], "work");
+    assert_eq!(accounts[1]["signed_in"], true);
+    assert!(text.contains("- work: Signed in with an API key"), "{text}");
+    assert!(!text.contains("sk-proj"), "{text}");
+    h.stop().await;
+}
