@@ -73,6 +73,21 @@ pub struct QueryArgs {
     #[serde(default)]
     #[schemars(range(min = 1))]
     pub max_output_chars: Option<u32>,
+    /// The account (profile, see codex_status) to answer with; default: the one this server
+    /// serves. Use another only when the user asks for it.
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 64))]
+    pub account: Option<String>,
+}
+
+/// The arguments of the tools that only choose an account. Other arguments are ignored, as they
+/// were when these tools took none.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+pub struct AccountArgs {
+    /// The account (profile, see codex_status); default: the one this server serves.
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 64))]
+    pub account: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]

@@ -71,6 +71,40 @@ pub fn failure(e: &Error) -> CallToolResult {
     r
 }
 
+/// A usage limit, with the other signed-in accounts that have room and the argument that would
+/// use one: Claude can offer it; the user decides (this server never switches by itself).
+pub fn usage_limit_with_others(e: &Error, others: &[(String, String)]) -> CallToolResult {
+    let mut r = failure(e);
+    if others.is_empty() {
+        return r;
+    }
+    let list: Vec<String> = others
+        .iter()
+        .map(|(p, room)| format!("{p} ({room})"))
+        .collect();
+    let extra = format!(
+        " Other signed-in accounts with room: {}. To use one, ask the user first, then call codex_query again with account set to its profile name (e.g. \"account\": \"{}\").",
+        list.join("; "),
+        others[0].0
+    );
+    if let Some(rmcp::model::ContentBlock::Text(t)) = r.content.first_mut() {
+        t.text.push_str(&extra);
+    }
+    if let Some(data) = r.structured_content.as_mut() {
+        data["error"] = json!(format!(
+            "{}{extra}",
+            data["error"].as_str().unwrap_or_default()
+        ));
+        data["other_accounts"] = json!(
+            others
+                .iter()
+                .map(|(p, room)| json!({"profile": p, "remaining": room}))
+                .collect::<Vec<_>>()
+        );
+    }
+    r
+}
+
 /// A failure that is not a core error (bad input the schema cannot express, unknown conversation).
 pub fn refusal(kind: &str, category: ErrorKind, message: String) -> CallToolResult {
     let mut r = CallToolResult::error(vec![ContentBlock::text(message.clone())]);

@@ -10,7 +10,9 @@ use rmcp::model::{CallToolResult, Implementation, ServerCapabilities, ServerConf
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, tool, tool_handler, tool_router};
 
-use super::args::{Args, DEFAULT_MAX_OUTPUT_CHARS, LoginArgs, QueryArgs, input_schema};
+use super::args::{
+    AccountArgs, Args, DEFAULT_MAX_OUTPUT_CHARS, LoginArgs, QueryArgs, input_schema,
+};
 use super::conversations::{Conversation, Conversations, MAX_CONVERSATIONS};
 use super::format;
 use super::login::Logins;
@@ -52,7 +54,10 @@ impl Default for ServerOptions {
 
 struct Inner {
     session: Arc<Session>,
-    codex: CodexClient,
+    codex: Arc<CodexClient>,
+    /// The clients of the other accounts asked for by name, made on first use.
+    others: std::sync::Mutex<std::collections::HashMap<String, Arc<CodexClient>>>,
+    codex_options: CodexOptions,
     conversations: Conversations,
     logins: Logins,
     progress_interval: Duration,
@@ -66,12 +71,17 @@ pub struct CodexServer {
 
 impl CodexServer {
     pub fn new(session: Arc<Session>, options: ServerOptions) -> codex_oauth_core::Result<Self> {
-        let codex = CodexClient::with_options(Arc::clone(&session), options.codex)?;
+        let codex = Arc::new(CodexClient::with_options(
+            Arc::clone(&session),
+            options.codex.clone(),
+        )?);
         Ok(Self {
             inner: Arc::new(Inner {
                 logins: Logins::new(Arc::clone(&session)),
                 session,
                 codex,
+                others: std::sync::Mutex::new(std::collections::HashMap::new()),
+                codex_options: options.codex,
                 conversations: Conversations::new(options.max_conversations),
                 progress_interval: options.progress_interval,
             }),
@@ -95,6 +105,69 @@ impl CodexServer {
                 "a refreshed sign-in could not be saved before exit; the next call may ask to sign in again"
             );
         }
+        let others: Vec<_> = self
+            .inner
+            .others
+            .lock()
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default();
+        for c in others {
+            if !c.session().settle(codex_oauth_core::SETTLE_LIMIT).await {
+                tracing::error!(profile = %c.session().settings().profile, "a refreshed sign-in could not be saved before exit");
+            }
+        }
+    }
+}
+
+impl Inner {
+    /// The client of `account` (a profile name), or of the served profile when `None`.
+    fn client(&self, account: Option<&str>) -> codex_oauth_core::Result<Arc<CodexClient>> {
+        let served = &self.session.settings().profile;
+        let Some(name) = account
+            .map(str::trim)
+            .filter(|a| !a.is_empty() && *a != served)
+        else {
+            return Ok(Arc::clone(&self.codex));
+        };
+        if let Some(c) = self.others.lock().ok().and_then(|m| m.get(name).cloned()) {
+            return Ok(c);
+        }
+        let settings = self.session.settings();
+        let known = codex_oauth_core::accounts::profile_names(settings, served);
+        if !known.iter().any(|p| p == name) {
+            return Err(codex_oauth_core::Error::Input(format!(
+                "there is no account `{name}`; the accounts (profiles) are: {} (see codex_status)",
+                known.join(", ")
+            )));
+        }
+        let session = Session::open(codex_oauth_core::accounts::settings_of(settings, name))?;
+        let client = Arc::new(CodexClient::with_options(
+            session,
+            self.codex_options.clone(),
+        )?);
+        if let Ok(mut m) = self.others.lock() {
+            m.insert(name.to_owned(), Arc::clone(&client));
+        }
+        Ok(client)
+    }
+
+    /// Other signed-in accounts whose effective remaining is not used up: `(profile, text)`.
+    async fn accounts_with_room(&self, except: &str) -> Vec<(String, String)> {
+        let settings = self.session.settings();
+        codex_oauth_core::accounts::list(settings, &settings.profile)
+            .await
+            .into_iter()
+            .filter(|a| a.profile != except && a.status.signed_in)
+            .filter(|a| a.status.remaining().is_none_or(|r| !r.blocked))
+            .map(|a| {
+                let room = a
+                    .status
+                    .remaining()
+                    .map(codex_oauth_core::codex::Remaining::describe)
+                    .unwrap_or_else(|| "usage not seen yet".into());
+                (a.profile, room)
+            })
+            .collect()
     }
 }
 
@@ -154,7 +227,12 @@ impl CodexServer {
             },
             None => (uuid::Uuid::new_v4().to_string(), Conversation::new()),
         };
-        if let Err(e) = me.session.check_budget().await {
+        let codex = match me.client(a.account.as_deref()) {
+            Ok(c) => c,
+            Err(e) => return Ok(format::failure(&e)),
+        };
+        let profile = codex.session().settings().profile.clone();
+        if let Err(e) = codex.session().check_budget().await {
             return Ok(format::failure(&e));
         }
         let asked = a
@@ -162,7 +240,7 @@ impl CodexServer {
             .clone()
             .filter(|m| !m.trim().is_empty())
             .or(base.model.clone());
-        let model = match me.codex.model(asked.as_deref()).await {
+        let model = match codex.model(asked.as_deref()).await {
             Ok(m) => m,
             Err(e) => return Ok(format::failure(&e)),
         };
@@ -191,7 +269,7 @@ impl CodexServer {
             progress.received(received);
         };
         let result = tokio::select! {
-            r = me.codex.respond(&req, &mut on_delta) => r,
+            r = codex.respond(&req, &mut on_delta) => r,
             _ = ctx.ct.cancelled() => {
                 tracing::info!("codex_query cancelled by the client; the upstream request is dropped");
                 return Ok(format::refusal(
@@ -215,10 +293,19 @@ impl CodexServer {
                     Turn::assistant(answer.text.clone()),
                 );
                 let max = a.max_output_chars.unwrap_or(DEFAULT_MAX_OUTPUT_CHARS) as usize;
-                Ok(format::answer(&answer, &conversation_id, max))
+                let mut r = format::answer(&answer, &conversation_id, max);
+                let email = codex.session().status().await.email;
+                if let Some(data) = r.structured_content.as_mut() {
+                    data["account"] = serde_json::json!({"profile": profile, "email": email});
+                }
+                Ok(r)
             }
             Err(e) => {
                 tracing::warn!(error = %e, "codex_query failed");
+                if matches!(e, codex_oauth_core::Error::UsageLimit { .. }) {
+                    let others = me.accounts_with_room(&profile).await;
+                    return Ok(format::usage_limit_with_others(&e, &others));
+                }
                 Ok(format::failure(&e))
             }
         }
@@ -308,6 +395,7 @@ impl CodexServer {
 
     #[tool(
         description = "The Codex models this account can use (from the backend, cached), with the default marked and the reasoning efforts each supports.",
+        input_schema = input_schema::<AccountArgs>(),
         annotations(
             title = "Codex models",
             read_only_hint = true,
@@ -316,8 +404,12 @@ impl CodexServer {
             open_world_hint = true
         )
     )]
-    async fn codex_models(&self) -> Result<CallToolResult, ErrorData> {
-        match self.inner.codex.models().await {
+    async fn codex_models(&self, Args(a): Args<AccountArgs>) -> Result<CallToolResult, ErrorData> {
+        let codex = match self.inner.client(a.account.as_deref()) {
+            Ok(c) => c,
+            Err(e) => return Ok(format::failure(&e)),
+        };
+        match codex.models().await {
             Ok(list) => Ok(format::models(&list)),
             Err(e) => Ok(format::failure(&e)),
         }
@@ -325,6 +417,7 @@ impl CodexServer {
 
     #[tool(
         description = "The Codex usage of the signed-in ChatGPT plan: the rate-limit windows (percent used, when each resets) and credits.",
+        input_schema = input_schema::<AccountArgs>(),
         annotations(
             title = "Codex usage",
             read_only_hint = true,
@@ -333,8 +426,12 @@ impl CodexServer {
             open_world_hint = true
         )
     )]
-    async fn codex_usage(&self) -> Result<CallToolResult, ErrorData> {
-        match self.inner.codex.usage().await {
+    async fn codex_usage(&self, Args(a): Args<AccountArgs>) -> Result<CallToolResult, ErrorData> {
+        let codex = match self.inner.client(a.account.as_deref()) {
+            Ok(c) => c,
+            Err(e) => return Ok(format::failure(&e)),
+        };
+        match codex.usage().await {
             Ok(u) => Ok(format::usage(&u)),
             Err(e) => Ok(format::failure(&e)),
         }

@@ -728,3 +728,63 @@ async fn past_the_budget_a_query_is_refused_with_how_to_raise_it() {
     assert!(data["answer"].is_string(), "{data}");
     h.stop().await;
 }
+
+/// A second ChatGPT account ("work") beside the harness's own.
+async fn add_work_account(h: &Harness) {
+    let t = h.fake.mint_tokens(3600);
+    let work = codex_oauth_core::Session::open(codex_oauth_core::accounts::settings_of(
+        h.session.settings(),
+        "work",
+    ))
+    .unwrap();
+    work.save_record(AuthRecord::from_tokens(
+        Secret::new(t.id_token),
+        Secret::new(t.access_token),
+        Secret::new(t.refresh_token),
+        None,
+    ))
+    .await
+    .unwrap();
+}
+
+/// `account` picks the account that answers, and every answer names it; a usage limit on one
+/// lists the others with room and the argument that would use one (never switching by itself).
+#[tokio::test]
+async fn the_account_argument_picks_who_answers_and_a_limit_lists_the_others() {
+    let h = signed_in().await;
+    add_work_account(&h).await;
+    let (_, data) = h.ok("codex_query", json!({"prompt": "hi"})).await;
+    assert_eq!(data["account"]["profile"], "default", "{data}");
+    let (_, data) = h
+        .ok("codex_query", json!({"prompt": "hi", "account": "work"}))
+        .await;
+    assert_eq!(data["account"]["profile"], "work", "{data}");
+    assert_eq!(data["account"]["email"], "ada@example.com");
+    let (_, models) = h.ok("codex_models", json!({"account": "work"})).await;
+    assert!(models["models"].is_array(), "{models}");
+    let (text, data) = h
+        .tool_error("codex_query", json!({"prompt": "hi", "account": "nobody"}))
+        .await;
+    assert!(text.contains("default, work"), "{text}");
+    assert_eq!(data["category"], "input");
+
+    h.fake.set_faults(Faults {
+        usage_limit: true,
+        ..Faults::default()
+    });
+    let before = h.fake.stats().responses;
+    let (text, data) = h.tool_error("codex_query", json!({"prompt": "hi"})).await;
+    assert_eq!(data["kind"], "usage_limit", "{data}");
+    assert!(
+        text.contains("Other signed-in accounts with room: work"),
+        "{text}"
+    );
+    assert!(text.contains("\"account\": \"work\""), "{text}");
+    assert_eq!(data["other_accounts"][0]["profile"], "work");
+    assert_eq!(
+        h.fake.stats().responses,
+        before + 1,
+        "it did not switch by itself"
+    );
+    h.stop().await;
+}
