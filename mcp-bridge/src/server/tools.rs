@@ -30,8 +30,10 @@ command or API you are unsure of, or a self-contained coding task to delegate. C
 the user's files or run commands, so put the code, errors and context it needs in the prompt. \
 Continue a discussion by passing the conversation_id a previous answer returned. When a tool says \
 the user is not signed in, call codex_login and show the user the URL (and code) it returns, or \
-ask them to run /codex-config. codex_status shows the account, codex_models the models, \
-codex_usage the remaining quota; codex_clear signs out.";
+ask them to run /codex-config. codex_status shows the account (and the other accounts of the \
+machine), codex_models the models, codex_usage the remaining quota; codex_clear signs out. Pass \
+`account` (a profile from codex_status) only when the user asks for that account, also after a \
+usage limit that lists other accounts: never switch accounts on your own.";
 
 /// Tunables of the server (tests shorten them).
 #[derive(Debug, Clone)]
