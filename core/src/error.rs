@@ -103,6 +103,25 @@ pub enum Error {
     #[error("sign-in timed out after {minutes} minutes without an answer; start it again")]
     LoginTimedOut { minutes: u64 },
 
+    /// A pasted final redirect that is not this sign-in's (another address, another sign-in's
+    /// `state`): it was ignored and the sign-in still waits.
+    #[error("the pasted address was not used: {reason}; the sign-in is still waiting")]
+    RedirectRefused { reason: String },
+
+    /// A pasted final redirect came after its sign-in ended (finished, cancelled, timed out).
+    #[error("this sign-in has ended; start a new one")]
+    SignInEnded,
+
+    /// A pasted final redirect, but no browser sign-in of this process is waiting for one.
+    #[error(
+        "no browser sign-in is waiting in this process; start one first, then paste the address its last page shows"
+    )]
+    NoBrowserSignIn,
+
+    /// A pasted final redirect ended its sign-in with a failure (`kind` is the failure's own).
+    #[error("the sign-in failed: {message}")]
+    SignInFailed { message: String, kind: ErrorKind },
+
     #[error(
         "cannot listen for the sign-in callback: {detail}; close the other program that uses the port (often another `codex login`), or set CODEX_OAUTH_CALLBACK_PORT, or sign in with a device code (`login --device`)"
     )]
@@ -291,6 +310,7 @@ impl Error {
             return ErrorKind::Retry;
         }
         match self {
+            Error::SignInFailed { kind, .. } => *kind,
             Error::LoginCancelled => ErrorKind::Cancelled,
             Error::UsageLimit { .. }
             | Error::LoginTimedOut { .. }
@@ -303,6 +323,9 @@ impl Error {
             | Error::NoCodexEntitlement
             | Error::DeviceCodeUnavailable
             | Error::ImportNotFound(_)
+            | Error::RedirectRefused { .. }
+            | Error::SignInEnded
+            | Error::NoBrowserSignIn
             | Error::Input(_)
             | Error::NoModels { .. }
             | Error::UnknownModel { .. }
@@ -501,6 +524,14 @@ mod kind_tests {
                 ErrorKind::Retry,
             ),
             (Error::LoginCancelled, ErrorKind::Cancelled),
+            (Error::SignInEnded, ErrorKind::Input),
+            (
+                Error::SignInFailed {
+                    message: "x".into(),
+                    kind: ErrorKind::Retry,
+                },
+                ErrorKind::Retry,
+            ),
         ];
         for (e, kind) in cases {
             assert_eq!(e.kind(), kind, "{e:?}");

@@ -14,8 +14,8 @@ use std::time::Duration;
 use chrono::Utc;
 use tokio::task::JoinHandle;
 
-use crate::error::Result;
-use crate::oauth::{BrowserLoginOptions, SignInCancel, SignInResult};
+use crate::error::{Error, Result};
+use crate::oauth::{BrowserLoginOptions, PasteHandle, SignInCancel, SignInResult};
 use crate::session::Session;
 use crate::store::{PendingLogin, SignInMethod};
 
@@ -66,6 +66,9 @@ pub struct SignIns {
     /// Held across a start, so two starts never race for the port.
     starting: tokio::sync::Mutex<()>,
     active: Arc<Mutex<Option<Active>>>,
+    /// The browser sign-in last started here, to complete from a pasted redirect (kept after it
+    /// ends, so a late paste hears that it ended).
+    paste: Mutex<Option<PasteHandle>>,
 }
 
 impl SignIns {
@@ -77,6 +80,7 @@ impl SignIns {
             stopping: Mutex::new(None),
             starting: tokio::sync::Mutex::new(()),
             active: Arc::new(Mutex::new(None)),
+            paste: Mutex::new(None),
         }
     }
 
@@ -131,22 +135,27 @@ impl SignIns {
         let cancels = self.cancels.load(Ordering::SeqCst);
         let session = &self.session;
         let id = self.next.fetch_add(1, Ordering::SeqCst) + 1;
-        let (info, browser_opened, cancel, task) = match method {
+        let (info, browser_opened, cancel, task, paste) = match method {
             SignInMethod::Browser => {
                 let opts = BrowserLoginOptions::from_settings(session.settings());
                 let (login, info) = session.start_browser_sign_in(opts).await?;
                 let opened = login.browser_opened();
                 let cancel: SignInCancel = login.cancel_handle().into();
+                let paste = login.paste_handle();
                 let task = self.background(id, &info.url, login.wait(), on_end);
-                (info, opened, cancel, task)
+                (info, opened, cancel, task, Some(paste))
             }
             SignInMethod::Device => {
                 let (login, info) = session.start_device_sign_in().await?;
                 let cancel: SignInCancel = login.cancel_handle().into();
                 let task = self.background(id, &info.url, login.wait(), on_end);
-                (info, false, cancel, task)
+                (info, false, cancel, task, None)
             }
         };
+        *self
+            .paste
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = paste;
         if self.cancels.load(Ordering::SeqCst) != cancels {
             // Cancelled (a sign-out, a shutdown) while it was starting: it must not go on.
             cancel.cancel();
@@ -213,6 +222,20 @@ impl SignIns {
         a.cancel.cancel();
         let _ = tokio::time::timeout(STOP_WAIT, a.task).await;
         was_running
+    }
+
+    /// Complete the browser sign-in started here from its final redirect, pasted by hand (see
+    /// [`PasteHandle::complete`]); [`Error::NoBrowserSignIn`] when none was started.
+    pub async fn paste(&self, pasted: &str) -> Result<SignInResult> {
+        let handle = self
+            .paste
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        match handle {
+            Some(h) => h.complete(pasted).await,
+            None => Err(Error::NoBrowserSignIn),
+        }
     }
 
     /// Whether `url` is the page the running sign-in asks the user to open (the only one a front

@@ -398,3 +398,115 @@ async fn opaque_access_tokens_live_as_long_as_expires_in_says() {
     assert_ne!(token(&home), first);
     assert_eq!(fake.stats().refreshes, 2);
 }
+
+fn login_paste(home: &Home) -> (Running, std::process::ChildStdin) {
+    let mut c = home.cmd(&bin("codex-mcp-bridge"));
+    c.args(["login", "--paste"]);
+    Running::spawn_piped(c)
+}
+
+/// The address the browser's last page shows: the fake approves and redirects to our loopback
+/// callback, which a browser on another machine cannot load.
+async fn final_redirect(authorize_url: &str) -> url::Url {
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let approved = no_redirects.get(authorize_url).send().await.unwrap();
+    url::Url::parse(approved.headers()["location"].to_str().unwrap()).unwrap()
+}
+
+fn code_of(redirect: &url::Url) -> String {
+    redirect
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned()
+}
+
+#[tokio::test]
+async fn login_paste_signs_in_with_the_final_redirect_pasted_on_stdin() {
+    use std::io::Write;
+    let fake = fake().await;
+    let home = Home::new(&fake);
+    let (run, mut stdin) = login_paste(&home);
+    let url = run.line();
+    assert!(
+        url.starts_with(&format!("{}/oauth/authorize?", fake.issuer())),
+        "{url}"
+    );
+    let redirect = final_redirect(&url).await;
+    // As copied from an address bar: white space around it.
+    writeln!(stdin, "  {redirect}  ").unwrap();
+    let (code, stderr) = run.finish();
+    drop(stdin);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("paste that page's address"), "{stderr}");
+    assert!(stderr.contains("ada@example.com"), "{stderr}");
+    assert!(!stderr.contains(&code_of(&redirect)), "{stderr}");
+    let (st, code) = home.status();
+    assert_eq!(code, 0);
+    assert_eq!(st["signed_in"], true);
+    assert_eq!(st["email"], "ada@example.com");
+    assert!(st["pending_login"].is_null());
+    assert_eq!(fake.stats().code_exchanges, 1);
+}
+
+#[tokio::test]
+async fn login_paste_refuses_another_sign_ins_redirect_and_takes_the_next_right_one() {
+    use std::io::Write;
+    let fake = fake().await;
+    let home = Home::new(&fake);
+    let (run, mut stdin) = login_paste(&home);
+    let url = run.line();
+    let redirect = final_redirect(&url).await;
+    let mut wrong = redirect.clone();
+    let code = code_of(&redirect);
+    wrong
+        .query_pairs_mut()
+        .clear()
+        .append_pair("code", &code)
+        .append_pair("state", "another-sign-in");
+    let mut elsewhere = redirect.clone();
+    elsewhere.set_path("/somewhere/else");
+    writeln!(stdin, "{wrong}").unwrap();
+    writeln!(stdin, "{elsewhere}").unwrap();
+    writeln!(stdin).unwrap();
+    // Only the query part, as some browsers show it.
+    writeln!(stdin, "{}", redirect.query().unwrap()).unwrap();
+    let (exit, stderr) = run.finish();
+    drop(stdin);
+    assert_eq!(exit, 0, "{stderr}");
+    assert_eq!(
+        stderr.matches("the sign-in is still waiting").count(),
+        2,
+        "{stderr}"
+    );
+    assert!(stderr.contains("another sign-in"), "{stderr}");
+    assert!(!stderr.contains(&code), "{stderr}");
+    assert!(!stderr.lines().any(|l| l.starts_with("error:")), "{stderr}");
+    assert_eq!(home.status().0["signed_in"], true);
+    assert_eq!(
+        fake.stats().code_exchanges,
+        1,
+        "refused pastes never reach the token endpoint"
+    );
+}
+
+#[tokio::test]
+async fn login_paste_with_nothing_on_stdin_still_completes_through_the_callback() {
+    let fake = fake().await;
+    let home = Home::new(&fake);
+    let mut c = home.cmd(&bin("codex-mcp-bridge"));
+    c.args(["login", "--paste"]);
+    // stdin is /dev/null: EOF at once, which only means nothing is pasted.
+    let run = Running::spawn(c);
+    let url = run.line();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let page = browser().get(&url).send().await.unwrap();
+    assert!(page.url().path().ends_with("/success"), "{}", page.url());
+    let (code, stderr) = run.finish();
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(home.status().0["signed_in"], true);
+}

@@ -157,9 +157,20 @@ pub struct Running {
 }
 
 impl Running {
-    pub fn spawn(mut cmd: Command) -> Self {
+    pub fn spawn(cmd: Command) -> Self {
+        Self::spawn_with(cmd, Stdio::null())
+    }
+
+    /// `spawn`, with stdin a pipe the test writes to.
+    pub fn spawn_piped(cmd: Command) -> (Self, std::process::ChildStdin) {
+        let mut run = Self::spawn_with(cmd, Stdio::piped());
+        let stdin = run.child.stdin.take().unwrap();
+        (run, stdin)
+    }
+
+    fn spawn_with(mut cmd: Command, stdin: Stdio) -> Self {
         let mut child = cmd
-            .stdin(Stdio::null())
+            .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -16,7 +16,9 @@ pub use client::{DeviceCode, OAuthClient, SCOPES};
 pub use device::{DEVICE_LOGIN_TIMEOUT, DeviceCancel, DeviceLogin};
 pub(crate) use failure::network;
 pub use pkce::{Pkce, new_state};
-pub use server::{BROWSER_LOGIN_TIMEOUT, BrowserLogin, BrowserLoginOptions, CancelHandle};
+pub use server::{
+    BROWSER_LOGIN_TIMEOUT, BrowserLogin, BrowserLoginOptions, CancelHandle, PasteHandle,
+};
 #[doc(hidden)]
 pub use server::{CallbackQuery, read_callback_query};
 pub use tokens::TokenSet;

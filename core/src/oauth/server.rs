@@ -25,6 +25,10 @@ use crate::oauth::pkce::{Pkce, new_state};
 use crate::oauth::{Completer, SignInResult};
 use crate::secret::Secret;
 
+mod paste;
+
+pub use paste::PasteHandle;
+
 /// A pending browser sign-in is abandoned after this long.
 pub const BROWSER_LOGIN_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 /// After a success, how long the server stays up for the browser to fetch `/success`.
@@ -66,6 +70,8 @@ struct Flow {
     outcome: std::sync::Mutex<Option<oneshot::Sender<Outcome>>>,
     exchanging: Mutex<()>,
     finished: AtomicBool,
+    /// The flow is abandoned at this instant (the pending sign-in's time limit).
+    deadline: tokio::time::Instant,
     /// Set once the credentials are saved: only then does `/success` say "Signed in".
     succeeded: AtomicBool,
     success_served: Notify,
@@ -79,6 +85,11 @@ impl Flow {
         {
             let _ = tx.send(outcome);
         }
+    }
+
+    /// Finished, cancelled or past its time limit: nothing can complete it any more.
+    fn ended(&self) -> bool {
+        self.finished.load(Ordering::SeqCst) || tokio::time::Instant::now() >= self.deadline
     }
 }
 
@@ -137,6 +148,7 @@ impl BrowserLogin {
             outcome: std::sync::Mutex::new(Some(tx)),
             exchanging: Mutex::new(()),
             finished: AtomicBool::new(false),
+            deadline: tokio::time::Instant::now() + opts.timeout,
             succeeded: AtomicBool::new(false),
             success_served: Notify::new(),
         });
@@ -185,10 +197,14 @@ impl BrowserLogin {
     pub fn cancel_handle(&self) -> CancelHandle {
         CancelHandle(Arc::clone(&self.flow))
     }
+    /// Completes this sign-in from the final redirect pasted by hand (the browser ran elsewhere).
+    pub fn paste_handle(&self) -> PasteHandle {
+        PasteHandle(Arc::clone(&self.flow))
+    }
 
     /// Wait for the sign-in to finish (saved, or failed), then stop the server.
     pub async fn wait(self) -> Result<SignInResult> {
-        let outcome = match tokio::time::timeout(self.timeout, self.outcome).await {
+        let outcome = match tokio::time::timeout_at(self.flow.deadline, self.outcome).await {
             Ok(Ok(o)) => o,
             Ok(Err(_)) => Err(Error::LoginCancelled),
             Err(_) => Err(Error::LoginTimedOut {
@@ -430,10 +446,12 @@ async fn callback(State(flow): State<Arc<Flow>>, RawQuery(query): RawQuery) -> R
     // tab, a dropped connection) drops this handler, never a half-done sign-in.
     let job = tokio::spawn(exchange(Arc::clone(&flow), code));
     match job.await {
-        Ok(Exchanged::Done) => Redirect::to("/success").into_response(),
-        Ok(Exchanged::Failed(text)) => {
-            page(StatusCode::INTERNAL_SERVER_ERROR, "Sign-in failed", &text)
-        }
+        Ok(Exchanged::Done(_)) => Redirect::to("/success").into_response(),
+        Ok(Exchanged::Failed { message, .. }) => page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Sign-in failed",
+            &message,
+        ),
         Ok(Exchanged::AlreadyFinished) => page(
             StatusCode::BAD_REQUEST,
             "Already finished",
@@ -448,16 +466,19 @@ async fn callback(State(flow): State<Arc<Flow>>, RawQuery(query): RawQuery) -> R
 }
 
 enum Exchanged {
-    Done,
-    /// The message to show.
-    Failed(String),
+    Done(SignInResult),
+    /// What to show, and the failure's kind (the flow ended with the failure itself).
+    Failed {
+        message: String,
+        kind: crate::ErrorKind,
+    },
     AlreadyFinished,
 }
 
 /// Exchange the code and save the tokens, one callback at a time, and end the flow with it.
 async fn exchange(flow: Arc<Flow>, code: Secret) -> Exchanged {
     let _one_at_a_time = flow.exchanging.lock().await;
-    if flow.finished.load(Ordering::SeqCst) {
+    if flow.ended() {
         return Exchanged::AlreadyFinished;
     }
     let result = async {
@@ -471,13 +492,14 @@ async fn exchange(flow: Arc<Flow>, code: Secret) -> Exchanged {
     match result {
         Ok(done) => {
             flow.succeeded.store(true, Ordering::SeqCst);
-            flow.finish(Ok(done));
-            Exchanged::Done
+            flow.finish(Ok(done.clone()));
+            Exchanged::Done(done)
         }
         Err(e) => {
-            let text = e.to_string();
+            let message = e.to_string();
+            let kind = e.kind();
             flow.finish(Err(e));
-            Exchanged::Failed(text)
+            Exchanged::Failed { message, kind }
         }
     }
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use codex_oauth_core::oauth::{BrowserLoginOptions, SignInCancel, SignInResult};
+use codex_oauth_core::oauth::{BrowserLoginOptions, PasteHandle, SignInCancel, SignInResult};
 use codex_oauth_core::store::{AuthRecord, SaveOutcome};
 use codex_oauth_core::{Error, SETTLE_LIMIT, Secret, Session, Settings};
 
@@ -30,6 +30,7 @@ pub async fn run(settings: Settings, command: Command, out: Output) -> ExitCode 
         Command::Login {
             device,
             no_browser,
+            paste,
             with_api_key,
             json: _,
         } => {
@@ -38,7 +39,7 @@ pub async fn run(settings: Settings, command: Command, out: Output) -> ExitCode 
             } else if device {
                 login_device(&session, out).await
             } else {
-                login_browser(&session, no_browser, out).await
+                login_browser(&session, no_browser || paste, paste, out).await
             }
         }
         Command::Status { json: _ } => status(&session, out).await,
@@ -111,7 +112,12 @@ async fn ctrl_c() {
     }
 }
 
-async fn login_browser(session: &Arc<Session>, no_browser: bool, out: Output) -> ExitCode {
+async fn login_browser(
+    session: &Arc<Session>,
+    no_browser: bool,
+    paste: bool,
+    out: Output,
+) -> ExitCode {
     let mut opts = BrowserLoginOptions::from_settings(session.settings());
     opts.open_browser = opts.open_browser && !no_browser;
     let (login, _) = match session.start_browser_sign_in(opts).await {
@@ -129,7 +135,66 @@ async fn login_browser(session: &Arc<Session>, no_browser: bool, out: Output) ->
         login.port()
     ));
     let cancel = login.cancel_handle();
+    if paste {
+        info(
+            "If the browser is on another machine, its last page will not load: paste that page's address here and press Enter.",
+        );
+        let pasted = login.paste_handle();
+        let waiting = with_pasted(pasted, login.wait());
+        return finish_login(session, "browser", cancel.into(), waiting, out).await;
+    }
     finish_login(session, "browser", cancel.into(), login.wait(), out).await
+}
+
+/// Wait for the callback while reading pasted addresses from stdin, a line each, until one
+/// ends the flow; a refused one is said and the next is read. EOF only means nothing is pasted.
+async fn with_pasted(
+    pasted: PasteHandle,
+    waiting: impl std::future::Future<Output = codex_oauth_core::Result<SignInResult>>,
+) -> codex_oauth_core::Result<SignInResult> {
+    tokio::pin!(waiting);
+    let mut lines = stdin_lines();
+    loop {
+        tokio::select! {
+            r = &mut waiting => return r,
+            line = lines.recv() => {
+                let Some(line) = line else { return waiting.await };
+                if line.expose().trim().is_empty() {
+                    continue;
+                }
+                // The flow's end (signed in, or how it failed) comes through `waiting`.
+                if let Err(e) = pasted.complete(line.expose()).await
+                    && !pasted.has_ended()
+                {
+                    info(&e.to_string());
+                }
+                if pasted.has_ended() {
+                    return waiting.await;
+                }
+            }
+        }
+    }
+}
+
+/// Lines of stdin, read on a thread of their own (a blocking read must hold up neither the
+/// callback nor the exit); closed at EOF or on a read error. A line may hold a code: a `Secret`.
+fn stdin_lines() -> tokio::sync::mpsc::Receiver<Secret> {
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    std::thread::spawn(move || {
+        let stdin = std::io::stdin();
+        loop {
+            let mut line = String::new();
+            match stdin.read_line(&mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    if tx.blocking_send(Secret::new(line)).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    rx
 }
 
 async fn login_device(session: &Arc<Session>, out: Output) -> ExitCode {

@@ -47,6 +47,10 @@ pub enum Command {
         /// Do not open a browser; print the URL to open instead.
         #[arg(long)]
         no_browser: bool,
+        /// For a browser on another machine: print the URL (as --no-browser), and also read the
+        /// address its last page shows (the one that fails to load) pasted on standard input.
+        #[arg(long, conflicts_with_all = ["device", "with_api_key"])]
+        paste: bool,
         /// Read an OpenAI API key from standard input and store it instead of signing in.
         #[arg(long)]
         with_api_key: bool,

@@ -106,4 +106,10 @@ pub struct LoginArgs {
     /// `browser` (default) or `device`.
     #[serde(default)]
     pub method: LoginMethod,
+    /// The address the browser's last page shows when it fails to load (the browser runs on
+    /// another machine): `http://127.0.0.1:1455/auth/callback?code=…&state=…`, pasted by the
+    /// user. Completes the browser sign-in pending in this bridge.
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 8192))]
+    pub redirect_url: Option<String>,
 }

@@ -49,6 +49,15 @@ pub fn failure(e: &Error) -> CallToolResult {
         Error::NetworkBlocked { .. } => ("network_blocked", ""),
         Error::Backend { .. } | Error::Http { .. } | Error::BadResponse { .. } => ("backend", ""),
         Error::LockTimeout { .. } => ("busy", ""),
+        Error::RedirectRefused { .. } => ("redirect_refused", ""),
+        Error::SignInEnded | Error::SignInFailed { .. } => (
+            "sign_in_ended",
+            " Call codex_login (without redirect_url) to start a new sign-in.",
+        ),
+        Error::NoBrowserSignIn => (
+            "no_pending_sign_in",
+            " Call codex_login (without redirect_url) to start a browser sign-in, then pass the address its last page shows.",
+        ),
         _ => ("error", ""),
     };
     let base = match e {
@@ -329,6 +338,11 @@ pub fn login(started: &Started) -> CallToolResult {
             p.url
         )),
     }
+    if p.user_code.is_none() && !started.elsewhere {
+        text.push_str(
+            " If the browser runs on another machine, its last page (http://127.0.0.1:…/auth/callback?code=…) will not load: ask the user to copy that page's address from the address bar and call codex_login again with it as `redirect_url`.",
+        );
+    }
     text.push_str(
         " The sign-in completes in the background; call codex_status to see when it is done.",
     );
@@ -343,6 +357,31 @@ pub fn login(started: &Started) -> CallToolResult {
             "user_code": p.user_code,
             "expires_at": rfc3339(p.expires_at),
             "browser_opened": started.browser_opened,
+        }),
+    )
+}
+
+/// A sign-in completed from a pasted redirect.
+pub fn pasted(profile: &str, r: &codex_oauth_core::oauth::SignInResult) -> CallToolResult {
+    let who = r.email.as_deref().unwrap_or("your account");
+    let plan = r
+        .plan
+        .as_deref()
+        .map(|p| format!(" ({p})"))
+        .unwrap_or_default();
+    ok(
+        format!(
+            "Signed in to Codex as {who}{plan} (profile {profile}); credentials stored in the {}.",
+            r.saved.backend.label()
+        ),
+        json!({
+            "status": "signed_in",
+            "profile": profile,
+            "method": "browser",
+            "email": r.email,
+            "plan": r.plan,
+            "account_id": r.account_id,
+            "store": {"backend": r.saved.backend, "location": r.saved.location, "reason": r.saved.reason},
         }),
     )
 }

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use codex_oauth_core::oauth::SignInResult;
 use codex_oauth_core::signin::{Again, SignIns, Started};
 use codex_oauth_core::store::SignInMethod;
 use codex_oauth_core::{Result, Session};
@@ -23,6 +24,11 @@ impl Logins {
             LoginMethod::Device => SignInMethod::Device,
         };
         self.0.start(method, Again::Reuse, None).await
+    }
+
+    /// Complete the browser sign-in pending in this process with its pasted final redirect.
+    pub async fn paste(&self, redirect_url: &str) -> Result<SignInResult> {
+        self.0.paste(redirect_url).await
     }
 
     /// Cancel the sign-in pending in this process, if any (sign-out, shutdown).

@@ -335,7 +335,7 @@ impl CodexServer {
     }
 
     #[tool(
-        description = "Start signing in to Codex with the user's ChatGPT account. Returns at once with the URL to open (and, for method `device`, the code to enter); the sign-in completes in the background. Show the URL (and code) to the user, then check with codex_status. A second call while a sign-in is pending returns the pending one.",
+        description = "Start signing in to Codex with the user's ChatGPT account. Returns at once with the URL to open (and, for method `device`, the code to enter); the sign-in completes in the background. Show the URL (and code) to the user, then check with codex_status. A second call while a sign-in is pending returns the pending one. When the browser runs on another machine its last page (http://127.0.0.1:1455/auth/callback?...) fails to load: ask the user to paste that page's address and call again with it as `redirect_url` to complete the sign-in.",
         input_schema = input_schema::<LoginArgs>(),
         annotations(
             title = "Sign in to Codex",
@@ -346,6 +346,15 @@ impl CodexServer {
         )
     )]
     async fn codex_login(&self, Args(a): Args<LoginArgs>) -> Result<CallToolResult, ErrorData> {
+        if let Some(url) = &a.redirect_url {
+            return match self.inner.logins.paste(url).await {
+                Ok(done) => Ok(format::pasted(
+                    &self.inner.session.settings().profile,
+                    &done,
+                )),
+                Err(e) => Ok(format::failure(&e)),
+            };
+        }
         match self.inner.logins.start(a.method).await {
             Ok(started) => Ok(format::login(&started)),
             Err(e) => Ok(format::failure(&e)),

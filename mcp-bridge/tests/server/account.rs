@@ -459,3 +459,96 @@ async fn codex_status_lists_every_account_and_which_one_answers() {
     assert!(!text.contains("sk-proj"), "{text}");
     h.stop().await;
 }
+
+/// The address the browser's last page shows: the fake approves and redirects to our callback,
+/// which a browser on another machine cannot load.
+async fn final_redirect(authorize_url: &str) -> reqwest::Url {
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let approved = no_redirects.get(authorize_url).send().await.unwrap();
+    let location = approved.headers()["location"].to_str().unwrap();
+    reqwest::Url::parse(location).unwrap()
+}
+
+fn with_state(url: &reqwest::Url, state: &str) -> String {
+    let mut url = url.clone();
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .into_owned()
+        .map(|(k, v)| {
+            if k == "state" {
+                (k, state.to_owned())
+            } else {
+                (k, v)
+            }
+        })
+        .collect();
+    url.query_pairs_mut().clear().extend_pairs(pairs);
+    url.to_string()
+}
+
+#[tokio::test]
+async fn a_pasted_final_redirect_completes_the_browser_sign_in_and_a_wrong_state_is_refused() {
+    let h = signed_out().await;
+    let (text, data) = h.ok("codex_login", json!({})).await;
+    assert!(text.contains("redirect_url"), "{text}");
+    let redirect = final_redirect(data["url"].as_str().unwrap()).await;
+
+    let (text, err) = h
+        .tool_error(
+            "codex_login",
+            json!({"redirect_url": with_state(&redirect, "not-this-sign-in")}),
+        )
+        .await;
+    assert!(text.contains("still waiting"), "{text}");
+    assert_eq!(err["kind"], "redirect_refused", "{err}");
+    assert!(!h.session.status().await.signed_in);
+    assert_eq!(h.fake.stats().code_exchanges, 0);
+
+    let pasted = format!("  {redirect}\n");
+    let (text, data) = h.ok("codex_login", json!({"redirect_url": pasted})).await;
+    assert!(
+        text.contains("Signed in to Codex as ada@example.com"),
+        "{text}"
+    );
+    assert_eq!(data["status"], "signed_in");
+    let code = redirect
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    assert!(!text.contains(&code) && !data.to_string().contains(&code));
+    let (_, status) = h.ok("codex_status", json!({})).await;
+    assert_eq!(status["signed_in"], true, "{status}");
+    assert!(status["pending_login"].is_null(), "{status}");
+    assert_eq!(h.fake.stats().code_exchanges, 1);
+
+    // The sign-in has ended: the same address again is refused, and says so.
+    let (text, err) = h
+        .tool_error("codex_login", json!({"redirect_url": redirect.to_string()}))
+        .await;
+    assert!(
+        text.starts_with("This sign-in has ended; start a new one"),
+        "{text}"
+    );
+    assert_eq!(err["kind"], "sign_in_ended", "{err}");
+    assert_eq!(h.fake.stats().code_exchanges, 1);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_pasted_redirect_without_a_pending_browser_sign_in_is_a_clear_tool_error() {
+    let h = signed_out().await;
+    let (text, err) = h
+        .tool_error(
+            "codex_login",
+            json!({"redirect_url": "http://127.0.0.1:1455/auth/callback?code=c&state=s"}),
+        )
+        .await;
+    assert!(text.starts_with("No browser sign-in is waiting"), "{text}");
+    assert_eq!(err["kind"], "no_pending_sign_in", "{err}");
+    h.stop().await;
+}
