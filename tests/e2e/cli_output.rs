@@ -592,6 +592,8 @@ async fn the_man_page_is_roff_and_lists_the_commands() {
         "logout",
         "import\\-codex",
         "completions",
+        "accounts",
+        "use",
     ] {
         assert!(
             page.contains(&format!("codex\\-mcp\\-bridge\\-{sub}(1)")),
@@ -617,13 +619,15 @@ async fn the_man_page_is_roff_and_lists_the_commands() {
         "codex-mcp-bridge-import-codex",
         "codex-mcp-bridge-plugin-config",
         "codex-mcp-bridge-completions",
+        "codex-mcp-bridge-accounts",
+        "codex-mcp-bridge-use",
     ] {
         let page = std::fs::read_to_string(dir.path().join(format!("{name}.1")))
             .unwrap_or_else(|e| panic!("{name}.1: {e}"));
         assert!(after_preamble(&page).starts_with(".TH"), "{name}.1: {page}");
     }
     let pages = std::fs::read_dir(dir.path()).unwrap().count();
-    assert_eq!(pages, 8, "one page each, none for `help` or `man`");
+    assert_eq!(pages, 10, "one page each, none for `help` or `man`");
 }
 
 /// `args` run by the bridge with a terminal for stdin, stdout and stderr (util-linux `script`),
