@@ -202,12 +202,7 @@ async fn a_write_failure_during_a_refresh_keeps_the_rotation() {
     for round in 1..=rounds() as u64 {
         let mut b = bridge_mid_refresh(&fake, &home, round).await;
         let broken = Unwritable::now(home.profile_dir());
-        let answer = loop {
-            let v: Value = b.next();
-            if v["id"] == 1 {
-                break v;
-            }
-        };
+        let answer = b.answer(1);
         assert_ne!(answer["result"]["isError"], true, "round {round}: {answer}");
         broken.restore();
         b.send_line(
@@ -215,12 +210,7 @@ async fn a_write_failure_during_a_refresh_keeps_the_rotation() {
                 "params": {"name": "codex_models", "arguments": {}}})
             .to_string(),
         );
-        loop {
-            let v: Value = b.next();
-            if v["id"] == 2 {
-                break;
-            }
-        }
+        b.answer(2);
         let (code, stderr) = b.finish();
         assert_eq!(code, Some(0), "{stderr}");
         check_survived(

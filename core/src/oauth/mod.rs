@@ -63,6 +63,17 @@ pub struct SignInResult {
     pub saved: SaveOutcome,
 }
 
+impl SignInResult {
+    /// "ada@example.com (Plus)": who signed in, for the messages that say so.
+    pub fn who(&self) -> String {
+        let who = self.email.as_deref().unwrap_or("your account");
+        match &self.plan {
+            Some(p) => format!("{who} ({p})"),
+            None => who.to_owned(),
+        }
+    }
+}
+
 /// What a flow does with the tokens it obtained (save them): the session provides it.
 pub type Completer =
     Arc<dyn Fn(TokenSet) -> BoxFuture<'static, Result<SignInResult>> + Send + Sync>;

@@ -89,18 +89,12 @@ fn signed_in_as(profile: &str, method: &str, r: &SignInResult, out: Output) -> E
         "account_id": r.account_id,
         "store": saved_json(&r.saved),
     });
-    let who = r.email.as_deref().unwrap_or("your account");
-    let plan = r
-        .plan
-        .as_deref()
-        .map(|p| format!(" ({p})"))
-        .unwrap_or_default();
     let place = match &r.saved.reason {
         Some(why) => format!("in {} — {why}", r.saved.location),
         None => format!("in the {}", r.saved.backend.label()),
     };
     out.done(
-        &format!("Signed in as {who}{plan}; credentials stored {place}."),
+        &format!("Signed in as {}; credentials stored {place}.", r.who()),
         object,
     )
 }

@@ -363,15 +363,10 @@ pub fn login(started: &Started) -> CallToolResult {
 
 /// A sign-in completed from a pasted redirect.
 pub fn pasted(profile: &str, r: &codex_oauth_core::oauth::SignInResult) -> CallToolResult {
-    let who = r.email.as_deref().unwrap_or("your account");
-    let plan = r
-        .plan
-        .as_deref()
-        .map(|p| format!(" ({p})"))
-        .unwrap_or_default();
     ok(
         format!(
-            "Signed in to Codex as {who}{plan} (profile {profile}); credentials stored in the {}.",
+            "Signed in to Codex as {} (profile {profile}); credentials stored in the {}.",
+            r.who(),
             r.saved.backend.label()
         ),
         json!({

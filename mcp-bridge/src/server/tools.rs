@@ -296,7 +296,12 @@ impl CodexServer {
                 );
                 let max = a.max_output_chars.unwrap_or(DEFAULT_MAX_OUTPUT_CHARS) as usize;
                 let mut r = format::answer(&answer, &conversation_id, max);
-                let email = codex.session().status().await.email;
+                // state.json names who is signed in: no keychain read on every answer.
+                let store = Arc::clone(codex.session().store());
+                let email = tokio::task::spawn_blocking(move || store.state().email)
+                    .await
+                    .ok()
+                    .flatten();
                 if let Some(data) = r.structured_content.as_mut() {
                     data["account"] = serde_json::json!({"profile": profile, "email": email});
                 }
