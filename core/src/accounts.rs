@@ -3,7 +3,9 @@
 //! identified by account id + user id, so one email with two workspaces is two accounts.
 
 use std::path::Path;
+use std::sync::Arc;
 
+use crate::codex::{CodexClient, Workspace};
 use crate::config::{Settings, validate_profile};
 use crate::error::{Error, Result};
 use crate::session::Session;
@@ -127,6 +129,113 @@ pub async fn merge_duplicate(settings: &Settings, profile: &str) -> Result<Optio
         tracing::warn!(error = %e, "cannot remove the folder of a merged profile");
     }
     Ok(Some(holder))
+}
+
+/// Where a finished sign-in ended up (see [`place_sign_in`]).
+#[derive(Debug, Clone)]
+pub struct Placed {
+    /// The profile that holds it: another one when that profile already held the account.
+    pub profile: String,
+    /// It went to `profile` because that one already held the same account.
+    pub merged: bool,
+    /// The workspace the profile uses now, when known.
+    pub workspace: Option<Workspace>,
+    /// Every workspace the sign-in can use (empty when `accounts/check` could not be read, or
+    /// for an API key).
+    pub workspaces: Vec<Workspace>,
+}
+
+/// The workspaces the profile's sign-in can use, asked of `accounts/check` now; empty for an
+/// API key.
+pub async fn workspaces(session: &Arc<Session>) -> Result<Vec<Workspace>> {
+    let rec = session.status().await;
+    if !rec.signed_in || rec.is_api_key() {
+        return Ok(Vec::new());
+    }
+    CodexClient::new(Arc::clone(session))?.workspaces().await
+}
+
+/// The workspace `wanted` names (its id, or its name in any case) among `list`.
+pub fn pick<'a>(list: &'a [Workspace], wanted: &str) -> Result<&'a Workspace> {
+    let wanted = wanted.trim();
+    list.iter()
+        .find(|w| w.account_id == wanted)
+        .or_else(|| {
+            list.iter().find(|w| {
+                w.name
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(wanted))
+            })
+        })
+        .ok_or_else(|| {
+            Error::Input(if list.is_empty() {
+                format!("cannot use workspace {wanted}: the sign-in lists no workspaces")
+            } else {
+                format!(
+                    "this sign-in cannot use workspace {wanted}; it can use: {}",
+                    describe_workspaces(list)
+                )
+            })
+        })
+}
+
+/// `Personal (acc-1), Acme (acc-2)`.
+pub fn describe_workspaces(list: &[Workspace]) -> String {
+    list.iter()
+        .map(workspace_label)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `Acme (acc-2)`, or the id alone when the workspace has no name.
+pub fn workspace_label(w: &Workspace) -> String {
+    match (&w.name, &w.structure) {
+        (Some(n), _) => format!("{n} ({})", w.account_id),
+        (None, Some(s)) if s == "personal" => format!("Personal ({})", w.account_id),
+        _ => w.account_id.clone(),
+    }
+}
+
+/// After a sign-in of `session`'s profile: switch it to the workspace `wanted` names (checked
+/// against what the sign-in can use: `listed` when the caller already asked, else asked now),
+/// then, when another profile already holds that account (account id + user id), move the
+/// sign-in there ([`merge_duplicate`]). Without `wanted`, the sign-in keeps the workspace its
+/// token names and a failure to list the workspaces is only logged.
+pub async fn place_sign_in(
+    session: &Arc<Session>,
+    wanted: Option<&str>,
+    listed: Option<Vec<Workspace>>,
+) -> Result<Placed> {
+    let list = match listed {
+        Some(l) => l,
+        None => match workspaces(session).await {
+            Ok(l) => l,
+            Err(e) if wanted.is_some() => return Err(e),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot list the workspaces of the new sign-in");
+                Vec::new()
+            }
+        },
+    };
+    let current = session.status().await.account_id;
+    let chosen = match wanted {
+        Some(w) => Some(pick(&list, w)?.clone()),
+        None => list
+            .iter()
+            .find(|w| Some(&w.account_id) == current.as_ref())
+            .cloned(),
+    };
+    if let Some(w) = &chosen {
+        session.use_workspace(w.clone()).await?;
+    }
+    let profile = session.settings().profile.clone();
+    let holder = merge_duplicate(session.settings(), &profile).await?;
+    Ok(Placed {
+        merged: holder.is_some(),
+        profile: holder.unwrap_or(profile),
+        workspace: chosen,
+        workspaces: list,
+    })
 }
 
 /// Make `profile` the default: `profile = "<name>"` in config.toml, the rest of the file (its

@@ -34,6 +34,8 @@ pub struct Status {
     pub email: Option<String>,
     pub plan: Option<String>,
     pub account_id: Option<String>,
+    /// The name of the workspace `account_id` is (from `accounts/check`), when known.
+    pub workspace: Option<String>,
     pub user_id: Option<String>,
     pub expires_at: Option<DateTime<Utc>>,
     pub last_refresh: Option<DateTime<Utc>>,
@@ -93,6 +95,11 @@ pub(crate) fn status_of(
         auth_mode: Some(rec.mode()),
         email: c.email.clone(),
         plan: c.plan.clone(),
+        workspace: state
+            .workspace
+            .as_ref()
+            .filter(|w| Some(&w.account_id) == rec.account_id().as_ref())
+            .and_then(|w| w.name.clone()),
         account_id: rec.account_id(),
         user_id: c.user_id.clone(),
         expires_at: c.expires_at,
@@ -160,6 +167,7 @@ impl Status {
             email: None,
             plan: None,
             account_id: None,
+            workspace: None,
             user_id: None,
             expires_at: None,
             last_refresh: None,
@@ -238,7 +246,11 @@ impl Status {
         let now = Utc::now();
         let mut out = Vec::new();
         if let Some(a) = &self.account_id {
-            out.push((Detail::Account, a.clone()));
+            let text = match &self.workspace {
+                Some(name) => format!("{a} (workspace {name})"),
+                None => a.clone(),
+            };
+            out.push((Detail::Account, text));
         }
         if let Some(exp) = self.token_expiry() {
             let text = if exp <= now {

@@ -1,5 +1,8 @@
 //! Several accounts side by side from the CLI: `accounts` lists every profile with who is signed
-//! in, `use` sets the default in config.toml, `logout --all` signs out of every one.
+//! in, `use` sets the default in config.toml, `logout --all` signs out of every one; a sign-in
+//! that can use several workspaces lets the user choose one.
+
+use std::process::Output;
 
 use serde_json::Value;
 
@@ -123,4 +126,164 @@ async fn signing_in_the_same_account_under_a_new_profile_renews_the_existing_one
         "the existing profile holds the new sign-in"
     );
     assert!(home.cli(&["token"]).status.success());
+}
+
+/// A fake whose user belongs to a team workspace besides the personal one (`acc-1234`).
+async fn fake_with_a_team() -> fake_openai::FakeOpenAi {
+    fake_with(|c| {
+        c.extra_workspaces = vec![fake_openai::FakeWorkspace {
+            id: "ws-acme".into(),
+            name: "Acme".into(),
+            plan_type: "team".into(),
+        }];
+        // Inside the refresh margin from the start: the first `token` refreshes.
+        c.access_ttl_secs = 120;
+    })
+    .await
+}
+
+fn login_device(home: &Home, args: &[&str]) -> Output {
+    let mut all = vec!["login", "--device"];
+    all.extend_from_slice(args);
+    home.cli(&all)
+}
+
+fn status_of(home: &Home, profile: &str) -> Value {
+    let out = home.cli(&["status", "--json", "--profile", profile]);
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn without_a_terminal_the_sign_in_keeps_its_default_workspace_and_lists_the_others() {
+    let fake = fake_with_a_team().await;
+    let home = Home::new(&fake);
+    let run = Running::spawn({
+        let mut c = home.cmd(&bin("codex-mcp-bridge"));
+        c.args(["login", "--no-browser"]);
+        c
+    });
+    let url = run.line();
+    assert!(!url.contains("allowed_workspace_id"), "{url}");
+    assert_eq!(browser().get(&url).send().await.unwrap().status(), 200);
+    let (code, stderr) = run.finish();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("can use 2 workspaces: Personal (acc-1234), Acme (ws-acme)")
+            && stderr.contains("login --workspace ID"),
+        "{stderr}"
+    );
+    let st = status_of(&home, "default");
+    assert_eq!(st["account_id"], "acc-1234");
+
+    // Asked for by id: the authorize request names it, and the tokens are for it.
+    let run = Running::spawn({
+        let mut c = home.cmd(&bin("codex-mcp-bridge"));
+        c.args([
+            "login",
+            "--no-browser",
+            "--profile",
+            "acme",
+            "--workspace",
+            "ws-acme",
+        ]);
+        c
+    });
+    let url = run.line();
+    assert_eq!(query(&url)["allowed_workspace_id"], "ws-acme", "{url}");
+    assert_eq!(browser().get(&url).send().await.unwrap().status(), 200);
+    let (code, stderr) = run.finish();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("uses workspace Acme (ws-acme)"), "{stderr}");
+    let st = status_of(&home, "acme");
+    assert_eq!(st["account_id"], "ws-acme");
+    // Two workspaces of one sign-in are two accounts, not a duplicate merged away.
+    let v = accounts(&home);
+    let ids: Vec<_> = v["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["profile"].clone(), a["account_id"].clone()))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            (Value::from("acme"), Value::from("ws-acme")),
+            (Value::from("default"), Value::from("acc-1234"))
+        ],
+        "{v}"
+    );
+}
+
+#[tokio::test]
+async fn a_workspace_chosen_after_the_sign_in_is_used_and_survives_a_refresh() {
+    let fake = fake_with_a_team().await;
+    let home = Home::new(&fake);
+    // The device flow has no authorize request: the token names the personal workspace, and
+    // the choice is made after.
+    let out = login_device(&home, &["--workspace", "ws-acme", "--json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["account_id"], "ws-acme", "{v}");
+    assert_eq!(v["workspace"]["name"], "Acme", "{v}");
+    assert_eq!(v["workspaces"].as_array().unwrap().len(), 2, "{v}");
+    assert_eq!(home.auth_json()["tokens"]["account_id"], "ws-acme");
+    let refreshes = fake.stats().refreshes;
+
+    // The token is inside the refresh margin: `token` refreshes, and the new id token names the
+    // personal workspace again. The choice stays.
+    token(&home);
+    assert_eq!(fake.stats().refreshes, refreshes + 1);
+    assert_eq!(home.auth_json()["tokens"]["account_id"], "ws-acme");
+    let st = status_of(&home, "default");
+    assert_eq!(st["account_id"], "ws-acme", "{st}");
+}
+
+#[tokio::test]
+async fn a_workspace_the_sign_in_cannot_use_is_refused_and_the_sign_in_is_kept() {
+    let fake = fake_with_a_team().await;
+    let home = Home::new(&fake);
+    let out = login_device(&home, &["--workspace", "ws-elsewhere"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot use workspace ws-elsewhere")
+            && stderr.contains("Personal (acc-1234), Acme (ws-acme)"),
+        "{stderr}"
+    );
+    let st = status_of(&home, "default");
+    assert_eq!(st["signed_in"], true, "nothing lost: {st}");
+    assert_eq!(st["account_id"], "acc-1234");
+}
+
+#[tokio::test]
+async fn at_a_terminal_the_sign_in_asks_which_workspace() {
+    use std::io::Write;
+    let fake = fake_with_a_team().await;
+    let home = Home::new(&fake);
+    // `script` gives the CLI a terminal; the answer is typed before the question comes and
+    // waits in the terminal's input.
+    let command = format!(
+        "{} login --device --profile picked",
+        bin("codex-mcp-bridge").display()
+    );
+    let mut child = home
+        .cmd(std::path::Path::new("script"))
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.as_mut().unwrap().write_all(b"2\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("1. Personal (acc-1234)  (its default)")
+            && text.contains("2. Acme (ws-acme)")
+            && text.contains("Which one should profile picked use? [1]"),
+        "{text}"
+    );
+    assert_eq!(status_of(&home, "picked")["account_id"], "ws-acme");
 }

@@ -120,10 +120,10 @@ fn check_chatgpt_auth(s: &Shared, h: &HeaderMap) -> Result<(), (StatusCode, Stri
         }
         Some(_) => {}
     }
-    if header(h, "chatgpt-account-id") != s.cfg.account_id {
+    if !s.cfg.has_workspace(header(h, "chatgpt-account-id")) {
         return Err((
             StatusCode::FORBIDDEN,
-            "ChatGPT-Account-ID is missing or not this token's account".into(),
+            "ChatGPT-Account-ID is missing or not a workspace of this token's user".into(),
         ));
     }
     if header(h, "originator").is_empty() {
@@ -724,16 +724,28 @@ async fn accounts_check(
         );
     }
     s.record(rec);
+    let mut accounts = vec![json!({
+        "id": s.cfg.account_id,
+        "name": null,
+        "plan_type": s.cfg.plan,
+        "structure": "personal",
+        "workspace_backend_origin": s.cfg.workspace_backend_origin,
+        "account_routing_override": s.cfg.account_routing_override,
+    })];
+    accounts.extend(s.cfg.extra_workspaces.iter().map(|w| {
+        json!({
+            "id": w.id,
+            "name": w.name,
+            "plan_type": w.plan_type,
+            "structure": "workspace",
+            "workspace_backend_origin": "NO_CONSTRAINT",
+            "account_routing_override": "NO_CONSTRAINT",
+        })
+    }));
+    let ordering: Vec<&Value> = accounts.iter().map(|a| &a["id"]).collect();
     axum::Json(json!({
-        "accounts": [{
-            "id": s.cfg.account_id,
-            "name": null,
-            "plan_type": s.cfg.plan,
-            "structure": "personal",
-            "workspace_backend_origin": s.cfg.workspace_backend_origin,
-            "account_routing_override": s.cfg.account_routing_override,
-        }],
-        "account_ordering": [s.cfg.account_id],
+        "accounts": accounts,
+        "account_ordering": ordering,
         "default_account_id": s.cfg.account_id,
     }))
     .into_response()

@@ -68,6 +68,24 @@ pub struct FakeConfig {
     pub account_routing_override: String,
     /// Tokens carry `chatgpt_account_is_fedramp`; backend requests must send `X-OpenAI-Fedramp`.
     pub fedramp: bool,
+    /// More workspaces the user belongs to besides `account_id` (listed by `accounts/check`,
+    /// accepted as `ChatGPT-Account-ID`, and chosen at authorize with `allowed_workspace_id`).
+    pub extra_workspaces: Vec<FakeWorkspace>,
+}
+
+/// A workspace of the fake's user other than its default one.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FakeWorkspace {
+    pub id: String,
+    pub name: String,
+    pub plan_type: String,
+}
+
+impl FakeConfig {
+    /// Whether `id` is one of the user's workspaces.
+    pub fn has_workspace(&self, id: &str) -> bool {
+        id == self.account_id || self.extra_workspaces.iter().any(|w| w.id == id)
+    }
 }
 
 /// One catalog entry in the shape the backend sends today (PROTOCOL.md §6), with every field the
@@ -191,6 +209,7 @@ impl Default for FakeConfig {
             opaque_access_tokens: false,
             models: todays_catalog(),
             workspace_backend_origin: "NO_CONSTRAINT".into(),
+            extra_workspaces: Vec::new(),
             account_routing_override: "NO_CONSTRAINT".into(),
             fedramp: false,
         }
@@ -276,6 +295,8 @@ pub(crate) struct CodeGrant {
     pub redirect_uri: String,
     pub created: i64,
     pub used: bool,
+    /// `allowed_workspace_id` of the authorize request: the tokens name that workspace.
+    pub workspace: Option<String>,
 }
 
 #[derive(Debug)]
@@ -330,13 +351,22 @@ impl Shared {
 
     /// Issue a full token set and remember it.
     pub fn issue(&self, ttl: i64) -> IssuedTokens {
+        self.issue_for(ttl, None)
+    }
+
+    /// Issue tokens whose claims name `workspace` (default: the config's account).
+    pub fn issue_for(&self, ttl: i64, workspace: Option<&str>) -> IssuedTokens {
         let now = chrono::Utc::now().timestamp();
+        let mut cfg = self.cfg.clone();
+        if let Some(w) = workspace {
+            cfg.account_id = w.to_owned();
+        }
         let t = IssuedTokens {
-            id_token: jwt::id_token(&self.cfg, &self.issuer(), now),
-            access_token: if self.cfg.opaque_access_tokens {
+            id_token: jwt::id_token(&cfg, &self.issuer(), now),
+            access_token: if cfg.opaque_access_tokens {
                 jwt::opaque_access_token()
             } else {
-                jwt::access_token(&self.cfg, &self.issuer(), now, ttl)
+                jwt::access_token(&cfg, &self.issuer(), now, ttl)
             },
             refresh_token: jwt::refresh_token(),
         };

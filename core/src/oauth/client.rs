@@ -117,12 +117,14 @@ impl OAuthClient {
     }
 
     /// The authorize URL as the Codex CLI builds it (PROTOCOL.md §1): its parameters in its
-    /// order, form-encoded as it encodes them (a space as `+`), and the authorize originator.
+    /// order, form-encoded as it encodes them (a space as `+`), and the authorize originator;
+    /// last, `allowed_workspace_id` when the sign-in is for one workspace.
     pub fn authorize_url(
         &self,
         redirect_uri: &Url,
         challenge: PkceCodeChallenge,
         state: &Secret,
+        workspace: Option<&str>,
     ) -> Url {
         let scope = SCOPES.join(" ");
         let params: [(&str, &str); 10] = [
@@ -139,6 +141,9 @@ impl OAuthClient {
         ];
         let mut url = self.settings.authorize_url();
         url.query_pairs_mut().clear().extend_pairs(params);
+        if let Some(w) = workspace {
+            url.query_pairs_mut().append_pair("allowed_workspace_id", w);
+        }
         url
     }
 
@@ -392,6 +397,7 @@ mod tests {
             &Url::parse("http://127.0.0.1:1455/auth/callback").unwrap(),
             pkce.challenge,
             &Secret::new("st"),
+            None,
         );
         assert!(
             url.as_str()
@@ -431,5 +437,17 @@ mod tests {
         assert_eq!(q["codex_cli_simplified_flow"], "true");
         assert_eq!(q["state"], "st");
         assert_eq!(q["originator"], "codex_cli_rs");
+
+        let one = c.authorize_url(
+            &Url::parse("http://127.0.0.1:1455/auth/callback").unwrap(),
+            crate::oauth::pkce::Pkce::new().challenge,
+            &Secret::new("st"),
+            Some("ws-acme"),
+        );
+        assert!(
+            one.as_str()
+                .ends_with("&originator=codex_cli_rs&allowed_workspace_id=ws-acme"),
+            "{one}"
+        );
     }
 }

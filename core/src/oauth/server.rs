@@ -44,6 +44,8 @@ pub struct BrowserLoginOptions {
     /// Use this `state` instead of a random one (tests).
     pub force_state: Option<String>,
     pub timeout: Duration,
+    /// Ask the issuer for a sign-in to this workspace only (`allowed_workspace_id`).
+    pub workspace: Option<String>,
 }
 
 impl BrowserLoginOptions {
@@ -54,6 +56,7 @@ impl BrowserLoginOptions {
             open_browser: s.open_browser,
             force_state: None,
             timeout: BROWSER_LOGIN_TIMEOUT,
+            workspace: None,
         }
     }
 }
@@ -136,7 +139,12 @@ impl BrowserLogin {
             .clone()
             .map(Secret::new)
             .unwrap_or_else(new_state);
-        let auth_url = client.authorize_url(&redirect_uri, pkce.challenge, &state);
+        let auth_url = client.authorize_url(
+            &redirect_uri,
+            pkce.challenge,
+            &state,
+            opts.workspace.as_deref(),
+        );
         let (tx, rx) = oneshot::channel();
         let flow = Arc::new(Flow {
             state,

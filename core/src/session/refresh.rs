@@ -15,6 +15,8 @@ use crate::store::{AuthMode, AuthRecord, RefreshBackoff};
 
 /// Refresh when the access token has less than this left.
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
+/// What [`Session::access_token_for_a_moment`] needs left on a token.
+const QUICK_MARGIN: Duration = Duration::from_secs(60);
 const BACKOFF_START: Duration = Duration::from_secs(5);
 const BACKOFF_MAX: Duration = Duration::from_secs(5 * 60);
 
@@ -100,6 +102,18 @@ impl Session {
             return Ok(t);
         }
         self.refresh_if(|rec| usable(rec, REFRESH_MARGIN)).await
+    }
+
+    /// For a call that takes seconds, not minutes (one request): the stored token while it has
+    /// `QUICK_MARGIN` left, even inside the refresh margin (a sign-in whose tokens last only a
+    /// few minutes is not refreshed at once for it); else as [`Session::access_token`].
+    pub async fn access_token_for_a_moment(&self) -> Result<AccessToken> {
+        self.flush_unsaved().await;
+        let rec = self.load().await?.ok_or_else(|| self.not_signed_in())?;
+        if let Some(t) = usable(&rec, QUICK_MARGIN)? {
+            return Ok(t);
+        }
+        self.access_token().await
     }
 
     /// The backend refused `rejected` (HTTP 401): refresh once, unless another caller or process
@@ -389,11 +403,12 @@ fn merge_refresh(mut rec: AuthRecord, new: TokenSet) -> AuthRecord {
         }
         if let Some(id) = new.id_token {
             t.id_token = id;
-            if let Some(acc) = claims::decode(t.id_token.expose())
-                .ok()
-                .and_then(|c| c.account_id)
-            {
-                t.account_id = Some(acc);
+            // The workspace is the profile's choice (it may differ from the id token's default
+            // workspace): a refresh fills it only when none was recorded.
+            if t.account_id.is_none() {
+                t.account_id = claims::decode(t.id_token.expose())
+                    .ok()
+                    .and_then(|c| c.account_id);
             }
         }
     }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::{Session, SignOut};
+use crate::codex::Workspace;
 use crate::error::{Error, ErrorKind, Result};
 use crate::oauth::{
     BrowserLogin, BrowserLoginOptions, Completer, DEVICE_LOGIN_TIMEOUT, DeviceLogin, SignInResult,
@@ -78,6 +79,32 @@ impl Session {
             was_signed_in: was || rec.is_some(),
             revoked,
         })
+    }
+
+    /// Make the profile use `workspace` of its sign-in (one that `accounts/check` lists): its id
+    /// is sent as `ChatGPT-Account-ID` from now on, and it is part of the profile's identity.
+    /// The same tokens serve every workspace of one sign-in; a refresh keeps the choice.
+    pub async fn use_workspace(&self, workspace: Workspace) -> Result<()> {
+        let _flight = self.flight.lock().await;
+        let guard = self.store.lock_async().await?;
+        let mut rec = self.load().await?.ok_or_else(|| Error::NotSignedIn {
+            profile: self.settings.profile.clone(),
+        })?;
+        let Some(tokens) = rec.tokens.as_mut() else {
+            return Err(Error::Input(
+                "an API key has no workspaces: sign in with ChatGPT to choose one".into(),
+            ));
+        };
+        tokens.account_id = Some(workspace.account_id.clone());
+        self.blocking(move |s| {
+            s.save(&guard, &rec)?;
+            s.update_state(&guard, |st| st.workspace = Some(workspace))?;
+            Ok(())
+        })
+        .await?;
+        // Saved: a rotation held in memory (if any) was part of that record.
+        self.set_unsaved(None);
+        Ok(())
     }
 
     /// Record (or clear) a pending sign-in in state.json, for status and the tray.

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use codex_oauth_core::accounts::{self, Placed};
+use codex_oauth_core::codex::Workspace;
 use codex_oauth_core::oauth::{BrowserLoginOptions, PasteHandle, SignInCancel, SignInResult};
 use codex_oauth_core::store::{AuthRecord, SaveOutcome};
 use codex_oauth_core::{Error, SETTLE_LIMIT, Secret, Session, Settings};
@@ -32,14 +34,20 @@ pub async fn run(settings: Settings, command: Command, out: Output) -> ExitCode 
             no_browser,
             paste,
             with_api_key,
+            workspace,
             json: _,
         } => {
             if with_api_key {
                 login_api_key(&session, out).await
             } else if device {
-                login_device(&session, out).await
+                login_device(&session, workspace.as_deref(), out).await
             } else {
-                login_browser(&session, no_browser || paste, paste, out).await
+                let flags = BrowserFlags {
+                    no_browser: no_browser || paste,
+                    paste,
+                    workspace: workspace.as_deref(),
+                };
+                login_browser(&session, flags, out).await
             }
         }
         Command::Status { json: _ } => status(&session, out).await,
@@ -73,14 +81,20 @@ fn saved_json(saved: &SaveOutcome) -> Value {
     json!({"backend": saved.backend, "location": saved.location, "reason": saved.reason})
 }
 
-/// The outcome of a sign-in: the line for people, or `{"signed_in", "profile", "method", "email",
-/// "plan", "account_id", "store"}`.
-fn signed_in(session: &Session, method: &str, r: &SignInResult, out: Output) -> ExitCode {
-    signed_in_as(&session.settings().profile, method, r, out)
+fn workspace_json(w: &Workspace) -> Value {
+    json!({"id": w.account_id, "name": w.name, "plan": w.plan_type, "structure": w.structure})
 }
 
-fn signed_in_as(profile: &str, method: &str, r: &SignInResult, out: Output) -> ExitCode {
-    let object = json!({
+/// The outcome of a sign-in: the line for people, or `{"signed_in", "profile", "method", "email",
+/// "plan", "account_id", "store"}` (with `workspace` and `workspaces` when they are known).
+fn signed_in_as(
+    profile: &str,
+    method: &str,
+    r: &SignInResult,
+    placed: Option<&Placed>,
+    out: Output,
+) -> ExitCode {
+    let mut object = json!({
         "signed_in": true,
         "profile": profile,
         "method": method,
@@ -89,6 +103,12 @@ fn signed_in_as(profile: &str, method: &str, r: &SignInResult, out: Output) -> E
         "account_id": r.account_id,
         "store": saved_json(&r.saved),
     });
+    if let Some(p) = placed
+        && !p.workspaces.is_empty()
+    {
+        object["workspace"] = p.workspace.as_ref().map_or(Value::Null, workspace_json);
+        object["workspaces"] = p.workspaces.iter().map(workspace_json).collect();
+    }
     let place = match &r.saved.reason {
         Some(why) => format!("in {} — {why}", r.saved.location),
         None => format!("in the {}", r.saved.backend.label()),
@@ -106,14 +126,18 @@ async fn ctrl_c() {
     }
 }
 
-async fn login_browser(
-    session: &Arc<Session>,
+/// How `login` runs the browser flow.
+struct BrowserFlags<'a> {
     no_browser: bool,
+    /// Read a pasted final redirect from stdin (`--paste`; also at a terminal without it).
     paste: bool,
-    out: Output,
-) -> ExitCode {
+    workspace: Option<&'a str>,
+}
+
+async fn login_browser(session: &Arc<Session>, flags: BrowserFlags<'_>, out: Output) -> ExitCode {
     let mut opts = BrowserLoginOptions::from_settings(session.settings());
-    opts.open_browser = opts.open_browser && !no_browser;
+    opts.open_browser = opts.open_browser && !flags.no_browser;
+    opts.workspace = flags.workspace.map(str::to_owned);
     let (login, _) = match session.start_browser_sign_in(opts).await {
         Ok(l) => l,
         Err(e) => return out.fail(&e),
@@ -129,15 +153,22 @@ async fn login_browser(
         login.port()
     ));
     let cancel = login.cancel_handle();
-    if paste {
+    let ending = Ending {
+        method: "browser",
+        cancel: cancel.into(),
+        workspace: flags.workspace,
+    };
+    // At a terminal the pasted address is read even without --paste: the person may only find
+    // out now that the browser runs elsewhere.
+    if flags.paste || out.interactive() {
         info(
             "If the browser is on another machine, its last page will not load: paste that page's address here and press Enter.",
         );
         let pasted = login.paste_handle();
         let waiting = with_pasted(pasted, login.wait());
-        return finish_login(session, "browser", cancel.into(), waiting, out).await;
+        return finish_login(session, ending, waiting, out).await;
     }
-    finish_login(session, "browser", cancel.into(), login.wait(), out).await
+    finish_login(session, ending, login.wait(), out).await
 }
 
 /// Wait for the callback while reading pasted addresses from stdin, a line each, until one
@@ -147,7 +178,7 @@ async fn with_pasted(
     waiting: impl std::future::Future<Output = codex_oauth_core::Result<SignInResult>>,
 ) -> codex_oauth_core::Result<SignInResult> {
     tokio::pin!(waiting);
-    let mut lines = stdin_lines();
+    let mut lines = stdin_lines().lock().await;
     loop {
         tokio::select! {
             r = &mut waiting => return r,
@@ -172,7 +203,15 @@ async fn with_pasted(
 
 /// Lines of stdin, read on a thread of their own (a blocking read must hold up neither the
 /// callback nor the exit); closed at EOF or on a read error. A line may hold a code: a `Secret`.
-fn stdin_lines() -> tokio::sync::mpsc::Receiver<Secret> {
+/// One reader for the process, started on first use: the paste loop and the workspace
+/// question read the same lines.
+fn stdin_lines() -> &'static tokio::sync::Mutex<tokio::sync::mpsc::Receiver<Secret>> {
+    static LINES: std::sync::OnceLock<tokio::sync::Mutex<tokio::sync::mpsc::Receiver<Secret>>> =
+        std::sync::OnceLock::new();
+    LINES.get_or_init(|| tokio::sync::Mutex::new(read_stdin_lines()))
+}
+
+fn read_stdin_lines() -> tokio::sync::mpsc::Receiver<Secret> {
     let (tx, rx) = tokio::sync::mpsc::channel(1);
     std::thread::spawn(move || {
         let stdin = std::io::stdin();
@@ -191,7 +230,7 @@ fn stdin_lines() -> tokio::sync::mpsc::Receiver<Secret> {
     rx
 }
 
-async fn login_device(session: &Arc<Session>, out: Output) -> ExitCode {
+async fn login_device(session: &Arc<Session>, workspace: Option<&str>, out: Output) -> ExitCode {
     let (login, _) = match session.start_device_sign_in().await {
         Ok(l) => l,
         Err(e) => return out.fail(&e),
@@ -202,14 +241,28 @@ async fn login_device(session: &Arc<Session>, out: Output) -> ExitCode {
     out.value(login.user_code());
     info("Waiting for approval (Ctrl-C to cancel)…");
     let cancel = login.cancel_handle();
-    finish_login(session, "device", cancel.into(), login.wait(), out).await
+    let ending = Ending {
+        method: "device",
+        cancel: cancel.into(),
+        workspace,
+    };
+    finish_login(session, ending, login.wait(), out).await
 }
 
-/// Wait for the flow (Ctrl-C cancels it), let the session record how it ended, and say so.
+/// What `finish_login` needs of the flow besides its result.
+struct Ending<'a> {
+    method: &'static str,
+    cancel: SignInCancel,
+    /// The workspace asked for with `--workspace`.
+    workspace: Option<&'a str>,
+}
+
+/// Wait for the flow (Ctrl-C cancels it), let the session record how it ended, then settle the
+/// workspace (the one asked for, or asked at a terminal when there are several) and the profile
+/// (one account is one profile), and say so.
 async fn finish_login(
     session: &Arc<Session>,
-    method: &str,
-    cancel: SignInCancel,
+    ending: Ending<'_>,
     waiting: impl std::future::Future<Output = codex_oauth_core::Result<SignInResult>>,
     out: Output,
 ) -> ExitCode {
@@ -217,36 +270,124 @@ async fn finish_login(
     let result = tokio::select! {
         r = &mut waiting => r,
         _ = ctrl_c() => {
-            cancel.cancel();
+            ending.cancel.cancel();
             waiting.await
         }
     };
     session.end_sign_in(&result).await;
-    let r = match result {
+    let mut r = match result {
         Ok(r) => r,
         Err(e) => return out.fail(&e),
     };
-    // One account is one profile: a sign-in of an account another profile holds goes there.
-    let profile = &session.settings().profile;
-    match codex_oauth_core::accounts::merge_duplicate(session.settings(), profile).await {
-        Ok(Some(holder)) => {
+    let profile = session.settings().profile.clone();
+    let listed = match accounts::workspaces(session).await {
+        Ok(l) => Some(l),
+        Err(e) if ending.workspace.is_none() => {
             info(&format!(
-                "This account is already profile {holder}: its sign-in was renewed there, and profile {profile} was not kept."
+                "Signed in, but could not list the workspaces of this sign-in: {e}"
             ));
-            let there = codex_oauth_core::accounts::settings_of(session.settings(), &holder);
-            let mut r = r;
-            if let Ok(s) = Session::open(there) {
-                r.saved.location = s.status().await.store.location.unwrap_or(r.saved.location);
-            }
-            signed_in_as(&holder, method, &r, out)
+            Some(Vec::new())
         }
-        Ok(None) => signed_in(session, method, &r, out),
+        // Asked again (and said) by place_sign_in.
+        Err(_) => None,
+    };
+    let asked;
+    let wanted = match (ending.workspace, &listed) {
+        (Some(w), _) => Some(w),
+        (None, Some(list)) if list.len() > 1 && out.interactive() => {
+            asked = ask_workspace(list, r.account_id.as_deref(), &profile).await;
+            asked.as_deref()
+        }
+        _ => None,
+    };
+    let placed = match accounts::place_sign_in(session, wanted, listed).await {
+        Ok(p) => p,
         Err(e) => {
-            info(&format!(
-                "Signed in, but could not check for the same account in another profile: {e}"
+            let e = Error::Input(format!(
+                "signed in to profile {profile}, but {e}. It uses the sign-in's default workspace; to use another, sign in again with `codex-mcp-bridge login --workspace ID`"
             ));
-            signed_in(session, method, &r, out)
+            return out.fail(&e);
         }
+    };
+    if placed.merged {
+        info(&format!(
+            "This account is already profile {}: its sign-in was renewed there, and profile {profile} was not kept.",
+            placed.profile
+        ));
+        let there = accounts::settings_of(session.settings(), &placed.profile);
+        if let Ok(s) = Session::open(there) {
+            r.saved.location = s.status().await.store.location.unwrap_or(r.saved.location);
+        }
+    }
+    if let Some(w) = &placed.workspace {
+        r.account_id = Some(w.account_id.clone());
+        if placed.workspaces.len() > 1 {
+            info(&format!(
+                "Profile {} uses workspace {}.",
+                placed.profile,
+                accounts::workspace_label(w)
+            ));
+        }
+    }
+    if placed.workspaces.len() > 1 && wanted.is_none() && !out.interactive() {
+        info(&format!(
+            "This sign-in can use {} workspaces: {}. To use another one, sign in again with `codex-mcp-bridge login --workspace ID`.",
+            placed.workspaces.len(),
+            accounts::describe_workspaces(&placed.workspaces)
+        ));
+    }
+    signed_in_as(&placed.profile, ending.method, &r, Some(&placed), out)
+}
+
+/// Ask at the terminal which workspace the profile uses; Enter (or the end of input) keeps the
+/// sign-in's own. Returns the id chosen, `None` to keep it.
+async fn ask_workspace(list: &[Workspace], current: Option<&str>, profile: &str) -> Option<String> {
+    info(&format!("This sign-in can use {} workspaces:", list.len()));
+    for (i, w) in list.iter().enumerate() {
+        let mark = if current == Some(w.account_id.as_str()) {
+            "  (its default)"
+        } else {
+            ""
+        };
+        info(&format!(
+            "  {}. {}{mark}",
+            i + 1,
+            accounts::workspace_label(w)
+        ));
+    }
+    let default = list
+        .iter()
+        .position(|w| current == Some(w.account_id.as_str()))
+        .unwrap_or(0)
+        + 1;
+    let mut lines = stdin_lines().lock().await;
+    loop {
+        {
+            use std::io::Write;
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "Which one should profile {profile} use? [{default}] ");
+            let _ = err.flush();
+        }
+        let line = lines.recv().await?;
+        let answer = line.expose().trim();
+        if answer.is_empty() {
+            return list.get(default - 1).map(|w| w.account_id.clone());
+        }
+        if let Some(w) = answer
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| n.checked_sub(1))
+            .and_then(|i| list.get(i))
+        {
+            return Some(w.account_id.clone());
+        }
+        if let Ok(w) = accounts::pick(list, answer) {
+            return Some(w.account_id.clone());
+        }
+        info(&format!(
+            "Type a number from 1 to {}, or press Enter for {default}.",
+            list.len()
+        ));
     }
 }
 

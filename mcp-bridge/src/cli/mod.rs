@@ -54,6 +54,11 @@ pub enum Command {
         /// Read an OpenAI API key from standard input and store it instead of signing in.
         #[arg(long)]
         with_api_key: bool,
+        /// The workspace to use (its id or name), for a sign-in that can use several (a
+        /// personal plan and a team, say). Without it, a terminal asks; otherwise the
+        /// sign-in's default workspace is used and the others are listed.
+        #[arg(long, value_name = "ID", conflicts_with = "with_api_key")]
+        workspace: Option<String>,
         /// Print the outcome as one JSON object on stdout (the URL and code go to stderr).
         #[arg(long)]
         json: bool,

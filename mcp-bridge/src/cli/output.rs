@@ -18,6 +18,13 @@ impl Output {
         Self { json }
     }
 
+    /// A person reads the output, at a terminal they can answer on (no `--json`, stdin and
+    /// stderr both terminals).
+    pub fn interactive(self) -> bool {
+        use std::io::IsTerminal;
+        !self.json && std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+    }
+
     /// Something the person must act on (a URL, a device code): a line on stdout of its own, or on
     /// stderr under `--json`, where stdout carries only the final object.
     pub fn value(self, text: &str) {

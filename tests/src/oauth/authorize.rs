@@ -72,6 +72,13 @@ pub async fn authorize(
         if get("state").len() < 16 {
             return Err("state is missing or too short".into());
         }
+        if let Some(w) = q.get("allowed_workspace_id")
+            && !s.cfg.has_workspace(w)
+        {
+            return Err(format!(
+                "allowed_workspace_id `{w}` is not a workspace of this user"
+            ));
+        }
         Ok(())
     })();
     if let Err(why) = problem {
@@ -122,6 +129,7 @@ pub async fn authorize(
                 redirect_uri,
                 created: now(),
                 used: false,
+                workspace: q.get("allowed_workspace_id").cloned(),
             },
         );
         g.secrets.push(code.clone());

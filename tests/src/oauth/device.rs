@@ -173,6 +173,7 @@ pub async fn token(
                         redirect_uri: format!("{}/deviceauth/callback", s.issuer()),
                         created: now(),
                         used: false,
+                        workspace: None,
                     },
                 );
                 g.secrets.extend([auth_code.clone(), verifier.clone()]);

@@ -129,7 +129,11 @@ async fn token_grant(
 }
 
 fn token_answer(s: &Shared, ttl: i64) -> Response {
-    let t = s.issue(ttl);
+    token_answer_for(s, ttl, None)
+}
+
+fn token_answer_for(s: &Shared, ttl: i64, workspace: Option<&str>) -> Response {
+    let t = s.issue_for(ttl, workspace);
     axum::Json(json!({
         "id_token": t.id_token,
         "access_token": t.access_token,
@@ -167,17 +171,18 @@ fn code_grant(s: &Shared, rec: RecordedRequest, map: &HashMap<String, String>) -
                 } else if c.challenge != s256(verifier) {
                     Err("PKCE verification failed: code_verifier does not match code_challenge")
                 } else {
-                    Ok(())
+                    Ok(c.workspace.clone())
                 }
             }
         }
     };
-    if let Err(why) = outcome {
-        return reject(s, rec, StatusCode::BAD_REQUEST, "invalid_grant", why);
-    }
+    let workspace = match outcome {
+        Ok(w) => w,
+        Err(why) => return reject(s, rec, StatusCode::BAD_REQUEST, "invalid_grant", why),
+    };
     s.record(rec);
     s.lock().stats.code_exchanges += 1;
-    token_answer(s, s.cfg.access_ttl_secs)
+    token_answer_for(s, s.cfg.access_ttl_secs, workspace.as_deref())
 }
 
 fn refresh_grant(

@@ -9,7 +9,7 @@ use chrono::Utc;
 use super::{CodexClient, JSON_BODY_MAX, WHAT};
 use crate::codex::workspace::{Workspace, parse_accounts_check};
 use crate::config::ORIGINATOR;
-use crate::error::Error;
+use crate::error::{Error, Result};
 use crate::oauth::network;
 use crate::session::AccessToken;
 
@@ -46,41 +46,19 @@ impl CodexClient {
             *memo = Some(w.clone());
             return Some(w);
         }
-        let asked = self
-            .http
-            .get(self.session.settings().accounts_check_url())
-            .timeout(self.options.request_timeout)
-            .bearer_auth(token.token.expose())
-            .header("originator", ORIGINATOR)
-            .header("version", &self.session.settings().codex_version)
-            .header("ChatGPT-Account-ID", &account)
-            .send()
-            .await;
-        let found = match asked {
-            Ok(resp) if resp.status().is_success() => {
-                match self.read_body(resp, JSON_BODY_MAX).await {
-                    Ok(body) => parse_accounts_check(&body).map(|ws| {
-                        ws.into_iter()
-                            .find(|w| w.account_id == account)
-                            .unwrap_or(Workspace {
-                                account_id: account.clone(),
-                                name: None,
-                                plan_type: None,
-                                structure: None,
-                                backend_origin: None,
-                                routing_override: None,
-                                checked_at: Utc::now(),
-                            })
-                    }),
-                    Err(e) => Err(e),
-                }
-            }
-            Ok(resp) => Err(Error::Backend {
-                status: resp.status().as_u16(),
-                message: "accounts/check".into(),
-            }),
-            Err(e) => Err(network(WHAT, &e)),
-        };
+        let found = self.accounts_check(token, &account).await.map(|ws| {
+            ws.into_iter()
+                .find(|w| w.account_id == account)
+                .unwrap_or(Workspace {
+                    account_id: account.clone(),
+                    name: None,
+                    plan_type: None,
+                    structure: None,
+                    backend_origin: None,
+                    routing_override: None,
+                    checked_at: Utc::now(),
+                })
+        });
         let w = match found {
             Ok(w) => w,
             Err(e) => {
@@ -106,5 +84,42 @@ impl CodexClient {
             tracing::warn!(error = %e, "cannot record the workspace routing");
         }
         Some(w)
+    }
+
+    /// Every workspace the signed-in account can use (`accounts/check`, asked now), in the
+    /// order the server lists them.
+    pub async fn workspaces(&self) -> Result<Vec<Workspace>> {
+        let token = self.session.access_token_for_a_moment().await?;
+        let Some(account) = token.account_id.clone() else {
+            return Ok(Vec::new());
+        };
+        self.accounts_check(&token, &account).await
+    }
+
+    /// `GET accounts/check` with the token, for `account`.
+    async fn accounts_check(&self, token: &AccessToken, account: &str) -> Result<Vec<Workspace>> {
+        let mut req = self
+            .http
+            .get(self.session.settings().accounts_check_url())
+            .timeout(self.options.request_timeout)
+            .bearer_auth(token.token.expose())
+            .header("originator", ORIGINATOR)
+            .header("version", &self.session.settings().codex_version)
+            .header("ChatGPT-Account-ID", account);
+        if token.fedramp {
+            req = req.header("X-OpenAI-Fedramp", "true");
+        }
+        let asked = req.send().await;
+        match asked {
+            Ok(resp) if resp.status().is_success() => {
+                let body = self.read_body(resp, JSON_BODY_MAX).await?;
+                parse_accounts_check(&body)
+            }
+            Ok(resp) => Err(Error::Backend {
+                status: resp.status().as_u16(),
+                message: "accounts/check".into(),
+            }),
+            Err(e) => Err(network(WHAT, &e)),
+        }
     }
 }

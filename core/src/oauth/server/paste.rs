@@ -146,6 +146,7 @@ mod tests {
             open_browser: false,
             force_state: Some(STATE.into()),
             timeout,
+            workspace: None,
         };
         BrowserLogin::start(client, complete, opts).await.unwrap()
     }
