@@ -69,6 +69,8 @@ pub struct SignIns {
     /// The browser sign-in last started here, to complete from a pasted redirect (kept after it
     /// ends, so a late paste hears that it ended).
     paste: Mutex<Option<PasteHandle>>,
+    /// Counts the flows that ended (after `on_end` ran): a front end waits on it.
+    ends: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl SignIns {
@@ -81,7 +83,19 @@ impl SignIns {
             starting: tokio::sync::Mutex::new(()),
             active: Arc::new(Mutex::new(None)),
             paste: Mutex::new(None),
+            ends: Arc::new(tokio::sync::watch::Sender::new(0)),
         }
+    }
+
+    /// The session the flows sign in to.
+    pub fn session(&self) -> &Arc<Session> {
+        &self.session
+    }
+
+    /// Changes each time a flow of this process ends, however it ended (after the session
+    /// recorded it and `on_end` ran).
+    pub fn ends(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.ends.subscribe()
     }
 
     /// Start a sign-in of `method` (see [`Again`] for one already running). `on_end` runs when it
@@ -91,6 +105,18 @@ impl SignIns {
         method: SignInMethod,
         again: Again,
         on_end: Option<OnEnd>,
+    ) -> Result<Started> {
+        self.start_for(method, again, on_end, None).await
+    }
+
+    /// [`SignIns::start`] for one workspace of the account: the browser flow asks the issuer
+    /// for it (`allowed_workspace_id`).
+    pub async fn start_for(
+        &self,
+        method: SignInMethod,
+        again: Again,
+        on_end: Option<OnEnd>,
+        workspace: Option<String>,
     ) -> Result<Started> {
         let _starting = self.starting.lock().await;
         match again {
@@ -137,7 +163,8 @@ impl SignIns {
         let id = self.next.fetch_add(1, Ordering::SeqCst) + 1;
         let (info, browser_opened, cancel, task, paste) = match method {
             SignInMethod::Browser => {
-                let opts = BrowserLoginOptions::from_settings(session.settings());
+                let mut opts = BrowserLoginOptions::from_settings(session.settings());
+                opts.workspace = workspace;
                 let (login, info) = session.start_browser_sign_in(opts).await?;
                 let opened = login.browser_opened();
                 let cancel: SignInCancel = login.cancel_handle().into();
@@ -264,6 +291,7 @@ impl SignIns {
     ) -> JoinHandle<()> {
         let session = Arc::clone(&self.session);
         let active = Arc::clone(&self.active);
+        let ends = Arc::clone(&self.ends);
         let url = url.to_owned();
         tokio::spawn(async move {
             let result = flow.await;
@@ -282,6 +310,7 @@ impl SignIns {
             if let Some(f) = on_end {
                 f(result).await;
             }
+            ends.send_modify(|n| *n = n.wrapping_add(1));
         })
     }
 }

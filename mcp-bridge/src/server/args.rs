@@ -112,4 +112,14 @@ pub struct LoginArgs {
     #[serde(default)]
     #[schemars(length(min = 1, max = 8192))]
     pub redirect_url: Option<String>,
+    /// The account (profile) to sign in to; default: the one this server serves. A new name
+    /// adds an account.
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 64))]
+    pub account: Option<String>,
+    /// The workspace id to use, for a sign-in that can use several (a personal plan and a
+    /// team); default: the sign-in's own.
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 128))]
+    pub workspace: Option<String>,
 }

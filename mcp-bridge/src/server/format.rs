@@ -311,7 +311,7 @@ pub fn status_with_others(
     r
 }
 
-pub fn login(started: &Started) -> CallToolResult {
+pub fn login(started: &Started, profile: &str) -> CallToolResult {
     let p = &started.info;
     let mut text = if started.elsewhere {
         format!(
@@ -321,7 +321,7 @@ pub fn login(started: &Started) -> CallToolResult {
     } else if !started.new {
         format!("A sign-in is already pending ({}).", p.method)
     } else {
-        String::from("Sign-in started.")
+        format!("Sign-in to profile {profile} started.")
     };
     match &p.user_code {
         Some(code) => text.push_str(&format!(
@@ -350,6 +350,7 @@ pub fn login(started: &Started) -> CallToolResult {
         text,
         json!({
             "status": "pending",
+            "profile": profile,
             "new": started.new,
             "elsewhere": started.elsewhere,
             "method": p.method,

@@ -3,6 +3,7 @@
 
 mod args;
 mod conversations;
+mod elicit;
 mod format;
 mod login;
 mod progress;

@@ -11,9 +11,10 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, tool, tool_handler, tool_router};
 
 use super::args::{
-    AccountArgs, Args, DEFAULT_MAX_OUTPUT_CHARS, LoginArgs, QueryArgs, input_schema,
+    AccountArgs, Args, DEFAULT_MAX_OUTPUT_CHARS, LoginArgs, LoginMethod, QueryArgs, input_schema,
 };
 use super::conversations::{Conversation, Conversations, MAX_CONVERSATIONS};
+use super::elicit::Asked;
 use super::format;
 use super::login::Logins;
 use super::progress::Progress;
@@ -79,7 +80,7 @@ impl CodexServer {
         )?);
         Ok(Self {
             inner: Arc::new(Inner {
-                logins: Logins::new(Arc::clone(&session)),
+                logins: Logins::new(),
                 session,
                 codex,
                 others: std::sync::Mutex::new(std::collections::HashMap::new()),
@@ -94,7 +95,7 @@ impl CodexServer {
     /// Before the process exits: abandon a sign-in pending in this process, and let a refresh
     /// in flight finish its save (SIGTERM, SIGINT and stdin EOF all come through here).
     pub async fn shutdown(&self) {
-        if self.inner.logins.cancel().await {
+        if self.inner.logins.cancel(None).await {
             tracing::info!("cancelled the pending sign-in at exit");
         }
         if !self
@@ -124,6 +125,21 @@ impl CodexServer {
 impl Inner {
     /// The client of `account` (a profile name), or of the served profile when `None`.
     fn client(&self, account: Option<&str>) -> codex_oauth_core::Result<Arc<CodexClient>> {
+        self.client_of(account, false)
+    }
+
+    /// The session of `account` for a sign-in: an account that does not exist yet is made
+    /// (a new profile) when its name is valid.
+    fn session_for_sign_in(&self, account: Option<&str>) -> codex_oauth_core::Result<Arc<Session>> {
+        self.client_of(account, true)
+            .map(|c| Arc::clone(c.session()))
+    }
+
+    fn client_of(
+        &self,
+        account: Option<&str>,
+        new_ok: bool,
+    ) -> codex_oauth_core::Result<Arc<CodexClient>> {
         let served = &self.session.settings().profile;
         let Some(name) = account
             .map(str::trim)
@@ -136,7 +152,11 @@ impl Inner {
         }
         let settings = self.session.settings();
         let known = codex_oauth_core::accounts::profile_names(settings, served);
-        if !known.iter().any(|p| p == name) {
+        if new_ok {
+            codex_oauth_core::config::validate_profile(name).map_err(|why| {
+                codex_oauth_core::Error::Input(format!("`{name}` cannot be an account name: {why}"))
+            })?;
+        } else if !known.iter().any(|p| p == name) {
             return Err(codex_oauth_core::Error::Input(format!(
                 "there is no account `{name}`; the accounts (profiles) are: {} (see codex_status)",
                 known.join(", ")
@@ -340,7 +360,7 @@ impl CodexServer {
     }
 
     #[tool(
-        description = "Start signing in to Codex with the user's ChatGPT account. Returns at once with the URL to open (and, for method `device`, the code to enter); the sign-in completes in the background. Show the URL (and code) to the user, then check with codex_status. A second call while a sign-in is pending returns the pending one. When the browser runs on another machine its last page (http://127.0.0.1:1455/auth/callback?...) fails to load: ask the user to paste that page's address and call again with it as `redirect_url` to complete the sign-in.",
+        description = "Start signing in to Codex with the user's ChatGPT account. Returns at once with the URL to open (and, for method `device`, the code to enter); the sign-in completes in the background. Show the URL (and code) to the user, then check with codex_status. A second call while a sign-in is pending returns the pending one. When the browser runs on another machine its last page (http://127.0.0.1:1455/auth/callback?...) fails to load: ask the user to paste that page's address and call again with it as `redirect_url` to complete the sign-in (clients that support forms get a form for it at once). `account` signs in to another account (profile), a new name adds one; `workspace` picks the workspace of a sign-in that can use several.",
         input_schema = input_schema::<LoginArgs>(),
         annotations(
             title = "Sign in to Codex",
@@ -350,24 +370,52 @@ impl CodexServer {
             open_world_hint = true
         )
     )]
-    async fn codex_login(&self, Args(a): Args<LoginArgs>) -> Result<CallToolResult, ErrorData> {
+    async fn codex_login(
+        &self,
+        Args(a): Args<LoginArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let session = match self.inner.session_for_sign_in(a.account.as_deref()) {
+            Ok(s) => s,
+            Err(e) => return Ok(format::failure(&e)),
+        };
+        let profile = session.settings().profile.clone();
         if let Some(url) = &a.redirect_url {
-            return match self.inner.logins.paste(url).await {
-                Ok(done) => Ok(format::pasted(
-                    &self.inner.session.settings().profile,
-                    &done,
-                )),
+            return match self.inner.logins.paste(&session, url).await {
+                Ok(done) => Ok(format::pasted(&profile, &done)),
                 Err(e) => Ok(format::failure(&e)),
             };
         }
-        match self.inner.logins.start(a.method).await {
-            Ok(started) => Ok(format::login(&started)),
-            Err(e) => Ok(format::failure(&e)),
+        let (started, sign_ins) = match self
+            .inner
+            .logins
+            .start(&session, a.method, a.workspace.clone())
+            .await
+        {
+            Ok(s) => s,
+            Err(e) => return Ok(format::failure(&e)),
+        };
+        // A browser sign-in of this process, and a client that can ask the user: the address
+        // can be pasted into a form (a browser on another machine), which the callback
+        // closes when the browser reaches it after all.
+        if a.method == LoginMethod::Browser
+            && !started.elsewhere
+            && super::elicit::can_ask(&ctx.peer)
+        {
+            match super::elicit::ask_for_redirect(&ctx.peer, &sign_ins, &started, &profile).await {
+                Asked::Pasted(Ok(done)) => return Ok(format::pasted(&profile, &done)),
+                Asked::Pasted(Err(e)) => return Ok(format::failure(&e)),
+                // Through the callback after all (or it failed): say how it stands.
+                Asked::Ended => return Ok(format::status(&session.status().await)),
+                Asked::NotAnswered => {}
+            }
         }
+        Ok(format::login(&started, &profile))
     }
 
     #[tool(
-        description = "Sign out of Codex: revoke the refresh token (best effort) and delete the stored credentials of this profile. A pending sign-in of this bridge is cancelled too.",
+        description = "Sign out of Codex: revoke the refresh token (best effort) and delete the stored credentials of the account (`account`: a profile from codex_status; default: the one this server serves). A pending sign-in of that account in this bridge is cancelled too.",
+        input_schema = input_schema::<AccountArgs>(),
         annotations(
             title = "Sign out of Codex",
             read_only_hint = false,
@@ -376,12 +424,16 @@ impl CodexServer {
             open_world_hint = true
         )
     )]
-    async fn codex_clear(&self) -> Result<CallToolResult, ErrorData> {
+    async fn codex_clear(&self, Args(a): Args<AccountArgs>) -> Result<CallToolResult, ErrorData> {
         let me = &self.inner;
-        let cancelled = me.logins.cancel().await;
-        match me.session.sign_out().await {
+        let session = match me.client(a.account.as_deref()) {
+            Ok(c) => Arc::clone(c.session()),
+            Err(e) => return Ok(format::failure(&e)),
+        };
+        let profile = &session.settings().profile;
+        let cancelled = me.logins.cancel(Some(profile)).await;
+        match session.sign_out().await {
             Ok(out) => {
-                let profile = &me.session.settings().profile;
                 let mut text = if out.was_signed_in {
                     let revoked = if out.revoked {
                         "the refresh token was revoked"

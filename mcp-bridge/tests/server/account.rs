@@ -462,7 +462,7 @@ async fn codex_status_lists_every_account_and_which_one_answers() {
 
 /// The address the browser's last page shows: the fake approves and redirects to our callback,
 /// which a browser on another machine cannot load.
-async fn final_redirect(authorize_url: &str) -> reqwest::Url {
+pub async fn final_redirect(authorize_url: &str) -> reqwest::Url {
     let no_redirects = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -472,7 +472,7 @@ async fn final_redirect(authorize_url: &str) -> reqwest::Url {
     reqwest::Url::parse(location).unwrap()
 }
 
-fn with_state(url: &reqwest::Url, state: &str) -> String {
+pub fn with_state(url: &reqwest::Url, state: &str) -> String {
     let mut url = url.clone();
     let pairs: Vec<(String, String)> = url
         .query_pairs()

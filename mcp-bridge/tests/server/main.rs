@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod account;
+mod elicit;
 mod protocol;
 mod query;
 mod support;
