@@ -880,6 +880,12 @@ mod tests {
         let w = status(&env.state).await;
         assert!(w.account("team").is_none(), "{w:?}");
         assert!(!env.home.path().join("team").exists());
+
+        // The name is free again, and a sign-in there works though its folder went away.
+        let end = sign_in(&env, Some("team"), true).await;
+        assert!(end.ok, "{end:?}");
+        assert_eq!(end.merged_into, None);
+        assert!(card(&env, Some("team")).await.signed_in);
     }
 
     #[tokio::test]

@@ -39,11 +39,12 @@ pub async fn supervise(hub: Arc<Hub>) {
             keep
         });
         for profile in want {
-            if !timers.contains_key(&profile) {
+            if let std::collections::btree_map::Entry::Vacant(slot) = timers.entry(profile) {
+                let profile = slot.key().clone();
                 tracing::debug!(%profile, "refresh timer started");
                 let (stop, stopped) = oneshot::channel();
-                tokio::spawn(run(Arc::clone(&hub), profile.clone(), stopped));
-                timers.insert(profile, stop);
+                tokio::spawn(run(Arc::clone(&hub), profile, stopped));
+                slot.insert(stop);
             }
         }
         if rx.changed().await.is_err() {

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use codex_oauth_core::accounts::merge_duplicate;
 use codex_oauth_core::oauth::SignInResult;
 use codex_oauth_core::signin::{Again, OnEnd, Started};
-use codex_oauth_core::store::SignInMethod;
+use codex_oauth_core::store::{SignInMethod, ensure_private_dir};
 use serde::Serialize;
 
 use crate::error::CommandError;
@@ -127,6 +127,9 @@ async fn start(
 ) -> Result<Started, CommandError> {
     cancel_others(hub, profile).await;
     let account = hub.account(profile)?;
+    // Its folder may have gone since it was opened (a merged or discarded profile, `logout`
+    // elsewhere): the sign-in records and saves there.
+    ensure_private_dir(account.session.store().dir())?;
     let end = ended(Arc::clone(hub), profile.to_owned(), on_end);
     let started = account
         .flows

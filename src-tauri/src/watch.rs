@@ -78,10 +78,10 @@ impl Watch {
                 Err(e) => tracing::warn!(error = %e, "watching the store failed"),
             })?;
         watcher.watch(home, RecursiveMode::NonRecursive)?;
-        if let Some(dir) = config_file.parent().filter(|d| *d != home) {
-            if let Err(e) = watcher.watch(dir, RecursiveMode::NonRecursive) {
-                tracing::warn!(error = %e, folder = %dir.display(), "cannot watch the config folder; a default changed by another program shows up on the next change of the accounts");
-            }
+        if let Some(dir) = config_file.parent().filter(|d| *d != home)
+            && let Err(e) = watcher.watch(dir, RecursiveMode::NonRecursive)
+        {
+            tracing::warn!(error = %e, folder = %dir.display(), "cannot watch the config folder; a default changed by another program shows up on the next change of the accounts");
         }
         let watch = Self {
             home: home.to_path_buf(),

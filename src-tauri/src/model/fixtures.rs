@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::{DateTime, Utc};
-use codex_oauth_core::store::{AuthMode, Backend};
+use codex_oauth_core::store::{AuthMode, Backend, PendingLogin, SignInMethod};
 use codex_oauth_core::{Status, StoreInfo, StoreMode};
 
 use super::{AccountSnapshot, Snapshot};
@@ -98,4 +98,19 @@ pub fn expired() -> Status {
     s.last_error = Some("session expired: sign in again (invalid_grant)".into());
     s.last_error_kind = Some(codex_oauth_core::ErrorKind::SignIn);
     s
+}
+
+/// Signed out, a device-code sign-in waiting.
+pub fn pending_device() -> Status {
+    Status {
+        pending_login: Some(PendingLogin {
+            method: SignInMethod::Device,
+            url: "https://auth.example/codex/device".into(),
+            user_code: Some("ABCD-1234".into()),
+            started_at: now(),
+            expires_at: now() + chrono::Duration::minutes(15),
+            pid: 1,
+        }),
+        ..signed_out()
+    }
 }

@@ -139,10 +139,9 @@ mod tests {
 
     use super::*;
     use crate::model::fixtures::{
-        api_key, named, now, several, signed_in, signed_out, snap, with_left,
+        api_key, named, now, pending_device, several, signed_in, signed_out, snap, with_left,
     };
     use codex_oauth_core::ErrorKind;
-    use codex_oauth_core::store::{PendingLogin, SignInMethod};
 
     #[test]
     fn a_fresh_sign_in_shows_the_green_icon_and_who_until_when() {
@@ -227,15 +226,7 @@ mod tests {
 
     #[test]
     fn a_pending_sign_in_is_shown_while_signed_out() {
-        let mut st = signed_out();
-        st.pending_login = Some(PendingLogin {
-            method: SignInMethod::Device,
-            url: "https://auth.example/codex/device".into(),
-            user_code: Some("ABCD-1234".into()),
-            started_at: now(),
-            expires_at: now() + chrono::Duration::minutes(15),
-            pid: 1,
-        });
+        let st = pending_device();
         let m = tray_model(&snap(st), now(), &Utc);
         assert_eq!(m.state_line, "Signing in… (waiting for the device code)");
         assert_eq!(m.accounts[0].label, "default — signing in…");

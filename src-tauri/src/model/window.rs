@@ -164,9 +164,9 @@ mod tests {
 
     use super::*;
     use crate::model::fixtures::{
-        acc, api_key, named, now, several, signed_in, signed_out, snap, with_left,
+        acc, api_key, named, now, pending_device, several, signed_in, signed_out, snap, with_left,
     };
-    use codex_oauth_core::store::{Backend, PendingLogin};
+    use codex_oauth_core::store::Backend;
 
     fn workspace(account_id: &str, name: Option<&str>, structure: Option<&str>) -> Workspace {
         Workspace {
@@ -210,15 +210,7 @@ mod tests {
 
     #[test]
     fn a_pending_sign_in_is_shown_on_its_card_while_signed_out() {
-        let mut st = signed_out();
-        st.pending_login = Some(PendingLogin {
-            method: SignInMethod::Device,
-            url: "https://auth.example/codex/device".into(),
-            user_code: Some("ABCD-1234".into()),
-            started_at: now(),
-            expires_at: now() + chrono::Duration::minutes(15),
-            pid: 1,
-        });
+        let st = pending_device();
         let w = window_model(&snap(st), now(), &Utc);
         let p = w.accounts[0].pending.clone().unwrap();
         assert_eq!(p.user_code.as_deref(), Some("ABCD-1234"));
