@@ -10,6 +10,8 @@ mod model;
 mod refresh;
 mod schedule;
 mod signin;
+#[cfg(test)]
+mod testing;
 mod tray;
 mod usage;
 mod watch;

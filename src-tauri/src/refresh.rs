@@ -230,29 +230,13 @@ mod tests {
     async fn an_account_that_appears_signed_in_gets_its_own_timer_which_refreshes_it() {
         use codex_oauth_core::accounts::settings_of;
         use codex_oauth_core::store::AuthRecord;
-        use codex_oauth_core::{Secret, Session, Settings};
+        use codex_oauth_core::{Secret, Session};
         use fake_openai::{FakeConfig, FakeOpenAi};
 
         let fake = FakeOpenAi::start(FakeConfig::default()).await.unwrap();
         let home = tempfile::tempdir().unwrap();
-        let vars: std::collections::HashMap<String, String> = fake
-            .env()
-            .into_iter()
-            .chain([
-                (
-                    "CODEX_OAUTH_HOME".to_owned(),
-                    home.path().to_string_lossy().into_owned(),
-                ),
-                ("CODEX_OAUTH_STORE".to_owned(), "file".to_owned()),
-            ])
-            .collect();
-        let settings = Settings::from_env(&vars).unwrap();
-        let hub = Hub::new(
-            settings.clone(),
-            Box::new(move || Settings::from_env(&vars).map(|s| s.profile)),
-        )
-        .await
-        .unwrap();
+        let hub = crate::testing::hub_on(&fake, home.path()).await;
+        let settings = hub.base().clone();
         let timers = tokio::spawn(supervise(Arc::clone(&hub)));
 
         // Another process signs in profile work with a token inside the refresh margin.

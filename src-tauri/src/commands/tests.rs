@@ -1,10 +1,8 @@
 //! The commands against fake-openai, in a temp home, as the window calls them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
 use std::time::Duration;
 
-use codex_oauth_core::Settings;
 use codex_oauth_core::store::SignInMethod;
 use fake_openai::{FakeConfig, FakeOpenAi};
 use tokio::sync::oneshot;
@@ -22,32 +20,19 @@ struct Env {
 async fn env(cfg: FakeConfig) -> Env {
     let fake = FakeOpenAi::start(cfg).await.unwrap();
     let home = tempfile::tempdir().unwrap();
-    let vars: HashMap<String, String> = [
-        (
-            "CODEX_OAUTH_HOME",
-            home.path().to_string_lossy().into_owned(),
-        ),
-        ("CODEX_OAUTH_STORE", "file".into()),
-        ("CODEX_OAUTH_NO_BROWSER", "1".into()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .chain(fake.env())
-    .collect();
-    let mut settings = Settings::from_env(&vars).unwrap();
-    // Any free port, so tests run in parallel.
-    settings.callback_port = 0;
-    settings.callback_port_explicit = true;
-    let hub = Hub::new(
-        settings,
-        Box::new(move || Settings::from_env(&vars).map(|s| s.profile)),
-    )
-    .await
-    .unwrap();
+    let hub = crate::testing::hub_on(&fake, home.path()).await;
     Env {
         fake,
         state: AppState::new(hub, false),
         home,
+    }
+}
+
+/// Device codes approved only by the test.
+fn manual_approval() -> FakeConfig {
+    FakeConfig {
+        device_auto_approve_after: 0,
+        ..FakeConfig::default()
     }
 }
 
@@ -192,11 +177,7 @@ async fn browser_sign_in_shows_the_url_then_the_account_and_sign_out_ends_it() {
 
 #[tokio::test]
 async fn device_sign_in_gives_the_code_and_can_be_cancelled() {
-    let cfg = FakeConfig {
-        device_auto_approve_after: 0,
-        ..FakeConfig::default()
-    };
-    let env = env(cfg).await;
+    let env = env(manual_approval()).await;
     let (f, rx) = on_end();
     let started = sign_in_device_in(&env.state, None, false, f).await.unwrap();
     assert!(!started.user_code.is_empty());
@@ -223,11 +204,7 @@ async fn device_sign_in_gives_the_code_and_can_be_cancelled() {
 
 #[tokio::test]
 async fn an_approved_device_code_signs_in() {
-    let cfg = FakeConfig {
-        device_auto_approve_after: 0,
-        ..FakeConfig::default()
-    };
-    let env = env(cfg).await;
+    let env = env(manual_approval()).await;
     let (f, rx) = on_end();
     let started = sign_in_device_in(&env.state, None, false, f).await.unwrap();
     assert!(env.fake.approve_device(&started.user_code));
