@@ -107,10 +107,7 @@ impl Watch {
         let (Ok(mut watcher), Ok(mut dirs)) = (self.watcher.lock(), self.dirs.lock()) else {
             return;
         };
-        for gone in dirs.difference(&present) {
-            // Its watch ended with the folder: an error here says only that.
-            let _ = watcher.unwatch(&self.home.join(gone));
-        }
+        // A folder removed took its watch with it: nothing to undo for the ones gone.
         dirs.clear();
         for name in present {
             match watcher.watch(&self.home.join(&name), RecursiveMode::NonRecursive) {

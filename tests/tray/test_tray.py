@@ -643,6 +643,8 @@ class Suite:
         assert r.returncode == 0, r.stderr
         wait_for("the tray to show the sign-in", lambda: self.tray_item().state_line().startswith("Signed in"))
         self.fake.put("/_fake/faults", {"token_answer_delay_ms": 3000})
+        # Counted before the record is written: the timer may refresh at once.
+        before = self.fake.get("/_fake/stats")["refreshes"]
         # A record whose access token is inside the refresh margin, written as another process
         # would (atomically, then state.json bumped): the tray's timer refreshes at once.
         tokens = self.fake.get("/_fake/mint?access_ttl_secs=120")
@@ -663,7 +665,6 @@ class Suite:
         tmp = profile / ".state.json.test.tmp"
         tmp.write_text(json.dumps(state))
         os.replace(tmp, state_path)
-        before = self.fake.get("/_fake/stats")["refreshes"]
         wait_for("the tray's timer to refresh", lambda: self.fake.get("/_fake/stats")["refreshes"] > before, timeout=20)
         self.tray_item().click("Quit")
         wait_for("the tray item to go away on Quit", lambda: self.host_log.events("item-unregistered"), timeout=40)
