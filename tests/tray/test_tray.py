@@ -520,8 +520,11 @@ class Suite:
         wait_for("the tray to say who is signed in", lambda: self.tray_item().state_line().startswith(f"Signed in as {EMAIL}"))
 
     def test_add_account_checks_the_name_and_the_same_account_renews_its_profile(self):
-        self.el("#btn-add").click()
+        # From the menu: the window asks for the new profile's name.
+        assert not self.visible("#add-name")
+        self.tray_item().click("Add account…")
         wait_for("the name field", lambda: self.visible("#add-name"))
+        assert not self.visible("#btn-add"), "the window is adding an account already"
         for name, said in (("../evil", "not a valid profile name"), ("work", "already")):
             self.el("#add-name").clear()
             self.el("#add-name").send_keys(name)
