@@ -1,29 +1,25 @@
-//! Start-up and wiring: plugins, managed state, the tray, and the background tasks (state.json
-//! watcher, reloads, refresh timer, the presenter that shows each snapshot).
+//! Start-up and wiring: plugins, managed state, the tray, and the background tasks (the store
+//! watcher, reloads, a refresh timer per account, the presenter that shows each snapshot).
 
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::{Local, Utc};
-use codex_oauth_core::{Session, Settings};
-use notify::RecommendedWatcher;
+use codex_oauth_core::Settings;
 use tauri::menu::MenuEvent;
 use tauri::{App, AppHandle, Emitter, Manager, RunEvent};
 use tauri_plugin_autostart::ManagerExt as _;
 use tauri_plugin_clipboard_manager::ClipboardExt;
 use tauri_plugin_notification::NotificationExt;
 
-use crate::commands::{self, AppState, EVENT_STATUS};
+use crate::commands::{self, AppState, EVENT_ADD_ACCOUNT, EVENT_STATUS};
 use crate::hub::Hub;
-use crate::model::{Notice, notice, tray_model, usage_notice, window_model};
+use crate::model::{Notice, notices, tray_model, window_model};
 use crate::tray::{self, Tray, ids};
-use crate::{refresh, watch, window};
+use crate::{refresh, window};
 
 /// Passed by a launcher (and by the WebDriver tests): open the window at start.
 pub const OPEN_WINDOW_ARG: &str = "--open-window";
-
-/// Keeps the state.json watcher alive.
-struct StateWatcher(#[allow(dead_code)] Mutex<Option<RecommendedWatcher>>);
 
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -56,13 +52,23 @@ pub fn run() -> ExitCode {
     // Nothing this process writes (store, logs, autostart entry) is for other local users.
     codex_oauth_core::restrict_umask();
     init_tracing();
-    let session = match Settings::load().and_then(Session::open) {
+    let settings = match Settings::load() {
         Ok(s) => s,
         Err(e) => {
             eprintln!("codex-oauth-tray: {e}");
             return ExitCode::from(2);
         }
     };
+    // Every later read of the default goes through the same settings as this one.
+    let load_default = Box::new(|| Settings::load().map(|s| s.profile));
+    let hub = match tauri::async_runtime::block_on(Hub::new(settings, load_default)) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("codex-oauth-tray: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let profile_from_env = std::env::var_os("CODEX_OAUTH_PROFILE").is_some_and(|v| !v.is_empty());
     let open_at_start = std::env::args().skip(1).any(|a| a == OPEN_WINDOW_ARG);
     let built = tauri::Builder::default()
         // First, so a second launch stops before anything else starts.
@@ -77,14 +83,17 @@ pub fn run() -> ExitCode {
             commands::get_usage,
             commands::sign_in_browser,
             commands::sign_in_device,
+            commands::paste_sign_in,
             commands::cancel_sign_in,
             commands::sign_out_account,
+            commands::make_default_account,
+            commands::take_add_request,
             commands::copy_mcp,
             commands::copy_text,
             commands::open_sign_in_page,
         ])
         .setup(move |app| {
-            setup(app, session, open_at_start);
+            setup(app, hub, profile_from_env, open_at_start);
             Ok(())
         })
         .build(tauri::generate_context!());
@@ -107,21 +116,20 @@ pub fn run() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn setup(app: &mut App, session: Arc<Session>, open_at_start: bool) {
+fn setup(app: &mut App, hub: Arc<Hub>, profile_from_env: bool, open_at_start: bool) {
     let handle = app.handle().clone();
-    let (hub, pokes) = tauri::async_runtime::block_on(Hub::new(Arc::clone(&session)));
-
-    let poke = Arc::clone(&hub);
-    let watcher = match watch::watch_state(session.store().dir(), move || poke.poke()) {
-        Ok(w) => Some(w),
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot watch state.json; changes by other programs show up only on the next action");
-            None
-        }
-    };
-    app.manage(StateWatcher(Mutex::new(watcher)));
-    tauri::async_runtime::spawn(Arc::clone(&hub).run_reloads(pokes));
-    tauri::async_runtime::spawn(refresh::run(Arc::clone(&hub)));
+    // A config.toml outside the home folder is watched in its folder: make it (0700) so it can be.
+    if let Some(dir) = hub.base().config_file.parent()
+        && !dir.exists()
+        && let Err(e) = codex_oauth_core::store::ensure_private_dir(dir)
+    {
+        tracing::warn!(error = %e, "cannot make the config folder; a default changed by another program shows up only on the next change of the accounts");
+    }
+    if let Err(e) = hub.watch_store() {
+        tracing::warn!(error = %e, "cannot watch the store; changes by other programs show up only on the next action");
+    }
+    tauri::async_runtime::spawn(Arc::clone(&hub).run_reloads());
+    tauri::async_runtime::spawn(refresh::supervise(Arc::clone(&hub)));
 
     let autostart_on = app.autolaunch().is_enabled().unwrap_or(false);
     let first = hub.current();
@@ -137,16 +145,16 @@ fn setup(app: &mut App, session: Arc<Session>, open_at_start: bool) {
         Err(e) => tracing::error!(error = %e, "cannot create the tray icon"),
     }
     tauri::async_runtime::spawn(present(handle.clone(), Arc::clone(&hub)));
-    app.manage(AppState::new(hub));
+    app.manage(AppState::new(hub, profile_from_env));
     if open_at_start {
         window::open(&handle);
     }
 }
 
-/// Show every snapshot: the tray, the window (event `status`), and a notification when one is due.
+/// Show every snapshot: the tray, the window (event `status`), and the notifications due.
 async fn present(app: AppHandle, hub: Arc<Hub>) {
     let mut rx = hub.subscribe();
-    let mut prev = rx.borrow_and_update().status.clone();
+    let mut prev = rx.borrow_and_update().clone();
     while rx.changed().await.is_ok() {
         let snap = rx.borrow_and_update().clone();
         let now = Utc::now();
@@ -156,17 +164,10 @@ async fn present(app: AppHandle, hub: Arc<Hub>) {
         if let Err(e) = app.emit(EVENT_STATUS, window_model(&snap, now, &Local)) {
             tracing::warn!(error = %e, "could not send the status to the window");
         }
-        let alerts = &hub.session().settings().usage_alerts;
-        let due = notice(&prev, &snap.status).or_else(|| {
-            // The same account only: a sign-in of another one is not a usage change.
-            (prev.account_id == snap.status.account_id)
-                .then(|| usage_notice(&prev, &snap.status, alerts))
-                .flatten()
-        });
-        if let Some(n) = due {
+        for n in notices(&prev, &snap, &hub.base().usage_alerts) {
             notify(&app, &n);
         }
-        prev = snap.status;
+        prev = snap;
     }
 }
 
@@ -187,26 +188,37 @@ fn on_menu(app: &AppHandle, event: MenuEvent) {
     let Some(state) = app.try_state::<AppState>() else {
         return;
     };
-    match event.id().as_ref() {
+    let id = event.id().as_ref();
+    if let Some(profile) = ids::profile_of(id) {
+        choose_default(app, &state, profile);
+        return;
+    }
+    match id {
         ids::SIGN => {
-            if state.hub.current().status.signed_in {
-                let app = app.clone();
-                tauri::async_runtime::spawn(async move {
-                    let state = app.state::<AppState>();
-                    if let Err(e) = commands::sign_out(&state).await {
-                        tracing::warn!(error = %e, "sign-out failed");
-                        notify(
-                            &app,
-                            &Notice {
-                                title: "Sign-out failed".into(),
-                                body: e.message,
-                            },
-                        );
-                    }
-                });
+            if state.hub.current().default_account().status.signed_in {
+                // "Add account…": the window asks for the profile's name.
+                state.ask_to_add();
+                window::open(app);
+                let _ = app.emit(EVENT_ADD_ACCOUNT, ());
             } else {
                 window::open(app);
             }
+        }
+        ids::SIGN_OUT => {
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move {
+                let state = app.state::<AppState>();
+                if let Err(e) = commands::sign_out(&state, None).await {
+                    tracing::warn!(error = %e, "sign-out failed");
+                    notify(
+                        &app,
+                        &Notice {
+                            title: "Sign-out failed".into(),
+                            body: e.message,
+                        },
+                    );
+                }
+            });
         }
         ids::OPEN => window::open(app),
         ids::COPY_MCP => {
@@ -228,13 +240,28 @@ fn on_menu(app: &AppHandle, event: MenuEvent) {
         }
         ids::AUTOSTART => toggle_autostart(app),
         ids::QUIT => {
-            state.flows.cancel();
+            state.cancel_all();
             // A timer refresh in flight finishes its save before the app goes (bounded).
-            let session = Arc::clone(state.hub.session());
+            let sessions: Vec<_> = state
+                .hub
+                .opened()
+                .into_iter()
+                .map(|a| Arc::clone(&a.session))
+                .collect();
             let app = app.clone();
             tauri::async_runtime::spawn(async move {
-                if !session.settle(codex_oauth_core::SETTLE_LIMIT).await {
-                    tracing::error!("a refreshed sign-in could not be saved before quitting");
+                let settling: Vec<_> = sessions
+                    .into_iter()
+                    .map(|s| {
+                        tauri::async_runtime::spawn(async move {
+                            s.settle(codex_oauth_core::SETTLE_LIMIT).await
+                        })
+                    })
+                    .collect();
+                for done in settling {
+                    if !matches!(done.await, Ok(true)) {
+                        tracing::error!("a refreshed sign-in could not be saved before quitting");
+                    }
                 }
                 app.exit(0);
             });
@@ -243,12 +270,38 @@ fn on_menu(app: &AppHandle, event: MenuEvent) {
     }
 }
 
+/// An account chosen in the menu becomes the default; choosing the default keeps it.
+fn choose_default(app: &AppHandle, state: &AppState, profile: &str) {
+    // The item has flipped its own check: put it back; a new default moves it when it shows.
+    if let Some(t) = tray::get(app) {
+        t.sync_checks();
+    }
+    if profile == state.hub.default_profile() {
+        return;
+    }
+    let app = app.clone();
+    let profile = profile.to_owned();
+    tauri::async_runtime::spawn(async move {
+        let state = app.state::<AppState>();
+        if let Err(e) = commands::make_default(&state, &profile).await {
+            tracing::warn!(error = %e, %profile, "could not make the account the default");
+            notify(
+                &app,
+                &Notice {
+                    title: "Default account not changed".into(),
+                    body: e.message,
+                },
+            );
+        }
+    });
+}
+
 /// The check item has already flipped; make the login item match, or flip it back.
 fn toggle_autostart(app: &AppHandle) {
     let Some(t) = tray::get(app) else {
         return;
     };
-    let want = t.autostart.is_checked().unwrap_or(false);
+    let want = t.autostart_checked();
     let manager = app.autolaunch();
     let result = if want {
         manager.enable()
@@ -267,6 +320,6 @@ fn toggle_autostart(app: &AppHandle) {
     }
     let actual = manager.is_enabled().unwrap_or(false);
     if actual != want {
-        let _ = t.autostart.set_checked(actual);
+        t.set_autostart_checked(actual);
     }
 }

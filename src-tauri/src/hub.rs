@@ -1,45 +1,143 @@
-//! The one place the app learns the account's state: a status snapshot from core, reloaded when
-//! state.json changes (any process), after each command, and by the refresh timer; everything that
-//! shows state (tray, window, notifications, the refresh timer itself) subscribes to it.
+//! The one place the app learns the accounts' state: a session per profile of the home folder
+//! (`accounts::profile_names`) and a snapshot of every account's status and of the default,
+//! re-read when a state.json, a profile folder or config.toml changes (any process), after each
+//! command, and by the refresh timers; everything that shows state (tray, window, notifications,
+//! the refresh timers themselves) subscribes to it.
 
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use codex_oauth_core::Session;
-use tokio::sync::{Mutex, mpsc, watch};
+use codex_oauth_core::accounts::{profile_names, settings_of};
+use codex_oauth_core::codex::CodexClient;
+use codex_oauth_core::signin::SignIns;
+use codex_oauth_core::{Session, Settings, Status};
+use tokio::sync::{Notify, watch};
 
-use crate::model::Snapshot;
+use crate::model::{AccountSnapshot, Snapshot};
+use crate::watch::{Change, Watch};
+
+/// One profile of the app: its session, its sign-in flows and its Codex client.
+pub struct Account {
+    pub session: Arc<Session>,
+    pub flows: SignIns,
+    /// The Codex backend client (usage); `None` when it could not be built.
+    pub codex: Option<CodexClient>,
+}
+
+impl Account {
+    fn open(settings: Settings) -> codex_oauth_core::Result<Self> {
+        let session = Session::open(settings)?;
+        let codex = match CodexClient::new(Arc::clone(&session)) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::warn!(error = %e, profile = %session.settings().profile, "cannot create the Codex client; usage will not be shown");
+                None
+            }
+        };
+        Ok(Self {
+            flows: SignIns::new(Arc::clone(&session)),
+            session,
+            codex,
+        })
+    }
+}
+
+/// Reads which profile is the default now (config.toml and the environment, as at start).
+pub type LoadDefault = Box<dyn Fn() -> codex_oauth_core::Result<String> + Send + Sync>;
+
+/// Changes waiting for the reload task: a poke never blocks and none is lost; many become one.
+#[derive(Default)]
+struct Pokes {
+    pending: Mutex<Pending>,
+    wake: Notify,
+}
+
+#[derive(Default)]
+struct Pending {
+    accounts: bool,
+    profiles: BTreeSet<String>,
+}
 
 pub struct Hub {
-    session: Arc<Session>,
+    /// The settings at start; every profile's are these with its name.
+    base: Settings,
+    load_default: LoadDefault,
+    /// Every profile opened so far (kept when it goes: it may come back, and a timer or a flow
+    /// may still hold it).
+    accounts: Mutex<BTreeMap<String, Arc<Account>>>,
     tx: watch::Sender<Snapshot>,
     /// Serializes reloads, so an older status never overwrites a newer one.
-    reloading: Mutex<()>,
-    poke: mpsc::Sender<()>,
+    reloading: tokio::sync::Mutex<()>,
+    pokes: Pokes,
+    watch: OnceLock<Watch>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A poisoned lock only means a panic elsewhere: the map is still whole.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Hub {
-    /// A hub with its first snapshot, and the receiver of pokes for [`Hub::run_reloads`].
-    pub async fn new(session: Arc<Session>) -> (Arc<Self>, mpsc::Receiver<()>) {
-        let status = session.status().await;
+    /// A hub over the profiles of `base.home` with its first snapshot; `base.profile` is the
+    /// default at start. Fails when the default profile cannot be opened.
+    pub async fn new(
+        base: Settings,
+        load_default: LoadDefault,
+    ) -> codex_oauth_core::Result<Arc<Self>> {
+        let first = Account::open(base.clone())?;
+        let default = base.profile.clone();
         let (tx, _) = watch::channel(Snapshot {
-            status,
-            refreshing: false,
+            default: default.clone(),
+            accounts: Vec::new(),
+            revision: 0,
         });
-        // One slot: any number of pokes while a reload runs become one more reload.
-        let (poke, pokes) = mpsc::channel(1);
-        (
-            Arc::new(Self {
-                session,
-                tx,
-                reloading: Mutex::new(()),
-                poke,
-            }),
-            pokes,
-        )
+        let hub = Arc::new(Self {
+            accounts: Mutex::new(BTreeMap::from([(default, Arc::new(first))])),
+            base,
+            load_default,
+            tx,
+            reloading: tokio::sync::Mutex::new(()),
+            pokes: Pokes::default(),
+            watch: OnceLock::new(),
+        });
+        hub.rescan().await;
+        Ok(hub)
     }
 
-    pub fn session(&self) -> &Arc<Session> {
-        &self.session
+    /// The settings the app started with (its default profile then).
+    pub fn base(&self) -> &Settings {
+        &self.base
+    }
+
+    /// Watch the store from now on (the home folder, config.toml and every profile folder).
+    pub fn watch_store(self: &Arc<Self>) -> notify::Result<()> {
+        let me = Arc::downgrade(self);
+        let watch = Watch::start(&self.base.home, &self.base.config_file, move |c| {
+            if let Some(hub) = me.upgrade() {
+                hub.poke(c);
+            }
+        })?;
+        let _ = self.watch.set(watch);
+        Ok(())
+    }
+
+    /// The account of `profile`, opened on first use (a profile that does not exist yet is made
+    /// by its first sign-in).
+    pub fn account(&self, profile: &str) -> codex_oauth_core::Result<Arc<Account>> {
+        if let Some(a) = lock(&self.accounts).get(profile) {
+            return Ok(Arc::clone(a));
+        }
+        let opened = Arc::new(Account::open(settings_of(&self.base, profile))?);
+        Ok(Arc::clone(
+            lock(&self.accounts)
+                .entry(profile.to_owned())
+                .or_insert(opened),
+        ))
+    }
+
+    /// The accounts opened so far (listed or not).
+    pub fn opened(&self) -> Vec<Arc<Account>> {
+        lock(&self.accounts).values().cloned().collect()
     }
 
     pub fn subscribe(&self) -> watch::Receiver<Snapshot> {
@@ -50,38 +148,148 @@ impl Hub {
         self.tx.borrow().clone()
     }
 
-    /// Read the status again and tell the subscribers if it changed.
-    pub async fn reload(&self) -> Snapshot {
-        let _one = self.reloading.lock().await;
-        let status = self.session.status().await;
-        self.tx.send_if_modified(|snap| {
-            if snap.status == status {
-                false
-            } else {
-                snap.status = status;
-                true
+    pub fn default_profile(&self) -> String {
+        self.tx.borrow().default.clone()
+    }
+
+    /// Whether `profile` is one of the accounts listed now.
+    pub fn is_listed(&self, profile: &str) -> bool {
+        self.tx.borrow().account(profile).is_some()
+    }
+
+    /// What the default is now, by config.toml (read again).
+    pub fn load_default(&self) -> codex_oauth_core::Result<String> {
+        (self.load_default)()
+    }
+
+    /// Read one account's status (and workspace) now.
+    async fn read(&self, profile: &str) -> AccountSnapshot {
+        let account = match self.account(profile) {
+            Ok(a) => a,
+            Err(e) => {
+                let mut s = Status::signed_out(profile, self.base.store);
+                s.last_error_kind = Some(e.kind());
+                s.last_error = Some(e.to_string());
+                return AccountSnapshot::new(s);
             }
+        };
+        let status = account.session.status().await;
+        let store = Arc::clone(account.session.store());
+        let workspace = tokio::task::spawn_blocking(move || store.state().workspace)
+            .await
+            .ok()
+            .flatten();
+        AccountSnapshot {
+            status,
+            refreshing: false,
+            workspace,
+        }
+    }
+
+    /// List the profiles and the default again, and read every account's status.
+    pub async fn rescan(&self) -> Snapshot {
+        let _one = self.reloading.lock().await;
+        if let Some(w) = self.watch.get() {
+            w.sync_dirs();
+        }
+        let default = match (self.load_default)() {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read which account is the default; keeping the one shown");
+                self.default_profile()
+            }
+        };
+        let base = self.base.clone();
+        let also = default.clone();
+        let names = tokio::task::spawn_blocking(move || profile_names(&base, &also))
+            .await
+            .unwrap_or_else(|_| vec![default.clone()]);
+        let mut fresh = Vec::with_capacity(names.len());
+        for name in &names {
+            fresh.push(self.read(name).await);
+        }
+        self.tx.send_if_modified(|snap| {
+            let accounts: Vec<AccountSnapshot> = fresh
+                .into_iter()
+                .map(|mut a| {
+                    // What this process is doing is not in the store: keep it.
+                    a.refreshing = snap.account(a.profile()).is_some_and(|o| o.refreshing);
+                    a
+                })
+                .collect();
+            if snap.default == default && snap.accounts == accounts {
+                return false;
+            }
+            snap.default = default;
+            snap.accounts = accounts;
+            snap.revision += 1;
+            true
         });
         self.current()
     }
 
-    pub fn set_refreshing(&self, refreshing: bool) {
+    /// Read one account's status again and tell the subscribers if it changed; a profile not
+    /// listed yet makes the list be read again.
+    pub async fn reload(&self, profile: &str) -> Snapshot {
+        if !self.is_listed(profile) {
+            return self.rescan().await;
+        }
+        let _one = self.reloading.lock().await;
+        let next = self.read(profile).await;
         self.tx.send_if_modified(|snap| {
-            let changed = snap.refreshing != refreshing;
-            snap.refreshing = refreshing;
+            let Some(a) = snap.account_mut(profile) else {
+                return false;
+            };
+            if a.status == next.status && a.workspace == next.workspace {
+                return false;
+            }
+            a.status = next.status;
+            a.workspace = next.workspace;
+            snap.revision += 1;
+            true
+        });
+        self.current()
+    }
+
+    pub fn set_refreshing(&self, profile: &str, refreshing: bool) {
+        self.tx.send_if_modified(|snap| {
+            let Some(a) = snap.account_mut(profile) else {
+                return false;
+            };
+            let changed = a.refreshing != refreshing;
+            a.refreshing = refreshing;
+            if changed {
+                snap.revision += 1;
+            }
             changed
         });
     }
 
     /// Ask for a reload from any thread (the file watcher's); never blocks.
-    pub fn poke(&self) {
-        let _ = self.poke.try_send(());
+    pub fn poke(&self, change: Change) {
+        {
+            let mut p = lock(&self.pokes.pending);
+            match change {
+                Change::Accounts => p.accounts = true,
+                Change::Profile(name) => {
+                    p.profiles.insert(name);
+                }
+            }
+        }
+        self.pokes.wake.notify_one();
     }
 
-    /// Reload once per poke (coalesced) until the hub is gone.
-    pub async fn run_reloads(self: Arc<Self>, mut pokes: mpsc::Receiver<()>) {
-        while pokes.recv().await.is_some() {
-            self.reload().await;
+    /// Reload what the pokes asked for (coalesced), for as long as the app runs.
+    pub async fn run_reloads(self: Arc<Self>) {
+        loop {
+            self.pokes.wake.notified().await;
+            let Pending { accounts, profiles } = std::mem::take(&mut *lock(&self.pokes.pending));
+            if accounts {
+                self.rescan().await;
+            }
+            for p in profiles {
+                self.reload(&p).await;
+            }
         }
     }
 }
@@ -91,40 +299,123 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
-    use codex_oauth_core::store::Store;
-    use codex_oauth_core::{Settings, StoreMode};
+    use codex_oauth_core::StoreMode;
+    use codex_oauth_core::store::{AuthRecord, Store};
+
+    fn settings(home: &std::path::Path) -> Settings {
+        let mut s = Settings::for_home(home).unwrap();
+        s.store = StoreMode::File;
+        s
+    }
+
+    async fn hub(home: &std::path::Path) -> Arc<Hub> {
+        let h = home.to_path_buf();
+        Hub::new(
+            settings(home),
+            Box::new(move || Settings::for_home(&h).map(|s| s.profile)),
+        )
+        .await
+        .unwrap()
+    }
 
     #[tokio::test]
     async fn a_change_made_through_another_store_reaches_subscribers_on_reload() {
         let dir = tempfile::tempdir().unwrap();
-        let mut settings = Settings::for_home(dir.path()).unwrap();
-        settings.store = StoreMode::File;
-        let session = Session::open(settings.clone()).unwrap();
-        let (hub, _pokes) = Hub::new(session).await;
+        let hub = hub(dir.path()).await;
         let mut rx = hub.subscribe();
-        let first = hub.current().status.generation;
+        let first = hub.current();
+        assert_eq!(first.default, "default");
+        let generation = first.account("default").unwrap().status.generation;
 
         // "Another process": a second store on the same folder records an error.
-        let other = Store::open(&settings).unwrap();
+        let other = Store::open(&settings(dir.path())).unwrap();
         let g = other.lock().unwrap();
         other
             .update_state(&g, |s| s.last_error = Some("sign-in failed: denied".into()))
             .unwrap();
         drop(g);
 
-        hub.reload().await;
+        hub.reload("default").await;
         assert!(rx.has_changed().unwrap());
         let snap = rx.borrow_and_update().clone();
-        assert_eq!(snap.status.generation, first + 1);
-        assert_eq!(
-            snap.status.last_error.as_deref(),
-            Some("sign-in failed: denied")
-        );
+        let status = &snap.account("default").unwrap().status;
+        assert_eq!(status.generation, generation + 1);
+        assert_eq!(status.last_error.as_deref(), Some("sign-in failed: denied"));
+        assert!(snap.revision > first.revision);
 
         // Nothing new: no wake-up for the subscribers.
-        hub.reload().await;
+        hub.reload("default").await;
         assert!(!rx.has_changed().unwrap());
-        hub.set_refreshing(true);
+        hub.set_refreshing("default", true);
         assert!(rx.has_changed().unwrap());
+        assert!(hub.current().account("default").unwrap().refreshing);
+    }
+
+    fn names(snap: &Snapshot) -> Vec<&str> {
+        snap.accounts.iter().map(AccountSnapshot::profile).collect()
+    }
+
+    async fn api_key_in(home: &std::path::Path, profile: &str) {
+        let s = Session::open(settings_of(&settings(home), profile)).unwrap();
+        s.save_record(AuthRecord::from_api_key(codex_oauth_core::Secret::new(
+            "sk-test-key",
+        )))
+        .await
+        .unwrap();
+    }
+
+    #[tokio::test]
+    async fn profiles_made_by_others_and_a_new_default_appear_on_a_rescan_and_a_refreshing_flag_survives()
+     {
+        let dir = tempfile::tempdir().unwrap();
+        let hub = hub(dir.path()).await;
+        assert_eq!(names(&hub.current()), ["default"]);
+        hub.set_refreshing("default", true);
+
+        // Another process signs in profile work (an API key).
+        api_key_in(dir.path(), "work").await;
+        let snap = hub.rescan().await;
+        assert_eq!(names(&snap), ["default", "work"]);
+        assert_eq!(snap.default, "default");
+        assert!(snap.account("work").unwrap().status.is_api_key());
+        assert!(
+            snap.account("default").unwrap().refreshing,
+            "a rescan keeps what this process is doing"
+        );
+
+        // ...and makes it the default: the old default, which holds nothing, is no account.
+        codex_oauth_core::accounts::set_default(&settings(dir.path()), "work").unwrap();
+        let snap = hub.rescan().await;
+        assert_eq!(snap.default, "work");
+        assert_eq!(names(&snap), ["work"]);
+
+        // The profile goes (its folder removed): the default is listed all the same.
+        std::fs::remove_dir_all(dir.path().join("work")).unwrap();
+        let snap = hub.rescan().await;
+        assert_eq!(names(&snap), ["work"]);
+        assert!(!snap.account("work").unwrap().status.signed_in);
+        codex_oauth_core::accounts::set_default(&settings(dir.path()), "default").unwrap();
+        assert_eq!(names(&hub.rescan().await), ["default"]);
+    }
+
+    #[tokio::test]
+    async fn pokes_from_the_watcher_reload_what_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let hub = hub(dir.path()).await;
+        hub.watch_store().unwrap();
+        tokio::spawn(Arc::clone(&hub).run_reloads());
+        let mut rx = hub.subscribe();
+        api_key_in(dir.path(), "work").await;
+        tokio::time::timeout(std::time::Duration::from_secs(2), async {
+            loop {
+                rx.changed().await.unwrap();
+                let snap = rx.borrow_and_update();
+                if snap.account("work").is_some_and(|a| a.status.is_api_key()) {
+                    break;
+                }
+            }
+        })
+        .await
+        .expect("the new profile did not appear signed in within 2 s");
     }
 }

@@ -1,6 +1,6 @@
 //! codex-oauth-tray: the tray icon, its menu and the window, a thin front end over
-//! codex-oauth-core. State flows one way: core's status (re-read when state.json changes) →
-//! the hub → tray, window, notifications and the refresh timer.
+//! codex-oauth-core. State flows one way: core's status of every account (profile), re-read when
+//! the store changes → the hub → tray, window, notifications and the refresh timers.
 
 mod app;
 mod commands;
@@ -10,6 +10,8 @@ mod model;
 mod refresh;
 mod schedule;
 mod signin;
+#[cfg(test)]
+mod testing;
 mod tray;
 mod usage;
 mod watch;
@@ -17,4 +19,7 @@ mod window;
 
 pub use app::run;
 pub use error::{CommandError, ErrorKind};
-pub use model::{IconState, Snapshot, TrayModel, WindowModel, tray_model, window_model};
+pub use model::{
+    AccountItem, AccountSnapshot, AccountView, IconState, Snapshot, TrayModel, WindowModel,
+    tray_model, window_model,
+};

@@ -1,4 +1,5 @@
-//! The tray icon and its menu: built once, then updated in place from each snapshot.
+//! The tray icon and its menu: built once, then updated in place from each snapshot; the menu is
+//! built again only when its items change (an account comes or goes, the default signs in or out).
 
 use std::sync::Mutex;
 
@@ -14,14 +15,29 @@ pub const TRAY_ID: &str = "codex-oauth";
 /// Menu item ids (also what the D-Bus menu carries, for tests).
 pub mod ids {
     pub const STATE: &str = "state";
+    /// "Sign in…" (the default is signed out) or "Add account…".
     pub const SIGN: &str = "sign";
+    /// "Sign out" of the default account (shown when it is signed in).
+    pub const SIGN_OUT: &str = "sign-out";
     pub const OPEN: &str = "open";
     pub const COPY_MCP: &str = "copy-mcp";
     pub const AUTOSTART: &str = "autostart";
     pub const QUIT: &str = "quit";
+    /// An account's item: this prefix and the profile.
+    pub const ACCOUNT_PREFIX: &str = "account:";
+
+    pub fn account(profile: &str) -> String {
+        format!("{ACCOUNT_PREFIX}{profile}")
+    }
+
+    /// The profile of an account item's id.
+    pub fn profile_of(id: &str) -> Option<&str> {
+        id.strip_prefix(ACCOUNT_PREFIX)
+    }
 }
 
 pub const SIGN_IN_TEXT: &str = "Sign in…";
+pub const ADD_ACCOUNT_TEXT: &str = "Add account…";
 pub const SIGN_OUT_TEXT: &str = "Sign out";
 
 pub fn icon_bytes(state: IconState) -> &'static [u8] {
@@ -38,13 +54,105 @@ pub fn menu_text(text: &str) -> String {
     text.replace('&', "&&")
 }
 
+/// The menu items that change (handles: clones are the same items).
+#[derive(Clone)]
+struct Items {
+    state: MenuItem<Wry>,
+    /// (profile, its item), in menu order.
+    accounts: Vec<(String, CheckMenuItem<Wry>)>,
+    sign: MenuItem<Wry>,
+    autostart: CheckMenuItem<Wry>,
+}
+
+struct Shown {
+    items: Items,
+    model: TrayModel,
+}
+
 /// The tray and the menu items that change.
 pub struct Tray {
     icon: TrayIcon<Wry>,
-    state: MenuItem<Wry>,
-    sign: MenuItem<Wry>,
-    pub autostart: CheckMenuItem<Wry>,
-    shown: Mutex<Option<TrayModel>>,
+    app: AppHandle,
+    shown: Mutex<Shown>,
+}
+
+/// What decides the menu's items (their texts and checks change in place).
+fn layout(model: &TrayModel) -> (Vec<&str>, bool) {
+    (
+        model.accounts.iter().map(|a| a.profile.as_str()).collect(),
+        model.sign_out,
+    )
+}
+
+fn build_menu(
+    app: &AppHandle,
+    model: &TrayModel,
+    autostart_on: bool,
+) -> tauri::Result<(Menu<Wry>, Items)> {
+    let state = MenuItem::with_id(
+        app,
+        ids::STATE,
+        menu_text(&model.state_line),
+        false,
+        None::<&str>,
+    )?;
+    let accounts = model
+        .accounts
+        .iter()
+        .map(|a| {
+            CheckMenuItem::with_id(
+                app,
+                ids::account(&a.profile),
+                menu_text(&a.label),
+                true,
+                a.default,
+                None::<&str>,
+            )
+            .map(|item| (a.profile.clone(), item))
+        })
+        .collect::<tauri::Result<Vec<_>>>()?;
+    let sign = MenuItem::with_id(app, ids::SIGN, sign_text(model), true, None::<&str>)?;
+    let sign_out = model
+        .sign_out
+        .then(|| MenuItem::with_id(app, ids::SIGN_OUT, SIGN_OUT_TEXT, true, None::<&str>))
+        .transpose()?;
+    let open = MenuItem::with_id(app, ids::OPEN, "Open window", true, None::<&str>)?;
+    let copy = MenuItem::with_id(app, ids::COPY_MCP, "Copy MCP config", true, None::<&str>)?;
+    let autostart = CheckMenuItem::with_id(
+        app,
+        ids::AUTOSTART,
+        "Start at login",
+        true,
+        autostart_on,
+        None::<&str>,
+    )?;
+    let quit = MenuItem::with_id(app, ids::QUIT, "Quit", true, None::<&str>)?;
+    let menu = Menu::with_items(app, &[&state, &PredefinedMenuItem::separator(app)?])?;
+    for (_, item) in &accounts {
+        menu.append(item)?;
+    }
+    menu.append(&PredefinedMenuItem::separator(app)?)?;
+    menu.append(&sign)?;
+    if let Some(item) = &sign_out {
+        menu.append(item)?;
+    }
+    menu.append_items(&[
+        &open,
+        &copy,
+        &PredefinedMenuItem::separator(app)?,
+        &autostart,
+        &PredefinedMenuItem::separator(app)?,
+        &quit,
+    ])?;
+    Ok((
+        menu,
+        Items {
+            state,
+            accounts,
+            sign,
+            autostart,
+        },
+    ))
 }
 
 impl Tray {
@@ -54,39 +162,7 @@ impl Tray {
         autostart_on: bool,
         on_menu: impl Fn(&AppHandle, MenuEvent) + Send + Sync + 'static,
     ) -> tauri::Result<Self> {
-        let state = MenuItem::with_id(
-            app,
-            ids::STATE,
-            menu_text(&model.state_line),
-            false,
-            None::<&str>,
-        )?;
-        let sign = MenuItem::with_id(app, ids::SIGN, sign_text(model), true, None::<&str>)?;
-        let open = MenuItem::with_id(app, ids::OPEN, "Open window", true, None::<&str>)?;
-        let copy = MenuItem::with_id(app, ids::COPY_MCP, "Copy MCP config", true, None::<&str>)?;
-        let autostart = CheckMenuItem::with_id(
-            app,
-            ids::AUTOSTART,
-            "Start at login",
-            true,
-            autostart_on,
-            None::<&str>,
-        )?;
-        let quit = MenuItem::with_id(app, ids::QUIT, "Quit", true, None::<&str>)?;
-        let menu = Menu::with_items(
-            app,
-            &[
-                &state,
-                &PredefinedMenuItem::separator(app)?,
-                &sign,
-                &open,
-                &copy,
-                &PredefinedMenuItem::separator(app)?,
-                &autostart,
-                &PredefinedMenuItem::separator(app)?,
-                &quit,
-            ],
-        )?;
+        let (menu, items) = build_menu(app, model, autostart_on)?;
         let icon = TrayIconBuilder::with_id(TRAY_ID)
             .icon(Image::from_bytes(icon_bytes(model.icon))?)
             .tooltip(&model.tooltip)
@@ -107,44 +183,105 @@ impl Tray {
             .build(app)?;
         Ok(Self {
             icon,
-            state,
-            sign,
-            autostart,
-            shown: Mutex::new(Some(model.clone())),
+            app: app.clone(),
+            shown: Mutex::new(Shown {
+                items,
+                model: model.clone(),
+            }),
         })
     }
 
-    /// Bring the tray in line with `model`, touching only what changed.
+    fn shown(&self) -> std::sync::MutexGuard<'_, Shown> {
+        self.shown
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Bring the tray in line with `model`, touching only what changed. The lock is not held
+    /// while the items change: that runs on the main thread, which may be waiting for the lock
+    /// (a menu click).
     pub fn show(&self, model: &TrayModel) {
-        let Ok(mut shown) = self.shown.lock() else {
-            return;
+        let (before, items) = {
+            let shown = self.shown();
+            (shown.model.clone(), shown.items.clone())
         };
-        let before = shown.clone();
-        let changed = |f: fn(&TrayModel) -> &str| before.as_ref().map(f) != Some(f(model));
-        if before.as_ref().map(|m| m.icon) != Some(model.icon) {
+        if before.icon != model.icon {
             let r =
                 Image::from_bytes(icon_bytes(model.icon)).and_then(|i| self.icon.set_icon(Some(i)));
             log_err("tray icon", r);
         }
-        if changed(|m| &m.tooltip) {
+        if before.tooltip != model.tooltip {
             log_err("tooltip", self.icon.set_tooltip(Some(&model.tooltip)));
         }
-        if changed(|m| &m.state_line) {
+        if layout(&before) != layout(model) {
+            let autostart_on = items.autostart.is_checked().unwrap_or(false);
+            match build_menu(&self.app, model, autostart_on) {
+                Ok((menu, items)) => {
+                    log_err("menu", self.icon.set_menu(Some(menu)));
+                    let next = Shown {
+                        items,
+                        model: model.clone(),
+                    };
+                    // The old items go after the lock is released.
+                    let old = std::mem::replace(&mut *self.shown(), next);
+                    drop(old);
+                }
+                Err(e) => tracing::warn!(error = %e, "could not build the menu"),
+            }
+            return;
+        }
+        if before.state_line != model.state_line {
             log_err(
                 "state line",
-                self.state.set_text(menu_text(&model.state_line)),
+                items.state.set_text(menu_text(&model.state_line)),
             );
         }
-        if before.as_ref().map(|m| m.sign_out) != Some(model.sign_out) {
-            log_err("sign item", self.sign.set_text(sign_text(model)));
+        for ((_, item), (was, now)) in items
+            .accounts
+            .iter()
+            .zip(before.accounts.iter().zip(&model.accounts))
+        {
+            if was.label != now.label {
+                log_err("account item", item.set_text(menu_text(&now.label)));
+            }
+            if was.default != now.default {
+                log_err("account item", item.set_checked(now.default));
+            }
         }
-        *shown = Some(model.clone());
+        if before.sign_out != model.sign_out {
+            log_err("sign item", items.sign.set_text(sign_text(model)));
+        }
+        self.shown().model = model.clone();
+    }
+
+    /// Put the account checks back as shown (a click flips a check item by itself; only a new
+    /// default moves the check).
+    pub fn sync_checks(&self) {
+        let (items, model) = {
+            let shown = self.shown();
+            (shown.items.clone(), shown.model.clone())
+        };
+        for ((_, item), a) in items.accounts.iter().zip(&model.accounts) {
+            if item.is_checked().ok() != Some(a.default) {
+                log_err("account item", item.set_checked(a.default));
+            }
+        }
+    }
+
+    pub fn autostart_checked(&self) -> bool {
+        let item = self.shown().items.autostart.clone();
+        item.is_checked().unwrap_or(false)
+    }
+
+    pub fn set_autostart_checked(&self, on: bool) {
+        let item = self.shown().items.autostart.clone();
+        log_err("start at login", item.set_checked(on));
     }
 }
 
 fn sign_text(model: &TrayModel) -> &'static str {
     if model.sign_out {
-        SIGN_OUT_TEXT
+        ADD_ACCOUNT_TEXT
     } else {
         SIGN_IN_TEXT
     }
@@ -166,6 +303,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
+    use crate::model::AccountItem;
 
     #[test]
     fn every_icon_state_has_its_own_square_png() {
@@ -193,16 +331,45 @@ mod tests {
         assert_eq!(menu_text("ada_l@example.com"), "ada_l@example.com");
     }
 
-    #[test]
-    fn the_sign_item_follows_the_state() {
-        let mut m = TrayModel {
+    fn model(profiles: &[&str], sign_out: bool) -> TrayModel {
+        TrayModel {
             icon: IconState::SignedOut,
             state_line: String::new(),
             tooltip: String::new(),
-            sign_out: false,
-        };
-        assert_eq!(sign_text(&m), "Sign in…");
-        m.sign_out = true;
-        assert_eq!(sign_text(&m), "Sign out");
+            sign_out,
+            accounts: profiles
+                .iter()
+                .map(|p| AccountItem {
+                    profile: (*p).into(),
+                    label: format!("{p} — not signed in"),
+                    default: *p == "default",
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_sign_item_follows_the_default_account() {
+        assert_eq!(sign_text(&model(&["default"], false)), "Sign in…");
+        assert_eq!(sign_text(&model(&["default"], true)), "Add account…");
+    }
+
+    #[test]
+    fn the_menu_is_built_again_only_when_its_items_change() {
+        let one = model(&["default"], false);
+        let mut relabelled = one.clone();
+        relabelled.accounts[0].label = "default — ada@example.com".into();
+        relabelled.accounts[0].default = false;
+        relabelled.state_line = "Signing in…".into();
+        assert_eq!(layout(&one), layout(&relabelled));
+        assert_ne!(layout(&one), layout(&model(&["default", "work"], false)));
+        assert_ne!(layout(&one), layout(&model(&["default"], true)));
+    }
+
+    #[test]
+    fn an_account_items_id_carries_its_profile() {
+        assert_eq!(ids::account("work"), "account:work");
+        assert_eq!(ids::profile_of("account:work"), Some("work"));
+        assert_eq!(ids::profile_of(ids::QUIT), None);
     }
 }

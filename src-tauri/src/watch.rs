@@ -1,34 +1,135 @@
-//! Watch the profile folder for changes to `state.json` made by any process (a bridge's sign-in,
-//! the CLI, a refresh). The folder, not the file, is watched: state.json is replaced by rename.
+//! Watch the store for changes made by any process: `state.json` in each profile folder (a
+//! bridge's sign-in, the CLI, a refresh), profile folders that come and go in the home folder
+//! (`login --profile work`), and config.toml (`use NAME` changes the default). Folders, not
+//! files, are watched: state.json and config.toml are replaced by rename. No polling: every
+//! folder is watched on its own (not recursively), so a new profile folder is watched as soon as
+//! its creation is seen ([`Watch::sync_dirs`]), before it is looked into.
 
-use std::path::Path;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
+use codex_oauth_core::config::validate_profile;
 use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 
 pub const STATE_FILE: &str = "state.json";
 
-/// Whether the event may have changed state.json (created, written, renamed into place, removed).
-pub fn touches_state(event: &Event) -> bool {
-    !matches!(event.kind, EventKind::Access(_))
-        && event
-            .paths
-            .iter()
-            .any(|p| p.file_name().is_some_and(|n| n == STATE_FILE))
+/// What a file event means for the hub.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Change {
+    /// This profile's state.json may have changed: read its status again.
+    Profile(String),
+    /// A profile folder came or went, or config.toml changed: list the profiles and the default
+    /// again.
+    Accounts,
 }
 
-/// Start watching `dir`; `on_change` runs (on the watcher's thread) for each event that touches
-/// state.json. Keep the returned watcher alive for as long as changes matter.
-pub fn watch_state(
-    dir: &Path,
-    on_change: impl Fn() + Send + 'static,
-) -> notify::Result<RecommendedWatcher> {
-    let mut watcher = notify::recommended_watcher(move |res: notify::Result<Event>| match res {
-        Ok(event) if touches_state(&event) => on_change(),
-        Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "watching state.json failed"),
-    })?;
-    watcher.watch(dir, RecursiveMode::NonRecursive)?;
-    Ok(watcher)
+/// What `event` may have changed (created, written, renamed into place, removed); nothing for
+/// reads and for files nobody watches (locks, temp files, the secret).
+pub fn classify(event: &Event, home: &Path, config_file: &Path) -> Vec<Change> {
+    if matches!(event.kind, EventKind::Access(_)) {
+        return Vec::new();
+    }
+    let mut out: Vec<Change> = event
+        .paths
+        .iter()
+        .filter_map(|p| {
+            if p == config_file {
+                return Some(Change::Accounts);
+            }
+            let name = p.file_name()?.to_str()?;
+            let parent = p.parent()?;
+            if parent == home {
+                // A folder of the home folder: a profile may have come or gone.
+                return validate_profile(name).is_ok().then_some(Change::Accounts);
+            }
+            if name == STATE_FILE && parent.parent() == Some(home) {
+                let profile = parent.file_name()?.to_str()?;
+                return Some(Change::Profile(profile.to_owned()));
+            }
+            None
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The watcher of the store, and which profile folders it watches.
+pub struct Watch {
+    home: PathBuf,
+    watcher: Mutex<RecommendedWatcher>,
+    dirs: Mutex<BTreeSet<String>>,
+}
+
+impl Watch {
+    /// Watch the home folder, the folder of `config_file` (when it is elsewhere) and every profile
+    /// folder; `on_change` runs (on the watcher's thread) for each event that matters. Keep the
+    /// returned watch alive for as long as changes matter.
+    pub fn start(
+        home: &Path,
+        config_file: &Path,
+        on_change: impl Fn(Change) + Send + 'static,
+    ) -> notify::Result<Self> {
+        let (h, c) = (home.to_path_buf(), config_file.to_path_buf());
+        let mut watcher =
+            notify::recommended_watcher(move |res: notify::Result<Event>| match res {
+                Ok(event) => classify(&event, &h, &c).into_iter().for_each(&on_change),
+                Err(e) => tracing::warn!(error = %e, "watching the store failed"),
+            })?;
+        watcher.watch(home, RecursiveMode::NonRecursive)?;
+        if let Some(dir) = config_file.parent().filter(|d| *d != home)
+            && let Err(e) = watcher.watch(dir, RecursiveMode::NonRecursive)
+        {
+            tracing::warn!(error = %e, folder = %dir.display(), "cannot watch the config folder; a default changed by another program shows up on the next change of the accounts");
+        }
+        let watch = Self {
+            home: home.to_path_buf(),
+            watcher: Mutex::new(watcher),
+            dirs: Mutex::new(BTreeSet::new()),
+        };
+        watch.sync_dirs();
+        Ok(watch)
+    }
+
+    /// Watch every profile folder of the home folder (and forget the ones gone). Call it before
+    /// listing the profiles, so a state.json written after the listing is seen. Watching a folder
+    /// again is harmless, and needed when one was removed and made again under the same name.
+    pub fn sync_dirs(&self) {
+        let present: BTreeSet<String> = std::fs::read_dir(&self.home)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|name| validate_profile(name).is_ok())
+            .collect();
+        let (Ok(mut watcher), Ok(mut dirs)) = (self.watcher.lock(), self.dirs.lock()) else {
+            return;
+        };
+        // A folder removed took its watch with it: nothing to undo for the ones gone.
+        dirs.clear();
+        for name in present {
+            match watcher.watch(&self.home.join(&name), RecursiveMode::NonRecursive) {
+                Ok(()) => {
+                    dirs.insert(name);
+                }
+                // Removed again meanwhile, or out of watches: say so, the rest still counts.
+                Err(e) => {
+                    tracing::warn!(error = %e, profile = %name, "cannot watch a profile folder");
+                }
+            }
+        }
+    }
+
+    /// The profile folders watched (for tests).
+    #[cfg(test)]
+    pub fn watched(&self) -> Vec<String> {
+        self.dirs
+            .lock()
+            .map(|d| d.iter().cloned().collect())
+            .unwrap_or_default()
+    }
 }
 
 #[cfg(test)]
@@ -36,8 +137,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
-    use notify::event::{AccessKind, CreateKind, ModifyKind, RenameMode};
-    use std::path::PathBuf;
+    use notify::event::{AccessKind, CreateKind, ModifyKind, RemoveKind, RenameMode};
     use std::sync::mpsc;
     use std::time::Duration;
 
@@ -49,46 +149,142 @@ mod tests {
         }
     }
 
-    #[test]
-    fn only_changes_to_state_json_count() {
-        let rename = EventKind::Modify(ModifyKind::Name(RenameMode::Both));
-        assert!(touches_state(&event(
-            rename,
-            &["/p/.tmp123", "/p/state.json"]
-        )));
-        assert!(touches_state(&event(
-            EventKind::Create(CreateKind::File),
-            &["/p/state.json"]
-        )));
-        assert!(touches_state(&event(
-            EventKind::Remove(notify::event::RemoveKind::File),
-            &["/p/state.json"]
-        )));
-        assert!(!touches_state(&event(
-            EventKind::Access(AccessKind::Any),
-            &["/p/state.json"]
-        )));
-        assert!(!touches_state(&event(
-            EventKind::Modify(ModifyKind::Any),
-            &["/p/lock"]
-        )));
-        assert!(!touches_state(&event(
-            EventKind::Create(CreateKind::File),
-            &["/p/auth.json"]
-        )));
+    fn classified(kind: EventKind, paths: &[&str]) -> Vec<Change> {
+        classify(
+            &event(kind, paths),
+            Path::new("/h"),
+            Path::new("/h/config.toml"),
+        )
     }
 
     #[test]
-    fn an_atomic_replace_of_state_json_by_another_writer_is_seen_within_a_second() {
-        let dir = tempfile::tempdir().unwrap();
+    fn state_json_of_a_profile_profile_folders_and_config_toml_count_nothing_else() {
+        let rename = EventKind::Modify(ModifyKind::Name(RenameMode::Both));
+        let work = || vec![Change::Profile("work".into())];
+        assert_eq!(
+            classified(rename, &["/h/work/.tmp123", "/h/work/state.json"]),
+            work()
+        );
+        assert_eq!(
+            classified(EventKind::Create(CreateKind::File), &["/h/work/state.json"]),
+            work()
+        );
+        assert_eq!(
+            classified(EventKind::Remove(RemoveKind::File), &["/h/work/state.json"]),
+            work()
+        );
+        assert_eq!(
+            classified(EventKind::Access(AccessKind::Any), &["/h/work/state.json"]),
+            []
+        );
+        assert_eq!(
+            classified(EventKind::Modify(ModifyKind::Any), &["/h/work/lock"]),
+            []
+        );
+        assert_eq!(
+            classified(EventKind::Create(CreateKind::File), &["/h/work/auth.json"]),
+            []
+        );
+        // A profile folder made or removed; config.toml replaced by rename.
+        assert_eq!(
+            classified(EventKind::Create(CreateKind::Folder), &["/h/team"]),
+            [Change::Accounts]
+        );
+        assert_eq!(
+            classified(EventKind::Remove(RemoveKind::Folder), &["/h/team"]),
+            [Change::Accounts]
+        );
+        assert_eq!(
+            classified(rename, &["/h/.config.toml.tmp1", "/h/config.toml"]),
+            [Change::Accounts]
+        );
+        // Not profiles: a temp file in the home folder, a deeper state.json.
+        assert_eq!(
+            classified(EventKind::Create(CreateKind::File), &["/h/.tmp9"]),
+            []
+        );
+        assert_eq!(
+            classified(
+                EventKind::Create(CreateKind::File),
+                &["/h/work/sub/state.json"]
+            ),
+            []
+        );
+    }
+
+    #[test]
+    fn a_config_file_elsewhere_is_recognised_by_its_path() {
+        let e = event(
+            EventKind::Modify(ModifyKind::Name(RenameMode::To)),
+            &["/cfg/codex-oauth/config.toml"],
+        );
+        assert_eq!(
+            classify(
+                &e,
+                Path::new("/h"),
+                Path::new("/cfg/codex-oauth/config.toml")
+            ),
+            [Change::Accounts]
+        );
+        let other = event(
+            EventKind::Modify(ModifyKind::Any),
+            &["/cfg/codex-oauth/notes.txt"],
+        );
+        assert_eq!(
+            classify(
+                &other,
+                Path::new("/h"),
+                Path::new("/cfg/codex-oauth/config.toml")
+            ),
+            []
+        );
+    }
+
+    fn wait_for(rx: &mpsc::Receiver<Change>, want: &Change) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(1);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(c) if &c == want => return,
+                Ok(_) => {}
+                Err(_) => panic!("no {want:?} within 1 s"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_new_profile_its_state_json_and_a_replaced_config_are_seen_within_a_second() {
+        let home = tempfile::tempdir().unwrap();
+        let config = home.path().join("config.toml");
+        std::fs::create_dir(home.path().join("default")).unwrap();
         let (tx, rx) = mpsc::channel();
-        let _w = watch_state(dir.path(), move || {
-            let _ = tx.send(());
+        let watch = Watch::start(home.path(), &config, move |c| {
+            let _ = tx.send(c);
         })
         .unwrap();
-        codex_oauth_core::store::write_atomic(&dir.path().join(STATE_FILE), b"{\"generation\":7}")
-            .unwrap();
-        rx.recv_timeout(Duration::from_secs(1))
-            .expect("no event for state.json within 1 s");
+        assert_eq!(watch.watched(), ["default"]);
+        let write = codex_oauth_core::store::write_atomic;
+
+        write(&home.path().join("default").join(STATE_FILE), b"{}").unwrap();
+        wait_for(&rx, &Change::Profile("default".into()));
+
+        // Another process makes a profile: the folder first, then its state.json.
+        std::fs::create_dir(home.path().join("work")).unwrap();
+        wait_for(&rx, &Change::Accounts);
+        watch.sync_dirs();
+        assert_eq!(watch.watched(), ["default", "work"]);
+        write(&home.path().join("work").join(STATE_FILE), b"{}").unwrap();
+        wait_for(&rx, &Change::Profile("work".into()));
+
+        write(&config, b"profile = \"work\"\n").unwrap();
+        wait_for(&rx, &Change::Accounts);
+
+        // Gone: forgotten; made again under the same name: watched again (a new folder).
+        std::fs::remove_dir_all(home.path().join("work")).unwrap();
+        watch.sync_dirs();
+        assert_eq!(watch.watched(), ["default"]);
+        std::fs::create_dir(home.path().join("work")).unwrap();
+        watch.sync_dirs();
+        assert_eq!(watch.watched(), ["default", "work"]);
     }
 }

@@ -23,7 +23,7 @@ pub fn open(app: &AppHandle) {
     }
     let built = WebviewWindowBuilder::new(app, LABEL, WebviewUrl::App("index.html".into()))
         .title("codex-oauth")
-        .inner_size(440.0, 660.0)
+        .inner_size(460.0, 760.0)
         .min_inner_size(360.0, 520.0)
         .on_navigation(|url| {
             let ok = is_app_url(url);

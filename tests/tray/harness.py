@@ -138,6 +138,15 @@ class TrayItem:
     def labels(self):
         return [label for _id, label, props in self.items() if props.get("type") != "separator"]
 
+    def accounts(self):
+        """[(label, checked)] of the account items: the check items other than Start at login."""
+        return [(label, int(props.get("toggle-state", 0)) == 1) for _id, label, props in self.items()
+                if props.get("toggle-type") == "checkmark" and label != "Start at login"]
+
+    def checked_accounts(self):
+        """The labels of the checked account items (the default: exactly one)."""
+        return [label for label, checked in self.accounts() if checked]
+
     def state_line(self):
         return self.labels()[0]
 

@@ -16,6 +16,8 @@ import sys
 import tempfile
 import time
 import traceback
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import dbus
@@ -30,6 +32,10 @@ APP = BIN / "codex-oauth-tray"
 BRIDGE = BIN / "codex-mcp-bridge"
 SHOTS = Path(os.environ.get("TRAY_SCREENSHOTS", ROOT / "docs" / "screenshots"))
 EMAIL = "ada@example.com"
+# The second account: an API key in profile `work`, stored by the CLI. fake-openai signs in one
+# ChatGPT account only, and a second sign-in of it under another profile renews the first (one
+# account, one profile), so two accounts side by side are that one and an API key.
+WORK_KEY = "sk-proj-tray-work-key-1"
 # How soon a change made by another process must show (the issue's target).
 LIVE_LIMIT = 1.0
 
@@ -63,6 +69,7 @@ class Suite:
             "CODEX_OAUTH_CALLBACK_PORT": str(free_port()),
             "BROWSER": str(HERE / "browser.sh"),
             "TRAY_BROWSER_LOG": str(self.work / "browser.log"),
+            "TRAY_BROWSER_HOLD": str(self.work / "browser.hold"),
             "RUST_LOG": "info",
         })
         # The issuer, backend, usage and API-key URLs of the fake.
@@ -131,6 +138,47 @@ class Suite:
     def wait_text(self, css, expected, timeout=10.0):
         return wait_for(f"{css} to read {expected!r}", lambda: self.text(css) == expected, timeout)
 
+    @staticmethod
+    def card(profile, css=""):
+        """The selector of the window's card of `profile` (or of `css` inside it)."""
+        return f'#accounts .account[data-profile="{profile}"] {css}'.strip()
+
+    def cards(self):
+        return [e.get_attribute("data-profile") for e in self.driver.find_elements(By.CSS_SELECTOR, "#accounts .account")]
+
+    def config_profile(self):
+        """The `profile = "..."` line of config.toml (None when there is none)."""
+        config = self.work / "store" / "config.toml"
+        if not config.exists():
+            return None
+        for line in config.read_text().splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() == "profile":
+                return value.strip().strip('"')
+        return None
+
+    def menu_label(self, profile):
+        """The menu item of `profile`'s account."""
+        for label, _checked in self.tray_item().accounts():
+            if label.startswith(f"{profile} — "):
+                return label
+        raise AssertionError(f"no menu item for profile {profile} in {self.tray_item().labels()}")
+
+    def confirm_sign_out(self, profile):
+        self.el(self.card(profile, ".btn-signout")).click()
+        wait_for("the confirmation", lambda: self.visible("#btn-signout-confirm"))
+        assert self.text("#confirm-profile") == profile, self.text("#confirm-profile")
+        self.el("#btn-signout-confirm").click()
+
+    def ensure_default_signed_in(self):
+        """The default profile signed in as EMAIL (by the CLI) when no earlier test left it so: the
+        account tests also run on their own (scripts/test-tray account)."""
+        if self.tray_item().state_line().startswith(f"Signed in as {EMAIL}"):
+            return
+        r = self.run([BRIDGE, "login"])
+        assert r.returncode == 0, r.stderr
+        wait_for("the tray to show the sign-in", lambda: self.tray_item().state_line().startswith(f"Signed in as {EMAIL}"))
+
     def window_id(self):
         return wait_for("the window on the X server", lambda: subprocess.run(
             ["xdotool", "search", "--onlyvisible", "--name", "^codex-oauth$"], capture_output=True, text=True,
@@ -141,6 +189,8 @@ class Suite:
         a spinner (the page has finished painting). Not WebDriver's screenshot: that is WebKit's own snapshot,
         which never returns when the page is drawn without OpenGL, as the app draws it."""
         SHOTS.mkdir(parents=True, exist_ok=True)
+        # The page from its top (a click may have scrolled it).
+        self.driver.execute_script("window.scrollTo(0, 0)")
         wid = self.window_id()
         last, now = self.work / "shot-last.png", self.work / "shot-now.png"
 
@@ -189,19 +239,24 @@ class Suite:
     def test_tray_item_registers_with_the_full_menu(self):
         tray = self.tray_item()
         labels = tray.labels()
-        assert labels == ["Not signed in", "Sign in…", "Open window", "Copy MCP config", "Start at login", "Quit"], labels
+        assert labels == ["Not signed in", "default — not signed in", "Sign in…", "Open window", "Copy MCP config",
+                          "Start at login", "Quit"], labels
         _id, state = tray.item("Not signed in")
         assert not bool(state.get("enabled", True)), "the state line must be disabled"
+        assert tray.accounts() == [("default — not signed in", True)], tray.accounts()
         _id, autostart = tray.item("Start at login")
         assert autostart.get("toggle-type") == "checkmark", autostart
         assert int(autostart.get("toggle-state", 0)) == 0
         assert tray.icon_face() == "signed-out", tray.icon_face()
 
     def test_window_starts_signed_out(self):
-        self.wait_text("#state-title", "Not signed in")
+        self.wait_text(self.card("default", ".state-title"), "Not signed in")
+        assert self.cards() == ["default"], self.cards()
         assert self.visible("#btn-browser") and self.visible("#btn-device")
-        assert not self.visible("#account")
-        assert self.text("#profile") == "default"
+        assert not self.visible(self.card("default", ".facts"))
+        assert self.text(self.card("default", ".profile")) == "default"
+        assert self.visible(self.card("default", ".default-mark"))
+        assert self.text("#signin-profile") == "default"
         picture = self.shot("window-signed-out")
         # The page is really on screen (a broken drawing path would leave one flat colour).
         spread = subprocess.run(["convert", str(picture), "-format", "%[fx:standard_deviation]", "info:"],
@@ -224,51 +279,44 @@ class Suite:
     def test_browser_sign_in_shows_the_account(self):
         started = time.monotonic()
         self.el("#btn-browser").click()
-        self.wait_text("#email", EMAIL, timeout=15)
+        self.wait_text(self.card("default", ".email"), EMAIL, timeout=15)
         self.timings["browser sign-in (click → email shown)"] = time.monotonic() - started
-        assert self.text("#plan") == "Plus"
-        assert self.text("#account-id") == "acc-1234"
-        assert self.text("#storage").startswith("file"), self.text("#storage")
-        assert self.text("#expiry").startswith("valid for "), self.text("#expiry")
+        assert self.text(self.card("default", ".plan")) == "Plus"
+        assert self.text(self.card("default", ".account-id")) == "acc-1234"
+        assert self.text(self.card("default", ".storage")).startswith("file"), self.text(self.card("default", ".storage"))
+        expiry = self.text(self.card("default", ".expiry"))
+        assert expiry.startswith("valid for "), expiry
+        # The workspace comes from accounts/check, asked with the first backend call (usage).
+        wait_for("the workspace", lambda: self.text(self.card("default", ".workspace")) == "Personal")
         wait_for("the tray to say who is signed in",
                  lambda: self.tray_item().state_line().startswith(f"Signed in as {EMAIL} · Plus · token valid until "))
         assert "Sign out" in self.tray_item().labels()
         assert self.tray_item().icon_face() == "signed-in"
         urls = (self.work / "browser.log").read_text().split()
         assert urls and urls[-1].startswith(self.fake.urls["issuer"]), urls
-        bars = wait_for("three usage bars", lambda: len(self.driver.find_elements(By.CSS_SELECTOR, "#usage-bars .bar")) == 3
-                        and self.driver.find_elements(By.CSS_SELECTOR, "#usage-bars .bar"))
+        bar_css = self.card("default", ".usage-bars .bar")
+        bars = wait_for("three usage bars", lambda: len(self.driver.find_elements(By.CSS_SELECTOR, bar_css)) == 3
+                        and self.driver.find_elements(By.CSS_SELECTOR, bar_css))
         heads = [[s.text for s in b.find_elements(By.CSS_SELECTOR, ".bar-head span")] for b in bars]
         assert heads[0][0] == "5-hour limit" and heads[0][1].startswith("12% used · resets "), heads
         assert heads[1][0] == "Weekly limit" and heads[1][1].startswith("40% used · resets "), heads
         assert heads[2][0] == "gpt-6-2-sol: 5-hour limit" and heads[2][1].startswith("3% used · resets "), heads
         # The effective remaining: the tightest window that applies (weekly, 40% used).
-        try:
-            wait_for("the remaining usage", lambda: self.visible("#usage-remaining")
-                     and self.text("#usage-remaining").startswith("Remaining: 60% left (weekly window"))
-        except Exception:
-            print("DEBUG", self.visible("#usage-remaining"), repr(self.driver.execute_script(
-                "return document.getElementById('usage-remaining') && document.getElementById('usage-remaining').outerHTML")))
-            print("DEBUG model", self.driver.execute_async_script(
-                "const done = arguments[arguments.length - 1];"
-                "window.__TAURI__.core.invoke('get_status').then(m => done(JSON.stringify({remaining: m.remaining, usage: m.usage, gen: m.generation})), e => done('ERR ' + e));"))
-            state = self.work / "store" / "default" / "state.json"
-            print("DEBUG state", state.read_text()[:600] if state.exists() else None)
-            raise
+        remaining = self.card("default", ".usage-remaining")
+        wait_for("the remaining usage", lambda: self.visible(remaining)
+                 and self.text(remaining).startswith("Remaining: 60% left (weekly window"))
         wait_for("a 'Signed in' notification",
                  lambda: [n for n in self.host_log.notifications() if n["summary"] == "Signed in"])
         self.shot("window-signed-in")
 
     def test_sign_out_asks_first_then_signs_out(self):
-        self.el("#btn-signout").click()
+        self.el(self.card("default", ".btn-signout")).click()
         wait_for("the confirmation", lambda: self.visible("#btn-signout-cancel"))
         self.el("#btn-signout-cancel").click()
         wait_for("the dialog to close", lambda: not self.visible("#btn-signout-confirm"))
-        assert self.text("#email") == EMAIL, "cancelling must keep the account"
-        self.el("#btn-signout").click()
-        wait_for("the confirmation", lambda: self.visible("#btn-signout-confirm"))
-        self.el("#btn-signout-confirm").click()
-        self.wait_text("#state-title", "Not signed in")
+        assert self.text(self.card("default", ".email")) == EMAIL, "cancelling must keep the account"
+        self.confirm_sign_out("default")
+        self.wait_text(self.card("default", ".state-title"), "Not signed in")
         wait_for("the tray to say signed out", lambda: self.tray_item().state_line() == "Not signed in")
         assert self.tray_item().icon_face() == "signed-out"
         assert not (self.work / "store" / "default" / "auth.json").exists()
@@ -278,16 +326,91 @@ class Suite:
         assert r.returncode == 0, r.stderr
         tray_s, window_s = self.live_latency(
             lambda line: line.startswith(f"Signed in as {EMAIL}"),
-            lambda: self.text("#email") == EMAIL,
+            lambda: self.text(self.card("default", ".email")) == EMAIL,
         )
         self.timings["CLI sign-in → tray"] = tray_s
         self.timings["CLI sign-in → window"] = window_s
         assert tray_s < LIVE_LIMIT, f"the tray took {tray_s:.3f} s"
         assert window_s < LIVE_LIMIT, f"the window took {window_s:.3f} s"
 
-    def test_tray_menu_on_an_xembed_panel_screenshot(self):
+    # ---- several accounts ---------------------------------------------------------------------
+
+    def test_an_account_signed_in_by_another_process_appears_within_a_second(self):
+        self.ensure_default_signed_in()
+        # The default's usage is known once the window has asked for it (it does for a card without).
+        wait_for("the default's usage in the menu",
+                 lambda: self.menu_label("default") == f"default — {EMAIL} · 60% left")
+        r = subprocess.run([str(BRIDGE), "login", "--with-api-key", "--profile", "work"], input=WORK_KEY + "\n",
+                           env=self.app_env, capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        changed_at = (self.work / "store" / "work" / "state.json").stat().st_mtime
+        wait_for("the menu to list the new account", lambda: len(self.tray_item().accounts()) == 2, timeout=5)
+        tray_s = time.time() - changed_at
+        wait_for("a card for the new account", lambda: self.visible(self.card("work"))
+                 and self.text(self.card("work", ".state-title")) == "Signed in", timeout=5)
+        window_s = time.time() - changed_at
+        self.timings["new profile (CLI) → tray"] = tray_s
+        self.timings["new profile (CLI) → window"] = window_s
+        assert tray_s < LIVE_LIMIT, f"the tray took {tray_s:.3f} s"
+        assert window_s < LIVE_LIMIT, f"the window took {window_s:.3f} s"
+        accounts = self.tray_item().accounts()
+        assert accounts == [(f"default — {EMAIL} · 60% left", True), ("work — API key", False)], accounts
+        assert self.cards() == ["default", "work"], self.cards()
+        assert self.text(self.card("work", ".auth")) == "API key", self.text(self.card("work", ".auth"))
+        assert self.visible(self.card("default", ".default-mark"))
+        assert not self.visible(self.card("work", ".default-mark"))
+        assert self.visible(self.card("work", ".btn-make-default"))
+        assert not self.visible(self.card("default", ".btn-make-default"))
+        # The state line stays about the default account; the menu items after the accounts.
+        labels = self.tray_item().labels()
+        assert labels[0].startswith(f"Signed in as {EMAIL}"), labels
+        assert labels[3:] == ["Add account…", "Sign out", "Open window", "Copy MCP config", "Start at login", "Quit"], labels
+
+    def test_make_default_from_the_window_the_menu_and_another_process(self):
+        # From the window.
+        self.el(self.card("work", ".btn-make-default")).click()
+        wait_for("config.toml to name work", lambda: self.config_profile() == "work")
+        wait_for("the menu to check work", lambda: self.tray_item().checked_accounts() == ["work — API key"])
+        wait_for("the state line to be about work", lambda: self.tray_item().state_line() == "Signed in with an API key")
+        wait_for("the card of work to be marked", lambda: self.visible(self.card("work", ".default-mark")))
+        assert not self.visible(self.card("default", ".default-mark"))
+        assert self.visible(self.card("default", ".btn-make-default"))
+        assert "Add account…" in self.tray_item().labels()
+        self.shot("window-accounts")
+        # From another process (`use`): config.toml changes under the app.
+        r = self.run([BRIDGE, "use", "default"])
+        assert r.returncode == 0, r.stderr
+        changed_at = (self.work / "store" / "config.toml").stat().st_mtime
+        wait_for("the menu to check default again", lambda: self.tray_item().checked_accounts() == [self.menu_label("default")],
+                 timeout=5)
+        tray_s = time.time() - changed_at
+        self.timings["default changed (CLI use) → tray"] = tray_s
+        assert tray_s < LIVE_LIMIT, f"the tray took {tray_s:.3f} s"
+        wait_for("the window to mark default again", lambda: self.visible(self.card("default", ".default-mark")))
+        # From the menu: choosing an account makes it the default; choosing the default keeps it.
+        self.tray_item().click("work — API key")
+        wait_for("config.toml to name work", lambda: self.config_profile() == "work")
+        wait_for("the menu to check work", lambda: self.tray_item().checked_accounts() == ["work — API key"])
+        wait_for("the window to mark work", lambda: self.visible(self.card("work", ".default-mark")))
+        # Choosing the default again: its item stays checked. Menu events are handled in order, so
+        # once the copy that follows has been notified, this click has been handled too.
+        notes = len(self.host_log.notifications())
+        self.tray_item().click("work — API key")
+        self.tray_item().click("Copy MCP config")
+        wait_for("the copy notification", lambda: len(self.host_log.notifications()) > notes)
+        assert self.tray_item().checked_accounts() == ["work — API key"], self.tray_item().accounts()
+        assert self.config_profile() == "work"
+        self.tray_item().click(self.menu_label("default"))
+        wait_for("config.toml to name default", lambda: self.config_profile() == "default")
+        wait_for("the menu to check default", lambda: self.tray_item().checked_accounts() == [self.menu_label("default")])
+        assert self.tray_item().state_line().startswith(f"Signed in as {EMAIL}")
+
+    def test_tray_menu_with_two_accounts_on_an_xembed_panel_screenshot(self):
         """Without a StatusNotifierWatcher the app falls back to an XEmbed icon: show it in trayer,
-        open the real GTK menu, take a picture; then bring the watcher back and see the item return."""
+        open the real GTK menu (two accounts by now), take a picture; then bring the watcher back and
+        see the item return."""
+        accounts = self.tray_item().accounts()
+        assert len(accounts) == 2, f"the picture is of the menu with two accounts: {accounts}"
         host = self.procs.procs[0]
         os.killpg(host.pid, 15)
         host.wait(timeout=5)
@@ -329,7 +452,7 @@ class Suite:
         x, y, w, h = wait_for("the icon in trayer", icon_geometry, timeout=10, interval=0.1)
         subprocess.run(["xdotool", "mousemove", str(x + w // 2), str(y + h // 2), "click", "1"], check=True)
         shot = self.work / "root.png"
-        region = f"300x220+{max(0, x + w - 300)}+{y + h + 4}"
+        region = f"300x300+{max(0, x + w - 300)}+{y + h + 4}"
 
         def menu_drawn():
             subprocess.run(["import", "-window", "root", str(shot)], check=True)
@@ -340,9 +463,89 @@ class Suite:
         wait_for("the menu to open", menu_drawn, timeout=10, interval=0.2)
         SHOTS.mkdir(parents=True, exist_ok=True)
         # The panel's corner with the icon and the open menu; the black root window trimmed away.
-        crop = f"800x300+{max(0, x + w - 800)}+0"
+        crop = f"800x420+{max(0, x + w - 800)}+0"
         subprocess.run(["convert", str(shot), "-crop", crop, "+repage", "-fuzz", "3%", "-trim", "+repage",
-                        "-bordercolor", "black", "-border", "10", str(SHOTS / "tray-menu.png")], check=True)
+                        "-bordercolor", "black", "-border", "10", str(SHOTS / "tray-menu-accounts.png")], check=True)
+
+    def test_signing_out_one_account_leaves_the_other_signed_in(self):
+        self.confirm_sign_out("default")
+        self.wait_text(self.card("default", ".state-title"), "Not signed in")
+        wait_for("the menu to say default is signed out", lambda: self.tray_item().accounts()
+                 == [("default — not signed in", True), ("work — API key", False)])
+        assert self.tray_item().state_line() == "Not signed in"
+        assert "Sign in…" in self.tray_item().labels() and "Sign out" not in self.tray_item().labels()
+        assert self.text(self.card("work", ".state-title")) == "Signed in"
+        assert not (self.work / "store" / "default" / "auth.json").exists()
+        assert (self.work / "store" / "work" / "auth.json").exists(), "the other account was signed out too"
+        r = self.run([BRIDGE, "status", "--profile", "work"])
+        assert r.returncode == 0, r.stdout + r.stderr
+
+    def test_the_paste_field_completes_a_sign_in_and_refuses_a_wrong_state(self):
+        """The browser is "on another machine": browser.sh only logs the URL; the test follows the
+        authorize URL against fake-openai itself, stops at the redirect to the app's callback, and
+        pastes that address into the window."""
+        if not self.visible("#btn-browser"):
+            # Run on its own: sign the default out first.
+            self.confirm_sign_out("default")
+            wait_for("the sign-in choices", lambda: self.visible("#btn-browser"))
+        before = self.fake.get("/_fake/stats")["code_exchanges"]
+        hold = self.work / "browser.hold"
+        hold.touch()
+        try:
+            self.el("#btn-browser").click()
+            url = wait_for("the sign-in link", lambda: self.visible("#flow-browser")
+                           and self.el("#signin-url").get_attribute("value"))
+            assert self.visible("#paste-url"), "no field for the pasted address"
+            final = follow_to_callback(url)
+            parts = urllib.parse.urlsplit(final)
+            query = dict(urllib.parse.parse_qsl(parts.query))
+            assert "code" in query and "state" in query, final
+            wrong = urllib.parse.urlunsplit(parts._replace(
+                query=urllib.parse.urlencode({**query, "state": "not-this-sign-in-" + "x" * 30})))
+            self.el("#paste-url").send_keys(wrong)
+            self.el("#btn-paste").click()
+            wait_for("the refusal", lambda: "the pasted address was not used" in self.text("#error"))
+            assert "state" in self.text("#error"), self.text("#error")
+            assert self.visible("#flow-browser"), "a refused paste must keep the sign-in waiting"
+            assert self.fake.get("/_fake/stats")["code_exchanges"] == before
+            self.el("#paste-url").clear()
+            self.el("#paste-url").send_keys(final)
+            self.el("#btn-paste").click()
+            self.wait_text(self.card("default", ".email"), EMAIL, timeout=15)
+        finally:
+            hold.unlink(missing_ok=True)
+        assert self.fake.get("/_fake/stats")["code_exchanges"] == before + 1
+        assert self.text("#error") == "", self.text("#error")
+        assert self.el("#paste-url").get_attribute("value") == "", "the pasted address (it holds a code) stays in the field"
+        wait_for("the tray to say who is signed in", lambda: self.tray_item().state_line().startswith(f"Signed in as {EMAIL}"))
+
+    def test_add_account_checks_the_name_and_the_same_account_renews_its_profile(self):
+        # From the menu: the window asks for the new profile's name.
+        assert not self.visible("#add-name")
+        self.tray_item().click("Add account…")
+        wait_for("the name field", lambda: self.visible("#add-name"))
+        assert not self.visible("#btn-add"), "the window is adding an account already"
+        for name, said in (("../evil", "not a valid profile name"), ("work", "already")):
+            self.el("#add-name").clear()
+            self.el("#add-name").send_keys(name)
+            self.el("#btn-device").click()
+            wait_for(f"the refusal of {name!r}", lambda: said in self.text("#error"))
+            assert not self.visible("#flow-device"), "a refused name started a sign-in"
+        assert self.cards() == ["default", "work"], self.cards()
+        self.el("#add-name").clear()
+        self.el("#add-name").send_keys("team")
+        self.el("#btn-device").click()
+        code = wait_for("a device code", lambda: self.visible("#flow-device") and self.text("#device-code").strip())
+        assert self.text("#signin-profile") == "team"
+        wait_for("the new profile pending in the menu", lambda: self.menu_label("team") == "team — signing in…")
+        wait_for("a card for the new profile", lambda: "team" in self.cards())
+        # fake-openai has one ChatGPT account, which profile default holds: the sign-in renews it.
+        self.fake.post("/_fake/device/approve", {"user_code": code})
+        wait_for("the message", lambda: "already profile default" in self.text("#toast"), timeout=15)
+        wait_for("the profile to go", lambda: self.cards() == ["default", "work"])
+        wait_for("the menu to drop it", lambda: [l.split(" — ")[0] for l, _ in self.tray_item().accounts()] == ["default", "work"])
+        assert not (self.work / "store" / "team").exists()
+        assert self.text(self.card("default", ".email")) == EMAIL
 
     def test_codex_clear_from_a_bridge_shows_within_a_second(self):
         p = subprocess.Popen([str(BRIDGE)], env=self.app_env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -373,7 +576,7 @@ class Suite:
             p.wait(timeout=10)
         tray_s, window_s = self.live_latency(
             lambda line: line == "Not signed in",
-            lambda: self.text("#state-title") == "Not signed in",
+            lambda: self.text(self.card("default", ".state-title")) == "Not signed in",
         )
         self.timings["bridge codex_clear → tray"] = tray_s
         self.timings["bridge codex_clear → window"] = window_s
@@ -443,6 +646,8 @@ class Suite:
         assert r.returncode == 0, r.stderr
         wait_for("the tray to show the sign-in", lambda: self.tray_item().state_line().startswith("Signed in"))
         self.fake.put("/_fake/faults", {"token_answer_delay_ms": 3000})
+        # Counted before the record is written: the timer may refresh at once.
+        before = self.fake.get("/_fake/stats")["refreshes"]
         # A record whose access token is inside the refresh margin, written as another process
         # would (atomically, then state.json bumped): the tray's timer refreshes at once.
         tokens = self.fake.get("/_fake/mint?access_ttl_secs=120")
@@ -463,7 +668,6 @@ class Suite:
         tmp = profile / ".state.json.test.tmp"
         tmp.write_text(json.dumps(state))
         os.replace(tmp, state_path)
-        before = self.fake.get("/_fake/stats")["refreshes"]
         wait_for("the tray's timer to refresh", lambda: self.fake.get("/_fake/stats")["refreshes"] > before, timeout=20)
         self.tray_item().click("Quit")
         wait_for("the tray item to go away on Quit", lambda: self.host_log.events("item-unregistered"), timeout=40)
@@ -476,6 +680,29 @@ class Suite:
         assert stats["reuse_rejections"] == 0, "a dead refresh token was used"
         assert stats["refreshes"] == before + 1, "the rotation was not kept (the next call refreshed again)"
 
+def follow_to_callback(url):
+    """Follow the authorize URL as a browser would, but stop at the redirect to the app's loopback
+    callback (a browser on another machine cannot load it): return that address."""
+
+    class Stop(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, req, fp, code, msg, headers, newurl):
+            if urllib.parse.urlsplit(newurl).path == "/auth/callback":
+                raise CallbackReached(newurl)
+            return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+    try:
+        urllib.request.build_opener(Stop).open(url, timeout=10).read()
+    except CallbackReached as reached:
+        return reached.url
+    raise AssertionError(f"the authorize URL did not lead to the callback: {url}")
+
+
+class CallbackReached(Exception):
+    def __init__(self, url):
+        super().__init__(url)
+        self.url = url
+
+
 def main():
     suite = Suite()
     tests = [
@@ -485,7 +712,12 @@ def main():
         suite.test_browser_sign_in_shows_the_account,
         suite.test_sign_out_asks_first_then_signs_out,
         suite.test_cli_sign_in_in_another_process_shows_within_a_second,
-        suite.test_tray_menu_on_an_xembed_panel_screenshot,
+        suite.test_an_account_signed_in_by_another_process_appears_within_a_second,
+        suite.test_make_default_from_the_window_the_menu_and_another_process,
+        suite.test_tray_menu_with_two_accounts_on_an_xembed_panel_screenshot,
+        suite.test_signing_out_one_account_leaves_the_other_signed_in,
+        suite.test_the_paste_field_completes_a_sign_in_and_refuses_a_wrong_state,
+        suite.test_add_account_checks_the_name_and_the_same_account_renews_its_profile,
         suite.test_codex_clear_from_a_bridge_shows_within_a_second,
         suite.test_start_at_login_toggles_the_autostart_entry,
         suite.test_copy_mcp_config_from_the_menu,

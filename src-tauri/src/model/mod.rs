@@ -1,0 +1,15 @@
+//! From the hub's snapshot of every account to what the tray, the window and the notifications
+//! show. Pure functions of the snapshot and the time, so every mapping is tested without a desktop.
+
+mod menu;
+mod notice;
+mod snapshot;
+mod window;
+
+#[cfg(test)]
+mod fixtures;
+
+pub use menu::{AccountItem, TrayModel, tray_model};
+pub use notice::{Notice, notices};
+pub use snapshot::{AccountSnapshot, IconState, Snapshot};
+pub use window::{AccountView, WindowModel, window_model};
