@@ -3,12 +3,12 @@
 //! background, complete a browser one from its final redirect pasted by hand, and let one cancel
 //! it. One sign-in runs in the app at a time (there is one callback port): starting one cancels
 //! any other, of this profile or another. One account is one profile: a sign-in of an account
-//! another profile holds renews that profile instead (core's `accounts::merge_duplicate`).
+//! another profile holds renews that profile instead (core's `accounts::place_sign_in`).
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use codex_oauth_core::accounts::merge_duplicate;
+use codex_oauth_core::accounts::place_sign_in;
 use codex_oauth_core::oauth::SignInResult;
 use codex_oauth_core::signin::{Again, OnEnd, Started};
 use codex_oauth_core::store::{SignInMethod, ensure_private_dir};
@@ -76,8 +76,14 @@ fn ended(
         Box::pin(async move {
             let ended = match result {
                 Ok(r) => {
-                    let merged_into = match merge_duplicate(hub.base(), &profile).await {
-                        Ok(holder) => holder,
+                    // The sign-in's workspace is recorded (its name for the card) and one
+                    // account stays one profile.
+                    let placed = match hub.account(&profile) {
+                        Ok(a) => place_sign_in(&a.session, None, None).await,
+                        Err(e) => Err(e),
+                    };
+                    let merged_into = match placed {
+                        Ok(p) => p.merged.then_some(p.profile),
                         Err(e) => {
                             tracing::warn!(error = %e, %profile, "signed in, but could not check for the same account in another profile");
                             None
