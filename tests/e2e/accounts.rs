@@ -196,6 +196,9 @@ async fn without_a_terminal_the_sign_in_keeps_its_default_workspace_and_lists_th
     assert!(stderr.contains("uses workspace Acme (ws-acme)"), "{stderr}");
     let st = status_of(&home, "acme");
     assert_eq!(st["account_id"], "ws-acme");
+    assert_eq!(st["workspace"], "Acme", "{st}");
+    let listing = String::from_utf8(home.cli(&["accounts"]).stdout).unwrap();
+    assert!(listing.contains("· workspace Acme"), "{listing}");
     // Two workspaces of one sign-in are two accounts, not a duplicate merged away.
     let v = accounts(&home);
     let ids: Vec<_> = v["accounts"]

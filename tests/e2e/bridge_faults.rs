@@ -325,7 +325,8 @@ async fn a_text_browser_never_writes_into_the_json_rpc_stream_nor_blocks_the_sig
     std::fs::write(
         &script,
         format!(
-            "#!/bin/sh\necho \"$1\" > '{}'\necho 'TEXT BROWSER SCREEN'\nwhile [ ! -e '{}' ] && [ -d '{}' ]; do sleep 0.05; done\n",
+            // Written aside and moved in: the test never reads a file the shell has only created.
+            "#!/bin/sh\necho \"$1\" > '{0}.part' && mv '{0}.part' '{0}'\necho 'TEXT BROWSER SCREEN'\nwhile [ ! -e '{1}' ] && [ -d '{2}' ]; do sleep 0.05; done\n",
             opened.display(),
             done.display(),
             home.path().display()

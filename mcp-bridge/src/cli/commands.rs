@@ -86,7 +86,7 @@ fn workspace_json(w: &Workspace) -> Value {
 }
 
 /// The outcome of a sign-in: the line for people, or `{"signed_in", "profile", "method", "email",
-/// "plan", "account_id", "store"}` (with `workspace` and `workspaces` when they are known).
+/// "plan", "account_id", "store"}` (with `workspace` and `workspaces` when it can use several).
 fn signed_in_as(
     profile: &str,
     method: &str,
@@ -103,8 +103,9 @@ fn signed_in_as(
         "account_id": r.account_id,
         "store": saved_json(&r.saved),
     });
+    // Only a sign-in that can use several: the documented shape stays as it was otherwise.
     if let Some(p) = placed
-        && !p.workspaces.is_empty()
+        && p.workspaces.len() > 1
     {
         object["workspace"] = p.workspace.as_ref().map_or(Value::Null, workspace_json);
         object["workspaces"] = p.workspaces.iter().map(workspace_json).collect();
@@ -508,8 +509,14 @@ async fn accounts(settings: &Settings, out: Output) -> ExitCode {
                 .find(|(d, _)| *d == codex_oauth_core::status::Detail::Usage)
                 .map(|(_, text)| format!(" · {text}"))
                 .unwrap_or_default();
+            let workspace = a
+                .status
+                .workspace
+                .as_deref()
+                .map(|w| format!(" · workspace {w}"))
+                .unwrap_or_default();
             format!(
-                "{} {:<width$}  {}{usage}",
+                "{} {:<width$}  {}{workspace}{usage}",
                 if a.default { "*" } else { " " },
                 a.profile,
                 a.status.headline()

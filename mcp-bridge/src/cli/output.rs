@@ -128,6 +128,7 @@ pub fn status_json(s: &Status) -> Value {
         "pending_login": s.pending_login,
         "usage": s.remaining(),
         "unreadable": s.unreadable,
+        "workspace": s.workspace,
     })
 }
 
