@@ -108,7 +108,7 @@ pub async fn merge_duplicate(settings: &Settings, profile: &str) -> Result<Optio
     let Some(holder) = holder_of(settings, &account, st.user_id.as_deref(), profile) else {
         return Ok(None);
     };
-    let store = std::sync::Arc::clone(here.store());
+    let store = Arc::clone(here.store());
     let rec = tokio::task::spawn_blocking(move || store.load())
         .await
         .map_err(|e| Error::Internal(e.to_string()))??;
@@ -117,7 +117,7 @@ pub async fn merge_duplicate(settings: &Settings, profile: &str) -> Result<Optio
     };
     let there = Session::open(settings_of(settings, &holder))?;
     there.save_record(rec).await?;
-    let store = std::sync::Arc::clone(here.store());
+    let store = Arc::clone(here.store());
     tokio::task::spawn_blocking(move || {
         let g = store.lock()?;
         store.delete(&g, None)
@@ -148,10 +148,6 @@ pub struct Placed {
 /// The workspaces the profile's sign-in can use, asked of `accounts/check` now; empty for an
 /// API key.
 pub async fn workspaces(session: &Arc<Session>) -> Result<Vec<Workspace>> {
-    let rec = session.status().await;
-    if !rec.signed_in || rec.is_api_key() {
-        return Ok(Vec::new());
-    }
     CodexClient::new(Arc::clone(session))?.workspaces().await
 }
 
@@ -217,7 +213,11 @@ pub async fn place_sign_in(
             }
         },
     };
-    let current = session.status().await.account_id;
+    // The account id the save recorded (state.json: no keychain read).
+    let store = Arc::clone(session.store());
+    let current = tokio::task::spawn_blocking(move || store.state().account_id)
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?;
     let chosen = match wanted {
         Some(w) => Some(pick(&list, w)?.clone()),
         None => list

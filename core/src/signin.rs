@@ -87,11 +87,6 @@ impl SignIns {
         }
     }
 
-    /// The session the flows sign in to.
-    pub fn session(&self) -> &Arc<Session> {
-        &self.session
-    }
-
     /// Changes each time a flow of this process ends, however it ended (after the session
     /// recorded it and `on_end` ran).
     pub fn ends(&self) -> tokio::sync::watch::Receiver<u64> {

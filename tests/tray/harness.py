@@ -203,21 +203,17 @@ class Fake:
             return json.loads(r.read().decode())
 
     def post(self, path, body):
-        req = urllib.request.Request(
-            self.urls["base_url"].rstrip("/") + path,
-            data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.read().decode()
+        return self._send("POST", path, body)
 
     def put(self, path, body):
+        return self._send("PUT", path, body)
+
+    def _send(self, method, path, body):
         req = urllib.request.Request(
             self.urls["base_url"].rstrip("/") + path,
             data=json.dumps(body).encode(),
             headers={"Content-Type": "application/json"},
-            method="PUT",
+            method=method,
         )
         with urllib.request.urlopen(req, timeout=10) as r:
             return r.read().decode()

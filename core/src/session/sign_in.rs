@@ -95,9 +95,13 @@ impl Session {
                 "an API key has no workspaces: sign in with ChatGPT to choose one".into(),
             ));
         };
+        // The workspace the token already names (the common case) costs no write of the secret.
+        let changed = tokens.account_id.as_deref() != Some(workspace.account_id.as_str());
         tokens.account_id = Some(workspace.account_id.clone());
         self.blocking(move |s| {
-            s.save(&guard, &rec)?;
+            if changed {
+                s.save(&guard, &rec)?;
+            }
             s.update_state(&guard, |st| st.workspace = Some(workspace))?;
             Ok(())
         })

@@ -87,16 +87,10 @@ fn workspace_json(w: &Workspace) -> Value {
 
 /// The outcome of a sign-in: the line for people, or `{"signed_in", "profile", "method", "email",
 /// "plan", "account_id", "store"}` (with `workspace` and `workspaces` when it can use several).
-fn signed_in_as(
-    profile: &str,
-    method: &str,
-    r: &SignInResult,
-    placed: Option<&Placed>,
-    out: Output,
-) -> ExitCode {
+fn signed_in(method: &str, r: &SignInResult, placed: &Placed, out: Output) -> ExitCode {
     let mut object = json!({
         "signed_in": true,
-        "profile": profile,
+        "profile": placed.profile,
         "method": method,
         "email": r.email,
         "plan": r.plan,
@@ -104,11 +98,12 @@ fn signed_in_as(
         "store": saved_json(&r.saved),
     });
     // Only a sign-in that can use several: the documented shape stays as it was otherwise.
-    if let Some(p) = placed
-        && p.workspaces.len() > 1
-    {
-        object["workspace"] = p.workspace.as_ref().map_or(Value::Null, workspace_json);
-        object["workspaces"] = p.workspaces.iter().map(workspace_json).collect();
+    if placed.workspaces.len() > 1 {
+        object["workspace"] = placed
+            .workspace
+            .as_ref()
+            .map_or(Value::Null, workspace_json);
+        object["workspaces"] = placed.workspaces.iter().map(workspace_json).collect();
     }
     let place = match &r.saved.reason {
         Some(why) => format!("in {} — {why}", r.saved.location),
@@ -337,7 +332,7 @@ async fn finish_login(
             accounts::describe_workspaces(&placed.workspaces)
         ));
     }
-    signed_in_as(&placed.profile, ending.method, &r, Some(&placed), out)
+    signed_in(ending.method, &r, &placed, out)
 }
 
 /// Ask at the terminal which workspace the profile uses; Enter (or the end of input) keeps the

@@ -25,7 +25,6 @@ const ATTEMPTS: usize = 3;
 #[derive(Debug, Deserialize, JsonSchema)]
 struct PastedRedirect {
     /// The address the browser's last page shows: http://127.0.0.1:1455/auth/callback?code=…&state=…
-    #[allow(dead_code)] // read as JSON; the type exists for its schema
     redirect_url: String,
 }
 
@@ -110,15 +109,12 @@ pub async fn ask_for_redirect(
         }
         let pasted = result
             .content
-            .as_ref()
-            .and_then(|c| c.get("redirect_url"))
-            .and_then(|v| v.as_str())
-            .map(str::trim)
-            .filter(|s| !s.is_empty());
+            .and_then(|c| serde_json::from_value::<PastedRedirect>(c).ok())
+            .filter(|p| !p.redirect_url.trim().is_empty());
         let Some(pasted) = pasted else {
             return Asked::NotAnswered;
         };
-        match sign_ins.paste(pasted).await {
+        match sign_ins.paste(&pasted.redirect_url).await {
             Ok(done) => return Asked::Pasted(Ok(done)),
             // Refused, the sign-in goes on: say why and ask again.
             Err(e) if sign_ins.running().is_some() => refused = Some(e.to_string()),

@@ -87,7 +87,7 @@ impl CodexClient {
     }
 
     /// Every workspace the signed-in account can use (`accounts/check`, asked now), in the
-    /// order the server lists them.
+    /// order the server lists them; none for an API key (its token names no account).
     pub async fn workspaces(&self) -> Result<Vec<Workspace>> {
         let token = self.session.access_token_for_a_moment().await?;
         let Some(account) = token.account_id.clone() else {
