@@ -42,7 +42,7 @@ draw tray-signed-out \
   -fill none -stroke '#80868f' -strokewidth 30 -draw "circle $c,$c $c,$(( c - $(px 12) ))" \
   -fill '#80868f' -stroke none -draw "circle $c,$c $c,$(( c - $(px 4) ))"
 
-# The app icon (window, autostart entry): an indigo rounded square with the signed-in check.
+# The app icon (window, autostart entry, desktop entry): an indigo rounded square with the signed-in check.
 convert -size 256x256 xc:none -antialias \
   -fill '#3b5bdb' -stroke none -draw "roundrectangle 8,8 247,247 52,52" \
   -fill none -stroke white -strokewidth 26 -draw "circle 128,128 128,48" \
@@ -50,4 +50,14 @@ convert -size 256x256 xc:none -antialias \
   -strip icon.png
 convert icon.png -filter Triangle -resize 32x32 -strip 32x32.png
 convert icon.png -filter Triangle -resize 128x128 -strip 128x128.png
+# The other sizes of the hicolor theme (/usr/share/icons/hicolor/index.theme), so the packages carry
+# an icon at every size a desktop looks up; 512 px is drawn on a 512 px canvas, not scaled up.
+for size in 16 22 24 36 48 64 72 96 192; do
+  convert icon.png -filter Triangle -resize "${size}x${size}" -strip "${size}x${size}.png"
+done
+convert -size 512x512 xc:none -antialias \
+  -fill '#3b5bdb' -stroke none -draw "roundrectangle 16,16 495,495 104,104" \
+  -fill none -stroke white -strokewidth 52 -draw "circle 256,256 256,96" \
+  -fill white -stroke none -draw "circle 256,256 256,200" \
+  -strip 512x512.png
 echo "drew $(ls ./*.png | wc -l) icons" >&2

@@ -78,29 +78,48 @@ async fn the_expanded_config_starts_the_bridge_named_by_codex_mcp_bridge() {
 }
 
 #[tokio::test]
-async fn without_codex_mcp_bridge_the_config_runs_codex_mcp_bridge_from_path() {
+async fn without_codex_mcp_bridge_the_config_runs_the_launcher_which_finds_the_bridge_on_path() {
     let scratch = tempfile::tempdir().unwrap();
     let server = expanded(HashMap::new(), scratch.path());
-    assert_eq!(server.command, "codex-mcp-bridge");
+    let launcher = plugin_dir().join("scripts").join("codex-mcp-bridge.sh");
+    assert_eq!(Path::new(&server.command), launcher);
 
-    // PATH holds only the folder `cargo install` would have put the binary in.
+    // PATH holds only the folder `cargo install` would have put the binary in; HOME is empty, so
+    // the launcher's usual places under it hold nothing.
     let bin_dir = tempfile::tempdir().unwrap();
     let installed = bin_dir.path().join(bridge_bin().file_name().unwrap());
     std::fs::copy(bridge_bin(), &installed).unwrap();
     let store = tempfile::tempdir().unwrap();
+    let isolate = |c: &mut std::process::Command| {
+        c.env("HOME", scratch.path()).env_remove("CARGO_HOME");
+    };
 
-    let mut without = command(&server, store.path());
-    without.env("PATH", scratch.path());
-    let started = tokio::process::Command::from(without)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .await;
-    assert!(started.is_err(), "started without codex-mcp-bridge on PATH");
+    let system_wide = [
+        "/usr/bin/codex-mcp-bridge",
+        "/usr/local/bin/codex-mcp-bridge",
+    ];
+    if !system_wide.iter().any(|p| Path::new(p).exists()) {
+        let mut without = command(&server, store.path());
+        without.env("PATH", scratch.path());
+        isolate(&mut without);
+        let out = tokio::process::Command::from(without)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .await
+            .unwrap();
+        assert!(
+            !out.status.success(),
+            "started without any codex-mcp-bridge"
+        );
+        assert!(out.stdout.is_empty(), "the launcher wrote on stdout");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("codex-mcp-bridge not found"), "{err}");
+    }
 
     let mut with = command(&server, store.path());
     with.env("PATH", bin_dir.path());
+    isolate(&mut with);
     let client = connect(with).await;
     assert_eq!(tool_names(&client).await, SIX_TOOLS);
     client.cancel().await.unwrap();
