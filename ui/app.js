@@ -18,6 +18,8 @@ let toastTimer = 0;
 /** Usage fetched from the backend by this window, per profile (state.json may not have any yet). */
 const fetchedUsage = new Map();
 const usageAsked = new Set();
+/** profile → { accountId, list }: the workspaces its sign-in can use, asked once per account id. */
+const fetchedWorkspaces = new Map();
 
 function show(el, visible) {
   el.hidden = !visible;
@@ -85,6 +87,35 @@ async function askUsage(profile) {
   if (model) render(model);
 }
 
+async function askWorkspaces(profile, accountId) {
+  // Marked as asked before the answer, so a render meanwhile does not ask again.
+  fetchedWorkspaces.set(profile, { accountId, list: [] });
+  try {
+    fetchedWorkspaces.set(profile, { accountId, list: await invoke("get_workspaces", { profile }) });
+  } catch (e) {
+    // accounts/check could not be read: no picker, the workspace line stays as it is.
+    console.warn(`workspaces of ${profile}: ${errorMessage(e)}`);
+  }
+  if (model) render(model);
+}
+
+/** The workspace picker: shown when the sign-in can use more than one workspace. */
+function renderWorkspaces(card, a) {
+  const pick = card.querySelector(".workspace-pick");
+  const got = fetchedWorkspaces.get(a.profile);
+  const list = got && got.accountId === a.account_id ? got.list : [];
+  const several = list.length > 1;
+  show(pick, several);
+  show(card.querySelector(".workspace"), !several && !!a.workspace);
+  if (!several) return;
+  const ids = list.map((w) => w.id).join("\n");
+  if (pick.dataset.ids !== ids) {
+    pick.replaceChildren(...list.map((w) => new Option(w.label, w.id)));
+    pick.dataset.ids = ids;
+  }
+  pick.value = a.account_id;
+}
+
 /** The line under an account's heading: what to do, or the tray's state line when it adds something. */
 function subtitle(a) {
   if (a.signed_in) return a.icon === "signed-in" ? "" : a.state_line;
@@ -105,6 +136,18 @@ function newCard(profile) {
     const m = await invoke("make_default_account", { profile });
     render(m);
     toast(`Profile ${profile} is the default account now.`);
+  }));
+  card.querySelector(".workspace-pick").addEventListener("change", (ev) => busy(ev.currentTarget, async () => {
+    showError("");
+    const pick = ev.currentTarget;
+    const label = pick.selectedOptions[0]?.text ?? pick.value;
+    try {
+      render(await invoke("use_workspace", { profile, workspace: pick.value }));
+    } finally {
+      // Back to what the profile uses (the new one, or the old one when the switch failed).
+      if (model) render(model);
+    }
+    toast(`Codex requests of profile ${profile} now go to ${label}.`);
   }));
   card.querySelector(".btn-signin").addEventListener("click", () => {
     showError("");
@@ -155,11 +198,16 @@ function renderCard(card, a) {
     q(".usage-remaining").textContent = a.remaining ? `Remaining: ${a.remaining}` : "";
     show(q(".usage-remaining"), !!a.remaining);
     if (!usageAsked.has(a.profile)) askUsage(a.profile);
+    const got = fetchedWorkspaces.get(a.profile);
+    if (!got || got.accountId !== a.account_id) askWorkspaces(a.profile, a.account_id);
+    renderWorkspaces(card, a);
   } else {
     renderUsage(card, [], null);
     show(q(".usage-remaining"), false);
     usageAsked.delete(a.profile);
     fetchedUsage.delete(a.profile);
+    fetchedWorkspaces.delete(a.profile);
+    show(q(".workspace-pick"), false);
   }
   q(".card-error").textContent = a.last_error ?? "";
   show(q(".card-error"), !!a.last_error);

@@ -185,9 +185,19 @@ pub fn describe_workspaces(list: &[Workspace]) -> String {
 
 /// `Acme (acc-2)`, or the id alone when the workspace has no name.
 pub fn workspace_label(w: &Workspace) -> String {
+    let name = workspace_name(w);
+    if name == w.account_id {
+        name
+    } else {
+        format!("{name} ({})", w.account_id)
+    }
+}
+
+/// A workspace's name for a person: its own, "Personal" for the user's own, else its id.
+pub fn workspace_name(w: &Workspace) -> String {
     match (&w.name, &w.structure) {
-        (Some(n), _) => format!("{n} ({})", w.account_id),
-        (None, Some(s)) if s == "personal" => format!("Personal ({})", w.account_id),
+        (Some(n), _) => n.clone(),
+        (None, Some(s)) if s == "personal" => "Personal".into(),
         _ => w.account_id.clone(),
     }
 }

@@ -81,6 +81,8 @@ pub fn run() -> ExitCode {
         .invoke_handler(tauri::generate_handler![
             commands::get_status,
             commands::get_usage,
+            commands::get_workspaces,
+            commands::use_workspace,
             commands::sign_in_browser,
             commands::sign_in_device,
             commands::paste_sign_in,

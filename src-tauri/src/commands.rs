@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{Local, Utc};
-use codex_oauth_core::accounts::{set_default, settings_of};
+use codex_oauth_core::accounts::{place_sign_in, set_default, settings_of, workspace_name};
 use codex_oauth_core::config::{DEFAULT_PROFILE, validate_profile};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, State};
@@ -290,6 +290,60 @@ pub async fn usage(state: &AppState, profile: Option<&str>) -> Result<Vec<UsageB
     Ok(usage_bars(&usage.rate_limits))
 }
 
+/// A workspace an account's sign-in can use, for the window's picker.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct WorkspaceChoice {
+    /// Its account id (what `choose_workspace` takes).
+    pub id: String,
+    /// Its name ("Acme"), "Personal" for the user's own, else its id (the card shows the id
+    /// beside it).
+    pub label: String,
+    /// The profile uses this one now.
+    pub current: bool,
+}
+
+/// The workspaces an account's sign-in can use, asked of `accounts/check` now (an API key has
+/// none), the one the profile uses marked.
+pub async fn workspaces(
+    state: &AppState,
+    profile: Option<&str>,
+) -> Result<Vec<WorkspaceChoice>, CommandError> {
+    let profile = target(state, profile).await?;
+    let account = state.hub.account(&profile)?;
+    let client = account
+        .codex
+        .as_ref()
+        .ok_or_else(|| CommandError::failed("the Codex client could not be created"))?;
+    let list = client.workspaces().await?;
+    let snap = state.hub.current();
+    let current = snap
+        .account(&profile)
+        .and_then(|a| a.status.account_id.clone());
+    Ok(list
+        .iter()
+        .map(|w| WorkspaceChoice {
+            id: w.account_id.clone(),
+            label: workspace_name(w),
+            current: current.as_deref() == Some(w.account_id.as_str()),
+        })
+        .collect())
+}
+
+/// Switch an account to another workspace of its sign-in (checked against `accounts/check`).
+/// When another profile already holds that workspace, the sign-in moves there, as after a
+/// sign-in (core's `place_sign_in`).
+pub async fn choose_workspace(
+    state: &AppState,
+    profile: Option<&str>,
+    workspace: &str,
+) -> Result<WindowModel, CommandError> {
+    let profile = target(state, profile).await?;
+    let account = state.hub.account(&profile)?;
+    place_sign_in(&account.session, Some(workspace), None).await?;
+    let snap = state.hub.rescan().await;
+    Ok(window_model(&snap, Utc::now(), &Local))
+}
+
 /// The MCP config for Claude Code, given to `copy` (the clipboard); returns it too. The bridge
 /// it starts follows the default account (config.toml), unless this app was started with
 /// `CODEX_OAUTH_PROFILE`, which it then passes on.
@@ -412,6 +466,23 @@ pub async fn make_default_account(
     profile: String,
 ) -> Result<WindowModel, CommandError> {
     make_default(&state, &profile).await
+}
+
+#[tauri::command]
+pub async fn get_workspaces(
+    state: State<'_, AppState>,
+    profile: Option<String>,
+) -> Result<Vec<WorkspaceChoice>, CommandError> {
+    workspaces(&state, profile.as_deref()).await
+}
+
+#[tauri::command]
+pub async fn use_workspace(
+    state: State<'_, AppState>,
+    profile: Option<String>,
+    workspace: String,
+) -> Result<WindowModel, CommandError> {
+    choose_workspace(&state, profile.as_deref(), &workspace).await
 }
 
 #[tauri::command]

@@ -470,7 +470,7 @@ fn stream_answer(answer: String, model: String, faults: Faults) -> Body {
         .await;
         let now = chrono::Utc::now().timestamp();
         send(json!({"type": "codex.rate_limits", "plan_type": "plus",
-            "rate_limits": {"primary": {"used_percent": 12.5, "window_minutes": 300, "resets_at": now + 3600},
+            "rate_limits": {"primary": {"used_percent": faults.primary_used_percent.unwrap_or(12.5), "window_minutes": 300, "resets_at": now + 3600},
                 "secondary": {"used_percent": 40.0, "window_minutes": 10080, "resets_at": now + 3 * 86400}},
             "credits": {"has_credits": false, "unlimited": false, "balance": "0"}}))
         .await;
@@ -761,6 +761,8 @@ async fn usage(State(s): State<Arc<Shared>>, rec: RecordedRequest, headers: Head
         return r;
     }
     let now = chrono::Utc::now().timestamp();
+    let used = s.lock().faults.primary_used_percent.unwrap_or(12.0);
+    let reached = used >= 100.0;
     axum::Json(json!({
         "additional_rate_limits": [{"limit_name": "gpt-6-2-sol", "metered_feature": "gpt-6-2-sol",
             "rate_limit": {"allowed": true, "limit_reached": false,
@@ -769,9 +771,9 @@ async fn usage(State(s): State<Arc<Shared>>, rec: RecordedRequest, headers: Head
         "rate_limit_reached_type": null,
         "plan_type": s.cfg.plan,
         "rate_limit": {
-            "allowed": true,
-            "limit_reached": false,
-            "primary_window": {"used_percent": 12, "limit_window_seconds": 18000, "reset_after_seconds": 3600, "reset_at": now + 3600},
+            "allowed": !reached,
+            "limit_reached": reached,
+            "primary_window": {"used_percent": used, "limit_window_seconds": 18000, "reset_after_seconds": 3600, "reset_at": now + 3600},
             "secondary_window": {"used_percent": 40, "limit_window_seconds": 604800, "reset_after_seconds": 259200, "reset_at": now + 259200}
         },
         "credits": {"has_credits": false, "unlimited": false, "balance": "0"}

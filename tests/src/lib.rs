@@ -254,6 +254,10 @@ pub struct Faults {
     pub delta_delay_ms: u64,
     /// The next backend request (only that one) answers this status.
     pub backend_status_once: Option<u16>,
+    /// The 5-hour window is this much used (percent), in the usage answer and in the answer
+    /// stream's rate-limit event; at 100 or more the usage answer says the limit is reached.
+    /// Not a fault: the way a test moves usage past a threshold.
+    pub primary_used_percent: Option<f64>,
 }
 
 /// What reached the fake (counters only go up).

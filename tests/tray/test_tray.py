@@ -81,7 +81,9 @@ class Suite:
     def start(self):
         self.procs.start(["/usr/bin/python3", HERE / "sni_host.py", self.host_log.path], self.work / "host.err")
         wait_for("the test StatusNotifierWatcher", lambda: self.host_log.events("ready"))
-        self.fake = Fake(self.procs, BIN / "fake-openai", self.work / "fake.log", "--manual-device-approval")
+        # The user belongs to a team workspace too: every ChatGPT sign-in can use two.
+        self.fake = Fake(self.procs, BIN / "fake-openai", self.work / "fake.log", "--manual-device-approval",
+                         "--workspace", "ws-acme:Acme:team")
         self.app_env = self.env()
         os.environ.update(self.app_env)
         port = free_port()
@@ -156,6 +158,43 @@ class Suite:
             if key.strip() == "profile":
                 return value.strip().strip('"')
         return None
+
+    def bridge_tool(self, name, arguments):
+        """One tool call to a bridge of its own (as Claude Code starts it): its JSON-RPC reply."""
+        p = subprocess.Popen([str(BRIDGE)], env=self.app_env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=open(self.work / "bridge.log", "ab"), text=True)
+        try:
+            def call(msg):
+                p.stdin.write(json.dumps(msg) + "\n")
+                p.stdin.flush()
+                if "id" not in msg:
+                    return None
+                while True:
+                    line = p.stdout.readline()
+                    if not line:
+                        raise AssertionError("the bridge closed its output")
+                    reply = json.loads(line)
+                    if reply.get("id") == msg["id"]:
+                        return reply
+
+            call({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+                "protocolVersion": "2025-06-18", "capabilities": {},
+                "clientInfo": {"name": "tray-e2e", "version": "1"}}})
+            call({"jsonrpc": "2.0", "method": "notifications/initialized"})
+            return call({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                         "params": {"name": name, "arguments": arguments}})
+        finally:
+            p.stdin.close()
+            p.wait(timeout=10)
+
+    def workspace_shown(self, profile):
+        """The workspace the card of `profile` names: the picker's choice when the sign-in can use
+        several, else the plain line."""
+        pick = self.card(profile, ".workspace-pick")
+        if self.visible(pick):
+            return self.driver.execute_script(
+                "return document.querySelector(arguments[0]).selectedOptions[0]?.text ?? ''", pick)
+        return self.text(self.card(profile, ".workspace"))
 
     def menu_label(self, profile):
         """The menu item of `profile`'s account."""
@@ -287,7 +326,8 @@ class Suite:
         expiry = self.text(self.card("default", ".expiry"))
         assert expiry.startswith("valid for "), expiry
         # The workspace comes from accounts/check, asked with the first backend call (usage).
-        wait_for("the workspace", lambda: self.text(self.card("default", ".workspace")) == "Personal")
+        # This user can use two workspaces, so it is the picker that names it.
+        wait_for("the workspace", lambda: self.workspace_shown("default") == "Personal")
         wait_for("the tray to say who is signed in",
                  lambda: self.tray_item().state_line().startswith(f"Signed in as {EMAIL} · Plus · token valid until "))
         assert "Sign out" in self.tray_item().labels()
@@ -332,6 +372,68 @@ class Suite:
         self.timings["CLI sign-in → window"] = window_s
         assert tray_s < LIVE_LIMIT, f"the tray took {tray_s:.3f} s"
         assert window_s < LIVE_LIMIT, f"the window took {window_s:.3f} s"
+
+    def test_usage_past_each_threshold_and_a_reset_notify_once(self):
+        """The usage alerts (80 and 95 by default) and the reset, each notified once, as another
+        process (a bridge's `codex_usage`) brings new numbers into state.json."""
+        self.ensure_default_signed_in()
+
+        def usage_notices():
+            return [n["summary"] for n in self.host_log.notifications() if n["summary"].startswith("Codex ")]
+
+        def usage_at(percent, left):
+            self.fake.put("/_fake/faults", {"primary_used_percent": percent})
+            reply = self.bridge_tool("codex_usage", {})
+            assert "result" in reply and not reply["result"].get("isError"), reply
+            # The menu shows the new remaining once the tray has the snapshot the notices come from.
+            wait_for(f"the menu to show {left}", lambda: self.menu_label("default").endswith(f" · {left}"))
+            return usage_notices()[before:]
+
+        before = len(usage_notices())
+        try:
+            # The weekly window is 40% used: 60% left until the 5-hour one is tighter.
+            assert usage_at(50, "50% left") == []
+            assert usage_at(85, "15% left") == ["Codex usage past 80%"]
+            assert usage_at(90, "10% left") == ["Codex usage past 80%"], "80% must be announced once"
+            assert usage_at(96, "4% left") == ["Codex usage past 80%", "Codex usage past 95%"]
+            assert usage_at(100, "limit reached") == ["Codex usage past 80%", "Codex usage past 95%"]
+            assert usage_at(5, "60% left") == ["Codex usage past 80%", "Codex usage past 95%", "Codex limit reset"]
+        finally:
+            self.fake.put("/_fake/faults", {})
+        body = [n["body"] for n in self.host_log.notifications() if n["summary"] == "Codex usage past 95%"][-1]
+        assert body.startswith(f"{EMAIL}: 4% left"), body
+
+    def test_the_window_picks_the_workspace_of_a_sign_in_that_can_use_two(self):
+        self.ensure_default_signed_in()
+        pick = self.card("default", ".workspace-pick")
+        wait_for("the workspace picker", lambda: self.visible(pick))
+        options = [(o.get_attribute("value"), o.text) for o in self.el(pick).find_elements(By.TAG_NAME, "option")]
+        assert options == [("acc-1234", "Personal"), ("ws-acme", "Acme")], options
+        assert self.el(pick).get_attribute("value") == "acc-1234"
+        self.shot("window-workspace-picker")
+
+        def state_account_id():
+            return json.loads((self.work / "store" / "default" / "state.json").read_text()).get("account_id")
+
+        try:
+            self.driver.execute_script(
+                "const p = document.querySelector(arguments[0]); p.value = 'ws-acme';"
+                "p.dispatchEvent(new Event('change'))", pick)
+            wait_for("the profile to use the Acme workspace", lambda: state_account_id() == "ws-acme")
+            wait_for("the picker to show it", lambda: self.el(pick).get_attribute("value") == "ws-acme")
+            wait_for("the toast", lambda: "go to Acme" in self.text("#toast"))
+            wait_for("the workspace's id", lambda: self.text(self.card("default", ".account-id")) == "ws-acme")
+            # Another process of ours sends its requests to that workspace now.
+            reply = self.bridge_tool("codex_usage", {})
+            assert "result" in reply and not reply["result"].get("isError"), reply
+            usage = [q for q in self.fake.get("/_fake/requests") if q["path"].endswith("/wham/usage")][-1]
+            assert usage["headers"].get("chatgpt-account-id") == "ws-acme", usage["headers"]
+        finally:
+            self.driver.execute_script(
+                "const p = document.querySelector(arguments[0]); p.value = 'acc-1234';"
+                "p.dispatchEvent(new Event('change'))", pick)
+            wait_for("the personal workspace again", lambda: state_account_id() == "acc-1234")
+        assert self.text("#error") == "", self.text("#error")
 
     # ---- several accounts ---------------------------------------------------------------------
 
@@ -548,32 +650,8 @@ class Suite:
         assert self.text(self.card("default", ".email")) == EMAIL
 
     def test_codex_clear_from_a_bridge_shows_within_a_second(self):
-        p = subprocess.Popen([str(BRIDGE)], env=self.app_env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=open(self.work / "bridge.log", "ab"), text=True)
-        try:
-            def call(msg):
-                p.stdin.write(json.dumps(msg) + "\n")
-                p.stdin.flush()
-                if "id" not in msg:
-                    return None
-                while True:
-                    line = p.stdout.readline()
-                    if not line:
-                        raise AssertionError("the bridge closed its output")
-                    reply = json.loads(line)
-                    if reply.get("id") == msg["id"]:
-                        return reply
-
-            call({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-                "protocolVersion": "2025-06-18", "capabilities": {},
-                "clientInfo": {"name": "tray-e2e", "version": "1"}}})
-            call({"jsonrpc": "2.0", "method": "notifications/initialized"})
-            reply = call({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
-                          "params": {"name": "codex_clear", "arguments": {}}})
-            assert "result" in reply and not reply["result"].get("isError"), reply
-        finally:
-            p.stdin.close()
-            p.wait(timeout=10)
+        reply = self.bridge_tool("codex_clear", {})
+        assert "result" in reply and not reply["result"].get("isError"), reply
         tray_s, window_s = self.live_latency(
             lambda line: line == "Not signed in",
             lambda: self.text(self.card("default", ".state-title")) == "Not signed in",
@@ -712,6 +790,8 @@ def main():
         suite.test_browser_sign_in_shows_the_account,
         suite.test_sign_out_asks_first_then_signs_out,
         suite.test_cli_sign_in_in_another_process_shows_within_a_second,
+        suite.test_usage_past_each_threshold_and_a_reset_notify_once,
+        suite.test_the_window_picks_the_workspace_of_a_sign_in_that_can_use_two,
         suite.test_an_account_signed_in_by_another_process_appears_within_a_second,
         suite.test_make_default_from_the_window_the_menu_and_another_process,
         suite.test_tray_menu_with_two_accounts_on_an_xembed_panel_screenshot,

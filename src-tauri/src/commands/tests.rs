@@ -489,3 +489,49 @@ async fn a_pasted_redirect_completes_the_sign_in_and_a_wrong_state_is_refused() 
         .unwrap_err();
     assert_eq!(err.message, "this sign-in has ended; start a new one");
 }
+
+#[tokio::test]
+async fn the_workspaces_of_a_sign_in_are_listed_and_one_is_chosen_checked_against_them() {
+    let env = env(FakeConfig {
+        extra_workspaces: vec![fake_openai::FakeWorkspace {
+            id: "ws-acme".into(),
+            name: "Acme".into(),
+            plan_type: "team".into(),
+        }],
+        ..FakeConfig::default()
+    })
+    .await;
+    assert!(sign_in(&env, None, false).await.ok);
+    let listed = workspaces(&env.state, None).await.unwrap();
+    let shown: Vec<_> = listed
+        .iter()
+        .map(|w| (w.id.as_str(), w.label.as_str(), w.current))
+        .collect();
+    assert_eq!(
+        shown,
+        [("acc-1234", "Personal", true), ("ws-acme", "Acme", false)]
+    );
+
+    let w = choose_workspace(&env.state, None, "ws-acme").await.unwrap();
+    let a = w.account("default").unwrap();
+    assert_eq!(a.account_id.as_deref(), Some("ws-acme"));
+    assert_eq!(a.workspace.as_deref(), Some("Acme"));
+    let current: Vec<_> = workspaces(&env.state, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|w| w.current)
+        .map(|w| w.id)
+        .collect();
+    assert_eq!(current, ["ws-acme"]);
+
+    // A workspace the sign-in cannot use is refused, and the choice stays.
+    let e = choose_workspace(&env.state, None, "ws-other")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Input, "{e:?}");
+    assert_eq!(
+        card(&env, None).await.account_id.as_deref(),
+        Some("ws-acme")
+    );
+}

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::Parser;
-use fake_openai::{FakeConfig, FakeOpenAi};
+use fake_openai::{FakeConfig, FakeOpenAi, FakeWorkspace};
 
 #[derive(Parser)]
 #[command(about = "A strict local stand-in for the OpenAI sign-in and Codex backend servers")]
@@ -31,6 +31,26 @@ struct Args {
     /// Keep serving when stdin closes.
     #[arg(long)]
     ignore_stdin: bool,
+    /// Another workspace the user belongs to, as ID:NAME:PLAN (repeatable): `accounts/check`
+    /// lists it beside the personal one, and a sign-in or request may choose it.
+    #[arg(long = "workspace", value_parser = parse_workspace)]
+    workspaces: Vec<FakeWorkspace>,
+}
+
+fn parse_workspace(text: &str) -> Result<FakeWorkspace, String> {
+    let mut parts = text.splitn(3, ':');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(id), Some(name), Some(plan))
+            if !id.is_empty() && !name.is_empty() && !plan.is_empty() =>
+        {
+            Ok(FakeWorkspace {
+                id: id.into(),
+                name: name.into(),
+                plan_type: plan.into(),
+            })
+        }
+        _ => Err(format!("{text:?} is not ID:NAME:PLAN")),
+    }
 }
 
 #[tokio::main]
@@ -47,6 +67,7 @@ async fn main() -> ExitCode {
         cfg.access_ttl_secs = t;
     }
     cfg.strict_redirect_ports = args.strict_redirect_ports;
+    cfg.extra_workspaces = args.workspaces;
     if args.manual_device_approval {
         cfg.device_auto_approve_after = 0;
     }
