@@ -6,6 +6,7 @@ pub mod claims;
 pub mod codex;
 pub mod config;
 mod error;
+pub mod files;
 pub mod import;
 mod lenient;
 pub mod mcp_config;

@@ -83,14 +83,6 @@ impl Bridge {
     }
 }
 
-fn text(r: &CallToolResult) -> String {
-    r.content
-        .iter()
-        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[tokio::test]
 async fn the_real_bridge_serves_six_tools_and_a_whole_conversation() {
     let fake = fake().await;

@@ -9,6 +9,7 @@ mod bridge_faults;
 mod cli_output;
 mod conformance;
 mod crash_safety;
+mod files;
 mod hardening;
 mod interop;
 mod login;

@@ -47,8 +47,8 @@ pub fn input_schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QueryArgs {
-    /// The question or task for Codex. Codex cannot see your files: include the code, errors and
-    /// context it needs.
+    /// The question or task for Codex. Name the files it should read in `files` rather than
+    /// pasting them; include errors and other context it needs.
     #[schemars(length(min = 1))]
     pub prompt: String,
     /// The model slug (see codex_models); default: the backend's default model, or the model of
@@ -68,6 +68,15 @@ pub struct QueryArgs {
     /// Its earlier turns are sent again. Omit to start a new conversation.
     #[serde(default)]
     pub conversation_id: Option<String>,
+    /// Files for Codex to read, from the workspace (the client's roots, else the server's
+    /// working folder): paths, folders or globs relative to it (`src/main.rs`, `src/net`,
+    /// `src/**/*.rs`). Prefer this to pasting code: the file is sent as it is on disk, with line
+    /// numbers. `.gitignore` is respected, binaries are skipped, secrets (.env files, keys,
+    /// credential stores) are never sent and secret-looking values are redacted; the result
+    /// lists every file sent, skipped (and why) and redacted. Read-only, nothing runs.
+    #[serde(default)]
+    #[schemars(length(max = 200), inner(length(min = 1, max = 4096)))]
+    pub files: Vec<String>,
     /// The longest answer returned, in characters (default 20000); a longer answer is cut and
     /// the result says so.
     #[serde(default)]

@@ -8,6 +8,7 @@ mod format;
 mod login;
 mod progress;
 mod tools;
+mod workspace;
 
 use std::process::ExitCode;
 use std::time::Duration;

@@ -4,10 +4,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use codex_oauth_core::codex::{CodexClient, CodexOptions, ResponseRequest, Turn};
+use codex_oauth_core::files::{self, Bundle, Limits, Workspace};
 use codex_oauth_core::{ErrorKind, Session};
 use rmcp::handler::server::router::tool::ToolRouter;
-use rmcp::model::{CallToolResult, Implementation, ServerCapabilities, ServerConfig};
-use rmcp::service::RequestContext;
+use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
+use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler, tool, tool_handler, tool_router};
 
 use super::args::{
@@ -18,6 +19,7 @@ use super::elicit::Asked;
 use super::format;
 use super::login::Logins;
 use super::progress::Progress;
+use super::workspace::Roots;
 
 /// `serverInfo.name`.
 pub const SERVER_NAME: &str = "codex-oauth";
@@ -27,8 +29,10 @@ pub const MAX_PROMPT_BYTES: usize = 4 * 1024 * 1024;
 
 const INSTRUCTIONS: &str = "Codex (OpenAI's coding model) through the user's own ChatGPT sign-in. \
 Use codex_query for a second opinion: reviewing a diff or a design, a hard bug, an algorithm, a \
-command or API you are unsure of, or a self-contained coding task to delegate. Codex cannot see \
-the user's files or run commands, so put the code, errors and context it needs in the prompt. \
+command or API you are unsure of, or a self-contained coding task to delegate. Codex runs no \
+commands; it reads what you send. Name the files it needs in `files` (paths or globs in the \
+workspace) instead of pasting them: they go as they are on disk, with secrets kept out, and the \
+answer lists what was sent. \
 Continue a discussion by passing the conversation_id a previous answer returned. When a tool says \
 the user is not signed in, call codex_login and show the user the URL (and code) it returns, or \
 ask them to run /codex-config. codex_status shows the account (and the other accounts of the \
@@ -43,6 +47,8 @@ pub struct ServerOptions {
     pub max_conversations: usize,
     /// At most one progress notification per interval.
     pub progress_interval: Duration,
+    /// How much of the workspace one `codex_query` sends.
+    pub files: Limits,
 }
 
 impl Default for ServerOptions {
@@ -51,6 +57,7 @@ impl Default for ServerOptions {
             codex: CodexOptions::default(),
             max_conversations: MAX_CONVERSATIONS,
             progress_interval: Duration::from_millis(100),
+            files: Limits::default(),
         }
     }
 }
@@ -64,6 +71,8 @@ struct Inner {
     conversations: Conversations,
     logins: Logins,
     progress_interval: Duration,
+    roots: Roots,
+    files: Limits,
 }
 
 #[derive(Clone)]
@@ -87,6 +96,8 @@ impl CodexServer {
                 codex_options: options.codex,
                 conversations: Conversations::new(options.max_conversations),
                 progress_interval: options.progress_interval,
+                roots: Roots::default(),
+                files: options.files,
             }),
             tool_router: Self::tool_router(),
         })
@@ -193,6 +204,59 @@ impl Inner {
     }
 }
 
+impl Inner {
+    /// The files `patterns` name, read from the workspace (off the async threads); a refusal
+    /// when none of them can be sent, so no request goes without the files it was about.
+    async fn gather(
+        &self,
+        ctx: &RequestContext<RoleServer>,
+        codex: &CodexClient,
+        patterns: Vec<String>,
+    ) -> Result<Bundle, CallToolResult> {
+        let folders = self.roots.folders(&ctx.peer).await;
+        let settings = codex.session().settings();
+        // The store and the config never go, even when a root holds them.
+        let mut private = vec![settings.home.clone()];
+        private.extend(
+            settings
+                .config_file
+                .parent()
+                .map(std::path::Path::to_path_buf),
+        );
+        let ws = Workspace::new(folders, &private);
+        let limits = self.files;
+        let roots = ws
+            .roots()
+            .iter()
+            .map(|r| r.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let bundle = tokio::task::spawn_blocking(move || files::gather(&ws, &patterns, &limits))
+            .await
+            .map_err(|e| {
+                format::failure(&codex_oauth_core::Error::Internal(format!(
+                    "reading the files failed: {e}"
+                )))
+            })?;
+        if bundle.sent.is_empty() {
+            let where_ = if roots.is_empty() {
+                "the client gave no workspace folder".to_owned()
+            } else {
+                format!("the workspace is {roots}")
+            };
+            return Err(format::refusal(
+                "no_files",
+                ErrorKind::Input,
+                format!(
+                    "No file of `files` can be sent ({}). Name files inside the workspace ({where_}), or put what Codex needs in the prompt.",
+                    bundle.summary()
+                ),
+            ));
+        }
+        Ok(bundle)
+    }
+}
+
 fn invalid(message: impl Into<String>) -> ErrorData {
     ErrorData::invalid_params(message.into(), None)
 }
@@ -200,7 +264,7 @@ fn invalid(message: impl Into<String>) -> ErrorData {
 #[tool_router]
 impl CodexServer {
     #[tool(
-        description = "Ask Codex (OpenAI's coding model, through the user's ChatGPT sign-in). Returns the answer as text, with the model, usage and a conversation_id to continue the conversation. Codex cannot see local files: include the code and context in the prompt.",
+        description = "Ask Codex (OpenAI's coding model, through the user's ChatGPT sign-in). Returns the answer as text, with the model, usage and a conversation_id to continue the conversation. Pass `files` (paths or globs in the workspace) for the code it should read instead of pasting it; the result lists the files sent, skipped and redacted.",
         input_schema = input_schema::<QueryArgs>(),
         annotations(
             title = "Ask Codex",
@@ -257,6 +321,21 @@ impl CodexServer {
         if let Err(e) = codex.session().check_budget().await {
             return Ok(format::failure(&e));
         }
+        let bundle = if a.files.is_empty() {
+            None
+        } else {
+            match me.gather(&ctx, &codex, a.files.clone()).await {
+                Ok(b) => Some(b),
+                Err(refused) => return Ok(refused),
+            }
+        };
+        let user_text = match &bundle {
+            Some(b) => format!(
+                "Files from the user's workspace for this request (as on disk, with line numbers; values that look like secrets are replaced by [REDACTED kind] markers):\n\n{}{}",
+                b.text, a.prompt
+            ),
+            None => a.prompt.clone(),
+        };
         let asked = a
             .model
             .clone()
@@ -272,7 +351,7 @@ impl CodexServer {
         };
         let system_prompt = a.system_prompt.clone().or(base.system_prompt.clone());
         let mut input = base.turns.clone();
-        input.push(Turn::user(a.prompt.clone()));
+        input.push(Turn::user(user_text.clone()));
         let mut req = ResponseRequest::new(&model, input);
         req.system_prompt = system_prompt.clone();
         req.reasoning_effort = effort;
@@ -311,7 +390,7 @@ impl CodexServer {
                 me.conversations.append(
                     &conversation_id,
                     base,
-                    Turn::user(a.prompt),
+                    Turn::user(user_text),
                     Turn::assistant(answer.text.clone()),
                 );
                 let max = a.max_output_chars.unwrap_or(DEFAULT_MAX_OUTPUT_CHARS) as usize;
@@ -324,6 +403,13 @@ impl CodexServer {
                     .flatten();
                 if let Some(data) = r.structured_content.as_mut() {
                     data["account"] = serde_json::json!({"profile": profile, "email": email});
+                    if let Some(b) = &bundle {
+                        data["files"] = serde_json::json!({"sent": b.sent, "skipped": b.skipped});
+                    }
+                }
+                if let Some(b) = &bundle {
+                    r.content
+                        .push(ContentBlock::text(format!("Files: {}.", b.summary())));
                 }
                 Ok(r)
             }
@@ -515,5 +601,10 @@ impl ServerHandler for CodexServer {
                     .with_title("Codex (ChatGPT sign-in)"),
             )
             .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn on_roots_list_changed(&self, _context: NotificationContext<RoleServer>) {
+        tracing::info!("the client's roots changed");
+        self.inner.roots.forget();
     }
 }

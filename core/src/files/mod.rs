@@ -1,0 +1,516 @@
+//! Files from the workspace for Codex: what Claude names (paths, folders or globs), read only
+//! inside the workspace roots, with `.gitignore` respected, binaries skipped, secrets by name
+//! kept home and secret-looking contents redacted, within per-file and total caps. The result
+//! says what was sent, what was skipped and why, and every redaction, so the user can see what
+//! left the machine. Nothing here writes or runs anything.
+
+pub mod secrets;
+
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+
+use globset::{GlobBuilder, GlobMatcher};
+use serde::Serialize;
+
+pub use secrets::{Redaction, redact, secret_by_name};
+
+/// How much is read and sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes of one file; a longer one is cut at a line end and marked as cut.
+    pub max_file_bytes: usize,
+    /// Bytes of all files together (about a quarter of this in tokens).
+    pub max_total_bytes: usize,
+    /// Files in one request.
+    pub max_files: usize,
+}
+
+impl Default for Limits {
+    /// About 150k tokens in all: a large share of today's context windows (272k), with room
+    /// for the conversation and the answer.
+    fn default() -> Self {
+        Self {
+            max_file_bytes: 256 * 1024,
+            max_total_bytes: 600 * 1024,
+            max_files: 200,
+        }
+    }
+}
+
+/// Where files may be read: the MCP roots the client gave, else the working folder.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    /// Canonical (symlinks resolved), existing folders.
+    roots: Vec<PathBuf>,
+    /// Folders never read from, whatever the roots (this project's own store).
+    private: Vec<PathBuf>,
+}
+
+impl Workspace {
+    /// A workspace of these folders; those that do not exist are left out (and logged).
+    /// `private`: folders inside which nothing is ever read.
+    pub fn new(roots: impl IntoIterator<Item = PathBuf>, private: &[PathBuf]) -> Self {
+        let roots = roots
+            .into_iter()
+            .filter_map(|r| match r.canonicalize() {
+                Ok(c) if c.is_dir() => Some(c),
+                Ok(c) => {
+                    tracing::warn!(root = %c.display(), "a workspace root is not a folder; left out");
+                    None
+                }
+                Err(e) => {
+                    tracing::warn!(root = %r.display(), error = %e, "a workspace root cannot be opened; left out");
+                    None
+                }
+            })
+            .collect();
+        let private = private
+            .iter()
+            .map(|p| p.canonicalize().unwrap_or_else(|_| p.clone()))
+            .collect();
+        Self { roots, private }
+    }
+
+    pub fn roots(&self) -> &[PathBuf] {
+        &self.roots
+    }
+
+    /// The root `path` (canonical) is inside, if any.
+    fn root_of(&self, path: &Path) -> Option<&Path> {
+        self.roots
+            .iter()
+            .filter(|r| path.starts_with(r))
+            .max_by_key(|r| r.components().count())
+            .map(PathBuf::as_path)
+    }
+
+    /// How a file is named in what is sent: relative to its root, behind the root's folder name
+    /// when there are several roots.
+    fn display(&self, root: &Path, path: &Path) -> String {
+        let rel = path.strip_prefix(root).unwrap_or(path);
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        if self.roots.len() > 1 {
+            let name = root
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            format!("{name}/{rel}")
+        } else {
+            rel
+        }
+    }
+}
+
+/// A file that was sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SentFile {
+    pub path: String,
+    /// Lines sent.
+    pub lines: usize,
+    /// Bytes sent (of the file as it is on disk, before redaction).
+    pub bytes: usize,
+    /// The file is longer: only its first `lines` lines went.
+    pub truncated: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub redactions: Vec<Redaction>,
+}
+
+/// A path that was named but not sent, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SkippedFile {
+    pub path: String,
+    pub reason: String,
+}
+
+/// What goes to Codex and the account of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Bundle {
+    /// The files as delimited sections with line numbers; empty when none was sent.
+    #[serde(skip)]
+    pub text: String,
+    pub sent: Vec<SentFile>,
+    pub skipped: Vec<SkippedFile>,
+}
+
+impl Bundle {
+    /// Redactions over all files.
+    pub fn redaction_count(&self) -> usize {
+        self.sent.iter().map(|f| f.redactions.len()).sum()
+    }
+
+    /// One paragraph for a person: what was sent, redacted and skipped.
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        let cut = self.sent.iter().filter(|f| f.truncated).count();
+        let mut sent = format!(
+            "{} file{} sent",
+            self.sent.len(),
+            if self.sent.len() == 1 { "" } else { "s" }
+        );
+        if cut > 0 {
+            sent.push_str(&format!(" ({cut} cut at the size limit)"));
+        }
+        parts.push(sent);
+        let redactions: Vec<String> = self
+            .sent
+            .iter()
+            .flat_map(|f| {
+                f.redactions
+                    .iter()
+                    .map(move |r| format!("{}:{} {}", f.path, r.line, r.kind))
+            })
+            .collect();
+        if !redactions.is_empty() {
+            parts.push(format!("redacted: {}", redactions.join(", ")));
+        }
+        if !self.skipped.is_empty() {
+            let skipped: Vec<String> = self
+                .skipped
+                .iter()
+                .map(|s| format!("{} ({})", s.path, s.reason))
+                .collect();
+            parts.push(format!("not sent: {}", skipped.join("; ")));
+        }
+        parts.join("; ")
+    }
+}
+
+/// Whether `pattern` is a glob rather than a path.
+fn is_glob(pattern: &str) -> bool {
+    pattern.contains(['*', '?', '[', '{'])
+}
+
+/// Entries a walk of one root visits at most (a glob over a huge tree stops there).
+const WALK_MAX: usize = 200_000;
+
+/// The bytes a binary check looks at.
+const SNIFF: usize = 8 * 1024;
+
+/// Collect, check and format the files `patterns` name. Never fails as a whole: every pattern
+/// that yields nothing is in `skipped` with the reason.
+pub fn gather(ws: &Workspace, patterns: &[String], limits: &Limits) -> Bundle {
+    let mut g = Gatherer {
+        ws,
+        limits,
+        bundle: Bundle::default(),
+        seen: HashSet::new(),
+        listed: HashMap::new(),
+        total: 0,
+    };
+    if ws.roots.is_empty() {
+        for p in patterns {
+            g.skip(
+                p,
+                "no workspace: the client gave no folder this server may read",
+            );
+        }
+        return g.bundle;
+    }
+    for pattern in patterns {
+        g.pattern(pattern.trim());
+    }
+    g.bundle
+}
+
+struct Gatherer<'a> {
+    ws: &'a Workspace,
+    limits: &'a Limits,
+    bundle: Bundle,
+    /// Canonical paths already sent or skipped.
+    seen: HashSet<PathBuf>,
+    /// Per folder walked: the files the walk yields (not ignored), canonical.
+    listed: HashMap<PathBuf, Vec<PathBuf>>,
+    total: usize,
+}
+
+impl Gatherer<'_> {
+    fn skip(&mut self, path: &str, reason: impl Into<String>) {
+        self.bundle.skipped.push(SkippedFile {
+            path: path.to_owned(),
+            reason: reason.into(),
+        });
+    }
+
+    fn pattern(&mut self, pattern: &str) {
+        if pattern.is_empty() {
+            return self.skip(pattern, "an empty path");
+        }
+        if Path::new(pattern)
+            .components()
+            .any(|c| matches!(c, Component::ParentDir))
+            && is_glob(pattern)
+        {
+            return self.skip(pattern, "a glob may not climb out with ..");
+        }
+        if is_glob(pattern) {
+            return self.glob(pattern);
+        }
+        let given = Path::new(pattern);
+        let found = if given.is_absolute() {
+            given.canonicalize().ok()
+        } else {
+            self.ws
+                .roots
+                .iter()
+                .find_map(|r| r.join(given).canonicalize().ok())
+        };
+        let Some(path) = found else {
+            return self.skip(pattern, "not found in the workspace");
+        };
+        let Some(root) = self.ws.root_of(&path).map(Path::to_path_buf) else {
+            return self.skip(
+                pattern,
+                format!(
+                    "outside the workspace ({}); only files inside it are read",
+                    self.roots_text()
+                ),
+            );
+        };
+        if !self.listed_in_its_folder(&root, &path) {
+            let shown = self.ws.display(&root, &path);
+            if self.seen.insert(path) {
+                self.skip(&shown, "ignored by .gitignore");
+            }
+            return;
+        }
+        if path.is_dir() {
+            let files = self.walk(&path);
+            if files.is_empty() {
+                return self.skip(pattern, "a folder with no file to send (or all ignored)");
+            }
+            for f in files {
+                self.file(&root, &f);
+            }
+        } else {
+            self.file(&root, &path);
+        }
+    }
+
+    fn roots_text(&self) -> String {
+        self.ws
+            .roots
+            .iter()
+            .map(|r| r.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn glob(&mut self, pattern: &str) {
+        let matcher: GlobMatcher = match GlobBuilder::new(pattern.trim_start_matches("./"))
+            .literal_separator(true)
+            .build()
+        {
+            Ok(g) => g.compile_matcher(),
+            Err(e) => return self.skip(pattern, format!("not a valid glob: {e}")),
+        };
+        let mut any = false;
+        for root in self.ws.roots.clone() {
+            for f in self.walk(&root) {
+                let rel = f.strip_prefix(&root).unwrap_or(&f);
+                if matcher.is_match(rel) {
+                    any = true;
+                    self.file(&root, &f);
+                }
+            }
+        }
+        if !any {
+            self.skip(
+                pattern,
+                "no file in the workspace matches (ignored files are not)",
+            );
+        }
+    }
+
+    /// The files under `dir` a walk yields: `.gitignore` (and `.ignore`) respected, hidden files
+    /// included but `.git`, symlinks not followed; sorted.
+    fn walk(&mut self, dir: &Path) -> Vec<PathBuf> {
+        if let Some(l) = self.listed.get(dir) {
+            return l.clone();
+        }
+        let files = walk_entries(dir, None, false);
+        self.listed.insert(dir.to_path_buf(), files.clone());
+        files
+    }
+
+    /// Whether `path` and every folder between it and `root` are listed by a walk of their
+    /// folder: none of them is ignored (a file in an ignored folder is ignored too).
+    fn listed_in_its_folder(&mut self, root: &Path, path: &Path) -> bool {
+        let mut at = path;
+        while at != root {
+            let Some(parent) = at.parent() else {
+                return false;
+            };
+            let key = parent.join("\0one-level");
+            let listed = self
+                .listed
+                .entry(key)
+                .or_insert_with(|| walk_entries(parent, Some(1), true));
+            if !listed.iter().any(|f| f == at) {
+                return false;
+            }
+            at = parent;
+        }
+        true
+    }
+
+    /// Check and add one file found under `root`.
+    fn file(&mut self, root: &Path, found: &Path) {
+        // Symlinks resolved before the check: a link out of the workspace is refused.
+        let path = match found.canonicalize() {
+            Ok(p) => p,
+            Err(e) => {
+                let shown = self.ws.display(root, found);
+                return self.skip(&shown, format!("cannot be opened: {e}"));
+            }
+        };
+        if !self.seen.insert(path.clone()) {
+            return;
+        }
+        let shown = self.ws.display(root, found);
+        if self.ws.root_of(&path).is_none() {
+            return self.skip(
+                &shown,
+                "a link to a file outside the workspace; only files inside it are read",
+            );
+        }
+        if self.ws.private.iter().any(|p| path.starts_with(p)) {
+            return self.skip(&shown, "this project's own store (sign-in data)");
+        }
+        let rel = found.strip_prefix(root).unwrap_or(found);
+        let real_rel = self
+            .ws
+            .root_of(&path)
+            .and_then(|r| path.strip_prefix(r).ok())
+            .unwrap_or(&path);
+        if let Some(why) = secret_by_name(rel).or_else(|| secret_by_name(real_rel)) {
+            return self.skip(&shown, format!("{why}: never sent"));
+        }
+        if self.bundle.sent.len() >= self.limits.max_files {
+            return self.skip(
+                &shown,
+                format!("over the limit of {} files", self.limits.max_files),
+            );
+        }
+        let room = self.limits.max_total_bytes.saturating_sub(self.total);
+        let over_total = format!(
+            "over the total limit of {}",
+            size(self.limits.max_total_bytes)
+        );
+        if room == 0 {
+            return self.skip(&shown, over_total);
+        }
+        let cap = self.limits.max_file_bytes.min(room);
+        let (bytes, whole) = match read_start(&path, cap) {
+            Ok(r) => r,
+            Err(e) => return self.skip(&shown, format!("cannot be read: {e}")),
+        };
+        let text = match text_of(&bytes, whole) {
+            Some(t) => t,
+            None => return self.skip(&shown, "binary (not text)"),
+        };
+        let (kept, truncated) = if whole {
+            (text, false)
+        } else {
+            // Cut at the last line end, so no line goes half.
+            match text.rfind('\n') {
+                Some(i) => (&text[..=i], true),
+                None if cap < self.limits.max_file_bytes => return self.skip(&shown, over_total),
+                None => {
+                    return self.skip(
+                        &shown,
+                        format!("its first line is longer than {}", size(cap)),
+                    );
+                }
+            }
+        };
+        let (clean, redactions) = redact(kept);
+        let lines = clean.lines().count();
+        self.total += kept.len();
+        let text = &mut self.bundle.text;
+        let about = if truncated {
+            format!("lines 1-{lines}, cut at the size limit")
+        } else {
+            format!("{lines} lines")
+        };
+        text.push_str(&format!("===== {shown} ({about}) =====\n"));
+        let width = lines.max(1).to_string().len();
+        for (i, line) in clean.lines().enumerate() {
+            text.push_str(&format!("{:>width$} | {line}\n", i + 1));
+        }
+        text.push_str(&format!("===== end of {shown} =====\n\n"));
+        self.bundle.sent.push(SentFile {
+            path: shown,
+            lines,
+            bytes: kept.len(),
+            truncated,
+            redactions,
+        });
+    }
+}
+
+/// The files (and with `dirs` the folders) a walk of `dir` yields (see [`Gatherer::walk`]), at
+/// most `depth` levels down.
+fn walk_entries(dir: &Path, depth: Option<usize>, dirs: bool) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let walker = ignore::WalkBuilder::new(dir)
+        .hidden(false)
+        .require_git(false)
+        .follow_links(false)
+        .max_depth(depth)
+        .filter_entry(|e| e.file_name() != ".git")
+        .build();
+    for entry in walker.take(WALK_MAX) {
+        let Ok(entry) = entry else { continue };
+        let wanted = entry.depth() > 0
+            && entry
+                .file_type()
+                .is_some_and(|t| t.is_file() || t.is_symlink() || (dirs && t.is_dir()));
+        if wanted {
+            // Under a canonical folder and not through a link: canonical already (a link is
+            // kept as found, and followed by the check).
+            out.push(entry.path().to_path_buf());
+        }
+    }
+    out.sort();
+    out
+}
+
+/// "150 bytes", "600 KB".
+fn size(bytes: usize) -> String {
+    if bytes < 1024 {
+        format!("{bytes} bytes")
+    } else {
+        format!("{} KB", bytes / 1024)
+    }
+}
+
+/// The first `cap` bytes of the file (plus a few, to finish a UTF-8 character), and whether
+/// that is the whole file.
+fn read_start(path: &Path, cap: usize) -> std::io::Result<(Vec<u8>, bool)> {
+    let file = std::fs::File::open(path)?;
+    let mut buf = Vec::new();
+    let limit = u64::try_from(cap).unwrap_or(u64::MAX).saturating_add(1);
+    file.take(limit).read_to_end(&mut buf)?;
+    let whole = buf.len() <= cap;
+    buf.truncate(cap);
+    Ok((buf, whole))
+}
+
+/// The bytes as text, unless they look binary: a NUL in the first 8 KB, or not UTF-8 (a
+/// character cut by the size cap at the end is allowed).
+fn text_of(bytes: &[u8], whole: bool) -> Option<&str> {
+    if bytes[..bytes.len().min(SNIFF)].contains(&0) {
+        return None;
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(t) => Some(t),
+        Err(e) if !whole && e.error_len().is_none() => {
+            std::str::from_utf8(&bytes[..e.valid_up_to()]).ok()
+        }
+        Err(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;
