@@ -33,6 +33,10 @@ pub const DEFAULT_AUTHORIZE_ORIGINATOR: &str = "codex_cli_rs";
 pub const DEFAULT_CODEX_VERSION: &str = "0.171.0";
 /// `usage_alerts` when config.toml sets none.
 pub const DEFAULT_USAGE_ALERTS: [u8; 2] = [80, 95];
+/// `codex_query`'s `files`: the most of one file and of all, in KB. About 150k tokens in all, a
+/// large share of today's context windows (272k) with room for the conversation and the answer.
+pub const DEFAULT_FILES_MAX_FILE_KB: u32 = 256;
+pub const DEFAULT_FILES_MAX_TOTAL_KB: u32 = 600;
 pub const APP_NAME: &str = "codex-oauth";
 /// Keychain service name; the profile is the user.
 pub const KEYCHAIN_SERVICE: &str = "codex-oauth";
@@ -89,6 +93,10 @@ pub struct Settings {
     /// The most of the weekly window `codex_query` may use, in percent; `None`: no cap
     /// (config.toml only).
     pub claude_budget_percent: Option<u8>,
+    /// The most of one file `codex_query` sends with `files`, in KB (config.toml only).
+    pub files_max_file_kb: u32,
+    /// The most of all files of one `codex_query`, in KB (config.toml only).
+    pub files_max_total_kb: u32,
 }
 
 const ENV_HOME: &str = "CODEX_OAUTH_HOME";
@@ -444,6 +452,10 @@ mod tests {
         let s = Settings::from_env(&home).unwrap();
         assert_eq!(s.usage_alerts, [50, 95]);
         assert_eq!(s.claude_budget_percent, Some(40));
+        assert_eq!((s.files_max_file_kb, s.files_max_total_kb), (256, 600));
+        std::fs::write(&file, "files_max_file_kb = 64\nfiles_max_total_kb = 2048\n").unwrap();
+        let s = Settings::from_env(&home).unwrap();
+        assert_eq!((s.files_max_file_kb, s.files_max_total_kb), (64, 2048));
         for bad in [
             "usage_alerts = [0]",
             "usage_alerts = [120]",
@@ -451,6 +463,8 @@ mod tests {
             "usage_alerts = [\"80\"]",
             "claude_budget_percent = 0",
             "claude_budget_percent = \"half\"",
+            "files_max_file_kb = 0",
+            "files_max_total_kb = \"lots\"",
         ] {
             std::fs::write(&file, bad).unwrap();
             let msg = Settings::from_env(&home).unwrap_err().to_string();

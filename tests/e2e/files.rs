@@ -232,3 +232,28 @@ async fn a_change_of_roots_is_followed_and_without_roots_the_working_folder_is_t
     assert!(last_sent(&fake).contains("first root"));
     s.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_size_caps_of_config_toml_apply_and_the_cut_is_in_the_result() {
+    let fake = fake().await;
+    let home = Home::new(&fake);
+    home.seed(&fake, 3600).await;
+    std::fs::write(home.path().join("config.toml"), "files_max_file_kb = 1\n").unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    let long: String = (1..=300).map(|i| format!("line {i:04}\n")).collect(); // 10 bytes a line
+    write(ws.path(), &[("big.txt", &long)]);
+    let client = RootsClient {
+        roots: Arc::new(Mutex::new(vec![])),
+        with_roots: false,
+    };
+    let s = bridge(&home, client, ws.path()).await;
+    let r = query(&s, json!({"prompt": "q", "files": ["big.txt"]})).await;
+    assert_ne!(r.is_error, Some(true), "{}", text(&r));
+    let data = r.structured_content.clone().unwrap();
+    let f = &data["files"]["sent"][0];
+    assert_eq!((f["lines"].as_u64(), f["truncated"].as_bool()), (Some(102), Some(true)), "{f}");
+    assert!(text(&r).contains("1 file sent (1 cut at the size limit)"), "{}", text(&r));
+    let body = last_sent(&fake);
+    assert!(body.contains("line 0102") && !body.contains("line 0103"), "{body}");
+    s.cancel().await.unwrap();
+}

@@ -8,9 +8,9 @@ use url::Url;
 
 use super::{
     DEFAULT_API_BASE, DEFAULT_AUTHORIZE_ORIGINATOR, DEFAULT_CALLBACK_PORT, DEFAULT_CLIENT_ID,
-    DEFAULT_CODEX_VERSION, DEFAULT_ISSUER, DEFAULT_OPENAI_API_BASE, DEFAULT_PROFILE,
-    DEFAULT_USAGE_ALERTS, DEFAULT_USAGE_URL, KEYS, Settings, StoreMode, parse_version,
-    validate_profile,
+    DEFAULT_CODEX_VERSION, DEFAULT_FILES_MAX_FILE_KB, DEFAULT_FILES_MAX_TOTAL_KB, DEFAULT_ISSUER,
+    DEFAULT_OPENAI_API_BASE, DEFAULT_PROFILE, DEFAULT_USAGE_ALERTS, DEFAULT_USAGE_URL, KEYS,
+    Settings, StoreMode, parse_version, validate_profile,
 };
 use crate::error::{Error, Result};
 
@@ -38,6 +38,14 @@ pub(super) enum RawValue {
     Ints(Vec<i64>),
 }
 
+/// The settings of config.toml that have no environment variable.
+const CONFIG_FILE_ONLY: &[&str] = &[
+    "usage_alerts",
+    "claude_budget_percent",
+    "files_max_file_kb",
+    "files_max_total_kb",
+];
+
 #[derive(Default)]
 pub(super) struct RawSettings {
     store: Option<StoreMode>,
@@ -53,6 +61,8 @@ pub(super) struct RawSettings {
     authorize_originator: Option<String>,
     usage_alerts: Option<Vec<u8>>,
     claude_budget_percent: Option<u8>,
+    files_max_file_kb: Option<u32>,
+    files_max_total_kb: Option<u32>,
 }
 
 impl RawSettings {
@@ -144,6 +154,21 @@ impl RawSettings {
                     _ => return Err(bad(format!("{n} is not a percentage (1-100)"))),
                 }
             }
+            "files_max_file_kb" | "files_max_total_kb" => {
+                let n = match &value {
+                    RawValue::Int(n) => *n,
+                    _ => return Err(bad("expected a size in KB (1-65536)".into())),
+                };
+                let kb = match u32::try_from(n) {
+                    Ok(kb) if (1..=65536).contains(&kb) => kb,
+                    _ => return Err(bad(format!("{n} is not a size in KB (1-65536)"))),
+                };
+                if key == "files_max_file_kb" {
+                    self.files_max_file_kb = Some(kb);
+                } else {
+                    self.files_max_total_kb = Some(kb);
+                }
+            }
             "callback_port" => {
                 let n = match &value {
                     RawValue::Int(n) => *n,
@@ -179,7 +204,7 @@ impl RawSettings {
                         "unknown setting; the known ones are {}",
                         KEYS.iter()
                             .map(|(_, k)| *k)
-                            .chain(["usage_alerts", "claude_budget_percent"])
+                            .chain(CONFIG_FILE_ONLY.iter().copied())
                             .collect::<Vec<_>>()
                             .join(", ")
                     ),
@@ -227,6 +252,10 @@ impl RawSettings {
                 .usage_alerts
                 .unwrap_or_else(|| DEFAULT_USAGE_ALERTS.to_vec()),
             claude_budget_percent: self.claude_budget_percent,
+            files_max_file_kb: self.files_max_file_kb.unwrap_or(DEFAULT_FILES_MAX_FILE_KB),
+            files_max_total_kb: self
+                .files_max_total_kb
+                .unwrap_or(DEFAULT_FILES_MAX_TOTAL_KB),
             authorize_originator: self
                 .authorize_originator
                 .unwrap_or_else(|| DEFAULT_AUTHORIZE_ORIGINATOR.to_string()),

@@ -26,13 +26,28 @@ pub struct Limits {
     pub max_files: usize,
 }
 
-impl Default for Limits {
-    /// About 150k tokens in all: a large share of today's context windows (272k), with room
-    /// for the conversation and the answer.
-    fn default() -> Self {
+impl Limits {
+    /// The caps the settings give (`files_max_file_kb`, `files_max_total_kb`), and 200 files.
+    pub fn from_settings(s: &crate::Settings) -> Self {
+        let kb = |n: u32| {
+            usize::try_from(n)
+                .unwrap_or(usize::MAX)
+                .saturating_mul(1024)
+        };
         Self {
-            max_file_bytes: 256 * 1024,
-            max_total_bytes: 600 * 1024,
+            max_file_bytes: kb(s.files_max_file_kb),
+            max_total_bytes: kb(s.files_max_total_kb),
+            max_files: 200,
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        use crate::config::{DEFAULT_FILES_MAX_FILE_KB, DEFAULT_FILES_MAX_TOTAL_KB};
+        Self {
+            max_file_bytes: DEFAULT_FILES_MAX_FILE_KB as usize * 1024,
+            max_total_bytes: DEFAULT_FILES_MAX_TOTAL_KB as usize * 1024,
             max_files: 200,
         }
     }

@@ -47,8 +47,9 @@ pub struct ServerOptions {
     pub max_conversations: usize,
     /// At most one progress notification per interval.
     pub progress_interval: Duration,
-    /// How much of the workspace one `codex_query` sends.
-    pub files: Limits,
+    /// How much of the workspace one `codex_query` sends; `None`: what the settings say
+    /// (`files_max_file_kb`, `files_max_total_kb`).
+    pub files: Option<Limits>,
 }
 
 impl Default for ServerOptions {
@@ -57,7 +58,7 @@ impl Default for ServerOptions {
             codex: CodexOptions::default(),
             max_conversations: MAX_CONVERSATIONS,
             progress_interval: Duration::from_millis(100),
-            files: Limits::default(),
+            files: None,
         }
     }
 }
@@ -83,6 +84,9 @@ pub struct CodexServer {
 
 impl CodexServer {
     pub fn new(session: Arc<Session>, options: ServerOptions) -> codex_oauth_core::Result<Self> {
+        let files = options
+            .files
+            .unwrap_or_else(|| Limits::from_settings(session.settings()));
         let codex = Arc::new(CodexClient::with_options(
             Arc::clone(&session),
             options.codex.clone(),
@@ -97,7 +101,7 @@ impl CodexServer {
                 conversations: Conversations::new(options.max_conversations),
                 progress_interval: options.progress_interval,
                 roots: Roots::default(),
-                files: options.files,
+                files,
             }),
             tool_router: Self::tool_router(),
         })
