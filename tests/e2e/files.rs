@@ -251,9 +251,20 @@ async fn the_size_caps_of_config_toml_apply_and_the_cut_is_in_the_result() {
     assert_ne!(r.is_error, Some(true), "{}", text(&r));
     let data = r.structured_content.clone().unwrap();
     let f = &data["files"]["sent"][0];
-    assert_eq!((f["lines"].as_u64(), f["truncated"].as_bool()), (Some(102), Some(true)), "{f}");
-    assert!(text(&r).contains("1 file sent (1 cut at the size limit)"), "{}", text(&r));
+    assert_eq!(
+        (f["lines"].as_u64(), f["truncated"].as_bool()),
+        (Some(102), Some(true)),
+        "{f}"
+    );
+    assert!(
+        text(&r).contains("1 file sent (1 cut at the size limit)"),
+        "{}",
+        text(&r)
+    );
     let body = last_sent(&fake);
-    assert!(body.contains("line 0102") && !body.contains("line 0103"), "{body}");
+    assert!(
+        body.contains("line 0102") && !body.contains("line 0103"),
+        "{body}"
+    );
     s.cancel().await.unwrap();
 }
