@@ -11,6 +11,7 @@ pub mod import;
 mod lenient;
 pub mod mcp_config;
 pub mod oauth;
+pub mod review;
 pub mod secret;
 mod session;
 pub mod signin;

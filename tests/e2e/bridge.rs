@@ -84,7 +84,7 @@ impl Bridge {
 }
 
 #[tokio::test]
-async fn the_real_bridge_serves_six_tools_and_a_whole_conversation() {
+async fn the_real_bridge_serves_seven_tools_and_a_whole_conversation() {
     let fake = fake().await;
     let home = Home::new(&fake);
     let bridge = Bridge::spawn(&home).await;
@@ -107,6 +107,7 @@ async fn the_real_bridge_serves_six_tools_and_a_whole_conversation() {
             "codex_login",
             "codex_models",
             "codex_query",
+            "codex_review",
             "codex_status",
             "codex_usage"
         ]

@@ -14,5 +14,6 @@ mod hardening;
 mod interop;
 mod login;
 mod refresh;
+mod review;
 mod rotation;
 mod strict;

@@ -15,7 +15,7 @@ import urllib.request
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-SIX = {"codex_query", "codex_status", "codex_login", "codex_clear", "codex_models", "codex_usage"}
+SEVEN = {"codex_query", "codex_review", "codex_status", "codex_login", "codex_clear", "codex_models", "codex_usage"}
 
 
 def check(cond, what):
@@ -44,7 +44,7 @@ async def main():
             check(init.server_info.name == "codex-oauth", f"server name {init.server_info.name}")
 
             tools = (await session.list_tools()).tools
-            check({t.name for t in tools} == SIX, f"tools {[t.name for t in tools]}")
+            check({t.name for t in tools} == SEVEN, f"tools {[t.name for t in tools]}")
             for t in tools:
                 check(t.input_schema.get("type") == "object", f"{t.name} schema")
             ro = {t.name for t in tools if t.annotations and t.annotations.read_only_hint}

@@ -562,11 +562,13 @@ async fn respond(
     if let Some(r) = injected(&s, true) {
         return r;
     }
-    let answer = format!(
-        "Echo #{}: {}",
-        users.len(),
-        users.last().cloned().unwrap_or_default()
-    );
+    let answer = faults.answer.clone().unwrap_or_else(|| {
+        format!(
+            "Echo #{}: {}",
+            users.len(),
+            users.last().cloned().unwrap_or_default()
+        )
+    });
     let model = v["model"].as_str().unwrap_or("").to_string();
     let mut resp = Response::new(stream_answer(answer, model, faults));
     let h = resp.headers_mut();

@@ -258,6 +258,9 @@ pub struct Faults {
     /// stream's rate-limit event; at 100 or more the usage answer says the limit is reached.
     /// Not a fault: the way a test moves usage past a threshold.
     pub primary_used_percent: Option<f64>,
+    /// The backend answers this text instead of echoing the last user message (a test's
+    /// scripted answer, such as a review in its JSON shape).
+    pub answer: Option<String>,
 }
 
 /// What reached the fake (counters only go up).

@@ -420,47 +420,65 @@ impl Gatherer<'_> {
             Ok(r) => r,
             Err(e) => return self.skip(&shown, format!("cannot be read: {e}")),
         };
-        let text = match text_of(&bytes, whole) {
-            Some(t) => t,
-            None => return self.skip(&shown, "binary (not text)"),
-        };
+        match self
+            .bundle
+            .add_text(&shown, &bytes, whole, cap, self.limits)
+        {
+            Ok(sent) => self.total += sent,
+            Err(why) => self.skip(&shown, why),
+        }
+    }
+}
+
+impl Bundle {
+    /// Add `bytes` (the start of a file, at most `cap`; `whole`: all of it) as a section named
+    /// `shown`, checked and redacted; the bytes of the file sent, or why it is not sent.
+    pub fn add_text(
+        &mut self,
+        shown: &str,
+        bytes: &[u8],
+        whole: bool,
+        cap: usize,
+        limits: &Limits,
+    ) -> Result<usize, String> {
+        let text = text_of(bytes, whole).ok_or("binary (not text)")?;
         let (kept, truncated) = if whole {
             (text, false)
         } else {
             // Cut at the last line end, so no line goes half.
             match text.rfind('\n') {
                 Some(i) => (&text[..=i], true),
-                None if cap < self.limits.max_file_bytes => return self.skip(&shown, over_total),
-                None => {
-                    return self.skip(
-                        &shown,
-                        format!("its first line is longer than {}", size(cap)),
-                    );
+                None if cap < limits.max_file_bytes => {
+                    return Err(format!(
+                        "over the total limit of {}",
+                        size(limits.max_total_bytes)
+                    ));
                 }
+                None => return Err(format!("its first line is longer than {}", size(cap))),
             }
         };
         let (clean, redactions) = redact(kept);
         let lines = clean.lines().count();
-        self.total += kept.len();
-        let text = &mut self.bundle.text;
         let about = if truncated {
             format!("lines 1-{lines}, cut at the size limit")
         } else {
             format!("{lines} lines")
         };
-        text.push_str(&format!("===== {shown} ({about}) =====\n"));
+        let out = &mut self.text;
+        out.push_str(&format!("===== {shown} ({about}) =====\n"));
         let width = lines.max(1).to_string().len();
         for (i, line) in clean.lines().enumerate() {
-            text.push_str(&format!("{:>width$} | {line}\n", i + 1));
+            out.push_str(&format!("{:>width$} | {line}\n", i + 1));
         }
-        text.push_str(&format!("===== end of {shown} =====\n\n"));
-        self.bundle.sent.push(SentFile {
-            path: shown,
+        out.push_str(&format!("===== end of {shown} =====\n\n"));
+        self.sent.push(SentFile {
+            path: shown.to_owned(),
             lines,
             bytes: kept.len(),
             truncated,
             redactions,
         });
+        Ok(kept.len())
     }
 }
 
@@ -492,7 +510,7 @@ fn walk_entries(dir: &Path, depth: Option<usize>, dirs: bool) -> Vec<PathBuf> {
 }
 
 /// "150 bytes", "600 KB".
-fn size(bytes: usize) -> String {
+pub(crate) fn size(bytes: usize) -> String {
     if bytes < 1024 {
         format!("{bytes} bytes")
     } else {

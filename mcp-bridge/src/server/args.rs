@@ -89,6 +89,38 @@ pub struct QueryArgs {
     pub account: Option<String>,
 }
 
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewArgs {
+    /// What to compare the working tree with: a branch, tag or commit (`main`: everything since
+    /// this branch left it, committed or not), or a range of commits `A..B` (`A...B`: from their
+    /// merge base). Default: HEAD, so the staged, unstaged and new files.
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 256))]
+    pub base: Option<String>,
+    /// Folders or files of the workspace to narrow the review to (relative to it); default:
+    /// the whole change.
+    #[serde(default)]
+    #[schemars(length(max = 100), inner(length(min = 1, max = 4096)))]
+    pub paths: Vec<String>,
+    /// What the review should look at most (`error handling`, `the SQL`, `thread safety`).
+    #[serde(default)]
+    #[schemars(length(max = 2000))]
+    pub focus: Option<String>,
+    /// The model slug (see codex_models); default: the backend's default model.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// One of the efforts the model lists in codex_models; default: the model's own.
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 32))]
+    pub reasoning_effort: Option<String>,
+    /// The account (profile, see codex_status) to answer with; default: the one this server
+    /// serves. Use another only when the user asks for it.
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 64))]
+    pub account: Option<String>,
+}
+
 /// The arguments of the tools that only choose an account. Other arguments are ignored, as they
 /// were when these tools took none.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]

@@ -481,6 +481,80 @@ pub fn usage(u: &Usage) -> CallToolResult {
     )
 }
 
+/// The result of a review: the findings for a person and as structured content, with what was
+/// sent (the changed files, the redactions, what was withheld), or Codex's own words when it
+/// did not answer in the review's format.
+pub fn review(
+    a: &Answer,
+    change: &codex_oauth_core::review::Change,
+    profile: &str,
+) -> CallToolResult {
+    let parsed = codex_oauth_core::review::parse_review(&a.text);
+    let n = change.changed.len();
+    let mut text = format!(
+        "Codex review of {} ({n} changed file{}):\n\n",
+        change.compared,
+        if n == 1 { "" } else { "s" }
+    );
+    match &parsed {
+        Some(r) => text.push_str(&r.describe()),
+        None => {
+            text.push_str("Codex did not answer in the review format; its answer:\n\n");
+            text.push_str(&a.text);
+        }
+    }
+    let mut sent = vec![format!(
+        "the diff ({} KB{})",
+        change.diff_bytes.div_ceil(1024),
+        if change.diff_truncated {
+            ", cut at the size limit"
+        } else {
+            ""
+        }
+    )];
+    if !change.files.sent.is_empty() || !change.files.skipped.is_empty() {
+        sent.push(format!("full text: {}", change.files.summary()));
+    }
+    if !change.diff_redactions.is_empty() {
+        let r: Vec<String> = change
+            .diff_redactions
+            .iter()
+            .map(|r| format!("{}:{} {}", r.path, r.line, r.kind))
+            .collect();
+        sent.push(format!("redacted in the diff: {}", r.join(", ")));
+    }
+    if !change.withheld.is_empty() {
+        let w: Vec<String> = change
+            .withheld
+            .iter()
+            .map(|w| format!("{} ({})", w.path, w.reason))
+            .collect();
+        sent.push(format!("not sent: {}", w.join("; ")));
+    }
+    text.push_str(&format!("\n\nSent: {}.", sent.join("; ")));
+    text.push_str(&format!("\n\n[codex · model {}]", a.model));
+    ok(
+        text,
+        json!({
+            "findings": parsed.as_ref().map(|r| &r.findings),
+            "summary": parsed.as_ref().map(|r| &r.summary),
+            "parsed": parsed.is_some(),
+            "answer": parsed.is_none().then_some(&a.text),
+            "compared": change.compared,
+            "changed": change.changed,
+            "withheld": change.withheld,
+            "diff_bytes": change.diff_bytes,
+            "diff_truncated": change.diff_truncated,
+            "diff_redactions": change.diff_redactions,
+            "files": {"sent": change.files.sent, "skipped": change.files.skipped},
+            "model": a.model,
+            "account": {"profile": profile},
+            "usage": a.usage,
+            "rate_limits": a.rate_limits,
+        }),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]

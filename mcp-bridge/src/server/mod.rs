@@ -1,5 +1,5 @@
 //! The MCP server that `codex-mcp-bridge` runs with no subcommand: stdio, stdout for JSON-RPC
-//! only, the six tools of DESIGN.md over the shared credential store.
+//! only, the seven tools of DESIGN.md over the shared credential store.
 
 mod args;
 mod conversations;

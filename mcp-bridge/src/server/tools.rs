@@ -1,10 +1,11 @@
-//! `CodexServer`: the six tools. Each parses its arguments, calls core once, and shapes the answer.
+//! `CodexServer`: the seven tools. Each parses its arguments, calls core once, and shapes the answer.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use codex_oauth_core::codex::{CodexClient, CodexOptions, ResponseRequest, Turn};
 use codex_oauth_core::files::{self, Bundle, Limits, Workspace};
+use codex_oauth_core::review;
 use codex_oauth_core::{ErrorKind, Session};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
@@ -12,7 +13,8 @@ use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler, tool, tool_handler, tool_router};
 
 use super::args::{
-    AccountArgs, Args, DEFAULT_MAX_OUTPUT_CHARS, LoginArgs, LoginMethod, QueryArgs, input_schema,
+    AccountArgs, Args, DEFAULT_MAX_OUTPUT_CHARS, LoginArgs, LoginMethod, QueryArgs, ReviewArgs,
+    input_schema,
 };
 use super::conversations::{Conversation, Conversations, MAX_CONVERSATIONS};
 use super::elicit::Asked;
@@ -209,6 +211,54 @@ impl Inner {
 }
 
 impl Inner {
+    /// The workspace of this call: the client's roots (else the working folder), less the
+    /// store and the config, which never go even when a root holds them.
+    async fn workspace(&self, ctx: &RequestContext<RoleServer>, codex: &CodexClient) -> Workspace {
+        let folders = self.roots.folders(&ctx.peer).await;
+        let settings = codex.session().settings();
+        let mut private = vec![settings.home.clone()];
+        private.extend(
+            settings
+                .config_file
+                .parent()
+                .map(std::path::Path::to_path_buf),
+        );
+        Workspace::new(folders, &private)
+    }
+
+    /// Send `req` with progress notifications labelled `label`, until the answer, or the
+    /// client's cancel (then a `cancelled` result).
+    async fn respond(
+        &self,
+        ctx: &RequestContext<RoleServer>,
+        codex: &CodexClient,
+        req: &ResponseRequest,
+        label: String,
+    ) -> Result<codex_oauth_core::Result<codex_oauth_core::codex::Answer>, CallToolResult> {
+        let progress = Progress::start(
+            ctx.peer.clone(),
+            ctx.meta.get_progress_token(),
+            label,
+            self.progress_interval,
+        );
+        let mut received = 0usize;
+        let mut on_delta = |d: &str| {
+            received += d.chars().count();
+            progress.received(received);
+        };
+        tokio::select! {
+            r = codex.respond(req, &mut on_delta) => Ok(r),
+            _ = ctx.ct.cancelled() => {
+                tracing::info!("a Codex call was cancelled by the client; the upstream request is dropped");
+                Err(format::refusal(
+                    "cancelled",
+                    ErrorKind::Cancelled,
+                    "The request was cancelled.".into(),
+                ))
+            }
+        }
+    }
+
     /// The files `patterns` name, read from the workspace (off the async threads); a refusal
     /// when none of them can be sent, so no request goes without the files it was about.
     async fn gather(
@@ -217,17 +267,7 @@ impl Inner {
         codex: &CodexClient,
         patterns: Vec<String>,
     ) -> Result<Bundle, CallToolResult> {
-        let folders = self.roots.folders(&ctx.peer).await;
-        let settings = codex.session().settings();
-        // The store and the config never go, even when a root holds them.
-        let mut private = vec![settings.home.clone()];
-        private.extend(
-            settings
-                .config_file
-                .parent()
-                .map(std::path::Path::to_path_buf),
-        );
-        let ws = Workspace::new(folders, &private);
+        let ws = self.workspace(ctx, codex).await;
         let limits = self.files;
         let roots = ws
             .roots()
@@ -426,6 +466,91 @@ impl CodexServer {
                 Ok(format::failure(&e))
             }
         }
+    }
+
+    #[tool(
+        description = "Have Codex review the workspace's git change: by default the staged, unstaged and new files against HEAD; with `base` everything since a branch, tag or commit (or a commit range A..B). The bridge bundles the unified diff and the full text of the changed files itself (read-only, secrets kept out), so do not paste the code. Returns findings (file, line, severity, title, detail, suggestion) as structured content and as text, and what was sent.",
+        input_schema = input_schema::<ReviewArgs>(),
+        annotations(
+            title = "Codex code review",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
+    )]
+    async fn codex_review(
+        &self,
+        Args(a): Args<ReviewArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let me = &self.inner;
+        let codex = match me.client(a.account.as_deref()) {
+            Ok(c) => c,
+            Err(e) => return Ok(format::failure(&e)),
+        };
+        let profile = codex.session().settings().profile.clone();
+        if let Err(e) = codex.session().check_budget().await {
+            return Ok(format::failure(&e));
+        }
+        let ws = me.workspace(&ctx, &codex).await;
+        let scope = review::Scope {
+            base: a.base.clone(),
+            paths: a.paths.clone(),
+        };
+        let limits = me.files;
+        let collected =
+            tokio::task::spawn_blocking(move || review::collect(&ws, &scope, &limits)).await;
+        let change = match collected {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => return Ok(format::failure(&e)),
+            Err(e) => {
+                return Ok(format::failure(&codex_oauth_core::Error::Internal(
+                    format!("reading the change failed: {e}"),
+                )));
+            }
+        };
+        if change.is_empty() {
+            let narrowed = if a.paths.is_empty() {
+                String::new()
+            } else {
+                format!(" under {}", a.paths.join(", "))
+            };
+            return Ok(format::ok(
+                format!(
+                    "Nothing to review: no change{narrowed} ({}).",
+                    change.compared
+                ),
+                serde_json::json!({"empty": true, "compared": change.compared, "findings": []}),
+            ));
+        }
+        let asked = a.model.as_deref().filter(|m| !m.trim().is_empty());
+        let model = match codex.model(asked).await {
+            Ok(m) => m,
+            Err(e) => return Ok(format::failure(&e)),
+        };
+        let effort = match model.effort(a.reasoning_effort.as_deref()) {
+            Ok(e) => e,
+            Err(e) => return Ok(format::failure(&e)),
+        };
+        let input = vec![Turn::user(change.prompt(a.focus.as_deref()))];
+        let mut req = ResponseRequest::new(&model, input);
+        req.system_prompt = Some(review::REVIEW_INSTRUCTIONS.into());
+        req.reasoning_effort = effort;
+        let label = format!("Codex review ({})", model.slug);
+        let answer = match me.respond(&ctx, &codex, &req, label).await {
+            Ok(Ok(a)) => a,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "codex_review failed");
+                if matches!(e, codex_oauth_core::Error::UsageLimit { .. }) {
+                    let others = me.accounts_with_room(&profile).await;
+                    return Ok(format::usage_limit_with_others(&e, &others));
+                }
+                return Ok(format::failure(&e));
+            }
+            Err(cancelled) => return Ok(cancelled),
+        };
+        Ok(format::review(&answer, &change, &profile))
     }
 
     #[tool(

@@ -19,7 +19,7 @@ async fn the_server_introduces_itself_as_codex_oauth_with_instructions() {
 }
 
 #[tokio::test]
-async fn six_tools_are_listed_with_schemas_descriptions_and_annotations() {
+async fn seven_tools_are_listed_with_schemas_descriptions_and_annotations() {
     let h = signed_out().await;
     let tools = h.client.list_all_tools().await.unwrap();
     let mut names: Vec<_> = tools.iter().map(|t| t.name.to_string()).collect();
@@ -31,6 +31,7 @@ async fn six_tools_are_listed_with_schemas_descriptions_and_annotations() {
             "codex_login",
             "codex_models",
             "codex_query",
+            "codex_review",
             "codex_status",
             "codex_usage"
         ]
@@ -84,6 +85,24 @@ async fn six_tools_are_listed_with_schemas_descriptions_and_annotations() {
     let clear = tool("codex_clear").annotations.clone().unwrap();
     assert_eq!(clear.destructive_hint, Some(true));
     assert_eq!(clear.read_only_hint, Some(false));
+    let review = Value::Object(tool("codex_review").input_schema.as_ref().clone());
+    for p in [
+        "base",
+        "paths",
+        "focus",
+        "model",
+        "reasoning_effort",
+        "account",
+    ] {
+        assert!(
+            review["properties"].get(p).is_some(),
+            "codex_review lacks `{p}`: {review}"
+        );
+    }
+    assert!(
+        q["properties"].get("files").is_some(),
+        "codex_query lacks `files`: {q}"
+    );
     let query = tool("codex_query").annotations.clone().unwrap();
     assert_eq!(query.read_only_hint, Some(false));
     assert_eq!(query.destructive_hint, Some(false));

@@ -1,0 +1,297 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::fs;
+
+use git2::{IndexAddOption, Repository, RepositoryInitOptions, Signature};
+
+use super::*;
+
+fn init() -> (tempfile::TempDir, Repository) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = RepositoryInitOptions::new();
+    opts.initial_head("main");
+    let repo = Repository::init_opts(dir.path(), &opts).unwrap();
+    (dir, repo)
+}
+
+fn write(repo: &Repository, path: &str, body: &[u8]) {
+    let p = repo.workdir().unwrap().join(path);
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(p, body).unwrap();
+}
+
+fn stage_all(repo: &Repository) {
+    let mut idx = repo.index().unwrap();
+    idx.add_all(["*"], IndexAddOption::DEFAULT, None).unwrap();
+    idx.update_all(["*"], None).unwrap();
+    idx.write().unwrap();
+}
+
+fn commit_all(repo: &Repository, msg: &str) -> git2::Oid {
+    stage_all(repo);
+    let mut idx = repo.index().unwrap();
+    let tree = repo.find_tree(idx.write_tree().unwrap()).unwrap();
+    let sig = Signature::now("Test", "test@example.com").unwrap();
+    let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+    let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+    repo.commit(Some("HEAD"), &sig, &sig, msg, &tree, &parents)
+        .unwrap()
+}
+
+fn ws(dir: &tempfile::TempDir) -> Workspace {
+    Workspace::new([dir.path().to_path_buf()], &[])
+}
+
+fn review(dir: &tempfile::TempDir, base: Option<&str>, paths: &[&str]) -> Result<Change> {
+    collect(
+        &ws(dir),
+        &Scope {
+            base: base.map(str::to_owned),
+            paths: paths.iter().map(|p| (*p).to_owned()).collect(),
+        },
+        &Limits::default(),
+    )
+}
+
+fn statuses(c: &Change) -> Vec<(&str, &str)> {
+    c.changed
+        .iter()
+        .map(|f| (f.path.as_str(), f.status))
+        .collect()
+}
+
+#[test]
+fn a_folder_outside_any_repository_is_said_to_be_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = review(&dir, None, &[]).unwrap_err();
+    assert!(e.to_string().contains("is not in a git repository"), "{e}");
+    assert_eq!(e.kind(), crate::ErrorKind::Input);
+}
+
+#[test]
+fn a_clean_tree_is_an_empty_change() {
+    let (dir, repo) = init();
+    write(&repo, "a.txt", b"a\n");
+    commit_all(&repo, "one");
+    assert!(review(&dir, None, &[]).unwrap().is_empty());
+}
+
+#[test]
+fn unstaged_staged_and_new_files_are_the_default_change_with_their_full_text() {
+    let (dir, repo) = init();
+    write(&repo, "src/lib.rs", b"fn a() {}\nfn b() {}\n");
+    write(&repo, ".gitignore", b"target/\n");
+    commit_all(&repo, "one");
+    write(&repo, "src/lib.rs", b"fn a() {}\nfn b() { todo!() }\n"); // unstaged
+    write(&repo, "src/staged.rs", b"pub const X: u8 = 1;\n");
+    stage_all(&repo); // staged: the new file (and the change above)
+    write(
+        &repo,
+        "src/lib.rs",
+        b"fn a() {}\nfn b() { todo!() }\nfn c() {}\n",
+    ); // unstaged on top
+    write(&repo, "notes/new.md", b"# new\n"); // untracked
+    write(&repo, "target/out.txt", b"built\n"); // ignored
+    let c = review(&dir, None, &[]).unwrap();
+    assert_eq!(
+        statuses(&c),
+        [
+            ("notes/new.md", "added"),
+            ("src/lib.rs", "modified"),
+            ("src/staged.rs", "added")
+        ]
+    );
+    assert!(
+        c.compared.starts_with("HEAD → the working tree"),
+        "{}",
+        c.compared
+    );
+    assert!(
+        c.diff.contains("+fn b() { todo!() }\n+fn c() {}\n"),
+        "{}",
+        c.diff
+    );
+    assert!(c.diff.contains("+pub const X: u8 = 1;"), "{}", c.diff);
+    assert!(!c.diff.contains("built"));
+    let sent: Vec<&str> = c.files.sent.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(sent, ["notes/new.md", "src/lib.rs", "src/staged.rs"]);
+    assert!(c.files.text.contains("3 | fn c() {}"), "{}", c.files.text);
+    // Narrowed to a folder; `..` refused.
+    let c = review(&dir, None, &["src"]).unwrap();
+    assert_eq!(
+        statuses(&c),
+        [("src/lib.rs", "modified"), ("src/staged.rs", "added")]
+    );
+    assert!(review(&dir, None, &["../x"]).is_err());
+}
+
+#[test]
+fn a_base_branch_compares_from_where_this_branch_left_it_and_ranges_compare_commits() {
+    let (dir, repo) = init();
+    write(&repo, "a.txt", b"one\n");
+    let first = commit_all(&repo, "one");
+    // A branch "feature" from here with a commit; main moves on too.
+    let c1 = repo.find_commit(first).unwrap();
+    repo.branch("feature", &c1, false).unwrap();
+    write(&repo, "main-only.txt", b"main\n");
+    commit_all(&repo, "main moves");
+    repo.set_head("refs/heads/feature").unwrap();
+    repo.checkout_head(Some(git2::build::CheckoutBuilder::new().force()))
+        .unwrap();
+    write(&repo, "a.txt", b"one\ntwo\n");
+    commit_all(&repo, "feature work");
+    write(&repo, "wip.txt", b"uncommitted\n");
+
+    let c = review(&dir, Some("main"), &[]).unwrap();
+    assert_eq!(statuses(&c), [("a.txt", "modified"), ("wip.txt", "added")]);
+    assert!(
+        c.compared.starts_with("main (where this branch left it, "),
+        "{}",
+        c.compared
+    );
+    assert!(
+        !c.diff.contains("main-only"),
+        "the other branch's work is not this change"
+    );
+
+    let c = review(&dir, Some("main..feature"), &[]).unwrap();
+    assert_eq!(
+        statuses(&c),
+        [("a.txt", "modified"), ("main-only.txt", "deleted")]
+    );
+    let c = review(&dir, Some("main...feature"), &[]).unwrap();
+    assert_eq!(statuses(&c), [("a.txt", "modified")]);
+    assert!(
+        c.files.text.contains("2 | two"),
+        "the new version's text: {}",
+        c.files.text
+    );
+    let e = review(&dir, Some("no-such-branch"), &[]).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("`no-such-branch` is not a branch, tag or commit"),
+        "{e}"
+    );
+}
+
+#[test]
+fn renames_deletions_binaries_and_secret_files_are_each_said_for_what_they_are() {
+    let (dir, repo) = init();
+    let body: String = (1..=20).map(|i| format!("line {i}\n")).collect();
+    write(&repo, "old_name.txt", body.as_bytes());
+    write(&repo, "gone.txt", b"bye\n");
+    write(&repo, "logo.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0");
+    write(&repo, ".env", b"TOKEN=one\n");
+    commit_all(&repo, "one");
+    fs::rename(
+        dir.path().join("old_name.txt"),
+        dir.path().join("new_name.txt"),
+    )
+    .unwrap();
+    fs::remove_file(dir.path().join("gone.txt")).unwrap();
+    write(&repo, "logo.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\x01");
+    write(&repo, ".env", b"TOKEN=two-secret-value\n");
+    stage_all(&repo);
+    let c = review(&dir, None, &[]).unwrap();
+    assert_eq!(
+        statuses(&c),
+        [
+            ("gone.txt", "deleted"),
+            ("logo.png", "modified"),
+            ("new_name.txt", "renamed")
+        ]
+    );
+    let renamed = c.changed.iter().find(|f| f.status == "renamed").unwrap();
+    assert_eq!(renamed.old_path.as_deref(), Some("old_name.txt"));
+    assert!(
+        c.changed
+            .iter()
+            .find(|f| f.path == "logo.png")
+            .unwrap()
+            .binary
+    );
+    assert!(
+        c.diff
+            .contains("Binary file logo.png modified (its content is not sent)"),
+        "{}",
+        c.diff
+    );
+    assert_eq!(c.withheld.len(), 1);
+    assert_eq!(c.withheld[0].path, ".env");
+    assert!(
+        !c.diff.contains("two-secret-value") && !c.diff.contains(".env"),
+        "{}",
+        c.diff
+    );
+    let sent: Vec<&str> = c.files.sent.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(
+        sent,
+        ["new_name.txt"],
+        "deleted and binary files have no text to send"
+    );
+}
+
+#[test]
+fn secrets_in_the_diff_are_redacted_and_located_in_the_new_version() {
+    let (dir, repo) = init();
+    write(&repo, "config.py", b"a = 1\nb = 2\nc = 3\n");
+    commit_all(&repo, "one");
+    write(
+        &repo,
+        "config.py",
+        b"a = 1\nb = 2\nKEY = 'AKIAIOSFODNN7EXAMPLE'\nc = 3\n",
+    );
+    let c = review(&dir, None, &[]).unwrap();
+    assert!(!c.diff.contains("AKIAIOSFODNN7EXAMPLE"), "{}", c.diff);
+    assert!(
+        c.diff.contains("+KEY = '[REDACTED aws_access_key_id]'"),
+        "{}",
+        c.diff
+    );
+    assert_eq!(
+        c.diff_redactions,
+        [DiffRedaction {
+            path: "config.py".into(),
+            line: 3,
+            kind: "aws_access_key_id"
+        }]
+    );
+    assert!(!c.prompt(None).contains("AKIAIOSFODNN7EXAMPLE"));
+}
+
+#[test]
+fn the_answer_is_read_into_findings_sorted_by_severity_whatever_its_wrapping() {
+    let answer = "Here is my review:\n```json\n{\"summary\": \"Mostly fine.\", \"findings\": [\
+        {\"file\": \"a.rs\", \"line\": \"12\", \"severity\": \"Low\", \"title\": \"Naming\", \"detail\": \"x\", \"suggestion\": null},\
+        {\"file\": \"b.rs\", \"line\": 3, \"severity\": \"critical\", \"title\": \"Overflow\", \"detail\": \"y\", \"suggestion\": \"use checked_add\"},\
+        {\"file\": \"c.rs\", \"severity\": \"whatever\", \"title\": \"Odd\", \"detail\": \"z\"}]}\n```";
+    let r = parse_review(answer).unwrap();
+    let got: Vec<(&str, Option<u64>, &str)> = r
+        .findings
+        .iter()
+        .map(|f| (f.file.as_str(), f.line, f.severity.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("b.rs", Some(3), "critical"),
+            ("a.rs", Some(12), "low"),
+            ("c.rs", None, "info")
+        ]
+    );
+    assert_eq!(r.summary, "Mostly fine.");
+    let text = r.describe();
+    assert!(
+        text.starts_with(
+            "3 findings:\n\n1. [critical] b.rs:3: Overflow\n   y\n   Suggestion: use checked_add"
+        ),
+        "{text}"
+    );
+    assert!(text.ends_with("Summary: Mostly fine."), "{text}");
+    assert!(parse_review("I think it is fine.").is_none());
+    assert!(parse_review("{\"summary\": \"no findings key\"}").is_none());
+    assert_eq!(
+        parse_review("{\"findings\": []}").unwrap().describe(),
+        "No findings."
+    );
+}

@@ -1,0 +1,193 @@
+//! `codex_review` through the real bridge on a temp repository (made with libgit2: no git CLI):
+//! the change bundled from the repository, not pasted; the findings of Codex's answer as
+//! structured content; an empty change and a folder that is no repository said plainly.
+
+use std::path::Path;
+use std::process::Stdio;
+
+use fake_openai::Faults;
+use git2::{IndexAddOption, Repository, Signature};
+use rmcp::model::{CallToolRequestParams, CallToolResult};
+use rmcp::service::RunningService;
+use rmcp::transport::TokioChildProcess;
+use rmcp::{RoleClient, ServiceExt};
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+fn commit_all(repo: &Repository, msg: &str) {
+    let mut idx = repo.index().unwrap();
+    idx.add_all(["*"], IndexAddOption::DEFAULT, None).unwrap();
+    idx.write().unwrap();
+    let tree = repo.find_tree(idx.write_tree().unwrap()).unwrap();
+    let sig = Signature::now("Test", "test@example.com").unwrap();
+    let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+    let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+    repo.commit(Some("HEAD"), &sig, &sig, msg, &tree, &parents)
+        .unwrap();
+}
+
+/// A bridge whose working folder (the workspace: the client gives no roots) is `cwd`.
+async fn bridge(home: &Home, cwd: &Path) -> RunningService<RoleClient, ()> {
+    let mut std_cmd = home.cmd(&bin("codex-mcp-bridge"));
+    std_cmd.current_dir(cwd);
+    let mut cmd = tokio::process::Command::from(std_cmd);
+    cmd.stderr(Stdio::null());
+    ().serve(TokioChildProcess::new(cmd).unwrap())
+        .await
+        .expect("the bridge completes initialize")
+}
+
+async fn review(s: &RunningService<RoleClient, ()>, args: Value) -> CallToolResult {
+    let Value::Object(m) = args else { panic!() };
+    s.call_tool(CallToolRequestParams::new("codex_review").with_arguments(m))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_review_of_the_working_tree_sends_the_change_and_returns_structured_findings() {
+    let fake = fake().await;
+    let home = Home::new(&fake);
+    home.seed(&fake, 3600).await;
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Repository::init(dir.path()).unwrap();
+    std::fs::write(
+        dir.path().join("calc.py"),
+        "def add(a, b):\n    return a + b\n",
+    )
+    .unwrap();
+    commit_all(&repo, "one");
+    std::fs::write(
+        dir.path().join("calc.py"),
+        "def add(a, b):\n    return a - b\n\nTOKEN = 'ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789'\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join(".env"), "SECRET=hunter2hunter2\n").unwrap();
+    fake.set_faults(Faults {
+        answer: Some(
+            "```json\n{\"summary\": \"add subtracts.\", \"findings\": [{\"file\": \"calc.py\", \"line\": 2, \"severity\": \"high\", \"title\": \"add subtracts\", \"detail\": \"a - b is not a sum\", \"suggestion\": \"return a + b\"}]}\n```".into(),
+        ),
+        ..Faults::default()
+    });
+    let s = bridge(&home, dir.path()).await;
+    let r = review(&s, json!({"focus": "correctness"})).await;
+    let t = text(&r);
+    assert_ne!(r.is_error, Some(true), "{t}");
+    let data = r.structured_content.clone().unwrap();
+    assert_eq!(data["parsed"], json!(true));
+    assert_eq!(
+        data["findings"],
+        json!([{"file": "calc.py", "line": 2, "severity": "high", "title": "add subtracts",
+                "detail": "a - b is not a sum", "suggestion": "return a + b"}])
+    );
+    assert_eq!(
+        data["changed"],
+        json!([{"path": "calc.py", "status": "modified"}])
+    );
+    assert_eq!(data["withheld"][0]["path"], json!(".env"));
+    assert_eq!(
+        data["diff_redactions"],
+        json!([{"path": "calc.py", "line": 4, "kind": "github_token"}])
+    );
+    assert!(t.contains("1. [high] calc.py:2: add subtracts"), "{t}");
+    assert!(
+        t.contains("not sent: .env (an .env file: never sent)"),
+        "{t}"
+    );
+
+    // What reached the backend: the diff and the file, without the secrets, and the review's
+    // instructions.
+    let body = fake
+        .requests_to("/responses")
+        .last()
+        .unwrap()
+        .body
+        .to_string();
+    assert!(
+        body.contains("-    return a + b") && body.contains("+    return a - b"),
+        "{body}"
+    );
+    assert!(body.contains("Focus on: correctness"), "{body}");
+    assert!(body.contains("You review a code change"), "{body}");
+    for secret in ["ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789", "hunter2hunter2"] {
+        assert!(!body.contains(secret), "{secret} left the machine");
+    }
+    s.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_empty_change_and_a_folder_outside_a_repository_are_said_plainly_and_send_nothing() {
+    let fake = fake().await;
+    let home = Home::new(&fake);
+    home.seed(&fake, 3600).await;
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Repository::init(dir.path()).unwrap();
+    std::fs::write(dir.path().join("a.txt"), "a\n").unwrap();
+    commit_all(&repo, "one");
+    let s = bridge(&home, dir.path()).await;
+    let r = review(&s, json!({})).await;
+    assert_ne!(r.is_error, Some(true), "{}", text(&r));
+    assert!(
+        text(&r).starts_with("Nothing to review: no change (HEAD → the working tree"),
+        "{}",
+        text(&r)
+    );
+    assert_eq!(r.structured_content.unwrap()["empty"], json!(true));
+    let r = review(&s, json!({"base": "no-such-branch"})).await;
+    assert_eq!(r.is_error, Some(true));
+    assert!(
+        text(&r).contains("`no-such-branch` is not a branch, tag or commit"),
+        "{}",
+        text(&r)
+    );
+    s.cancel().await.unwrap();
+
+    let plain = tempfile::tempdir().unwrap();
+    let s = bridge(&home, plain.path()).await;
+    let r = review(&s, json!({})).await;
+    assert_eq!(r.is_error, Some(true));
+    assert!(
+        text(&r).contains("is not in a git repository"),
+        "{}",
+        text(&r)
+    );
+    s.cancel().await.unwrap();
+    assert!(
+        fake.requests_to("/responses").is_empty(),
+        "nothing was sent"
+    );
+}
+
+#[tokio::test]
+async fn an_answer_outside_the_review_format_is_returned_as_it_is() {
+    let fake = fake().await;
+    let home = Home::new(&fake);
+    home.seed(&fake, 3600).await;
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Repository::init(dir.path()).unwrap();
+    std::fs::write(dir.path().join("a.txt"), "a\n").unwrap();
+    commit_all(&repo, "one");
+    std::fs::write(dir.path().join("a.txt"), "b\n").unwrap();
+    fake.set_faults(Faults {
+        answer: Some("Looks fine to me.".into()),
+        ..Faults::default()
+    });
+    let s = bridge(&home, dir.path()).await;
+    let r = review(&s, json!({})).await;
+    assert_ne!(r.is_error, Some(true), "{}", text(&r));
+    assert!(
+        text(&r).contains(
+            "Codex did not answer in the review format; its answer:\n\nLooks fine to me."
+        ),
+        "{}",
+        text(&r)
+    );
+    let data = r.structured_content.unwrap();
+    assert_eq!(
+        (data["parsed"].clone(), data["findings"].clone()),
+        (json!(false), Value::Null)
+    );
+    assert_eq!(data["answer"], json!("Looks fine to me."));
+    s.cancel().await.unwrap();
+}
