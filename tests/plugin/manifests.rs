@@ -342,7 +342,7 @@ async fn every_command_has_documented_frontmatter_and_allows_only_real_bridge_to
         .map(|c| c.path.file_stem().unwrap().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["codex", "codex-clear", "codex-config"]);
+    assert_eq!(names, ["codex", "codex-clear", "codex-config", "codex-review"]);
     for c in &cmds {
         let what = c.path.display().to_string();
         check_fields(c, COMMAND_FIELDS);
@@ -389,6 +389,12 @@ fn each_command_calls_the_tools_its_name_promises() {
         uses("codex-config", t);
     }
     uses("codex-clear", "codex_clear");
+    uses("codex-review", "codex_status");
+    uses("codex-review", "codex_review");
+    // /codex-review passes its argument on as `base`, and Claude pastes no code.
+    let review = &by_name["codex-review"].body;
+    assert_eq!(review.matches("$ARGUMENTS").count(), 1);
+    assert!(review.contains("as `base`") && review.contains("Do not read, paste"));
     // /codex passes the user's words on unchanged.
     let codex = &by_name["codex"].body;
     assert_eq!(codex.matches("$ARGUMENTS").count(), 1);
@@ -461,7 +467,10 @@ async fn the_skill_is_named_after_its_folder_and_says_when_and_how_to_use_codex(
             for name in allowed_tools(f, &what) {
                 let tool = our_tool(&name, &tools, &what);
                 // Sending code away stays a question for the user.
-                assert_ne!(tool, "codex_query", "{what} pre-approves codex_query");
+                assert!(
+                    !["codex_query", "codex_review"].contains(&tool),
+                    "{what} pre-approves {tool}"
+                );
             }
         }
         for name in mentioned_tools(&doc.body) {
