@@ -268,3 +268,80 @@ async fn the_size_caps_of_config_toml_apply_and_the_cut_is_in_the_result() {
     );
     s.cancel().await.unwrap();
 }
+
+/// A 2×1 PNG.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x01, 0x08, 0x02, 0x00, 0x00, 0x00, 0x7b, 0x40, 0xe8,
+    0xdd, 0x00, 0x00, 0x00, 0x0f, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xc0,
+    0xf0, 0x9f, 0x01, 0x00, 0x07, 0xff, 0x01, 0xff, 0x01, 0x7f, 0x89, 0xa7, 0x00, 0x00, 0x00, 0x00,
+    0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+#[tokio::test]
+async fn an_image_goes_as_input_image_to_a_model_that_takes_images_and_is_refused_by_one_that_does_not()
+ {
+    let fake = fake().await;
+    let home = Home::new(&fake);
+    home.seed(&fake, 3600).await;
+    let ws = tempfile::tempdir().unwrap();
+    std::fs::write(ws.path().join("bug.png"), PNG).unwrap();
+    std::fs::write(ws.path().join("notes.txt"), "not an image").unwrap();
+    let client = RootsClient {
+        roots: Arc::new(Mutex::new(vec![])),
+        with_roots: false,
+    };
+    let s = bridge(&home, client, ws.path()).await;
+    let r = query(
+        &s,
+        json!({"prompt": "What is wrong here?", "images": ["bug.png"], "model": "gpt-5.5"}),
+    )
+    .await;
+    assert_ne!(r.is_error, Some(true), "{}", text(&r));
+    let data = r.structured_content.clone().unwrap();
+    assert_eq!(
+        data["images"],
+        json!([{"source": "bug.png", "mime": "image/png", "width": 2, "height": 1, "bytes": PNG.len()}])
+    );
+    assert!(
+        text(&r).contains("Images: bug.png (2×1, 1 KB)."),
+        "{}",
+        text(&r)
+    );
+    let body = fake.requests_to("/responses").last().unwrap().body.clone();
+    let user = body["input"].as_array().unwrap().last().unwrap();
+    assert_eq!(user["content"][1]["type"], json!("input_image"));
+    assert!(
+        user["content"][1]["image_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/png;base64,iVBORw0KGgo")
+    );
+
+    // A text-only model: refused before anything is sent; so is a file that is no image.
+    let before = fake.requests_to("/responses").len();
+    let r = query(
+        &s,
+        json!({"prompt": "q", "images": ["bug.png"], "model": "gpt-6-luna"}),
+    )
+    .await;
+    assert_eq!(r.is_error, Some(true));
+    assert!(
+        text(&r).contains("The model gpt-6-luna takes text only"),
+        "{}",
+        text(&r)
+    );
+    let r = query(
+        &s,
+        json!({"prompt": "q", "images": ["notes.txt", "../x.png"], "model": "gpt-5.5"}),
+    )
+    .await;
+    assert_eq!(r.is_error, Some(true));
+    let t = text(&r);
+    assert!(
+        t.contains("notes.txt: not an image") && t.contains("../x.png: not found in the workspace"),
+        "{t}"
+    );
+    assert_eq!(fake.requests_to("/responses").len(), before);
+    s.cancel().await.unwrap();
+}

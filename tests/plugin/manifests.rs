@@ -342,7 +342,10 @@ async fn every_command_has_documented_frontmatter_and_allows_only_real_bridge_to
         .map(|c| c.path.file_stem().unwrap().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["codex", "codex-clear", "codex-config", "codex-review"]);
+    assert_eq!(
+        names,
+        ["codex", "codex-clear", "codex-config", "codex-review"]
+    );
     for c in &cmds {
         let what = c.path.display().to_string();
         check_fields(c, COMMAND_FIELDS);

@@ -103,6 +103,10 @@ pub struct ResponseRequest {
     /// One per conversation: the `session-id`, `thread-id` and `x-client-request-id` headers and
     /// the `prompt_cache_key`.
     pub conversation_id: String,
+    /// Images (data URLs) sent with the last user message, as `input_image` (only for a model
+    /// whose `input_modalities` has `image`). Not part of the turns: a follow-up does not send
+    /// them again.
+    pub images: Vec<String>,
 }
 
 impl ResponseRequest {
@@ -135,6 +139,7 @@ impl ResponseRequest {
                 Some(s) => Some(s.to_owned()),
             },
             conversation_id: new_conversation_id(),
+            images: Vec::new(),
         }
     }
 
@@ -158,6 +163,19 @@ impl ResponseRequest {
     pub fn body(&self) -> Value {
         let mut input = self.developer_messages();
         input.extend(self.input.iter().map(Turn::to_input));
+        if !self.images.is_empty()
+            && let Some(content) = input
+                .last_mut()
+                .filter(|m| m["role"] == "user")
+                .and_then(|m| m.get_mut("content"))
+                .and_then(Value::as_array_mut)
+        {
+            content.extend(
+                self.images
+                    .iter()
+                    .map(|url| json!({"type": "input_image", "image_url": url})),
+            );
+        }
         let mut reasoning = serde_json::Map::new();
         if let Some(e) = &self.reasoning_effort {
             reasoning.insert("effort".into(), json!(e));
@@ -338,6 +356,30 @@ mod tests {
         r.reasoning_effort = None;
         r.reasoning_summary = None;
         assert_eq!(r.body()["reasoning"], json!({"context": "all_turns"}));
+    }
+
+    #[test]
+    fn images_go_with_the_last_user_message_only() {
+        let m = model(false);
+        let mut r = ResponseRequest::new(
+            &m,
+            vec![
+                Turn::user("q1"),
+                Turn::assistant("a1"),
+                Turn::user("what is in it?"),
+            ],
+        );
+        r.images = vec!["data:image/png;base64,AAAA".into()];
+        let body = r.body();
+        let input = body["input"].as_array().unwrap();
+        let last = input.last().unwrap();
+        assert_eq!(
+            last["content"],
+            json!([{"type": "input_text", "text": "what is in it?"},
+                   {"type": "input_image", "image_url": "data:image/png;base64,AAAA"}])
+        );
+        let images = body.to_string().matches("input_image").count();
+        assert_eq!(images, 1, "earlier turns carry none");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! says what was sent, what was skipped and why, and every redaction, so the user can see what
 //! left the machine. Nothing here writes or runs anything.
 
+pub mod images;
 pub mod secrets;
 
 use std::collections::{HashMap, HashSet};
@@ -89,6 +90,33 @@ impl Workspace {
 
     pub fn roots(&self) -> &[PathBuf] {
         &self.roots
+    }
+
+    /// A path the user gave (relative to a root, or absolute), resolved (symlinks followed)
+    /// and checked: inside the workspace, outside its private folders; else why not.
+    pub fn resolve(&self, given: &Path) -> Result<PathBuf, String> {
+        if self.roots.is_empty() {
+            return Err("no workspace: the client gave no folder this server may read".into());
+        }
+        let found = if given.is_absolute() {
+            given.canonicalize().ok()
+        } else {
+            self.roots
+                .iter()
+                .find_map(|r| r.join(given).canonicalize().ok())
+        };
+        let path = found.ok_or("not found in the workspace")?;
+        if self.root_of(&path).is_none() {
+            let roots: Vec<String> = self.roots.iter().map(|r| r.display().to_string()).collect();
+            return Err(format!(
+                "outside the workspace ({}); only files inside it are read",
+                roots.join(", ")
+            ));
+        }
+        if self.private.iter().any(|p| path.starts_with(p)) {
+            return Err("this project's own store (sign-in data)".into());
+        }
+        Ok(path)
     }
 
     /// The root `path` (canonical) is inside, if any.

@@ -77,6 +77,12 @@ pub struct QueryArgs {
     #[serde(default)]
     #[schemars(length(max = 200), inner(length(min = 1, max = 4096)))]
     pub files: Vec<String>,
+    /// Images for Codex to look at (a screenshot of a bug, a diagram): PNG, JPEG, WebP or GIF
+    /// files of the workspace, or `data:image/…;base64,` URLs. Only for a model with image input
+    /// (see codex_models); a large image is scaled down. Sent with this message only.
+    #[serde(default)]
+    #[schemars(length(max = 10))]
+    pub images: Vec<String>,
     /// The longest answer returned, in characters (default 20000); a longer answer is cut and
     /// the result says so.
     #[serde(default)]

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use codex_oauth_core::codex::{CodexClient, CodexOptions, ResponseRequest, Turn};
-use codex_oauth_core::files::{self, Bundle, Limits, Workspace};
+use codex_oauth_core::files::{self, Bundle, Limits, Workspace, images};
 use codex_oauth_core::review;
 use codex_oauth_core::{ErrorKind, Session};
 use rmcp::handler::server::router::tool::ToolRouter;
@@ -259,6 +259,53 @@ impl Inner {
         }
     }
 
+    /// The images `given` names (workspace paths or data URLs), read and fitted to the caps off
+    /// the async threads; a refusal naming each one that cannot be sent.
+    async fn images(
+        &self,
+        ctx: &RequestContext<RoleServer>,
+        codex: &CodexClient,
+        given: Vec<String>,
+    ) -> Result<Vec<images::Image>, CallToolResult> {
+        let ws = self.workspace(ctx, codex).await;
+        let loaded = tokio::task::spawn_blocking(move || {
+            let limits = images::ImageLimits::default();
+            given
+                .iter()
+                .enumerate()
+                .map(|(i, g)| {
+                    let name = if g.trim_start().starts_with("data:") {
+                        format!("data URL #{}", i + 1)
+                    } else {
+                        g.clone()
+                    };
+                    images::load(&ws, g, i + 1, &limits).map_err(|why| format!("{name}: {why}"))
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|e| {
+            format::failure(&codex_oauth_core::Error::Internal(format!(
+                "reading the images failed: {e}"
+            )))
+        })?;
+        let refused: Vec<&str> = loaded
+            .iter()
+            .filter_map(|r| r.as_ref().err().map(String::as_str))
+            .collect();
+        if !refused.is_empty() {
+            return Err(format::refusal(
+                "bad_image",
+                ErrorKind::Input,
+                format!(
+                    "Not sent: {}. Name PNG, JPEG, WebP or GIF files inside the workspace, or pass data:image/…;base64 URLs.",
+                    refused.join("; ")
+                ),
+            ));
+        }
+        Ok(loaded.into_iter().filter_map(Result::ok).collect())
+    }
+
     /// The files `patterns` name, read from the workspace (off the async threads); a refusal
     /// when none of them can be sent, so no request goes without the files it was about.
     async fn gather(
@@ -393,10 +440,42 @@ impl CodexServer {
             Ok(e) => e,
             Err(e) => return Ok(format::failure(&e)),
         };
+        let images = if a.images.is_empty() {
+            Vec::new()
+        } else if !model.accepts_images() {
+            return Ok(format::refusal(
+                "images_unsupported",
+                ErrorKind::Input,
+                format!(
+                    "The model {} takes text only, so `images` cannot be sent. Choose a model with image input (codex_models lists it), or leave `images` out.",
+                    model.slug
+                ),
+            ));
+        } else {
+            match me.images(&ctx, &codex, a.images.clone()).await {
+                Ok(i) => i,
+                Err(refused) => return Ok(refused),
+            }
+        };
+        let mut user_text = user_text;
+        if !images.is_empty() {
+            let names: Vec<&str> = images.iter().map(|i| i.sent.source.as_str()).collect();
+            user_text.push_str(&format!(
+                "\n\n[{} attached to this message: {}]",
+                if images.len() == 1 {
+                    "An image is"
+                } else {
+                    "Images are"
+                },
+                names.join(", ")
+            ));
+        }
         let system_prompt = a.system_prompt.clone().or(base.system_prompt.clone());
         let mut input = base.turns.clone();
         input.push(Turn::user(user_text.clone()));
         let mut req = ResponseRequest::new(&model, input);
+        req.images = images.iter().map(|i| i.data_url.clone()).collect();
+
         req.system_prompt = system_prompt.clone();
         req.reasoning_effort = effort;
         req.conversation_id = base.session_id.clone();
@@ -455,6 +534,32 @@ impl CodexServer {
                     r.content
                         .push(ContentBlock::text(format!("Files: {}.", b.summary())));
                 }
+                if !images.is_empty() {
+                    let sent: Vec<String> = images
+                        .iter()
+                        .map(|i| {
+                            format!(
+                                "{} ({}×{}, {} KB{})",
+                                i.sent.source,
+                                i.sent.width,
+                                i.sent.height,
+                                i.sent.bytes.div_ceil(1024),
+                                if i.sent.downscaled {
+                                    ", scaled down"
+                                } else {
+                                    ""
+                                }
+                            )
+                        })
+                        .collect();
+                    r.content
+                        .push(ContentBlock::text(format!("Images: {}.", sent.join(", "))));
+                    if let Some(data) = r.structured_content.as_mut() {
+                        let list: Vec<_> = images.iter().map(|i| &i.sent).collect();
+                        data["images"] = serde_json::json!(list);
+                    }
+                }
+
                 Ok(r)
             }
             Err(e) => {

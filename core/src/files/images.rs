@@ -1,0 +1,307 @@
+//! Images for Codex (`codex_query`'s `images`): a PNG, JPEG, WebP or GIF file of the workspace,
+//! or a `data:image/…;base64,` URL, checked by its content (not its name), and scaled down when
+//! it is over the size caps, as a data URL the backend takes as `input_image`.
+
+use std::io::Cursor;
+use std::path::Path;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use image::{DynamicImage, ImageFormat, ImageReader};
+use serde::Serialize;
+
+use super::Workspace;
+
+/// The caps of one image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageLimits {
+    /// Bytes of the image sent (encoded); a larger one is scaled down until it fits.
+    pub max_bytes: usize,
+    /// The longest side sent, in pixels (what the model looks at in detail).
+    pub max_side: u32,
+    /// Bytes read from a file or a data URL at most; a larger input is refused unread.
+    pub max_input_bytes: usize,
+}
+
+impl Default for ImageLimits {
+    fn default() -> Self {
+        Self {
+            max_bytes: 4 * 1024 * 1024,
+            max_side: 2048,
+            max_input_bytes: 32 * 1024 * 1024,
+        }
+    }
+}
+
+/// An image that was sent, as the result lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SentImage {
+    /// The path as given (relative to the workspace), or `data URL #n`.
+    pub source: String,
+    /// `image/png`, `image/jpeg`, `image/webp`, `image/gif`.
+    pub mime: &'static str,
+    pub width: u32,
+    pub height: u32,
+    /// Bytes sent (before base64).
+    pub bytes: usize,
+    /// Scaled down (and re-encoded) to fit the caps.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub downscaled: bool,
+}
+
+/// One image, ready to send: its data URL and what the result says of it.
+#[derive(Debug, Clone)]
+pub struct Image {
+    pub data_url: String,
+    pub sent: SentImage,
+}
+
+fn mime_of(f: ImageFormat) -> Option<&'static str> {
+    match f {
+        ImageFormat::Png => Some("image/png"),
+        ImageFormat::Jpeg => Some("image/jpeg"),
+        ImageFormat::WebP => Some("image/webp"),
+        ImageFormat::Gif => Some("image/gif"),
+        _ => None,
+    }
+}
+
+/// The image `given` names (a path of the workspace, or a data URL; `n`: its place among the
+/// images, for naming a data URL), or why it cannot be sent.
+pub fn load(ws: &Workspace, given: &str, n: usize, limits: &ImageLimits) -> Result<Image, String> {
+    let given = given.trim();
+    let (source, bytes) = if let Some(rest) = given.strip_prefix("data:") {
+        let (meta, data) = rest
+            .split_once(',')
+            .ok_or("a data URL without its data (data:image/png;base64,…)")?;
+        if !meta.ends_with(";base64") {
+            return Err("a data URL must be base64 (data:image/png;base64,…)".into());
+        }
+        if data.len() / 4 * 3 > limits.max_input_bytes {
+            return Err(format!(
+                "larger than {} MB",
+                limits.max_input_bytes / (1024 * 1024)
+            ));
+        }
+        let bytes = STANDARD
+            .decode(data.trim())
+            .map_err(|e| format!("a data URL that is not valid base64: {e}"))?;
+        (format!("data URL #{n}"), bytes)
+    } else {
+        let path = ws.resolve(Path::new(given))?;
+        let meta = std::fs::metadata(&path).map_err(|e| format!("cannot be read: {e}"))?;
+        if meta.len() > limits.max_input_bytes as u64 {
+            return Err(format!(
+                "larger than {} MB",
+                limits.max_input_bytes / (1024 * 1024)
+            ));
+        }
+        let bytes = std::fs::read(&path).map_err(|e| format!("cannot be read: {e}"))?;
+        (given.to_owned(), bytes)
+    };
+    prepare(source, bytes, limits)
+}
+
+/// Check `bytes` by their content and fit them to the caps.
+fn prepare(source: String, bytes: Vec<u8>, limits: &ImageLimits) -> Result<Image, String> {
+    let format = image::guess_format(&bytes)
+        .map_err(|_| "not an image (PNG, JPEG, WebP or GIF)".to_owned())?;
+    let mime = mime_of(format)
+        .ok_or_else(|| format!("a {format:?} image: only PNG, JPEG, WebP and GIF are sent"))?;
+    let mut reader = ImageReader::with_format(Cursor::new(&bytes), format);
+    let mut decode_limits = image::Limits::default();
+    decode_limits.max_image_width = Some(20_000);
+    decode_limits.max_image_height = Some(20_000);
+    decode_limits.max_alloc = Some(512 * 1024 * 1024);
+    reader.limits(decode_limits.clone());
+    let (width, height) = reader
+        .into_dimensions()
+        .map_err(|e| format!("an image that cannot be read: {e}"))?;
+    if bytes.len() <= limits.max_bytes && width.max(height) <= limits.max_side {
+        return Ok(Image {
+            data_url: format!("data:{mime};base64,{}", STANDARD.encode(&bytes)),
+            sent: SentImage {
+                source,
+                mime,
+                width,
+                height,
+                bytes: bytes.len(),
+                downscaled: false,
+            },
+        });
+    }
+    // Over a cap: decode, scale to the longest side allowed, encode again (a photo as JPEG, the
+    // rest, screenshots and drawings, as PNG), halving the size until it fits.
+    let mut reader = ImageReader::with_format(Cursor::new(&bytes), format);
+    reader.limits(decode_limits.clone());
+    let img = reader
+        .decode()
+        .map_err(|e| format!("an image that cannot be decoded: {e}"))?;
+    let photo = matches!(format, ImageFormat::Jpeg | ImageFormat::WebP);
+    let mut side = limits.max_side.min(width.max(height));
+    loop {
+        let scaled = img.resize(side, side, image::imageops::FilterType::Lanczos3);
+        let (out, mime) = encode(&scaled, photo)?;
+        if out.len() <= limits.max_bytes {
+            return Ok(Image {
+                data_url: format!("data:{mime};base64,{}", STANDARD.encode(&out)),
+                sent: SentImage {
+                    source,
+                    mime,
+                    width: scaled.width(),
+                    height: scaled.height(),
+                    bytes: out.len(),
+                    downscaled: true,
+                },
+            });
+        }
+        if side <= 64 {
+            return Err("cannot be made small enough to send".into());
+        }
+        side /= 2;
+    }
+}
+
+fn encode(img: &DynamicImage, photo: bool) -> Result<(Vec<u8>, &'static str), String> {
+    let mut out = Vec::new();
+    if photo {
+        let rgb = DynamicImage::ImageRgb8(img.to_rgb8());
+        let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);
+        rgb.write_with_encoder(enc)
+            .map_err(|e| format!("cannot be encoded again: {e}"))?;
+        Ok((out, "image/jpeg"))
+    } else {
+        img.write_to(Cursor::new(&mut out), ImageFormat::Png)
+            .map_err(|e| format!("cannot be encoded again: {e}"))?;
+        Ok((out, "image/png"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn png(w: u32, h: u32, noisy: bool) -> Vec<u8> {
+        let img = image::RgbImage::from_fn(w, h, |x, y| {
+            if noisy {
+                // A pattern PNG cannot squeeze much.
+                let v = (x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503)) as u8;
+                image::Rgb([v, v.wrapping_mul(3), v.wrapping_add(y as u8)])
+            } else {
+                image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+            }
+        });
+        let mut out = Vec::new();
+        DynamicImage::ImageRgb8(img)
+            .write_to(Cursor::new(&mut out), ImageFormat::Png)
+            .unwrap();
+        out
+    }
+
+    fn ws_with(files: &[(&str, &[u8])]) -> (tempfile::TempDir, Workspace) {
+        let d = tempfile::tempdir().unwrap();
+        for (p, b) in files {
+            std::fs::write(d.path().join(p), b).unwrap();
+        }
+        let w = Workspace::new([d.path().to_path_buf()], &[]);
+        (d, w)
+    }
+
+    #[test]
+    fn a_small_image_goes_as_it_is_named_by_its_content() {
+        let bytes = png(40, 20, false);
+        // A PNG under a .jpg name: the content decides.
+        let (_d, w) = ws_with(&[("shot.jpg", &bytes)]);
+        let img = load(&w, "shot.jpg", 1, &ImageLimits::default()).unwrap();
+        assert_eq!(
+            img.sent,
+            SentImage {
+                source: "shot.jpg".into(),
+                mime: "image/png",
+                width: 40,
+                height: 20,
+                bytes: bytes.len(),
+                downscaled: false
+            }
+        );
+        assert_eq!(
+            img.data_url,
+            format!("data:image/png;base64,{}", STANDARD.encode(&bytes))
+        );
+        // The same as a data URL.
+        let url = format!("data:image/png;base64,{}", STANDARD.encode(&bytes));
+        let img = load(&w, &url, 2, &ImageLimits::default()).unwrap();
+        assert_eq!(img.sent.source, "data URL #2");
+    }
+
+    #[test]
+    fn an_image_over_the_caps_is_scaled_down_until_it_fits() {
+        // Small figures: the resize is slow in an unoptimised test build.
+        let big = png(600, 300, false);
+        let (_d, w) = ws_with(&[("big.png", &big)]);
+        let sides = ImageLimits {
+            max_side: 256,
+            ..ImageLimits::default()
+        };
+        let img = load(&w, "big.png", 1, &sides).unwrap();
+        assert!(img.sent.downscaled);
+        assert_eq!((img.sent.width, img.sent.height), (256, 128));
+        let noisy = png(300, 300, true);
+        let limits = ImageLimits {
+            max_bytes: 60 * 1024,
+            ..ImageLimits::default()
+        };
+        assert!(
+            noisy.len() > limits.max_bytes,
+            "the fixture must be over the cap"
+        );
+        let (_d, w) = ws_with(&[("noisy.png", &noisy)]);
+        let img = load(&w, "noisy.png", 1, &limits).unwrap();
+        assert!(
+            img.sent.downscaled && img.sent.bytes <= limits.max_bytes,
+            "{:?}",
+            img.sent
+        );
+        assert!(img.sent.width < 300);
+    }
+
+    #[test]
+    fn what_is_no_image_or_outside_the_workspace_is_refused_with_the_reason() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("x.png"), png(4, 4, false)).unwrap();
+        let (_d, w) = ws_with(&[
+            ("notes.txt", b"hello"),
+            ("a.bmp", b"BM\x3a\0\0\0\0\0\0\0\x36\0\0\0"),
+        ]);
+        let l = ImageLimits::default();
+        assert_eq!(
+            load(&w, "notes.txt", 1, &l).unwrap_err(),
+            "not an image (PNG, JPEG, WebP or GIF)"
+        );
+        assert!(
+            load(&w, "a.bmp", 1, &l)
+                .unwrap_err()
+                .contains("only PNG, JPEG, WebP and GIF")
+        );
+        assert!(
+            load(&w, outside.path().join("x.png").to_str().unwrap(), 1, &l)
+                .unwrap_err()
+                .starts_with("outside the workspace")
+        );
+        assert_eq!(
+            load(&w, "missing.png", 1, &l).unwrap_err(),
+            "not found in the workspace"
+        );
+        assert!(
+            load(&w, "data:image/png;base64,@@@", 1, &l)
+                .unwrap_err()
+                .contains("not valid base64")
+        );
+        assert!(
+            load(&w, "data:image/png,raw", 1, &l)
+                .unwrap_err()
+                .contains("must be base64")
+        );
+    }
+}
