@@ -133,7 +133,7 @@ fn prepare(source: String, bytes: Vec<u8>, limits: &ImageLimits) -> Result<Image
     // Over a cap: decode, scale to the longest side allowed, encode again (a photo as JPEG, the
     // rest, screenshots and drawings, as PNG), halving the size until it fits.
     let mut reader = ImageReader::with_format(Cursor::new(&bytes), format);
-    reader.limits(decode_limits.clone());
+    reader.limits(decode_limits);
     let img = reader
         .decode()
         .map_err(|e| format!("an image that cannot be decoded: {e}"))?;
