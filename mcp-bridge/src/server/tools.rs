@@ -13,7 +13,7 @@ use rmcp::{ErrorData, RoleServer, ServerHandler, tool, tool_handler, tool_router
 use super::args::{
     AccountArgs, Args, DEFAULT_MAX_OUTPUT_CHARS, LoginArgs, LoginMethod, QueryArgs, input_schema,
 };
-use super::conversations::{Conversation, Conversations, MAX_CONVERSATIONS};
+use super::conversations::{Conversation, Conversations};
 use super::elicit::Asked;
 use super::format;
 use super::login::Logins;
@@ -40,7 +40,8 @@ usage limit that lists other accounts: never switch accounts on your own.";
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
     pub codex: CodexOptions,
-    pub max_conversations: usize,
+    /// The bounds of the kept conversations (per profile).
+    pub conversations: codex_oauth_core::conversations::Limits,
     /// At most one progress notification per interval.
     pub progress_interval: Duration,
 }
@@ -49,7 +50,7 @@ impl Default for ServerOptions {
     fn default() -> Self {
         Self {
             codex: CodexOptions::default(),
-            max_conversations: MAX_CONVERSATIONS,
+            conversations: Default::default(),
             progress_interval: Duration::from_millis(100),
         }
     }
@@ -85,7 +86,7 @@ impl CodexServer {
                 codex,
                 others: std::sync::Mutex::new(std::collections::HashMap::new()),
                 codex_options: options.codex,
-                conversations: Conversations::new(options.max_conversations),
+                conversations: Conversations::new(options.conversations),
                 progress_interval: options.progress_interval,
             }),
             tool_router: Self::tool_router(),
@@ -233,25 +234,29 @@ impl CodexServer {
             ));
         }
         let me = &self.inner;
+        let codex = match me.client(a.account.as_deref()) {
+            Ok(c) => c,
+            Err(e) => return Ok(format::failure(&e)),
+        };
+        let settings = codex.session().settings();
         let (conversation_id, base) = match &a.conversation_id {
-            Some(id) => match me.conversations.get(id) {
-                Some(c) => (id.clone(), c),
-                None => {
+            Some(id) => match me.conversations.get(settings, id).await {
+                Ok(Some(c)) => (id.clone(), c),
+                Ok(None) => {
+                    let limits = me.conversations.limits();
                     return Ok(format::refusal(
                         "unknown_conversation",
                         ErrorKind::Input,
                         format!(
-                            "Unknown conversation_id `{id}`: this bridge keeps the last {} conversations of its process only. Start a new conversation (omit conversation_id) and include the context it needs.",
-                            me.conversations.capacity()
+                            "Unknown conversation_id `{id}`: this bridge keeps the last {} conversations of each account, for {} days after their last use. Start a new conversation (omit conversation_id) and include the context it needs.",
+                            limits.max_conversations,
+                            limits.max_age.as_secs() / 86_400
                         ),
                     ));
                 }
+                Err(e) => return Ok(format::failure(&e)),
             },
-            None => (uuid::Uuid::new_v4().to_string(), Conversation::new()),
-        };
-        let codex = match me.client(a.account.as_deref()) {
-            Ok(c) => c,
-            Err(e) => return Ok(format::failure(&e)),
+            None => (super::conversations::new_id(), Conversation::new()),
         };
         let profile = codex.session().settings().profile.clone();
         if let Err(e) = codex.session().check_budget().await {
@@ -271,7 +276,9 @@ impl CodexServer {
             Err(e) => return Ok(format::failure(&e)),
         };
         let system_prompt = a.system_prompt.clone().or(base.system_prompt.clone());
-        let mut input = base.turns.clone();
+        let max_chars = me.conversations.limits().max_chars;
+        let dropped = base.overflow(a.prompt.chars().count(), max_chars, 0);
+        let mut input = base.turns[dropped..].to_vec();
         input.push(Turn::user(a.prompt.clone()));
         let mut req = ResponseRequest::new(&model, input);
         req.system_prompt = system_prompt.clone();
@@ -308,14 +315,19 @@ impl CodexServer {
                     system_prompt,
                     ..base
                 };
-                me.conversations.append(
-                    &conversation_id,
-                    base,
-                    Turn::user(a.prompt),
-                    Turn::assistant(answer.text.clone()),
-                );
+                let saved = me
+                    .conversations
+                    .append(
+                        codex.session().settings(),
+                        &conversation_id,
+                        base,
+                        Turn::user(a.prompt),
+                        Turn::assistant(answer.text.clone()),
+                    )
+                    .await;
                 let max = a.max_output_chars.unwrap_or(DEFAULT_MAX_OUTPUT_CHARS) as usize;
                 let mut r = format::answer(&answer, &conversation_id, max);
+                format::conversation_notes(&mut r, dropped, max_chars, saved.err());
                 // state.json names who is signed in: no keychain read on every answer.
                 let store = Arc::clone(codex.session().store());
                 let email = tokio::task::spawn_blocking(move || store.state().email)
