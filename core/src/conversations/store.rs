@@ -1,112 +1,15 @@
-//! The conversations of `codex_query`, kept per profile so that a `conversation_id` outlives the
-//! bridge process that made it: `<profile>/conversations/<id>.json`. The backend keeps nothing
-//! (`store: false`), so a follow-up sends the earlier turns again.
-//!
-//! The folder is 0700 and each file 0600 from the moment it exists, replaced atomically under
-//! `conversations/lock` (several bridges may append to one conversation at once). Bounded: at
-//! most [`MAX_CONVERSATIONS`] a profile, none unused for longer than [`MAX_AGE`] (both pruned on
-//! write, the least recently used first), and at most [`MAX_CONVERSATION_CHARS`] of text in one
-//! conversation (the oldest exchanges go first). The files hold what the user sent and what Codex
-//! answered, the model and the system prompt: never a token or an account id.
+//! `ConversationStore`: a profile's conversations on disk, under their own lock.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use serde::{Deserialize, Serialize};
-
-use crate::codex::{Turn, new_conversation_id};
+use crate::codex::Turn;
 use crate::config::Settings;
+use crate::conversations::{Conversation, Limits, is_conversation_id};
 use crate::error::{Error, Result, json_problem};
 use crate::store::fsutil;
 use crate::store::lock::{self, LOCK_WAIT, LockGuard};
-
-/// How many conversations a profile keeps.
-pub const MAX_CONVERSATIONS: usize = 50;
-
-/// How long an unused conversation is kept.
-pub const MAX_AGE: Duration = Duration::from_secs(30 * 24 * 60 * 60);
-
-/// The most text (in characters, all turns together) one conversation sends; past it, the oldest
-/// exchanges are left out. About 100k tokens: well inside every model's context window.
-pub const MAX_CONVERSATION_CHARS: usize = 400_000;
-
-/// The bounds of a profile's conversations (tests lower them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    pub max_conversations: usize,
-    pub max_age: Duration,
-    pub max_chars: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            max_conversations: MAX_CONVERSATIONS,
-            max_age: MAX_AGE,
-            max_chars: MAX_CONVERSATION_CHARS,
-        }
-    }
-}
-
-/// One conversation as it is kept.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Conversation {
-    /// The backend conversation id (a UUIDv7): the `session-id`, `thread-id` and
-    /// `x-client-request-id` headers and the prompt cache key.
-    pub session_id: String,
-    #[serde(default)]
-    pub model: Option<String>,
-    #[serde(default)]
-    pub system_prompt: Option<String>,
-    #[serde(default)]
-    pub turns: Vec<Turn>,
-}
-
-impl Default for Conversation {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Conversation {
-    /// A conversation with no turns yet and a new backend id.
-    pub fn new() -> Self {
-        Self {
-            session_id: new_conversation_id(),
-            model: None,
-            system_prompt: None,
-            turns: Vec::new(),
-        }
-    }
-
-    /// How many of the oldest turns to leave out (whole user+assistant exchanges) so that the
-    /// turns, plus `extra` characters, fit in `max_chars`; the last `keep` turns always stay.
-    pub fn overflow(&self, extra: usize, max_chars: usize, keep: usize) -> usize {
-        let chars = |t: &Turn| t.text.chars().count();
-        let mut total = self.turns.iter().map(chars).sum::<usize>() + extra;
-        let mut skip = 0;
-        while total > max_chars && self.turns.len() - skip > keep {
-            let n = 2.min(self.turns.len() - skip - keep);
-            total -= self.turns[skip..skip + n].iter().map(chars).sum::<usize>();
-            skip += n;
-        }
-        skip
-    }
-}
-
-/// Whether `id` is a conversation id this program makes: a UUIDv7 in its canonical form
-/// (lowercase, hyphenated). Nothing else ever becomes a file name.
-pub fn is_conversation_id(id: &str) -> bool {
-    id.len() == 36
-        && uuid::Uuid::try_parse(id)
-            .is_ok_and(|u| u.get_version_num() == 7 && u.hyphenated().to_string() == id)
-}
-
-/// A new conversation id (a UUIDv7).
-pub fn new_id() -> String {
-    new_conversation_id()
-}
 
 /// The conversations of one profile. Every call does blocking file work: call it from a blocking
 /// thread in async code.
@@ -173,23 +76,30 @@ impl ConversationStore {
 
     /// Under the lock: the conversation at `path`, a corrupt file moved aside.
     fn load_locked(&self, id: &str, path: &Path) -> Result<Option<Conversation>> {
-        let Some(bytes) = fsutil::read_optional(path)? else {
-            return Ok(None);
-        };
-        let reason = match parse(&bytes) {
-            Ok(c) => return Ok(Some(c)),
-            Err(reason) => reason,
-        };
-        let moved = fsutil::quarantine(path, &bytes)?;
-        let moved_to = moved
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|| path.display().to_string());
-        tracing::error!(path = %path.display(), moved_to = %moved_to, "corrupt conversation moved aside");
-        Err(Error::ConversationCorrupt {
-            id: id.to_owned(),
-            moved_to,
-            reason,
-        })
+        // A file replaced while it was read (by a writer that does not take the lock) is read
+        // again rather than moved aside.
+        for _ in 0..3 {
+            let Some(bytes) = fsutil::read_optional(path)? else {
+                return Ok(None);
+            };
+            let reason = match parse(&bytes) {
+                Ok(c) => return Ok(Some(c)),
+                Err(reason) => reason,
+            };
+            let Some(moved) = fsutil::quarantine(path, &bytes)? else {
+                continue;
+            };
+            tracing::error!(path = %path.display(), moved_to = %moved.display(), "corrupt conversation moved aside");
+            return Err(Error::ConversationCorrupt {
+                id: id.to_owned(),
+                moved_to: moved.display().to_string(),
+                reason,
+            });
+        }
+        Err(Error::Internal(format!(
+            "{} kept changing while it was read",
+            path.display()
+        )))
     }
 
     /// Add a finished exchange to conversation `id` under the lock: to the conversation as it is
@@ -301,6 +211,7 @@ fn parse(bytes: &[u8]) -> std::result::Result<Conversation, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::conversations::new_id;
 
     fn store(dir: &Path, limits: Limits) -> ConversationStore {
         ConversationStore::in_dir(dir.join("p/conversations"), limits)
@@ -382,28 +293,6 @@ mod tests {
         fs::set_permissions(s.dir(), fs::Permissions::from_mode(0o755)).unwrap();
         exchange(&s, &id, &Conversation::new(), "q", "a");
         assert_eq!(mode(s.dir()), 0o700);
-    }
-
-    #[test]
-    fn only_canonical_uuidv7_ids_are_conversation_ids() {
-        let good = new_id();
-        assert!(is_conversation_id(&good));
-        let v4 = uuid::Uuid::new_v4().to_string();
-        for bad in [
-            "",
-            "nope",
-            "../state",
-            "../../etc/passwd",
-            "0190a8e2-1c3b-7def-8abc-0123456789ab/../x",
-            &v4,
-            &good.to_uppercase(),
-            &good.replace('-', ""),
-            &format!("{{{good}}}"),
-            &format!("{good}.json"),
-            &format!("urn:uuid:{good}"),
-        ] {
-            assert!(!is_conversation_id(bad), "{bad:?}");
-        }
     }
 
     #[test]
@@ -496,21 +385,6 @@ mod tests {
         exchange(&s, &other, &Conversation::new(), "q", "a");
         assert!(!s.dir().join(format!("{old}.json")).exists());
         assert!(s.dir().join(format!("{recent}.json")).exists());
-    }
-
-    #[test]
-    fn the_oldest_exchanges_are_left_out_past_the_size() {
-        let mut c = Conversation::new();
-        for n in 0..4 {
-            c.turns.push(Turn::user(format!("q{n}-").repeat(10))); // 30 chars
-            c.turns.push(Turn::assistant("a".repeat(70)));
-        }
-        // 400 in all: a 50-char prompt fits in 450, not in 449.
-        assert_eq!(c.overflow(50, 450, 0), 0);
-        assert_eq!(c.overflow(51, 450, 0), 2, "one exchange, both its turns");
-        assert_eq!(c.overflow(0, 150, 0), 6);
-        assert_eq!(c.overflow(1000, 10, 0), 8, "a prompt past the limit alone");
-        assert_eq!(c.overflow(1000, 10, 2), 6, "the last exchange kept");
     }
 
     #[test]
