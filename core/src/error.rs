@@ -58,6 +58,17 @@ pub enum Error {
         reason: String,
     },
 
+    /// A kept conversation (`codex_query`'s `conversation_id`) could not be read. It was moved
+    /// aside; the other conversations are untouched.
+    #[error(
+        "the conversation {id} could not be read ({reason}); its file was kept aside as {moved_to}; start a new conversation (omit conversation_id)"
+    )]
+    ConversationCorrupt {
+        id: String,
+        moved_to: String,
+        reason: String,
+    },
+
     #[error(transparent)]
     Keychain(#[from] KeychainError),
 
@@ -327,6 +338,7 @@ impl Error {
             | Error::SignInEnded
             | Error::NoBrowserSignIn
             | Error::Input(_)
+            | Error::ConversationCorrupt { .. }
             | Error::NoModels { .. }
             | Error::UnknownModel { .. }
             | Error::UnsupportedEffort { .. }
@@ -525,6 +537,14 @@ mod kind_tests {
             ),
             (Error::LoginCancelled, ErrorKind::Cancelled),
             (Error::SignInEnded, ErrorKind::Input),
+            (
+                Error::ConversationCorrupt {
+                    id: "c".into(),
+                    moved_to: "c.json.corrupt-1".into(),
+                    reason: "it is not valid JSON".into(),
+                },
+                ErrorKind::Input,
+            ),
             (
                 Error::SignInFailed {
                     message: "x".into(),

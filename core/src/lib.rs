@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod claims;
 pub mod codex;
 pub mod config;
+pub mod conversations;
 mod error;
 pub mod files;
 pub mod import;

@@ -29,13 +29,13 @@ impl ClientHandler for Client {
     }
 }
 
-struct Bridge {
+pub(crate) struct Bridge {
     client: RunningService<RoleClient, Client>,
     progress: Arc<Mutex<Vec<ProgressNotificationParam>>>,
 }
 
 impl Bridge {
-    async fn spawn(home: &Home) -> Self {
+    pub(crate) async fn spawn(home: &Home) -> Self {
         let std_cmd = home.cmd(&bin("codex-mcp-bridge"));
         let mut cmd = tokio::process::Command::from(std_cmd);
         cmd.stderr(Stdio::null());
@@ -49,7 +49,16 @@ impl Bridge {
         Self { client, progress }
     }
 
-    async fn call(&self, tool: &str, args: Value) -> Result<CallToolResult, rmcp::ServiceError> {
+    /// Close the bridge's stdin and wait for the session to end (the process exits).
+    pub(crate) async fn stop(self) {
+        let _ = self.client.cancel().await;
+    }
+
+    pub(crate) async fn call(
+        &self,
+        tool: &str,
+        args: Value,
+    ) -> Result<CallToolResult, rmcp::ServiceError> {
         let mut p = CallToolRequestParams::new(tool.to_owned());
         if let Value::Object(m) = args {
             p = p.with_arguments(m);
@@ -58,7 +67,7 @@ impl Bridge {
     }
 
     /// A successful tool result: its text and structured content.
-    async fn ok(&self, tool: &str, args: Value) -> (String, Value) {
+    pub(crate) async fn ok(&self, tool: &str, args: Value) -> (String, Value) {
         let r = self
             .call(tool, args)
             .await

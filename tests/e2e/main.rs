@@ -8,6 +8,7 @@ mod bridge;
 mod bridge_faults;
 mod cli_output;
 mod conformance;
+mod conversations;
 mod crash_safety;
 mod files;
 mod hardening;

@@ -2,9 +2,9 @@
 //! the secret (keychain or `auth.json`), `state.json` and the `lock` file.
 
 mod backend;
-mod fsutil;
+pub(crate) mod fsutil;
 mod keychain;
-mod lock;
+pub(crate) mod lock;
 mod profile;
 mod record;
 mod state;

@@ -64,8 +64,10 @@ pub struct QueryArgs {
     #[serde(default)]
     #[schemars(length(min = 1, max = 32))]
     pub reasoning_effort: Option<String>,
-    /// Continue an earlier conversation: the conversation_id a previous codex_query returned.
-    /// Its earlier turns are sent again. Omit to start a new conversation.
+    /// Continue an earlier conversation: the conversation_id a previous codex_query returned
+    /// (kept per account for 30 days, the last 50; it survives a restart of the bridge). Its
+    /// earlier turns are sent again, the oldest left out past 400,000 characters. Omit to start
+    /// a new conversation.
     #[serde(default)]
     pub conversation_id: Option<String>,
     /// Files for Codex to read, from the workspace (the client's roots, else the server's

@@ -49,6 +49,7 @@ pub fn failure(e: &Error) -> CallToolResult {
         Error::NetworkBlocked { .. } => ("network_blocked", ""),
         Error::Backend { .. } | Error::Http { .. } | Error::BadResponse { .. } => ("backend", ""),
         Error::LockTimeout { .. } => ("busy", ""),
+        Error::ConversationCorrupt { .. } => ("corrupt_conversation", ""),
         Error::RedirectRefused { .. } => ("redirect_refused", ""),
         Error::SignInEnded | Error::SignInFailed { .. } => (
             "sign_in_ended",
@@ -180,6 +181,35 @@ pub fn answer(a: &Answer, conversation_id: &str, max_chars: usize) -> CallToolRe
             "incomplete": a.incomplete,
         }),
     )
+}
+
+/// What `codex_query` says of its conversation: the oldest turns left out to fit `max_chars`
+/// (`dropped_turns` in the structured content), and a conversation that could not be kept.
+pub fn conversation_notes(
+    r: &mut CallToolResult,
+    dropped: usize,
+    max_chars: usize,
+    not_saved: Option<Error>,
+) {
+    let mut notes = String::new();
+    if dropped > 0 {
+        notes.push_str(&format!(
+            "\n[the conversation is past {max_chars} characters: its {dropped} oldest turns were left out]"
+        ));
+    }
+    if let Some(e) = &not_saved {
+        tracing::warn!(error = %e, "the conversation could not be kept");
+        notes.push_str(&format!(
+            "\n[this exchange could not be kept for a follow-up ({}); a follow-up with this conversation_id misses it]",
+            e.to_string().replace('\n', " ")
+        ));
+    }
+    if let Some(ContentBlock::Text(t)) = r.content.first_mut() {
+        t.text.push_str(&notes);
+    }
+    if let Some(data) = r.structured_content.as_mut() {
+        data["dropped_turns"] = json!(dropped);
+    }
 }
 
 fn window_line(name: &str, w: &Window) -> String {

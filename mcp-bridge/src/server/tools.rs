@@ -16,7 +16,7 @@ use super::args::{
     AccountArgs, Args, DEFAULT_MAX_OUTPUT_CHARS, LoginArgs, LoginMethod, QueryArgs, ReviewArgs,
     input_schema,
 };
-use super::conversations::{Conversation, Conversations, MAX_CONVERSATIONS};
+use super::conversations::{Conversation, Conversations};
 use super::elicit::Asked;
 use super::format;
 use super::login::Logins;
@@ -46,7 +46,8 @@ usage limit that lists other accounts: never switch accounts on your own.";
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
     pub codex: CodexOptions,
-    pub max_conversations: usize,
+    /// The bounds of the kept conversations (per profile).
+    pub conversations: codex_oauth_core::conversations::Limits,
     /// At most one progress notification per interval.
     pub progress_interval: Duration,
     /// How much of the workspace one `codex_query` sends; `None`: what the settings say
@@ -58,7 +59,7 @@ impl Default for ServerOptions {
     fn default() -> Self {
         Self {
             codex: CodexOptions::default(),
-            max_conversations: MAX_CONVERSATIONS,
+            conversations: Default::default(),
             progress_interval: Duration::from_millis(100),
             files: None,
         }
@@ -100,7 +101,7 @@ impl CodexServer {
                 codex,
                 others: std::sync::Mutex::new(std::collections::HashMap::new()),
                 codex_options: options.codex,
-                conversations: Conversations::new(options.max_conversations),
+                conversations: Conversations::new(options.conversations),
                 progress_interval: options.progress_interval,
                 roots: Roots::default(),
                 files,
@@ -388,25 +389,29 @@ impl CodexServer {
             ));
         }
         let me = &self.inner;
+        let codex = match me.client(a.account.as_deref()) {
+            Ok(c) => c,
+            Err(e) => return Ok(format::failure(&e)),
+        };
+        let settings = codex.session().settings();
         let (conversation_id, base) = match &a.conversation_id {
-            Some(id) => match me.conversations.get(id) {
-                Some(c) => (id.clone(), c),
-                None => {
+            Some(id) => match me.conversations.get(settings, id).await {
+                Ok(Some(c)) => (id.clone(), c),
+                Ok(None) => {
+                    let limits = me.conversations.limits();
                     return Ok(format::refusal(
                         "unknown_conversation",
                         ErrorKind::Input,
                         format!(
-                            "Unknown conversation_id `{id}`: this bridge keeps the last {} conversations of its process only. Start a new conversation (omit conversation_id) and include the context it needs.",
-                            me.conversations.capacity()
+                            "Unknown conversation_id `{id}`: this bridge keeps the last {} conversations of each account, for {} days after their last use. Start a new conversation (omit conversation_id) and include the context it needs.",
+                            limits.max_conversations,
+                            limits.max_age.as_secs() / 86_400
                         ),
                     ));
                 }
+                Err(e) => return Ok(format::failure(&e)),
             },
-            None => (uuid::Uuid::new_v4().to_string(), Conversation::new()),
-        };
-        let codex = match me.client(a.account.as_deref()) {
-            Ok(c) => c,
-            Err(e) => return Ok(format::failure(&e)),
+            None => (super::conversations::new_id(), Conversation::new()),
         };
         let profile = codex.session().settings().profile.clone();
         if let Err(e) = codex.session().check_budget().await {
@@ -471,37 +476,23 @@ impl CodexServer {
             ));
         }
         let system_prompt = a.system_prompt.clone().or(base.system_prompt.clone());
-        let mut input = base.turns.clone();
+        let max_chars = me.conversations.limits().max_chars;
+        let dropped = base.overflow(user_text.chars().count(), max_chars, 0);
+        let mut input = base.turns[dropped..].to_vec();
         input.push(Turn::user(user_text.clone()));
         let mut req = ResponseRequest::new(&model, input);
         req.images = images.iter().map(|i| i.data_url.clone()).collect();
-
         req.system_prompt = system_prompt.clone();
         req.reasoning_effort = effort;
         req.conversation_id = base.session_id.clone();
         let model = model.slug;
 
-        let progress = Progress::start(
-            ctx.peer.clone(),
-            ctx.meta.get_progress_token(),
-            format!("Codex ({model})"),
-            me.progress_interval,
-        );
-        let mut received = 0usize;
-        let mut on_delta = |d: &str| {
-            received += d.chars().count();
-            progress.received(received);
-        };
-        let result = tokio::select! {
-            r = codex.respond(&req, &mut on_delta) => r,
-            _ = ctx.ct.cancelled() => {
-                tracing::info!("codex_query cancelled by the client; the upstream request is dropped");
-                return Ok(format::refusal(
-                    "cancelled",
-                    ErrorKind::Cancelled,
-                    "The request was cancelled.".into(),
-                ));
-            }
+        let result = match me
+            .respond(&ctx, &codex, &req, format!("Codex ({model})"))
+            .await
+        {
+            Ok(r) => r,
+            Err(cancelled) => return Ok(cancelled),
         };
         match result {
             Ok(answer) => {
@@ -510,14 +501,19 @@ impl CodexServer {
                     system_prompt,
                     ..base
                 };
-                me.conversations.append(
-                    &conversation_id,
-                    base,
-                    Turn::user(user_text),
-                    Turn::assistant(answer.text.clone()),
-                );
+                let saved = me
+                    .conversations
+                    .append(
+                        codex.session().settings(),
+                        &conversation_id,
+                        base,
+                        Turn::user(user_text),
+                        Turn::assistant(answer.text.clone()),
+                    )
+                    .await;
                 let max = a.max_output_chars.unwrap_or(DEFAULT_MAX_OUTPUT_CHARS) as usize;
                 let mut r = format::answer(&answer, &conversation_id, max);
+                format::conversation_notes(&mut r, dropped, max_chars, saved.err());
                 // state.json names who is signed in: no keychain read on every answer.
                 let store = Arc::clone(codex.session().store());
                 let email = tokio::task::spawn_blocking(move || store.state().email)

@@ -203,6 +203,96 @@ async fn a_follow_up_re_sends_the_earlier_turns_of_its_conversation() {
 }
 
 #[tokio::test]
+async fn a_conversation_is_kept_in_the_profile_folder_without_secrets() {
+    let h = signed_in().await;
+    let (_, data) = h
+        .ok("codex_query", json!({"prompt": "first question"}))
+        .await;
+    assert_eq!(data["dropped_turns"], 0);
+    let id = data["conversation_id"].as_str().unwrap();
+    assert_eq!(uuid::Uuid::parse_str(id).unwrap().get_version_num(), 7);
+    let path = h
+        .home
+        .path()
+        .join("default/conversations")
+        .join(format!("{id}.json"));
+    let kept = std::fs::read_to_string(&path).unwrap();
+    assert!(kept.contains("Echo #1: first question"), "{kept}");
+    let auth = std::fs::read_to_string(h.home.path().join("default/auth.json")).unwrap();
+    let auth: serde_json::Value = serde_json::from_str(&auth).unwrap();
+    for token in ["access_token", "refresh_token", "id_token"] {
+        let t = auth["tokens"][token].as_str().unwrap();
+        assert!(!kept.contains(t), "{token} in the conversation file");
+    }
+    assert!(!kept.contains("acc-1234"), "no account id: {kept}");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_conversation_past_its_size_leaves_out_its_oldest_turns_and_says_so() {
+    let mut options = test_options();
+    options.conversations.max_chars = 60;
+    let h = start(FakeConfig::default(), options, Some(3600)).await;
+    // 20 + 29 characters kept; the next 20 would make 69.
+    let (_, first) = h
+        .ok("codex_query", json!({"prompt": "a first question ..."}))
+        .await;
+    assert_eq!(first["dropped_turns"], 0);
+    let id = first["conversation_id"].as_str().unwrap().to_owned();
+    let (text, second) = h
+        .ok(
+            "codex_query",
+            json!({"prompt": "a second question ..", "conversation_id": id}),
+        )
+        .await;
+    assert_eq!(second["dropped_turns"], 2);
+    assert!(text.contains("its 2 oldest turns were left out"), "{text}");
+    assert_eq!(second["answer"], "Echo #1: a second question ..");
+    let reqs = h.fake.requests_to("/backend-api/codex/responses");
+    let turns: Vec<&str> = reqs[1].body["input"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] != "developer")
+        .map(|m| m["content"][0]["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(turns, ["a second question .."]);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_corrupt_conversation_is_a_clear_error_and_others_go_on() {
+    let h = signed_in().await;
+    let (_, a) = h.ok("codex_query", json!({"prompt": "one"})).await;
+    let (_, b) = h.ok("codex_query", json!({"prompt": "two"})).await;
+    let (a, b) = (
+        a["conversation_id"].as_str().unwrap(),
+        b["conversation_id"].as_str().unwrap(),
+    );
+    let dir = h.home.path().join("default/conversations");
+    std::fs::write(dir.join(format!("{a}.json")), b"{\"turns\": [").unwrap();
+    let (text, data) = h
+        .tool_error(
+            "codex_query",
+            json!({"prompt": "go on", "conversation_id": a}),
+        )
+        .await;
+    assert_eq!(data["kind"], "corrupt_conversation");
+    assert!(
+        text.contains("kept aside") && text.contains("omit conversation_id"),
+        "{text}"
+    );
+    let (_, next) = h
+        .ok(
+            "codex_query",
+            json!({"prompt": "go on", "conversation_id": b}),
+        )
+        .await;
+    assert_eq!(next["answer"], "Echo #2: go on");
+    h.stop().await;
+}
+
+#[tokio::test]
 async fn an_unknown_conversation_is_an_error_not_a_silent_fresh_start() {
     let h = signed_in().await;
     let (text, data) = h
