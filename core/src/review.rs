@@ -35,6 +35,9 @@ pub struct ChangedFile {
     pub old_path: Option<String>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub binary: bool,
+    /// Its diff is not in what was sent: the diff was full (the size cap).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub diff_omitted: bool,
 }
 
 /// A redaction in the diff, by the file and its line in the new version (the old one for a
@@ -86,11 +89,19 @@ impl Change {
                 names.join(", ")
             ));
         }
-        p.push_str("\nThe unified diff");
-        if self.diff_truncated {
-            p.push_str(" (cut at the size limit: the end of the change is missing)");
+        let omitted: Vec<&str> = self
+            .changed
+            .iter()
+            .filter(|f| f.diff_omitted)
+            .map(|f| f.path.as_str())
+            .collect();
+        if !omitted.is_empty() {
+            p.push_str(&format!(
+                "Changed too, but their diff is not included (the size limit): {}\n",
+                omitted.join(", ")
+            ));
         }
-        p.push_str(":\n```diff\n");
+        p.push_str("\nThe unified diff:\n```diff\n");
         p.push_str(&self.diff);
         if !self.diff.ends_with('\n') {
             p.push('\n');
@@ -237,17 +248,25 @@ pub fn collect(ws: &Workspace, scope: &Scope, limits: &Limits) -> Result<Change>
         .ok_or_else(|| Error::Input("the repository is bare: it has no working tree".into()))?
         .canonicalize()
         .map_err(|e| Error::io("open the repository", root, e))?;
-    // The workspace may be a folder inside the repository: only that part is compared.
-    let inside = root
-        .strip_prefix(&workdir)
-        .unwrap_or(Path::new(""))
-        .to_path_buf();
+    // The workspace may be a folder inside the repository: only that part is compared. A
+    // repository whose working tree is elsewhere (core.worktree) is not the workspace's.
+    let Ok(inside) = root.strip_prefix(&workdir).map(Path::to_path_buf) else {
+        return Err(Error::Input(format!(
+            "the repository's working tree ({}) does not hold the workspace ({}): codex_review reviews the repository the workspace is in",
+            workdir.display(),
+            root.display()
+        )));
+    };
 
     let mut opts = DiffOptions::new();
     opts.include_untracked(true)
         .recurse_untracked_dirs(true)
         .show_untracked_content(true)
         .include_typechange(true)
+        // Paths, not patterns: a folder named `app[1]` is that folder.
+        .disable_pathspec_match(true)
+        // A larger file counts as binary: its content is never loaded into a patch.
+        .max_size(i64::try_from(limits.max_file_bytes).unwrap_or(i64::MAX))
         .context_lines(3);
     let mut specs = 0;
     for p in &scope.paths {
@@ -261,8 +280,10 @@ pub fn collect(ws: &Workspace, scope: &Scope, limits: &Limits) -> Result<Change>
 
     let head_tree = || -> Option<Tree<'_>> { repo.head().ok()?.peel_to_tree().ok() };
     let tree_of = |spec: &str| -> Result<Tree<'_>> {
+        refuse_path_spec(spec)?;
         repo.revparse_single(spec)
-            .and_then(|o| o.peel_to_tree())
+            .and_then(|o| o.peel_to_commit())
+            .and_then(|c| c.tree())
             .map_err(|_| {
                 Error::Input(format!(
                     "`{spec}` is not a branch, tag or commit of this repository"
@@ -270,6 +291,7 @@ pub fn collect(ws: &Workspace, scope: &Scope, limits: &Limits) -> Result<Change>
             })
     };
     let commit_of = |spec: &str| -> Result<git2::Oid> {
+        refuse_path_spec(spec)?;
         repo.revparse_single(spec)
             .and_then(|o| o.peel_to_commit())
             .map(|c| c.id())
@@ -353,8 +375,8 @@ pub fn collect(ws: &Workspace, scope: &Scope, limits: &Limits) -> Result<Change>
         compared,
         ..Change::default()
     };
-    // The diff may use at most the total cap; the files' text gets what is left.
-    let diff_cap = limits.max_total_bytes;
+    // The diff may use two thirds of the total cap; the files' text gets what is left.
+    let diff_cap = limits.max_total_bytes / 3 * 2;
     let mut texts: Vec<(String, Option<git2::Oid>)> = Vec::new();
     for idx in 0..diff.deltas().len() {
         let Some(delta) = diff.get_delta(idx) else {
@@ -367,6 +389,16 @@ pub fn collect(ws: &Workspace, scope: &Scope, limits: &Limits) -> Result<Change>
             Delta::Renamed => "renamed",
             Delta::Copied => "copied",
             Delta::Typechange => "typechange",
+            Delta::Conflicted => "conflicted",
+            Delta::Unreadable => {
+                if let Some(p) = delta.new_file().path().or_else(|| delta.old_file().path()) {
+                    change.withheld.push(SkippedFile {
+                        path: display(&inside, &p.to_string_lossy()),
+                        reason: "unreadable (its permissions)".into(),
+                    });
+                }
+                continue;
+            }
             _ => continue,
         };
         let path_of =
@@ -378,6 +410,17 @@ pub fn collect(ws: &Workspace, scope: &Scope, limits: &Limits) -> Result<Change>
             continue;
         };
         let shown = display(&inside, &path);
+        let in_store = [Some(path.as_str()), old_path.as_deref()]
+            .into_iter()
+            .flatten()
+            .any(|p| ws.is_private(&workdir.join(p)));
+        if in_store {
+            change.withheld.push(SkippedFile {
+                path: shown,
+                reason: "this project's own store (sign-in data): never sent".into(),
+            });
+            continue;
+        }
         if let Some(why) = secret_by_name(Path::new(&path)).or_else(|| {
             old_path
                 .as_deref()
@@ -389,9 +432,26 @@ pub fn collect(ws: &Workspace, scope: &Scope, limits: &Limits) -> Result<Change>
             });
             continue;
         }
+        if change.diff.len() >= diff_cap {
+            // The diff is full: the rest are named, not read.
+            change.changed.push(ChangedFile {
+                path: shown,
+                status,
+                old_path: old_path
+                    .filter(|o| *o != path)
+                    .map(|o| display(&inside, &o)),
+                binary: false,
+                diff_omitted: true,
+            });
+            change.diff_truncated = true;
+            continue;
+        }
         let patch = git2::Patch::from_diff(&diff, idx)
             .map_err(|e| git_error(&format!("cannot read the change of {path}"), &e))?;
         let binary = patch.is_none() || delta.flags().is_binary();
+        let too_large = [delta.new_file().size(), delta.old_file().size()]
+            .into_iter()
+            .any(|n| n > limits.max_file_bytes as u64);
         let body = match patch {
             Some(mut p) if !binary => {
                 let buf = p
@@ -399,6 +459,12 @@ pub fn collect(ws: &Workspace, scope: &Scope, limits: &Limits) -> Result<Change>
                     .map_err(|e| git_error(&format!("cannot format the change of {path}"), &e))?;
                 String::from_utf8_lossy(&buf).into_owned()
             }
+            _ if too_large => format!(
+                "diff --git a/{0} b/{1}\nLarge file {1} {status} (over {2}: its content is not sent)\n",
+                old_path.as_deref().unwrap_or(&path),
+                path,
+                files::size(limits.max_file_bytes)
+            ),
             _ => format!(
                 "diff --git a/{0} b/{1}\nBinary file {1} {status} (its content is not sent)\n",
                 old_path.as_deref().unwrap_or(&path),
@@ -413,7 +479,8 @@ pub fn collect(ws: &Workspace, scope: &Scope, limits: &Limits) -> Result<Change>
                 kind: r.kind,
             });
         }
-        if change.diff.len() + clean.len() > diff_cap {
+        let omitted = change.diff.len() + clean.len() > diff_cap;
+        if omitted {
             change.diff_truncated = true;
         } else {
             change.diff.push_str(&clean);
@@ -424,9 +491,10 @@ pub fn collect(ws: &Workspace, scope: &Scope, limits: &Limits) -> Result<Change>
             old_path: old_path
                 .filter(|o| *o != path)
                 .map(|o| display(&inside, &o)),
-            binary,
+            binary: binary && !too_large,
+            diff_omitted: omitted,
         });
-        if status != "deleted" && !binary {
+        if status != "deleted" && !binary && !omitted {
             texts.push((path, new_tree.as_ref().map(|_| delta.new_file().id())));
         }
     }
@@ -550,3 +618,14 @@ fn diff_line_number(patch: &str, r: &Redaction) -> usize {
 
 #[cfg(test)]
 mod tests;
+
+/// A `base` that names a path inside a commit (`HEAD:src`) would compare subtrees re-rooted
+/// where the workspace's paths mean something else: refused.
+fn refuse_path_spec(spec: &str) -> Result<()> {
+    if spec.contains(':') {
+        return Err(Error::Input(format!(
+            "`{spec}` names a path inside a commit; `base` takes a branch, tag or commit (narrow the review with `paths`)"
+        )));
+    }
+    Ok(())
+}

@@ -2,7 +2,7 @@
 //! or a `data:image/…;base64,` URL, checked by its content (not its name), and scaled down when
 //! it is over the size caps, as a data URL the backend takes as `input_image`.
 
-use std::io::Cursor;
+use std::io::{Cursor, Read};
 use std::path::Path;
 
 use base64::Engine;
@@ -89,14 +89,24 @@ pub fn load(ws: &Workspace, given: &str, n: usize, limits: &ImageLimits) -> Resu
         (format!("data URL #{n}"), bytes)
     } else {
         let path = ws.resolve(Path::new(given))?;
-        let meta = std::fs::metadata(&path).map_err(|e| format!("cannot be read: {e}"))?;
-        if meta.len() > limits.max_input_bytes as u64 {
+        if !path.is_file() {
+            // A folder, a FIFO or a device (a read could block for good).
+            return Err("not a regular file".into());
+        }
+        if let Some(why) = super::secret_by_name(Path::new(given)) {
+            return Err(format!("{why}: never sent"));
+        }
+        let mut bytes = Vec::new();
+        let cap = u64::try_from(limits.max_input_bytes).unwrap_or(u64::MAX);
+        std::fs::File::open(&path)
+            .and_then(|f| f.take(cap.saturating_add(1)).read_to_end(&mut bytes))
+            .map_err(|e| format!("cannot be read: {e}"))?;
+        if bytes.len() > limits.max_input_bytes {
             return Err(format!(
                 "larger than {} MB",
                 limits.max_input_bytes / (1024 * 1024)
             ));
         }
-        let bytes = std::fs::read(&path).map_err(|e| format!("cannot be read: {e}"))?;
         (given.to_owned(), bytes)
     };
     prepare(source, bytes, limits)

@@ -119,6 +119,11 @@ impl Workspace {
         Ok(path)
     }
 
+    /// Whether `path` is inside one of the folders never read from (this project's store).
+    pub fn is_private(&self, path: &Path) -> bool {
+        self.private.iter().any(|p| path.starts_with(p))
+    }
+
     /// The root `path` (canonical) is inside, if any.
     fn root_of(&self, path: &Path) -> Option<&Path> {
         self.roots
@@ -227,6 +232,9 @@ fn is_glob(pattern: &str) -> bool {
 /// Entries a walk of one root visits at most (a glob over a huge tree stops there).
 const WALK_MAX: usize = 200_000;
 
+/// Files past a cap named one by one in `skipped`; the rest are counted in one entry.
+const OVER_LIMIT_NAMED: usize = 20;
+
 /// The bytes a binary check looks at.
 const SNIFF: usize = 8 * 1024;
 
@@ -240,6 +248,7 @@ pub fn gather(ws: &Workspace, patterns: &[String], limits: &Limits) -> Bundle {
         seen: HashSet::new(),
         listed: HashMap::new(),
         total: 0,
+        over: 0,
     };
     if ws.roots.is_empty() {
         for p in patterns {
@@ -265,6 +274,8 @@ struct Gatherer<'a> {
     /// Per folder walked: the files the walk yields (not ignored), canonical.
     listed: HashMap<PathBuf, Vec<PathBuf>>,
     total: usize,
+    /// Files past a cap so far.
+    over: usize,
 }
 
 impl Gatherer<'_> {
@@ -279,16 +290,6 @@ impl Gatherer<'_> {
         if pattern.is_empty() {
             return self.skip(pattern, "an empty path");
         }
-        if Path::new(pattern)
-            .components()
-            .any(|c| matches!(c, Component::ParentDir))
-            && is_glob(pattern)
-        {
-            return self.skip(pattern, "a glob may not climb out with ..");
-        }
-        if is_glob(pattern) {
-            return self.glob(pattern);
-        }
         let given = Path::new(pattern);
         let found = if given.is_absolute() {
             given.canonicalize().ok()
@@ -298,6 +299,16 @@ impl Gatherer<'_> {
                 .iter()
                 .find_map(|r| r.join(given).canonicalize().ok())
         };
+        // A path that exists is that path, even with glob characters in it (`app/[id]/page.tsx`).
+        if found.is_none() && is_glob(pattern) {
+            if given
+                .components()
+                .any(|c| matches!(c, Component::ParentDir))
+            {
+                return self.skip(pattern, "a glob may not climb out with ..");
+            }
+            return self.glob(pattern);
+        }
         let Some(path) = found else {
             return self.skip(pattern, "not found in the workspace");
         };
@@ -310,6 +321,11 @@ impl Gatherer<'_> {
                 ),
             );
         };
+        if !path.is_dir() && !path.is_file() {
+            // A FIFO or a device: never opened (a read could block for good).
+            let shown = self.ws.display(&root, &path);
+            return self.skip(&shown, "not a regular file");
+        }
         if !self.listed_in_its_folder(&root, &path) {
             let shown = self.ws.display(&root, &path);
             if self.seen.insert(path) {
@@ -327,6 +343,24 @@ impl Gatherer<'_> {
             }
         } else {
             self.file(&root, &path);
+        }
+    }
+
+    /// A file past a cap: named one by one up to [`OVER_LIMIT_NAMED`], then counted in one
+    /// entry (a folder of 50,000 files gives one line, not 50,000).
+    fn over_limit(&mut self, shown: String, why: String) {
+        self.over += 1;
+        if self.over <= OVER_LIMIT_NAMED {
+            return self.skip(&shown, why);
+        }
+        let more = self.over - OVER_LIMIT_NAMED;
+        let entry = SkippedFile {
+            path: format!("{more} more file{}", if more == 1 { "" } else { "s" }),
+            reason: "over the limits too".into(),
+        };
+        match self.bundle.skipped.last_mut() {
+            Some(last) if more > 1 => *last = entry,
+            _ => self.bundle.skipped.push(entry),
         }
     }
 
@@ -420,6 +454,10 @@ impl Gatherer<'_> {
         if self.ws.private.iter().any(|p| path.starts_with(p)) {
             return self.skip(&shown, "this project's own store (sign-in data)");
         }
+        if !path.is_file() {
+            // A FIFO or a device would block the read (a link can lead to one).
+            return self.skip(&shown, "not a regular file");
+        }
         let rel = found.strip_prefix(root).unwrap_or(found);
         let real_rel = self
             .ws
@@ -430,18 +468,18 @@ impl Gatherer<'_> {
             return self.skip(&shown, format!("{why}: never sent"));
         }
         if self.bundle.sent.len() >= self.limits.max_files {
-            return self.skip(
-                &shown,
+            return self.over_limit(
+                shown,
                 format!("over the limit of {} files", self.limits.max_files),
             );
         }
         let room = self.limits.max_total_bytes.saturating_sub(self.total);
-        let over_total = format!(
-            "over the total limit of {}",
-            size(self.limits.max_total_bytes)
-        );
         if room == 0 {
-            return self.skip(&shown, over_total);
+            let why = format!(
+                "over the total limit of {}",
+                size(self.limits.max_total_bytes)
+            );
+            return self.over_limit(shown, why);
         }
         let cap = self.limits.max_file_bytes.min(room);
         let (bytes, whole) = match read_start(&path, cap) {

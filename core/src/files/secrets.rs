@@ -12,19 +12,22 @@ use serde::Serialize;
 
 /// Why a file is a secret by its name or place, when it is: "a private key", "an .env file".
 pub fn secret_by_name(relative: &Path) -> Option<&'static str> {
-    let name = relative.file_name()?.to_str()?.to_ascii_lowercase();
+    // Lossy: a name that is not UTF-8 is still checked (its odd bytes become U+FFFD).
+    let name = relative.file_name()?.to_string_lossy().to_ascii_lowercase();
     let dirs: Vec<String> = relative
         .parent()
         .into_iter()
         .flat_map(Path::components)
-        .filter_map(|c| c.as_os_str().to_str())
-        .map(str::to_ascii_lowercase)
+        .map(|c| c.as_os_str().to_string_lossy().to_ascii_lowercase())
         .collect();
     let in_dir = |d: &str| dirs.iter().any(|x| x == d);
     let ext = name.rsplit_once('.').map(|(_, e)| e);
 
-    if name == ".env" || name.starts_with(".env.") || name.ends_with(".env") {
+    if name == ".env" || name.starts_with(".env.") || name.ends_with(".env") || name == ".envrc" {
         return Some("an .env file");
+    }
+    if name == "hosts.yml" && in_dir("gh") {
+        return Some("a credential store");
     }
     if in_dir(".ssh") || in_dir(".gnupg") {
         return Some("a file of a key folder (.ssh, .gnupg)");
@@ -42,8 +45,8 @@ pub fn secret_by_name(relative: &Path) -> Option<&'static str> {
     if matches!(ext, Some("kdbx" | "kdb" | "keychain" | "keychain-db")) {
         return Some("a password database");
     }
-    if matches!(ext, Some("tfstate")) || name.ends_with(".tfstate.backup") {
-        return Some("a Terraform state (it holds the resources' secrets)");
+    if matches!(ext, Some("tfstate" | "tfvars")) || name.ends_with(".tfstate.backup") {
+        return Some("a Terraform state or variables file (they hold secrets)");
     }
     const CREDENTIAL_FILES: &[&str] = &[
         ".netrc",
@@ -64,6 +67,7 @@ pub fn secret_by_name(relative: &Path) -> Option<&'static str> {
         "access_tokens.db",
         "kubeconfig",
         ".terraformrc",
+        ".vault-token",
         "terraform.rc",
         "secrets.yml",
         "secrets.yaml",
@@ -170,10 +174,18 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         // An environment line with a secret-sounding name: `export DB_PASSWORD=hunter22`.
         rule(
             "password",
-            r"(?m)^\s*(?:export\s+)?[A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|APIKEY|ACCESS_KEY|PRIVATE_KEY)[A-Z0-9_]*\s*=\s*([^\s$<{%'#][^\s'#]{5,})",
+            r"(?m)^\s*(?:-\s*)?(?:export\s+)?[A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|APIKEY|ACCESS_KEY|PRIVATE_KEY)[A-Z0-9_]*\s*=\s*([^\s$<{%'#][^\s'#]{5,})",
             1,
         ),
     ]
+});
+
+/// Every content rule and the key block's start in one set: a text none of them matches is
+/// left as it is after one scan (most files), and a line only when one matches it.
+static ANY: LazyLock<regex::RegexSet> = LazyLock::new(|| {
+    let mut patterns: Vec<&str> = RULES.iter().map(|r| r.re.as_str()).collect();
+    patterns.push(KEY_BEGIN.as_str());
+    regex::RegexSet::new(patterns).unwrap_or_else(|e| panic!("bad pattern set: {e}"))
 });
 
 static KEY_BEGIN: LazyLock<Regex> = LazyLock::new(|| {
@@ -188,6 +200,9 @@ static KEY_END: LazyLock<Regex> = LazyLock::new(|| {
 /// `text` with every secret-looking value replaced by [`marker`], and where each was. A private
 /// key block is replaced whole (its lines but the first become empty), even when it does not end.
 pub fn redact(text: &str) -> (String, Vec<Redaction>) {
+    if !ANY.is_match(text) {
+        return (text.to_owned(), Vec::new());
+    }
     let mut out = String::with_capacity(text.len());
     let mut found = Vec::new();
     let mut in_key = false;
@@ -218,7 +233,11 @@ pub fn redact(text: &str) -> (String, Vec<Redaction>) {
             out.push_str(eol);
             continue;
         }
-        out.push_str(&redact_line(body, n, &mut found));
+        if ANY.is_match(body) {
+            out.push_str(&redact_line(body, n, &mut found));
+        } else {
+            out.push_str(body);
+        }
         out.push_str(eol);
     }
     (out, found)
@@ -406,9 +425,16 @@ mod tests {
             ("tls/server.pem", "a key or certificate file"),
             ("tls/server.KEY", "a key or certificate file"),
             ("vault.kdbx", "a password database"),
+            (".envrc", "an .env file"),
+            (
+                "prod.tfvars",
+                "a Terraform state or variables file (they hold secrets)",
+            ),
+            (".vault-token", "a credential store"),
+            (".config/gh/hosts.yml", "a credential store"),
             (
                 "infra/terraform.tfstate",
-                "a Terraform state (it holds the resources' secrets)",
+                "a Terraform state or variables file (they hold secrets)",
             ),
             (".netrc", "a credential store"),
             (".git-credentials", "a credential store"),
@@ -436,5 +462,17 @@ mod tests {
         ] {
             assert_eq!(secret_by_name(Path::new(path)), None, "{path}");
         }
+    }
+}
+
+#[cfg(all(test, unix))]
+mod unix_tests {
+    use super::*;
+    use std::os::unix::ffi::OsStrExt;
+
+    #[test]
+    fn a_name_that_is_not_utf8_is_still_checked() {
+        let name = std::ffi::OsStr::from_bytes(b"\xff.env");
+        assert_eq!(secret_by_name(Path::new(name)), Some("an .env file"));
     }
 }

@@ -352,3 +352,51 @@ fn several_roots_name_their_files_by_root_and_unknown_paths_say_so() {
     assert!(b.sent.is_empty());
     assert!(b.skipped[0].reason.starts_with("no workspace"));
 }
+
+#[test]
+fn a_path_with_glob_characters_that_exists_is_that_path() {
+    let d = tree(&[
+        ("app/[id]/page.tsx", b"export default 1;\n"),
+        ("app/i/page.tsx", b"other\n"),
+    ]);
+    let b = gather_of(&ws(&d), &["app/[id]/page.tsx"]);
+    assert_eq!(sent(&b), ["app/[id]/page.tsx"]);
+    assert!(!b.text.contains("other"));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_skipped_without_being_opened() {
+    let d = tree(&[("a.txt", b"a\n")]);
+    let fifo = d.path().join("pipe.txt");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    #[allow(unsafe_code)]
+    // SAFETY: mkfifo with a valid NUL-terminated path; nothing else is touched.
+    let rc = unsafe { libc::mkfifo(c.as_ptr(), 0o600) };
+    assert_eq!(rc, 0);
+    // Opening it for reading would block this test forever.
+    let b = gather_of(&ws(&d), &["*.txt", "pipe.txt"]);
+    assert_eq!(sent(&b), ["a.txt"]);
+    assert_eq!(skipped(&b), [("pipe.txt", "not a regular file")]);
+}
+
+#[test]
+fn files_past_a_cap_are_named_up_to_twenty_then_counted() {
+    let names: Vec<String> = (0..30).map(|i| format!("f{i:02}.txt")).collect();
+    let files: Vec<(&str, &[u8])> = names
+        .iter()
+        .map(|n| (n.as_str(), b"x\n" as &[u8]))
+        .collect();
+    let d = tree(&files);
+    let b = gather(
+        &ws(&d),
+        &["*.txt".to_owned()],
+        &Limits {
+            max_files: 2,
+            ..Limits::default()
+        },
+    );
+    assert_eq!(b.sent.len(), 2);
+    assert_eq!(b.skipped.len(), 21, "{:?}", b.skipped);
+    assert_eq!(skipped(&b)[20], ("8 more files", "over the limits too"));
+}

@@ -295,3 +295,93 @@ fn the_answer_is_read_into_findings_sorted_by_severity_whatever_its_wrapping() {
         "No findings."
     );
 }
+
+#[test]
+fn a_workspace_inside_a_repository_sees_only_its_folder_taken_literally() {
+    let (dir, repo) = init();
+    write(&repo, "app[1]/a.txt", b"one\n");
+    write(&repo, "app1/b.txt", b"one\n");
+    commit_all(&repo, "one");
+    write(&repo, "app[1]/a.txt", b"two\n");
+    write(&repo, "app1/b.txt", b"two\n");
+    let sub = Workspace::new([dir.path().join("app[1]")], &[]);
+    let c = collect(&sub, &Scope::default(), &Limits::default()).unwrap();
+    assert_eq!(
+        statuses(&c),
+        [("a.txt", "modified")],
+        "a pattern would match app1 too"
+    );
+    assert!(!c.diff.contains("b.txt"), "{}", c.diff);
+}
+
+#[test]
+fn a_repository_whose_working_tree_is_elsewhere_is_refused() {
+    let (dir, repo) = init();
+    let other = tempfile::tempdir().unwrap();
+    fs::write(other.path().join("theirs.txt"), b"not the workspace\n").unwrap();
+    repo.config()
+        .unwrap()
+        .set_str("core.worktree", other.path().to_str().unwrap())
+        .unwrap();
+    let e = review(&dir, None, &[]).unwrap_err();
+    assert!(e.to_string().contains("does not hold the workspace"), "{e}");
+}
+
+#[test]
+fn a_base_that_names_a_path_inside_a_commit_is_refused() {
+    let (dir, repo) = init();
+    write(&repo, "a.txt", b"a\n");
+    commit_all(&repo, "one");
+    for base in ["HEAD:src", "HEAD:a..HEAD:b"] {
+        let e = review(&dir, Some(base), &[]).unwrap_err();
+        assert!(
+            e.to_string().contains("names a path inside a commit"),
+            "{base}: {e}"
+        );
+    }
+}
+
+#[test]
+fn the_store_large_files_and_a_full_diff_are_named_but_not_sent() {
+    let (dir, repo) = init();
+    let body: String = (0..40).map(|i| format!("line {i:02}\n")).collect(); // 8 bytes a line
+    for f in ["a.txt", "b.txt", "c.txt", "store/default/state.json"] {
+        write(&repo, f, body.as_bytes());
+    }
+    commit_all(&repo, "one");
+    let changed: String = (0..40).map(|i| format!("LINE {i:02}\n")).collect();
+    for f in ["a.txt", "b.txt", "c.txt", "store/default/state.json"] {
+        write(&repo, f, changed.as_bytes());
+    }
+    write(&repo, "big.txt", &vec![b'x'; 2000]);
+    let w = Workspace::new([dir.path().to_path_buf()], &[dir.path().join("store")]);
+    let limits = Limits {
+        max_file_bytes: 1000,
+        max_total_bytes: 1500,
+        max_files: 200,
+    };
+    let c = collect(&w, &Scope::default(), &limits).unwrap();
+    assert_eq!(c.withheld.len(), 1);
+    assert_eq!(c.withheld[0].path, "store/default/state.json");
+    assert!(
+        c.diff
+            .contains("Large file big.txt added (over 1000 bytes: its content is not sent)"),
+        "{}",
+        c.diff
+    );
+    assert!(!c.diff.contains("xxxx"));
+    // Each text diff is about 820 bytes: the second one no longer fits in the diff's 1000.
+    let omitted: Vec<&str> = c
+        .changed
+        .iter()
+        .filter(|f| f.diff_omitted)
+        .map(|f| f.path.as_str())
+        .collect();
+    assert_eq!(omitted, ["b.txt", "c.txt"]);
+    assert!(c.diff_truncated);
+    assert!(
+        c.prompt(None)
+            .contains("their diff is not included (the size limit): b.txt, c.txt")
+    );
+    assert!(c.diff.len() <= 1000, "{}", c.diff.len());
+}
