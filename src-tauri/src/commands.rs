@@ -274,16 +274,22 @@ pub async fn make_default(state: &AppState, profile: &str) -> Result<WindowModel
     Ok(window_model(&snap, Utc::now(), &Local))
 }
 
+/// The account's Codex backend client.
+fn codex_of(
+    account: &crate::hub::Account,
+) -> Result<&codex_oauth_core::codex::CodexClient, CommandError> {
+    account
+        .codex
+        .as_ref()
+        .ok_or_else(|| CommandError::failed("the Codex client could not be created"))
+}
+
 /// The plan's usage windows of an account, asked of the backend now (core also records them in
 /// state.json).
 pub async fn usage(state: &AppState, profile: Option<&str>) -> Result<Vec<UsageBar>, CommandError> {
     let profile = target(state, profile).await?;
     let account = state.hub.account(&profile)?;
-    let client = account
-        .codex
-        .as_ref()
-        .ok_or_else(|| CommandError::failed("the Codex client could not be created"))?;
-    let usage = client.usage().await?;
+    let usage = codex_of(&account)?.usage().await?;
     // core has put the windows in state.json: show their effective remaining now, without
     // waiting for the file watcher.
     state.hub.reload(&profile).await;
@@ -310,11 +316,7 @@ pub async fn workspaces(
 ) -> Result<Vec<WorkspaceChoice>, CommandError> {
     let profile = target(state, profile).await?;
     let account = state.hub.account(&profile)?;
-    let client = account
-        .codex
-        .as_ref()
-        .ok_or_else(|| CommandError::failed("the Codex client could not be created"))?;
-    let list = client.workspaces().await?;
+    let list = codex_of(&account)?.workspaces().await?;
     let snap = state.hub.current();
     let current = snap
         .account(&profile)

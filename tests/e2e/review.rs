@@ -27,6 +27,21 @@ fn commit_all(repo: &Repository, msg: &str) {
         .unwrap();
 }
 
+/// A signed-in home, and a repository whose one commit holds `file` with `body`.
+async fn signed_in_with_repo(
+    file: &str,
+    body: &str,
+) -> (fake_openai::FakeOpenAi, Home, tempfile::TempDir) {
+    let fake = fake().await;
+    let home = Home::new(&fake);
+    home.seed(&fake, 3600).await;
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Repository::init(dir.path()).unwrap();
+    std::fs::write(dir.path().join(file), body).unwrap();
+    commit_all(&repo, "one");
+    (fake, home, dir)
+}
+
 /// A bridge whose working folder (the workspace: the client gives no roots) is `cwd`.
 async fn bridge(home: &Home, cwd: &Path) -> RunningService<RoleClient, ()> {
     let mut std_cmd = home.cmd(&bin("codex-mcp-bridge"));
@@ -47,17 +62,8 @@ async fn review(s: &RunningService<RoleClient, ()>, args: Value) -> CallToolResu
 
 #[tokio::test]
 async fn a_review_of_the_working_tree_sends_the_change_and_returns_structured_findings() {
-    let fake = fake().await;
-    let home = Home::new(&fake);
-    home.seed(&fake, 3600).await;
-    let dir = tempfile::tempdir().unwrap();
-    let repo = Repository::init(dir.path()).unwrap();
-    std::fs::write(
-        dir.path().join("calc.py"),
-        "def add(a, b):\n    return a + b\n",
-    )
-    .unwrap();
-    commit_all(&repo, "one");
+    let (fake, home, dir) =
+        signed_in_with_repo("calc.py", "def add(a, b):\n    return a + b\n").await;
     std::fs::write(
         dir.path().join("calc.py"),
         "def add(a, b):\n    return a - b\n\nTOKEN = 'ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789'\n",
@@ -118,13 +124,7 @@ async fn a_review_of_the_working_tree_sends_the_change_and_returns_structured_fi
 
 #[tokio::test]
 async fn an_empty_change_and_a_folder_outside_a_repository_are_said_plainly_and_send_nothing() {
-    let fake = fake().await;
-    let home = Home::new(&fake);
-    home.seed(&fake, 3600).await;
-    let dir = tempfile::tempdir().unwrap();
-    let repo = Repository::init(dir.path()).unwrap();
-    std::fs::write(dir.path().join("a.txt"), "a\n").unwrap();
-    commit_all(&repo, "one");
+    let (fake, home, dir) = signed_in_with_repo("a.txt", "a\n").await;
     let s = bridge(&home, dir.path()).await;
     let r = review(&s, json!({})).await;
     assert_ne!(r.is_error, Some(true), "{}", text(&r));
@@ -161,13 +161,7 @@ async fn an_empty_change_and_a_folder_outside_a_repository_are_said_plainly_and_
 
 #[tokio::test]
 async fn an_answer_outside_the_review_format_is_returned_as_it_is() {
-    let fake = fake().await;
-    let home = Home::new(&fake);
-    home.seed(&fake, 3600).await;
-    let dir = tempfile::tempdir().unwrap();
-    let repo = Repository::init(dir.path()).unwrap();
-    std::fs::write(dir.path().join("a.txt"), "a\n").unwrap();
-    commit_all(&repo, "one");
+    let (fake, home, dir) = signed_in_with_repo("a.txt", "a\n").await;
     std::fs::write(dir.path().join("a.txt"), "b\n").unwrap();
     fake.set_faults(Faults {
         answer: Some("Looks fine to me.".into()),

@@ -66,6 +66,15 @@ fn mime_of(f: ImageFormat) -> Option<&'static str> {
     }
 }
 
+/// How the result names image `n` given as `given`: its path, or `data URL #n`.
+pub fn source_name(given: &str, n: usize) -> String {
+    if given.trim_start().starts_with("data:") {
+        format!("data URL #{n}")
+    } else {
+        given.trim().to_owned()
+    }
+}
+
 /// The image `given` names (a path of the workspace, or a data URL; `n`: its place among the
 /// images, for naming a data URL), or why it cannot be sent.
 pub fn load(ws: &Workspace, given: &str, n: usize, limits: &ImageLimits) -> Result<Image, String> {
@@ -86,7 +95,7 @@ pub fn load(ws: &Workspace, given: &str, n: usize, limits: &ImageLimits) -> Resu
         let bytes = STANDARD
             .decode(data.trim())
             .map_err(|e| format!("a data URL that is not valid base64: {e}"))?;
-        (format!("data URL #{n}"), bytes)
+        (source_name(given, n), bytes)
     } else {
         let path = ws.resolve(Path::new(given))?;
         if !path.is_file() {
@@ -107,7 +116,7 @@ pub fn load(ws: &Workspace, given: &str, n: usize, limits: &ImageLimits) -> Resu
                 limits.max_input_bytes / (1024 * 1024)
             ));
         }
-        (given.to_owned(), bytes)
+        (source_name(given, n), bytes)
     };
     prepare(source, bytes, limits)
 }

@@ -16,6 +16,9 @@ use serde::Serialize;
 
 pub use secrets::{Redaction, redact, secret_by_name};
 
+/// Files sent in one request at most.
+pub const MAX_FILES: usize = 200;
+
 /// How much is read and sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -38,7 +41,7 @@ impl Limits {
         Self {
             max_file_bytes: kb(s.files_max_file_kb),
             max_total_bytes: kb(s.files_max_total_kb),
-            max_files: 200,
+            max_files: MAX_FILES,
         }
     }
 }
@@ -49,7 +52,7 @@ impl Default for Limits {
         Self {
             max_file_bytes: DEFAULT_FILES_MAX_FILE_KB as usize * 1024,
             max_total_bytes: DEFAULT_FILES_MAX_TOTAL_KB as usize * 1024,
-            max_files: 200,
+            max_files: MAX_FILES,
         }
     }
 }
@@ -98,25 +101,43 @@ impl Workspace {
         if self.roots.is_empty() {
             return Err("no workspace: the client gave no folder this server may read".into());
         }
-        let found = if given.is_absolute() {
+        let path = self.find(given).ok_or("not found in the workspace")?;
+        if self.root_of(&path).is_none() {
+            return Err(self.outside());
+        }
+        if self.is_private(&path) {
+            return Err("this project's own store (sign-in data)".into());
+        }
+        Ok(path)
+    }
+
+    /// Where `given` (absolute, or relative to the first root that has it) is, symlinks
+    /// followed; `None` when it does not exist. Not checked: see [`Workspace::resolve`].
+    fn find(&self, given: &Path) -> Option<PathBuf> {
+        if given.is_absolute() {
             given.canonicalize().ok()
         } else {
             self.roots
                 .iter()
                 .find_map(|r| r.join(given).canonicalize().ok())
-        };
-        let path = found.ok_or("not found in the workspace")?;
-        if self.root_of(&path).is_none() {
-            let roots: Vec<String> = self.roots.iter().map(|r| r.display().to_string()).collect();
-            return Err(format!(
-                "outside the workspace ({}); only files inside it are read",
-                roots.join(", ")
-            ));
         }
-        if self.private.iter().any(|p| path.starts_with(p)) {
-            return Err("this project's own store (sign-in data)".into());
-        }
-        Ok(path)
+    }
+
+    /// The roots, for a message: "/home/ada/app, /home/ada/lib".
+    pub fn describe_roots(&self) -> String {
+        self.roots
+            .iter()
+            .map(|r| r.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Why a path outside the roots is not read.
+    fn outside(&self) -> String {
+        format!(
+            "outside the workspace ({}); only files inside it are read",
+            self.describe_roots()
+        )
     }
 
     /// Whether `path` is inside one of the folders never read from (this project's store).
@@ -247,6 +268,7 @@ pub fn gather(ws: &Workspace, patterns: &[String], limits: &Limits) -> Bundle {
         bundle: Bundle::default(),
         seen: HashSet::new(),
         listed: HashMap::new(),
+        levels: HashMap::new(),
         total: 0,
         over: 0,
     };
@@ -273,6 +295,8 @@ struct Gatherer<'a> {
     seen: HashSet<PathBuf>,
     /// Per folder walked: the files the walk yields (not ignored), canonical.
     listed: HashMap<PathBuf, Vec<PathBuf>>,
+    /// Per folder: what a one-level walk of it yields (files and folders not ignored).
+    levels: HashMap<PathBuf, HashSet<PathBuf>>,
     total: usize,
     /// Files past a cap so far.
     over: usize,
@@ -291,14 +315,7 @@ impl Gatherer<'_> {
             return self.skip(pattern, "an empty path");
         }
         let given = Path::new(pattern);
-        let found = if given.is_absolute() {
-            given.canonicalize().ok()
-        } else {
-            self.ws
-                .roots
-                .iter()
-                .find_map(|r| r.join(given).canonicalize().ok())
-        };
+        let found = self.ws.find(given);
         // A path that exists is that path, even with glob characters in it (`app/[id]/page.tsx`).
         if found.is_none() && is_glob(pattern) {
             if given
@@ -313,13 +330,7 @@ impl Gatherer<'_> {
             return self.skip(pattern, "not found in the workspace");
         };
         let Some(root) = self.ws.root_of(&path).map(Path::to_path_buf) else {
-            return self.skip(
-                pattern,
-                format!(
-                    "outside the workspace ({}); only files inside it are read",
-                    self.roots_text()
-                ),
-            );
+            return self.skip(pattern, self.ws.outside());
         };
         if !path.is_dir() && !path.is_file() {
             // A FIFO or a device: never opened (a read could block for good).
@@ -364,15 +375,6 @@ impl Gatherer<'_> {
         }
     }
 
-    fn roots_text(&self) -> String {
-        self.ws
-            .roots
-            .iter()
-            .map(|r| r.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-
     fn glob(&mut self, pattern: &str) {
         let matcher: GlobMatcher = match GlobBuilder::new(pattern.trim_start_matches("./"))
             .literal_separator(true)
@@ -402,12 +404,10 @@ impl Gatherer<'_> {
     /// The files under `dir` a walk yields: `.gitignore` (and `.ignore`) respected, hidden files
     /// included but `.git`, symlinks not followed; sorted.
     fn walk(&mut self, dir: &Path) -> Vec<PathBuf> {
-        if let Some(l) = self.listed.get(dir) {
-            return l.clone();
-        }
-        let files = walk_entries(dir, None, false);
-        self.listed.insert(dir.to_path_buf(), files.clone());
-        files
+        self.listed
+            .entry(dir.to_path_buf())
+            .or_insert_with(|| walk_entries(dir, None, false))
+            .clone()
     }
 
     /// Whether `path` and every folder between it and `root` are listed by a walk of their
@@ -418,12 +418,11 @@ impl Gatherer<'_> {
             let Some(parent) = at.parent() else {
                 return false;
             };
-            let key = parent.join("\0one-level");
             let listed = self
-                .listed
-                .entry(key)
-                .or_insert_with(|| walk_entries(parent, Some(1), true));
-            if !listed.iter().any(|f| f == at) {
+                .levels
+                .entry(parent.to_path_buf())
+                .or_insert_with(|| walk_entries(parent, Some(1), true).into_iter().collect());
+            if !listed.contains(at) {
                 return false;
             }
             at = parent;
@@ -451,7 +450,7 @@ impl Gatherer<'_> {
                 "a link to a file outside the workspace; only files inside it are read",
             );
         }
-        if self.ws.private.iter().any(|p| path.starts_with(p)) {
+        if self.ws.is_private(&path) {
             return self.skip(&shown, "this project's own store (sign-in data)");
         }
         if !path.is_file() {

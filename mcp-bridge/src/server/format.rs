@@ -511,6 +511,42 @@ pub fn usage(u: &Usage) -> CallToolResult {
     )
 }
 
+/// What went with a query, added to its result: a `Files:` line and `files {sent, skipped}`,
+/// an `Images:` line and `images`.
+pub fn what_was_sent(
+    r: &mut CallToolResult,
+    bundle: Option<&codex_oauth_core::files::Bundle>,
+    images: &[&codex_oauth_core::files::images::SentImage],
+) {
+    if let Some(b) = bundle {
+        r.content
+            .push(ContentBlock::text(format!("Files: {}.", b.summary())));
+        if let Some(data) = r.structured_content.as_mut() {
+            data["files"] = json!({"sent": b.sent, "skipped": b.skipped});
+        }
+    }
+    if !images.is_empty() {
+        let lines: Vec<String> = images
+            .iter()
+            .map(|i| {
+                let scaled = if i.downscaled { ", scaled down" } else { "" };
+                format!(
+                    "{} ({}×{}, {} KB{scaled})",
+                    i.source,
+                    i.width,
+                    i.height,
+                    i.bytes.div_ceil(1024)
+                )
+            })
+            .collect();
+        r.content
+            .push(ContentBlock::text(format!("Images: {}.", lines.join(", "))));
+        if let Some(data) = r.structured_content.as_mut() {
+            data["images"] = json!(images);
+        }
+    }
+}
+
 /// The result of a review: the findings for a person and as structured content, with what was
 /// sent (the changed files, the redactions, what was withheld), or Codex's own words when it
 /// did not answer in the review's format.

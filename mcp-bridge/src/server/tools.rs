@@ -8,7 +8,7 @@ use codex_oauth_core::files::{self, Bundle, Limits, Workspace, images};
 use codex_oauth_core::review;
 use codex_oauth_core::{ErrorKind, Session};
 use rmcp::handler::server::router::tool::ToolRouter;
-use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
+use rmcp::model::{CallToolResult, Implementation, ServerCapabilities, ServerConfig};
 use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler, tool, tool_handler, tool_router};
 
@@ -260,6 +260,21 @@ impl Inner {
         }
     }
 
+    /// The failure of a call to Codex: at a usage limit, with the other accounts that have room.
+    async fn failed(
+        &self,
+        e: &codex_oauth_core::Error,
+        profile: &str,
+        tool: &str,
+    ) -> CallToolResult {
+        tracing::warn!(error = %e, "{tool} failed");
+        if matches!(e, codex_oauth_core::Error::UsageLimit { .. }) {
+            let others = self.accounts_with_room(profile).await;
+            return format::usage_limit_with_others(e, &others);
+        }
+        format::failure(e)
+    }
+
     /// The images `given` names (workspace paths or data URLs), read and fitted to the caps off
     /// the async threads; a refusal naming each one that cannot be sent.
     async fn images(
@@ -269,27 +284,18 @@ impl Inner {
         given: Vec<String>,
     ) -> Result<Vec<images::Image>, CallToolResult> {
         let ws = self.workspace(ctx, codex).await;
-        let loaded = tokio::task::spawn_blocking(move || {
+        let loaded = blocking("reading the images", move || {
             let limits = images::ImageLimits::default();
             given
                 .iter()
                 .enumerate()
                 .map(|(i, g)| {
-                    let name = if g.trim_start().starts_with("data:") {
-                        format!("data URL #{}", i + 1)
-                    } else {
-                        g.clone()
-                    };
-                    images::load(&ws, g, i + 1, &limits).map_err(|why| format!("{name}: {why}"))
+                    images::load(&ws, g, i + 1, &limits)
+                        .map_err(|why| format!("{}: {why}", images::source_name(g, i + 1)))
                 })
                 .collect::<Vec<_>>()
         })
-        .await
-        .map_err(|e| {
-            format::failure(&codex_oauth_core::Error::Internal(format!(
-                "reading the images failed: {e}"
-            )))
-        })?;
+        .await?;
         let refused: Vec<&str> = loaded
             .iter()
             .filter_map(|r| r.as_ref().err().map(String::as_str))
@@ -317,19 +323,11 @@ impl Inner {
     ) -> Result<Bundle, CallToolResult> {
         let ws = self.workspace(ctx, codex).await;
         let limits = self.files;
-        let roots = ws
-            .roots()
-            .iter()
-            .map(|r| r.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ");
-        let bundle = tokio::task::spawn_blocking(move || files::gather(&ws, &patterns, &limits))
-            .await
-            .map_err(|e| {
-                format::failure(&codex_oauth_core::Error::Internal(format!(
-                    "reading the files failed: {e}"
-                )))
-            })?;
+        let roots = ws.describe_roots();
+        let bundle = blocking("reading the files", move || {
+            files::gather(&ws, &patterns, &limits)
+        })
+        .await?;
         if bundle.sent.is_empty() {
             let where_ = if roots.is_empty() {
                 "the client gave no workspace folder".to_owned()
@@ -347,6 +345,18 @@ impl Inner {
         }
         Ok(bundle)
     }
+}
+
+/// Run blocking file work (`what`, for the error) off the async threads.
+async fn blocking<T: Send + 'static>(
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, CallToolResult> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| {
+        format::failure(&codex_oauth_core::Error::Internal(format!(
+            "{what} failed: {e}"
+        )))
+    })
 }
 
 fn invalid(message: impl Into<String>) -> ErrorData {
@@ -413,7 +423,7 @@ impl CodexServer {
             },
             None => (super::conversations::new_id(), Conversation::new()),
         };
-        let profile = codex.session().settings().profile.clone();
+        let profile = settings.profile.clone();
         if let Err(e) = codex.session().check_budget().await {
             return Ok(format::failure(&e));
         }
@@ -425,7 +435,7 @@ impl CodexServer {
                 Err(refused) => return Ok(refused),
             }
         };
-        let user_text = match &bundle {
+        let mut user_text = match &bundle {
             Some(b) => format!(
                 "Files from the user's workspace for this request (as on disk, with line numbers; values that look like secrets are replaced by [REDACTED kind] markers):\n\n{}{}",
                 b.text, a.prompt
@@ -462,7 +472,6 @@ impl CodexServer {
                 Err(refused) => return Ok(refused),
             }
         };
-        let mut user_text = user_text;
         if !images.is_empty() {
             let names: Vec<&str> = images.iter().map(|i| i.sent.source.as_str()).collect();
             user_text.push_str(&format!(
@@ -522,50 +531,12 @@ impl CodexServer {
                     .flatten();
                 if let Some(data) = r.structured_content.as_mut() {
                     data["account"] = serde_json::json!({"profile": profile, "email": email});
-                    if let Some(b) = &bundle {
-                        data["files"] = serde_json::json!({"sent": b.sent, "skipped": b.skipped});
-                    }
                 }
-                if let Some(b) = &bundle {
-                    r.content
-                        .push(ContentBlock::text(format!("Files: {}.", b.summary())));
-                }
-                if !images.is_empty() {
-                    let sent: Vec<String> = images
-                        .iter()
-                        .map(|i| {
-                            format!(
-                                "{} ({}×{}, {} KB{})",
-                                i.sent.source,
-                                i.sent.width,
-                                i.sent.height,
-                                i.sent.bytes.div_ceil(1024),
-                                if i.sent.downscaled {
-                                    ", scaled down"
-                                } else {
-                                    ""
-                                }
-                            )
-                        })
-                        .collect();
-                    r.content
-                        .push(ContentBlock::text(format!("Images: {}.", sent.join(", "))));
-                    if let Some(data) = r.structured_content.as_mut() {
-                        let list: Vec<_> = images.iter().map(|i| &i.sent).collect();
-                        data["images"] = serde_json::json!(list);
-                    }
-                }
-
+                let sent: Vec<_> = images.iter().map(|i| &i.sent).collect();
+                format::what_was_sent(&mut r, bundle.as_ref(), &sent);
                 Ok(r)
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "codex_query failed");
-                if matches!(e, codex_oauth_core::Error::UsageLimit { .. }) {
-                    let others = me.accounts_with_room(&profile).await;
-                    return Ok(format::usage_limit_with_others(&e, &others));
-                }
-                Ok(format::failure(&e))
-            }
+            Err(e) => Ok(me.failed(&e, &profile, "codex_query").await),
         }
     }
 
@@ -600,16 +571,14 @@ impl CodexServer {
             paths: a.paths.clone(),
         };
         let limits = me.files;
-        let collected =
-            tokio::task::spawn_blocking(move || review::collect(&ws, &scope, &limits)).await;
-        let change = match collected {
+        let change = match blocking("reading the change", move || {
+            review::collect(&ws, &scope, &limits)
+        })
+        .await
+        {
             Ok(Ok(c)) => c,
             Ok(Err(e)) => return Ok(format::failure(&e)),
-            Err(e) => {
-                return Ok(format::failure(&codex_oauth_core::Error::Internal(
-                    format!("reading the change failed: {e}"),
-                )));
-            }
+            Err(failed) => return Ok(failed),
         };
         if change.is_empty() {
             let narrowed = if a.paths.is_empty() {
@@ -641,14 +610,7 @@ impl CodexServer {
         let label = format!("Codex review ({})", model.slug);
         let answer = match me.respond(&ctx, &codex, &req, label).await {
             Ok(Ok(a)) => a,
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "codex_review failed");
-                if matches!(e, codex_oauth_core::Error::UsageLimit { .. }) {
-                    let others = me.accounts_with_room(&profile).await;
-                    return Ok(format::usage_limit_with_others(&e, &others));
-                }
-                return Ok(format::failure(&e));
-            }
+            Ok(Err(e)) => return Ok(me.failed(&e, &profile, "codex_review").await),
             Err(cancelled) => return Ok(cancelled),
         };
         Ok(format::review(&answer, &change, &profile))
