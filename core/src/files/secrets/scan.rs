@@ -1,0 +1,445 @@
+//! The filter itself: a text (a file, or one file's patch) in, the same text with every secret
+//! replaced by a marker out, and where each one was.
+//!
+//! Line by line, with a little memory across lines for what spans several (a private key
+//! block, a PuTTY key, a wrapped base64 key, a YAML block value, a `value:` under a `name:`).
+//! A patch line is judged without its one-character prefix, so an added line is filtered like
+//! the same line of the file. Every rule proposes byte ranges of the line; overlapping ranges
+//! are joined (the most specific rule names the result), then replaced from the end.
+
+use std::sync::LazyLock;
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+use regex::{Regex, RegexSet};
+use serde::Serialize;
+
+use super::keys::{self, Strength, Syntax};
+use super::rules::{BY_CONTEXT, TOKEN_RULES, TokenRule};
+
+/// A secret-looking value that was replaced, as the result lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Redaction {
+    /// 1-based.
+    pub line: usize,
+    /// Which rule: `private_key`, `openai_key`, `jwt`, `password`…
+    pub kind: &'static str,
+}
+
+/// What replaces a secret in the text sent.
+pub fn marker(kind: &str) -> String {
+    format!("[REDACTED {kind}]")
+}
+
+/// `text` with every secret-looking value replaced by [`marker`], and where each was; read as
+/// configuration (a bare value after a secret-named key is a secret).
+pub fn redact(text: &str) -> (String, Vec<Redaction>) {
+    Filter::new(Syntax::Config, false).run(text)
+}
+
+/// The file `name` (a path; its extension says how values are written) with its secrets
+/// replaced.
+pub fn redact_file(text: &str, name: &str) -> (String, Vec<Redaction>) {
+    Filter::new(Syntax::of(name), false).run(text)
+}
+
+/// A unified diff of the file `name` with its secrets replaced: added, removed and context
+/// lines are each judged without their prefix. Redactions are numbered by the patch's lines.
+pub fn redact_diff(patch: &str, name: &str) -> (String, Vec<Redaction>) {
+    Filter::new(Syntax::of(name), true).run(patch)
+}
+
+fn re(p: &str) -> Regex {
+    // The patterns are constants of this module and of rules.rs, each covered by a test.
+    Regex::new(p).unwrap_or_else(|e| panic!("bad pattern {p}: {e}"))
+}
+
+static KEY_BEGIN: LazyLock<Regex> =
+    LazyLock::new(|| re(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"));
+static KEY_END: LazyLock<Regex> =
+    LazyLock::new(|| re(r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"));
+static PUTTY: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*PuTTY-User-Key-File-\d+:"));
+/// A URL with credentials before its host: `scheme://user:password@host`.
+static URL_USERINFO: LazyLock<Regex> =
+    LazyLock::new(|| re(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@'\x22<>`]*:[^\s/'\x22<>`]*@"));
+/// A run of base64 (a DER key, `user:password` encoded).
+static BASE64: LazyLock<Regex> = LazyLock::new(|| re(r"[A-Za-z0-9+/]{12,}={0,2}"));
+/// A line that is nothing but base64 (the rest of a wrapped key).
+static BASE64_LINE: LazyLock<Regex> =
+    LazyLock::new(|| re(r#"^\s*["']?[A-Za-z0-9+/]{16,}={0,2}["',\\n]*\s*$"#));
+
+static TOKENS: LazyLock<Vec<Regex>> =
+    LazyLock::new(|| TOKEN_RULES.iter().map(|r| re(r.pattern)).collect());
+
+/// Which rules can match a line, in one pass: the token rules, then the others in the order
+/// of [`Trigger`].
+static TRIGGERS: LazyLock<RegexSet> = LazyLock::new(|| {
+    let mut patterns: Vec<String> = TOKEN_RULES.iter().map(|r| r.pattern.to_owned()).collect();
+    patterns.push(KEY_BEGIN.as_str().to_owned());
+    patterns.push(PUTTY.as_str().to_owned());
+    patterns.push(URL_USERINFO.as_str().to_owned());
+    patterns.push(keys::KEY_HINT.as_str().to_owned());
+    patterns.push(r"[A-Za-z0-9+/]{12,}".to_owned());
+    RegexSet::new(patterns).unwrap_or_else(|e| panic!("bad pattern set: {e}"))
+});
+
+#[derive(Clone, Copy)]
+enum Trigger {
+    KeyBegin = 0,
+    Putty,
+    Url,
+    Key,
+    Base64,
+}
+
+fn triggered(set: &regex::SetMatches, t: Trigger) -> bool {
+    set.matched(TOKEN_RULES.len() + t as usize)
+}
+
+/// What the previous lines left open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Open {
+    Nothing,
+    /// Inside `-----BEGIN … PRIVATE KEY-----` … `-----END …`.
+    PemKey,
+    /// Inside a PuTTY key file, up to its `Private-MAC:` line.
+    Putty,
+    /// After the first line of a wrapped base64 key: lines of base64 go on.
+    Base64,
+    /// A YAML block value under a secret key: lines more indented than the key's.
+    Block {
+        indent: usize,
+    },
+}
+
+struct Filter {
+    syntax: Syntax,
+    diff: bool,
+    open: Open,
+    /// A `name:` line named a secret; its `value:` may come within this many lines.
+    pending: Option<(Strength, u8)>,
+}
+
+/// A range of a line to replace, and the rule that asked.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: usize,
+    end: usize,
+    kind: &'static str,
+}
+
+impl Filter {
+    fn new(syntax: Syntax, diff: bool) -> Self {
+        Self {
+            syntax,
+            diff,
+            open: Open::Nothing,
+            pending: None,
+        }
+    }
+
+    fn run(mut self, text: &str) -> (String, Vec<Redaction>) {
+        if !TRIGGERS.is_match(text) {
+            return (text.to_owned(), Vec::new());
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut found = Vec::new();
+        let mut in_hunk = false;
+        for (i, line) in text.split_inclusive('\n').enumerate() {
+            let (body, eol) = match line.strip_suffix('\n') {
+                Some(b) => match b.strip_suffix('\r') {
+                    Some(b2) => (b2, "\r\n"),
+                    None => (b, "\n"),
+                },
+                None => (line, ""),
+            };
+            // A patch: the header up to the first hunk is judged as it is; a hunk's lines
+            // without their prefix (`+`, `-`, ` `).
+            let (prefix, body) = if self.diff {
+                if body.starts_with("@@") {
+                    in_hunk = true;
+                    ("", body)
+                } else if in_hunk && body.starts_with(['+', '-', ' ']) {
+                    body.split_at(1)
+                } else {
+                    ("", body)
+                }
+            } else {
+                ("", body)
+            };
+            out.push_str(prefix);
+            out.push_str(&self.line(body, i + 1, &mut found));
+            out.push_str(eol);
+        }
+        (out, found)
+    }
+
+    /// One line's text as sent.
+    fn line(&mut self, body: &str, n: usize, found: &mut Vec<Redaction>) -> String {
+        match self.open {
+            Open::PemKey => {
+                if KEY_END.is_match(body) {
+                    self.open = Open::Nothing;
+                }
+                return String::new();
+            }
+            Open::Putty => {
+                if body.trim_start().starts_with("Private-MAC:") {
+                    self.open = Open::Nothing;
+                }
+                return String::new();
+            }
+            Open::Base64 => {
+                if BASE64_LINE.is_match(body) {
+                    return String::new();
+                }
+                self.open = Open::Nothing;
+            }
+            Open::Block { indent } => {
+                if body.trim().is_empty() || indent_of(body) > indent {
+                    return String::new();
+                }
+                self.open = Open::Nothing;
+            }
+            Open::Nothing => {}
+        }
+        let pending = self.pending.take();
+        let set = TRIGGERS.matches(body);
+        if !set.matched_any() && pending.is_none() {
+            return body.to_owned();
+        }
+        let mut spans: Vec<Span> = Vec::new();
+
+        if triggered(&set, Trigger::KeyBegin)
+            && let Some(m) = KEY_BEGIN.find(body)
+        {
+            let end = match KEY_END.find_at(body, m.end()) {
+                Some(e) => e.end(),
+                None => {
+                    self.open = Open::PemKey;
+                    body.len()
+                }
+            };
+            spans.push(Span {
+                start: m.start(),
+                end,
+                kind: "private_key",
+            });
+        }
+        if triggered(&set, Trigger::Putty) {
+            self.open = Open::Putty;
+            found.push(Redaction {
+                line: n,
+                kind: "putty_key",
+            });
+            return body.to_owned();
+        }
+        for (idx, r) in TOKEN_RULES.iter().enumerate() {
+            if set.matched(idx) {
+                token_spans(r, &TOKENS[idx], body, &mut spans);
+            }
+        }
+        if triggered(&set, Trigger::Url) {
+            url_spans(body, &mut spans);
+        }
+        if triggered(&set, Trigger::Key) || pending.is_some() {
+            let scan = keys::scan_line(body, self.syntax, pending.map(|(s, _)| s));
+            for f in scan.found {
+                spans.push(Span {
+                    start: f.start,
+                    end: f.end,
+                    kind: "password",
+                });
+            }
+            if scan.block {
+                self.open = Open::Block {
+                    indent: indent_of(body),
+                };
+                found.push(Redaction {
+                    line: n,
+                    kind: "password",
+                });
+            }
+            if let Some(named) = scan.names_secret {
+                self.pending = Some(named);
+            } else if let Some((s, left)) = pending
+                && left > 1
+                && !keys_line_ends_entry(body)
+            {
+                self.pending = Some((s, left - 1));
+            }
+        }
+        if triggered(&set, Trigger::Base64) && self.open == Open::Nothing {
+            base64_spans(body, &mut spans, &mut self.open);
+        }
+        if spans.is_empty() {
+            return body.to_owned();
+        }
+        apply(body, spans, n, found)
+    }
+}
+
+/// A `value:` line ends the wait for one; so does a new `- ` list item or the end of a block.
+fn keys_line_ends_entry(body: &str) -> bool {
+    let t = body.trim_start();
+    t.starts_with("value:") || t.starts_with("- ") || t.starts_with('}') || t.starts_with("default")
+}
+
+fn indent_of(line: &str) -> usize {
+    line.len() - line.trim_start().len()
+}
+
+fn token_spans(r: &TokenRule, re: &Regex, body: &str, spans: &mut Vec<Span>) {
+    for c in re.captures_iter(body) {
+        let m = if r.group == 0 {
+            c.get(0)
+        } else {
+            (r.group..c.len()).find_map(|g| c.get(g))
+        };
+        let Some(m) = m else { continue };
+        let s = m.as_str();
+        if r.check.is_some_and(|check| !check(s))
+            || (BY_CONTEXT.contains(&r.kind) && keys::not_a_secret(s))
+            || s.contains("xxxxxxxx")
+            || s.contains("XXXXXXXX")
+        {
+            continue;
+        }
+        spans.push(Span {
+            start: m.start(),
+            end: m.end(),
+            kind: r.kind,
+        });
+    }
+}
+
+/// The password of `scheme://user:password@host`: after the userinfo's first `:`, up to the
+/// last `@` before the host (a password may hold `@`), any user (or none).
+fn url_spans(body: &str, spans: &mut Vec<Span>) {
+    for m in URL_USERINFO.find_iter(body) {
+        let s = m.as_str();
+        let Some(scheme_end) = s.find("://") else {
+            continue;
+        };
+        let info_start = m.start() + scheme_end + 3;
+        // The match ends at the last `@` before a `/`: a password may hold `@`, not `/`.
+        let info = &body[info_start..m.end() - 1];
+        let Some(colon) = info.find(':') else {
+            continue;
+        };
+        let start = info_start + colon + 1;
+        let end = m.end() - 1;
+        let password = &body[start..end];
+        if password.is_empty() || keys::not_a_secret(password) {
+            continue;
+        }
+        spans.push(Span {
+            start,
+            end,
+            kind: "url_password",
+        });
+    }
+}
+
+/// Base64 that decodes to a private key's DER (PKCS#1, SEC1, PKCS#8, PKCS#12), or to
+/// `user:password`.
+fn base64_spans(body: &str, spans: &mut Vec<Span>, open: &mut Open) {
+    for m in BASE64.find_iter(body) {
+        let s = m.as_str();
+        if s.len() >= 40 && s.starts_with('M') && der_private_key(s) {
+            let rest = body[m.end()..].trim_end_matches(['"', '\'', ',', ' ', '\\', 'n']);
+            // A key wrapped over several lines: the base64 lines that follow go too.
+            if rest.is_empty() && s.len() >= 60 {
+                *open = Open::Base64;
+            }
+            spans.push(Span {
+                start: m.start(),
+                end: m.end(),
+                kind: "private_key",
+            });
+        } else if s.len() <= 512 && basic_credentials(s) {
+            spans.push(Span {
+                start: m.start(),
+                end: m.end(),
+                kind: "basic_credentials",
+            });
+        }
+    }
+}
+
+/// Whether base64 `s` starts a DER private key: a SEQUENCE whose first element is a small
+/// INTEGER version (0 or 1 for keys, 3 for PKCS#12), not a certificate or a public key.
+fn der_private_key(s: &str) -> bool {
+    let Ok(head) = STANDARD_NO_PAD.decode(&s[..16]) else {
+        return false;
+    };
+    if head.first() != Some(&0x30) {
+        return false;
+    }
+    let after_len = match head.get(1) {
+        Some(l) if *l < 0x80 => 2,
+        Some(0x81) => 3,
+        Some(0x82) => 4,
+        Some(0x83) => 5,
+        _ => return false,
+    };
+    matches!(
+        head.get(after_len..after_len + 3),
+        Some([0x02, 0x01, 0x00 | 0x01 | 0x03])
+    )
+}
+
+/// Whether base64 `s` decodes to `user:password` (printable, one user without `/`, a
+/// password of three characters or more that is not the rest of a URL).
+fn basic_credentials(s: &str) -> bool {
+    let decoded = if s.len().is_multiple_of(4) {
+        STANDARD.decode(s)
+    } else {
+        STANDARD_NO_PAD.decode(s)
+    };
+    let Ok(bytes) = decoded else {
+        return false;
+    };
+    if bytes.len() < 6 || !bytes.iter().all(|b| (0x21..=0x7e).contains(b)) {
+        return false;
+    }
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        return false;
+    };
+    let Some((user, password)) = text.split_once(':') else {
+        return false;
+    };
+    !user.is_empty()
+        && user.len() <= 64
+        && !user.contains('/')
+        && password.len() >= 3
+        && !password.starts_with("//")
+}
+
+/// The line with its spans replaced: overlapping spans are joined, named by the first rule
+/// that asked (the most specific).
+fn apply(body: &str, mut spans: Vec<Span>, n: usize, found: &mut Vec<Redaction>) -> String {
+    spans.retain(|s| s.end > s.start);
+    // Sorted by start; the rule order breaks ties (stable sort).
+    spans.sort_by_key(|s| s.start);
+    let mut joined: Vec<Span> = Vec::new();
+    for s in spans {
+        match joined.last_mut() {
+            Some(last) if s.start < last.end => last.end = last.end.max(s.end),
+            _ => joined.push(s),
+        }
+    }
+    let mut line = String::with_capacity(body.len());
+    let mut at = 0;
+    for s in &joined {
+        line.push_str(&body[at..s.start]);
+        line.push_str(&marker(s.kind));
+        at = s.end;
+        found.push(Redaction {
+            line: n,
+            kind: s.kind,
+        });
+    }
+    line.push_str(&body[at..]);
+    line
+}
