@@ -14,7 +14,9 @@ use git2::{Delta, DiffFindOptions, DiffOptions, Repository, Tree};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::files::{self, Bundle, Limits, Redaction, SkippedFile, Workspace, secret_by_name};
+use crate::files::{
+    self, Boundary, Bundle, Limits, Redaction, SkippedFile, Workspace, secret_by_name,
+};
 
 /// What to review.
 #[derive(Debug, Clone, Default)]
@@ -72,46 +74,53 @@ impl Change {
         self.changed.is_empty() && self.withheld.is_empty()
     }
 
-    /// The user message for Codex.
+    /// The user message for Codex: what was compared, the diff and the files' full text, each
+    /// between lines that carry one boundary found nowhere in the message; names are quoted.
     pub fn prompt(&self, focus: Option<&str>) -> String {
+        let focus = focus.map(str::trim).filter(|f| !f.is_empty());
+        let withheld = files::quoted_list(self.withheld.iter().map(|w| w.path.as_str()));
+        let omitted = files::quoted_list(
+            self.changed
+                .iter()
+                .filter(|f| f.diff_omitted)
+                .map(|f| f.path.as_str()),
+        );
+        let texts = self.files.boundary_texts();
+        let boundary = Boundary::avoiding(
+            texts
+                .iter()
+                .map(String::as_str)
+                .chain([self.compared.as_str(), &withheld, &omitted, &self.diff])
+                .chain(focus),
+        );
         let mut p = format!(
             "Review this change: {}. {} file(s) changed.\n",
             self.compared,
             self.changed.len()
         );
-        if let Some(f) = focus.filter(|f| !f.trim().is_empty()) {
-            p.push_str(&format!("Focus on: {}\n", f.trim()));
+        if let Some(f) = focus {
+            p.push_str(&format!("Focus on: {f}\n"));
         }
-        if !self.withheld.is_empty() {
-            let names: Vec<&str> = self.withheld.iter().map(|w| w.path.as_str()).collect();
-            p.push_str(&format!(
-                "Not included (secrets by name): {}\n",
-                names.join(", ")
-            ));
+        if !withheld.is_empty() {
+            p.push_str(&format!("Not included (secrets by name): {withheld}\n"));
         }
-        let omitted: Vec<&str> = self
-            .changed
-            .iter()
-            .filter(|f| f.diff_omitted)
-            .map(|f| f.path.as_str())
-            .collect();
         if !omitted.is_empty() {
             p.push_str(&format!(
-                "Changed too, but their diff is not included (the size limit): {}\n",
-                omitted.join(", ")
+                "Changed too, but their diff is not included (the size limit): {omitted}\n"
             ));
         }
-        p.push_str("\nThe unified diff:\n```diff\n");
+        p.push_str(&format!("{}\n\n", boundary.explained()));
+        p.push_str(&boundary.begin("the unified diff"));
         p.push_str(&self.diff);
         if !self.diff.ends_with('\n') {
             p.push('\n');
         }
-        p.push_str("```\n");
+        p.push_str(&boundary.end("the unified diff"));
         if !self.files.sent.is_empty() {
             p.push_str(
                 "\nThe full text of the changed files, new versions (line numbers added; values that look like secrets are replaced by [REDACTED kind]):\n\n",
             );
-            p.push_str(&self.files.text);
+            self.files.write_sections(&boundary, &mut p);
         }
         p
     }
@@ -460,15 +469,17 @@ pub fn collect(ws: &Workspace, scope: &Scope, limits: &Limits) -> Result<Change>
                 String::from_utf8_lossy(&buf).into_owned()
             }
             _ if too_large => format!(
-                "diff --git a/{0} b/{1}\nLarge file {1} {status} (over {2}: its content is not sent)\n",
-                old_path.as_deref().unwrap_or(&path),
-                path,
+                "diff --git {} {}\nLarge file {} {status} (over {}: its content is not sent)\n",
+                files::diff_path("a/", old_path.as_deref().unwrap_or(&path)),
+                files::diff_path("b/", &path),
+                files::quoted(&path),
                 files::size(limits.max_file_bytes)
             ),
             _ => format!(
-                "diff --git a/{0} b/{1}\nBinary file {1} {status} (its content is not sent)\n",
-                old_path.as_deref().unwrap_or(&path),
-                path
+                "diff --git {} {}\nBinary file {} {status} (its content is not sent)\n",
+                files::diff_path("a/", old_path.as_deref().unwrap_or(&path)),
+                files::diff_path("b/", &path),
+                files::quoted(&path),
             ),
         };
         let (clean, found) = files::redact(&body);

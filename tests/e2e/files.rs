@@ -161,7 +161,10 @@ async fn the_named_files_of_the_roots_go_with_line_numbers_and_the_result_lists_
     );
 
     let body = last_sent(&fake);
-    assert!(body.contains("===== src/lib.rs (3 lines) ====="), "{body}");
+    assert!(
+        body.contains(r#" \"src/lib.rs\" (3 lines) ====="#),
+        "{body}"
+    );
     assert!(body.contains("2 |     a + b"), "{body}");
     assert!(body.contains("Is add correct?"));
     for secret in [

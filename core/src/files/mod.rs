@@ -6,6 +6,7 @@
 
 pub mod images;
 pub mod secrets;
+pub mod sections;
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
@@ -15,6 +16,8 @@ use globset::{GlobBuilder, GlobMatcher};
 use serde::Serialize;
 
 pub use secrets::{Redaction, redact, secret_by_name};
+use sections::Section;
+pub use sections::{Boundary, diff_path, quoted, quoted_list};
 
 /// Files sent in one request at most.
 pub const MAX_FILES: usize = 200;
@@ -195,14 +198,55 @@ pub struct SkippedFile {
 /// What goes to Codex and the account of it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Bundle {
-    /// The files as delimited sections with line numbers; empty when none was sent.
+    /// The files sent, each a section with line numbers (written out with a boundary by
+    /// [`Bundle::prompt`] or [`Bundle::write_sections`]).
     #[serde(skip)]
-    pub text: String,
+    sections: Vec<Section>,
     pub sent: Vec<SentFile>,
     pub skipped: Vec<SkippedFile>,
 }
 
 impl Bundle {
+    /// The user message of a request about these files: what they are and how they are
+    /// delimited, the files, then `request`. One boundary, found in none of it.
+    pub fn prompt(&self, request: &str) -> String {
+        let boundary = Boundary::avoiding(
+            self.boundary_texts()
+                .iter()
+                .map(String::as_str)
+                .chain([request]),
+        );
+        let mut out = format!(
+            "Files from the user's workspace for this request (as on disk, with line numbers; values that look like secrets are replaced by [REDACTED kind] markers). {}\n\n",
+            boundary.explained()
+        );
+        self.write_sections(&boundary, &mut out);
+        out.push_str(request);
+        out
+    }
+
+    /// The files as sections between lines that carry `boundary`; nothing when none was sent.
+    pub fn write_sections(&self, boundary: &Boundary, out: &mut String) {
+        for s in &self.sections {
+            s.write(boundary, out);
+        }
+    }
+
+    /// Everything the sections hold as they are written (names quoted): what a boundary of a
+    /// prompt that holds them must not occur in.
+    pub fn boundary_texts(&self) -> Vec<String> {
+        self.sections.iter().flat_map(Section::texts).collect()
+    }
+
+    /// The files as sections, with a boundary of their own (for a look at what is sent).
+    pub fn text(&self) -> String {
+        let texts = self.boundary_texts();
+        let boundary = Boundary::avoiding(texts.iter().map(String::as_str));
+        let mut out = String::new();
+        self.write_sections(&boundary, &mut out);
+        out
+    }
+
     /// Redactions over all files.
     pub fn redaction_count(&self) -> usize {
         self.sent.iter().map(|f| f.redactions.len()).sum()
@@ -529,13 +573,17 @@ impl Bundle {
         } else {
             format!("{lines} lines")
         };
-        let out = &mut self.text;
-        out.push_str(&format!("===== {shown} ({about}) =====\n"));
         let width = lines.max(1).to_string().len();
+        let mut body = String::with_capacity(clean.len() + lines * (width + 3));
         for (i, line) in clean.lines().enumerate() {
-            out.push_str(&format!("{:>width$} | {line}\n", i + 1));
+            body.push_str(&format!("{:>width$} | {line}\n", i + 1));
         }
-        out.push_str(&format!("===== end of {shown} =====\n\n"));
+        // The name is quoted and the section delimited when it is written (sections.rs).
+        self.sections.push(Section {
+            name: shown.to_owned(),
+            about,
+            body,
+        });
         self.sent.push(SentFile {
             path: shown.to_owned(),
             lines,

@@ -436,10 +436,7 @@ impl CodexServer {
             }
         };
         let mut user_text = match &bundle {
-            Some(b) => format!(
-                "Files from the user's workspace for this request (as on disk, with line numbers; values that look like secrets are replaced by [REDACTED kind] markers):\n\n{}{}",
-                b.text, a.prompt
-            ),
+            Some(b) => b.prompt(&a.prompt),
             None => a.prompt.clone(),
         };
         let asked = a
@@ -473,15 +470,14 @@ impl CodexServer {
             }
         };
         if !images.is_empty() {
-            let names: Vec<&str> = images.iter().map(|i| i.sent.source.as_str()).collect();
+            let names = files::quoted_list(images.iter().map(|i| i.sent.source.as_str()));
             user_text.push_str(&format!(
-                "\n\n[{} attached to this message: {}]",
+                "\n\n[{} attached to this message: {names}]",
                 if images.len() == 1 {
                     "An image is"
                 } else {
                     "Images are"
                 },
-                names.join(", ")
             ));
         }
         let system_prompt = a.system_prompt.clone().or(base.system_prompt.clone());
