@@ -1,5 +1,5 @@
 //! Hostile workspaces through the real bridge: a file name that tries to forge the prompt's
-//! structure.
+//! structure, and a hard link to the store's `auth.json` inside the workspace.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -146,4 +146,55 @@ fn commit(repo: &Repository) {
     let sig = Signature::now("Test", "test@example.com").unwrap();
     repo.commit(Some("HEAD"), &sig, &sig, "one", &tree, &[])
         .unwrap();
+}
+
+#[tokio::test]
+async fn a_hard_link_to_the_store_s_auth_json_is_refused_by_files_and_by_a_review() {
+    let fake = fake().await;
+    let home = Home::new(&fake);
+    home.seed(&fake, 3600).await;
+    let refresh = home.auth_json()["tokens"]["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Repository::init(dir.path()).unwrap();
+    std::fs::write(dir.path().join("README.md"), "# app\n").unwrap();
+    commit(&repo);
+    std::fs::hard_link(
+        home.profile_dir().join("auth.json"),
+        dir.path().join("notes.json"),
+    )
+    .unwrap();
+    let s = bridge(&home, dir.path()).await;
+
+    for files in [json!(["notes.json"]), json!(["*.json"])] {
+        let r = call(
+            &s,
+            "codex_query",
+            json!({"prompt": "What is in it?", "files": files}),
+        )
+        .await;
+        assert_eq!(r.is_error, Some(true), "{files}: {}", text(&r));
+        assert!(text(&r).contains("own store"), "{}", text(&r));
+    }
+    assert!(
+        fake.requests_to("/responses").is_empty(),
+        "nothing went to the backend"
+    );
+
+    let r = call(&s, "codex_review", json!({})).await;
+    assert_ne!(r.is_error, Some(true), "{}", text(&r));
+    let data = r.structured_content.clone().unwrap();
+    assert_eq!(data["withheld"][0]["path"], "notes.json", "{data}");
+    let body = fake
+        .requests_to("/responses")
+        .last()
+        .map(|r| r.body.to_string())
+        .unwrap_or_default();
+    assert!(
+        !body.contains(&refresh),
+        "the refresh token left the machine"
+    );
+    s.cancel().await.unwrap();
 }

@@ -11,6 +11,7 @@ pub mod sections;
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
+use std::sync::OnceLock;
 
 use globset::{GlobBuilder, GlobMatcher};
 use serde::Serialize;
@@ -67,6 +68,9 @@ pub struct Workspace {
     roots: Vec<PathBuf>,
     /// Folders never read from, whatever the roots (this project's own store).
     private: Vec<PathBuf>,
+    /// The files of the private folders that have another name too (a hard link), by device
+    /// and inode; looked up the first time a file with several names is checked.
+    linked: OnceLock<HashSet<(u64, u64)>>,
 }
 
 impl Workspace {
@@ -91,7 +95,11 @@ impl Workspace {
             .iter()
             .map(|p| p.canonicalize().unwrap_or_else(|_| p.clone()))
             .collect();
-        Self { roots, private }
+        Self {
+            roots,
+            private,
+            linked: OnceLock::new(),
+        }
     }
 
     pub fn roots(&self) -> &[PathBuf] {
@@ -143,9 +151,32 @@ impl Workspace {
         )
     }
 
-    /// Whether `path` is inside one of the folders never read from (this project's store).
+    /// Whether `path` is inside one of the folders never read from (this project's store), or
+    /// is one of their files under another name (a hard link: the same device and inode).
     pub fn is_private(&self, path: &Path) -> bool {
-        self.private.iter().any(|p| path.starts_with(p))
+        self.private.iter().any(|p| path.starts_with(p)) || self.links_to_private(path)
+    }
+
+    /// Whether `path` (followed if a symlink) is a file of a private folder under another name.
+    /// Only a file with more than one name can be: the private folders are looked through
+    /// once, the first time one is met.
+    #[cfg(unix)]
+    fn links_to_private(&self, path: &Path) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(meta) = std::fs::metadata(path) else {
+            return false;
+        };
+        meta.is_file()
+            && meta.nlink() > 1
+            && self
+                .linked
+                .get_or_init(|| linked_files(&self.private))
+                .contains(&(meta.dev(), meta.ino()))
+    }
+
+    #[cfg(not(unix))]
+    fn links_to_private(&self, _path: &Path) -> bool {
+        false
     }
 
     /// The root `path` (canonical) is inside, if any.
@@ -593,6 +624,34 @@ impl Bundle {
         });
         Ok(kept.len())
     }
+}
+
+/// How deep and how far the private folders are looked through for files with several names
+/// (the store: `<home>/<profile>/conversations/<file>`, `<home>/<profile>/jobs/<id>/<file>`).
+const PRIVATE_DEPTH: usize = 4;
+const PRIVATE_MAX: usize = 20_000;
+
+/// The files under `folders` that have more than one name, by device and inode.
+#[cfg(unix)]
+fn linked_files(folders: &[PathBuf]) -> HashSet<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let mut out = HashSet::new();
+    for dir in folders {
+        let walker = ignore::WalkBuilder::new(dir)
+            .standard_filters(false)
+            .follow_links(false)
+            .max_depth(Some(PRIVATE_DEPTH))
+            .build();
+        for entry in walker.take(PRIVATE_MAX).flatten() {
+            if let Ok(meta) = entry.metadata()
+                && meta.is_file()
+                && meta.nlink() > 1
+            {
+                out.insert((meta.dev(), meta.ino()));
+            }
+        }
+    }
+    out
 }
 
 /// The files (and with `dirs` the folders) a walk of `dir` yields (see [`Gatherer::walk`]), at

@@ -457,3 +457,33 @@ fn the_boundary_of_a_prompt_is_found_in_none_of_its_content() {
         assert_ne!(other, p, "a fresh token each request");
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn a_hard_link_to_a_file_of_the_store_is_refused_by_its_inode() {
+    let d = tree(&[("src/a.rs", b"a\n")]);
+    let store = tempfile::tempdir().unwrap();
+    let auth = store.path().join("default/auth.json");
+    fs::create_dir_all(auth.parent().unwrap()).unwrap();
+    fs::write(&auth, b"{\"tokens\": {\"refresh_token\": \"rt_secret\"}}\n").unwrap();
+    fs::hard_link(&auth, d.path().join("notes.json")).unwrap();
+    fs::hard_link(&auth, d.path().join("src/copy.json")).unwrap();
+    // A file with two names of its own is no concern.
+    fs::hard_link(d.path().join("src/a.rs"), d.path().join("src/b.rs")).unwrap();
+    let w = Workspace::new([d.path().to_path_buf()], &[store.path().to_path_buf()]);
+    let b = gather_of(&w, &["notes.json", "src"]);
+    assert_eq!(sent(&b), ["src/a.rs", "src/b.rs"]);
+    assert_eq!(
+        skipped(&b),
+        [
+            ("notes.json", "this project's own store (sign-in data)"),
+            ("src/copy.json", "this project's own store (sign-in data)")
+        ]
+    );
+    assert!(!b.text().contains("rt_secret"));
+    assert_eq!(
+        w.resolve(Path::new("notes.json")),
+        Err("this project's own store (sign-in data)".to_owned())
+    );
+    assert!(w.resolve(Path::new("src/b.rs")).is_ok());
+}

@@ -434,3 +434,22 @@ fn names_in_a_review_prompt_are_quoted_and_its_parts_carry_one_boundary() {
         "{p}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_hard_link_to_a_file_of_the_store_is_withheld_from_a_review() {
+    let (dir, repo) = init();
+    write(&repo, "a.txt", b"a\n");
+    commit_all(&repo, "one");
+    let store = tempfile::tempdir().unwrap();
+    let auth = store.path().join("default/auth.json");
+    fs::create_dir_all(auth.parent().unwrap()).unwrap();
+    fs::write(&auth, b"{\"refresh_token\": \"rt_secret\"}\n").unwrap();
+    fs::hard_link(&auth, dir.path().join("notes.json")).unwrap();
+    let w = Workspace::new([dir.path().to_path_buf()], &[store.path().to_path_buf()]);
+    let c = collect(&w, &Scope::default(), &Limits::default()).unwrap();
+    assert_eq!(c.withheld.len(), 1, "{:?}", c.withheld);
+    assert_eq!(c.withheld[0].path, "notes.json");
+    assert!(c.changed.is_empty());
+    assert!(!c.prompt(None).contains("rt_secret"));
+}
