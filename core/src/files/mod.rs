@@ -32,6 +32,9 @@ pub struct Limits {
     pub max_total_bytes: usize,
     /// Files in one request.
     pub max_files: usize,
+    /// Entries a walk of one folder visits at most (a glob over a huge tree stops there, and
+    /// says so).
+    pub max_walk_entries: usize,
 }
 
 impl Limits {
@@ -46,6 +49,7 @@ impl Limits {
             max_file_bytes: kb(s.files_max_file_kb),
             max_total_bytes: kb(s.files_max_total_kb),
             max_files: MAX_FILES,
+            max_walk_entries: WALK_MAX,
         }
     }
 }
@@ -57,6 +61,7 @@ impl Default for Limits {
             max_file_bytes: DEFAULT_FILES_MAX_FILE_KB as usize * 1024,
             max_total_bytes: DEFAULT_FILES_MAX_TOTAL_KB as usize * 1024,
             max_files: MAX_FILES,
+            max_walk_entries: WALK_MAX,
         }
     }
 }
@@ -325,8 +330,8 @@ fn is_glob(pattern: &str) -> bool {
     pattern.contains(['*', '?', '[', '{'])
 }
 
-/// Entries a walk of one root visits at most (a glob over a huge tree stops there).
-const WALK_MAX: usize = 200_000;
+/// Entries a walk of one folder visits at most, unless the limits say otherwise.
+pub const WALK_MAX: usize = 200_000;
 
 /// Files past a cap named one by one in `skipped`; the rest are counted in one entry.
 const OVER_LIMIT_NAMED: usize = 20;
@@ -369,9 +374,10 @@ struct Gatherer<'a> {
     /// Canonical paths already sent or skipped.
     seen: HashSet<PathBuf>,
     /// Per folder walked: the files the walk yields (not ignored), canonical.
-    listed: HashMap<PathBuf, Vec<PathBuf>>,
-    /// Per folder: what a one-level walk of it yields (files and folders not ignored).
-    levels: HashMap<PathBuf, HashSet<PathBuf>>,
+    listed: HashMap<PathBuf, Walk>,
+    /// Per folder: what a one-level walk of it yields (files and folders not ignored), and
+    /// whether that walk stopped at its cap.
+    levels: HashMap<PathBuf, (HashSet<PathBuf>, bool)>,
     total: usize,
     /// Files past a cap so far.
     over: usize,
@@ -412,20 +418,38 @@ impl Gatherer<'_> {
             let shown = self.ws.display(&root, &path);
             return self.skip(&shown, "not a regular file");
         }
-        if !self.listed_in_its_folder(&root, &path) {
+        let why_not = match self.listed_in_its_folder(&root, &path) {
+            Listing::Listed => None,
+            Listing::Ignored => Some("ignored by .gitignore".to_owned()),
+            Listing::Unknown(folder) => Some(format!(
+                "{} holds more than {} entries, past the walk's cap: whether .gitignore leaves it out cannot be told",
+                self.ws.display(&root, &folder),
+                self.limits.max_walk_entries
+            )),
+        };
+        if let Some(why) = why_not {
             let shown = self.ws.display(&root, &path);
             if self.seen.insert(path) {
-                self.skip(&shown, "ignored by .gitignore");
+                self.skip(&shown, why);
             }
             return;
         }
         if path.is_dir() {
-            let files = self.walk(&path);
-            if files.is_empty() {
+            let walk = self.walk(&path);
+            if walk.files.is_empty() && !walk.capped {
                 return self.skip(pattern, "a folder with no file to send (or all ignored)");
             }
-            for f in files {
+            for f in walk.files {
                 self.file(&root, &f);
+            }
+            if walk.capped {
+                self.skip(
+                    pattern,
+                    format!(
+                        "the walk of this folder stopped at its cap of {} entries, so files past it were not looked at: name a smaller folder inside it",
+                        self.limits.max_walk_entries
+                    ),
+                );
             }
         } else {
             self.file(&root, &path);
@@ -458,9 +482,17 @@ impl Gatherer<'_> {
             Ok(g) => g.compile_matcher(),
             Err(e) => return self.skip(pattern, format!("not a valid glob: {e}")),
         };
+        // A pattern that starts with folders (`src/**/*.rs`) walks only that folder.
+        let prefix = literal_prefix(pattern);
         let mut any = false;
+        let mut capped = false;
         for root in self.ws.roots.clone() {
-            for f in self.walk(&root) {
+            let Some(start) = self.glob_start(&root, &prefix) else {
+                continue;
+            };
+            let walk = self.walk(&start);
+            capped |= walk.capped;
+            for f in walk.files {
                 let rel = f.strip_prefix(&root).unwrap_or(&f);
                 if matcher.is_match(rel) {
                     any = true;
@@ -468,41 +500,89 @@ impl Gatherer<'_> {
                 }
             }
         }
-        if !any {
-            self.skip(
+        let cap = self.limits.max_walk_entries;
+        let walked = if prefix.as_os_str().is_empty() {
+            "the workspace".to_owned()
+        } else {
+            format!("`{}`", prefix.to_string_lossy())
+        };
+        let narrow = if prefix.as_os_str().is_empty() {
+            "start the pattern with a folder (`src/**/*.rs` rather than `**/*.rs`) so only that folder is walked"
+        } else {
+            "start the pattern with a deeper folder so only that folder is walked"
+        };
+        match (any, capped) {
+            (false, false) => self.skip(
                 pattern,
                 "no file in the workspace matches (ignored files are not)",
-            );
+            ),
+            (false, true) => self.skip(
+                pattern,
+                format!(
+                    "no file matches among the first {cap} entries of {walked}: the walk stopped at that cap, so files past it were not looked at; {narrow}"
+                ),
+            ),
+            (true, true) => self.skip(
+                pattern,
+                format!(
+                    "the walk of {walked} stopped at its cap of {cap} entries, so files past it were not looked at; {narrow}"
+                ),
+            ),
+            (true, false) => {}
         }
+    }
+
+    /// Where a glob's walk in `root` starts: `root`, or the folder `prefix` names in it when
+    /// that is a folder of the root (no link on the way) that is not ignored; `None` when the
+    /// pattern can match nothing in this root.
+    fn glob_start(&mut self, root: &Path, prefix: &Path) -> Option<PathBuf> {
+        if prefix.as_os_str().is_empty() {
+            return Some(root.to_path_buf());
+        }
+        let start = root.join(prefix);
+        // A walk of the root follows no link: a folder reached through one is not walked here
+        // either.
+        let real = start.canonicalize().ok()?;
+        if real != start || !real.is_dir() {
+            return None;
+        }
+        matches!(self.listed_in_its_folder(root, &real), Listing::Listed).then_some(real)
     }
 
     /// The files under `dir` a walk yields: `.gitignore` (and `.ignore`) respected, hidden files
     /// included but `.git`, symlinks not followed; sorted.
-    fn walk(&mut self, dir: &Path) -> Vec<PathBuf> {
+    fn walk(&mut self, dir: &Path) -> Walk {
+        let cap = self.limits.max_walk_entries;
         self.listed
             .entry(dir.to_path_buf())
-            .or_insert_with(|| walk_entries(dir, None, false))
+            .or_insert_with(|| walk_entries(dir, None, false, cap))
             .clone()
     }
 
     /// Whether `path` and every folder between it and `root` are listed by a walk of their
     /// folder: none of them is ignored (a file in an ignored folder is ignored too).
-    fn listed_in_its_folder(&mut self, root: &Path, path: &Path) -> bool {
+    fn listed_in_its_folder(&mut self, root: &Path, path: &Path) -> Listing {
         let mut at = path;
         while at != root {
             let Some(parent) = at.parent() else {
-                return false;
+                return Listing::Ignored;
             };
-            let listed = self
-                .levels
-                .entry(parent.to_path_buf())
-                .or_insert_with(|| walk_entries(parent, Some(1), true).into_iter().collect());
+            let cap = self.limits.max_walk_entries;
+            let (listed, capped) = self.levels.entry(parent.to_path_buf()).or_insert_with(|| {
+                let w = walk_entries(parent, Some(1), true, cap);
+                (w.files.into_iter().collect(), w.capped)
+            });
             if !listed.contains(at) {
-                return false;
+                // Past the cap of a huge folder nothing is known.
+                return if *capped {
+                    Listing::Unknown(parent.to_path_buf())
+                } else {
+                    Listing::Ignored
+                };
             }
             at = parent;
         }
-        true
+        Listing::Listed
     }
 
     /// Check and add one file found under `root`.
@@ -654,10 +734,46 @@ fn linked_files(folders: &[PathBuf]) -> HashSet<(u64, u64)> {
     out
 }
 
+/// Whether a walk of its folder lists a path (see [`Gatherer::listed_in_its_folder`]).
+enum Listing {
+    Listed,
+    Ignored,
+    /// This folder holds more entries than a walk looks at.
+    Unknown(PathBuf),
+}
+
+/// The folders a glob starts with, before its first component with a glob character
+/// (`src/app` of `./src/app/**/*.rs`); empty when it starts with one.
+fn literal_prefix(pattern: &str) -> PathBuf {
+    let parts: Vec<&str> = pattern
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    let mut prefix = PathBuf::new();
+    // The last part names files, not a folder to start in.
+    for part in parts.iter().take(parts.len().saturating_sub(1)) {
+        if part.contains(['*', '?', '[', '{', '\\']) {
+            break;
+        }
+        prefix.push(part);
+    }
+    prefix
+}
+
+/// What a walk of a folder found.
+#[derive(Debug, Clone, Default)]
+struct Walk {
+    /// The files (and folders when asked), sorted.
+    files: Vec<PathBuf>,
+    /// The walk stopped at its cap: more entries are there, not looked at.
+    capped: bool,
+}
+
 /// The files (and with `dirs` the folders) a walk of `dir` yields (see [`Gatherer::walk`]), at
-/// most `depth` levels down.
-fn walk_entries(dir: &Path, depth: Option<usize>, dirs: bool) -> Vec<PathBuf> {
+/// most `depth` levels down, among the first `cap` entries.
+fn walk_entries(dir: &Path, depth: Option<usize>, dirs: bool, cap: usize) -> Walk {
     let mut out = Vec::new();
+    let mut capped = false;
     let walker = ignore::WalkBuilder::new(dir)
         .hidden(false)
         .require_git(false)
@@ -665,7 +781,11 @@ fn walk_entries(dir: &Path, depth: Option<usize>, dirs: bool) -> Vec<PathBuf> {
         .max_depth(depth)
         .filter_entry(|e| e.file_name() != ".git")
         .build();
-    for entry in walker.take(WALK_MAX) {
+    for (seen, entry) in walker.enumerate() {
+        if seen == cap {
+            capped = true;
+            break;
+        }
         let Ok(entry) = entry else { continue };
         let wanted = entry.depth() > 0
             && entry
@@ -678,7 +798,7 @@ fn walk_entries(dir: &Path, depth: Option<usize>, dirs: bool) -> Vec<PathBuf> {
         }
     }
     out.sort();
-    out
+    Walk { files: out, capped }
 }
 
 /// "150 bytes", "600 KB".

@@ -191,6 +191,7 @@ fn the_caps_cut_at_a_line_end_and_say_so() {
         max_file_bytes: 100,
         max_total_bytes: 150,
         max_files: 3,
+        ..Limits::default()
     };
     let b = gather(&w, &["*.txt".to_owned()], &limits);
     assert_eq!(b.sent[0].lines, 11, "100 bytes hold 11 whole lines");
@@ -486,4 +487,88 @@ fn a_hard_link_to_a_file_of_the_store_is_refused_by_its_inode() {
         Err("this project's own store (sign-in data)".to_owned())
     );
     assert!(w.resolve(Path::new("src/b.rs")).is_ok());
+}
+
+#[test]
+fn a_glob_whose_walk_hits_its_cap_says_so_and_how_to_narrow_it() {
+    let mut files: Vec<(String, &[u8])> = (0..30)
+        .map(|i| (format!("aaa/f{i:02}.txt"), b"x\n" as &[u8]))
+        .collect();
+    files.push(("src/deep/wanted.rs".into(), b"fn w() {}\n"));
+    let files: Vec<(&str, &[u8])> = files.iter().map(|(p, b)| (p.as_str(), *b)).collect();
+    let d = tree(&files);
+    let limits = Limits {
+        max_walk_entries: 10,
+        ..Limits::default()
+    };
+    let g = |patterns: &[&str]| {
+        let p: Vec<String> = patterns.iter().map(|s| (*s).to_owned()).collect();
+        gather(&ws(&d), &p, &limits)
+    };
+    // (The walk's order is the file system's: what the first 10 entries are is not known.)
+    let b = g(&["**/*.md"]);
+    assert!(b.sent.is_empty());
+    let (path, reason) = skipped(&b)[0];
+    assert_eq!(path, "**/*.md");
+    assert!(
+        reason.starts_with(
+            "no file matches among the first 10 entries of the workspace: the walk stopped at that cap"
+        ) && reason.contains("start the pattern with a folder (`src/**/*.rs` rather than `**/*.rs`)"),
+        "{reason}"
+    );
+    // Some found (at most 4 of the first 10 entries are not .txt files), more not looked at.
+    let b = g(&["**/*.txt"]);
+    assert!(!b.sent.is_empty() && b.sent.len() < 30, "{:?}", b.sent);
+    let last = b.skipped.last().unwrap();
+    assert_eq!(last.path, "**/*.txt");
+    assert!(
+        last.reason
+            .starts_with("the walk of the workspace stopped at its cap of 10 entries"),
+        "{}",
+        last.reason
+    );
+    // A folder prefix walks that folder alone, within the cap.
+    let b = g(&["src/**/*.rs", "./src/deep/*.rs"]);
+    assert_eq!(sent(&b), ["src/deep/wanted.rs"]);
+    assert!(b.skipped.is_empty(), "{:?}", b.skipped);
+    // A folder named whole says its walk was cut too.
+    let b = g(&["aaa"]);
+    assert!(!b.sent.is_empty());
+    assert!(
+        b.skipped
+            .last()
+            .unwrap()
+            .reason
+            .starts_with("the walk of this folder stopped at its cap of 10 entries"),
+        "{:?}",
+        b.skipped
+    );
+}
+
+#[test]
+fn a_glob_with_a_folder_prefix_keeps_the_ignore_rules_of_the_whole_walk() {
+    let d = tree(&[
+        (".gitignore", b"build/\n"),
+        ("build/gen/x.rs", b"generated\n"),
+        ("src/a.rs", b"a\n"),
+    ]);
+    let b = gather_of(&ws(&d), &["build/**/*.rs", "src/**/*.rs", "nope/**/*.rs"]);
+    assert_eq!(sent(&b), ["src/a.rs"]);
+    assert_eq!(
+        skipped(&b),
+        [
+            (
+                "build/**/*.rs",
+                "no file in the workspace matches (ignored files are not)"
+            ),
+            (
+                "nope/**/*.rs",
+                "no file in the workspace matches (ignored files are not)"
+            )
+        ]
+    );
+    assert_eq!(literal_prefix("./src/app/**/*.rs"), Path::new("src/app"));
+    assert_eq!(literal_prefix("**/*.rs"), Path::new(""));
+    assert_eq!(literal_prefix("src/{a,b}/*.rs"), Path::new("src"));
+    assert_eq!(literal_prefix("src/*.rs"), Path::new("src"));
 }

@@ -363,6 +363,7 @@ fn the_store_large_files_and_a_full_diff_are_named_but_not_sent() {
         max_file_bytes: 1000,
         max_total_bytes: 1500,
         max_files: 200,
+        ..Limits::default()
     };
     let c = collect(&w, &Scope::default(), &limits).unwrap();
     assert_eq!(c.withheld.len(), 1);
