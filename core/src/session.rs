@@ -142,9 +142,12 @@ impl Session {
     /// Signed in or not, who, until when, where the secret is and why. Reads the record itself, so
     /// a state.json out of step (or missing) cannot make it lie.
     pub async fn status(&self) -> Status {
-        let (mut state, rec) = match self.blocking(|s| Ok((s.state(), s.load()))).await {
+        let (mut state, rec, open) = match self
+            .blocking(|s| Ok((s.state(), s.load(), s.open_to_others())))
+            .await
+        {
             Ok(x) => x,
-            Err(e) => (State::default(), Err(e)),
+            Err(e) => (State::default(), Err(e), Vec::new()),
         };
         // A rotation held in memory is this process's truth: say so, loudly.
         let rec = match self.unsaved_record() {
@@ -157,6 +160,8 @@ impl Session {
             }
             None => rec,
         };
-        crate::status::status_of(&self.settings, self.store.mode(), state, rec)
+        let mut status = crate::status::status_of(&self.settings, self.store.mode(), state, rec);
+        status.store.open_to_others = open;
+        status
     }
 }

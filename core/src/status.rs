@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::codex::{RateLimits, Remaining};
 use crate::config::Settings;
 use crate::error::{Error, ErrorKind, Result};
-use crate::store::{AuthMode, AuthRecord, Backend, PendingLogin, State};
+use crate::store::{AuthMode, AuthRecord, Backend, OpenToOthers, PendingLogin, State};
 
 /// The storage part of a status.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -20,6 +20,9 @@ pub struct StoreInfo {
     pub reason: Option<String>,
     /// The configured mode: `auto`, `keyring` or `file`.
     pub mode: crate::StoreMode,
+    /// The profile folder and the files in it that other users may open (`auth.json` at 0644):
+    /// made private again at the store's next write.
+    pub open_to_others: Vec<OpenToOthers>,
 }
 
 /// A snapshot for `status`, the tray and `codex_status`.
@@ -109,6 +112,7 @@ pub(crate) fn status_of(
             location: state.location.clone(),
             reason: state.backend_reason.clone(),
             mode,
+            open_to_others: Vec::new(),
         },
         last_error: state.last_error.clone(),
         last_error_kind: error_kind(&state),
@@ -126,6 +130,7 @@ pub enum Detail {
     Usage,
     StoredIn,
     Why,
+    Permissions,
     PendingSignIn,
     LastError,
 }
@@ -138,6 +143,7 @@ impl Detail {
             Detail::Usage => "Usage",
             Detail::StoredIn => "Stored in",
             Detail::Why => "Why",
+            Detail::Permissions => "Permissions",
             Detail::PendingSignIn => "Pending sign-in",
             Detail::LastError => "Last error",
         }
@@ -176,6 +182,7 @@ impl Status {
                 location: None,
                 reason: None,
                 mode,
+                open_to_others: Vec::new(),
             },
             last_error: None,
             last_error_kind: None,
@@ -241,6 +248,22 @@ impl Status {
         }
     }
 
+    /// What other users may open, and what makes it private: "other users of this machine may
+    /// open /…/auth.json (0644); …".
+    fn open_to_others_text(&self) -> String {
+        let open = &self.store.open_to_others;
+        let list: Vec<String> = open
+            .iter()
+            .map(|o| format!("{} ({})", o.path, o.mode))
+            .collect();
+        let paths: Vec<&str> = open.iter().map(|o| o.path.as_str()).collect();
+        format!(
+            "other users of this machine may open {}; they are made private again (files 0600, folders 0700) at the store's next write, or now with `chmod go-rwx {}`",
+            list.join(", "),
+            paths.join(" ")
+        )
+    }
+
     /// The labelled facts under the headline, in the order people read them.
     pub fn details(&self) -> Vec<(Detail, String)> {
         let now = Utc::now();
@@ -280,6 +303,9 @@ impl Status {
         }
         if let Some(r) = &self.store.reason {
             out.push((Detail::Why, r.clone()));
+        }
+        if !self.store.open_to_others.is_empty() {
+            out.push((Detail::Permissions, self.open_to_others_text()));
         }
         if let Some(p) = &self.pending_login {
             out.push((Detail::PendingSignIn, pending_text(p, now)));
@@ -360,6 +386,7 @@ mod tests {
                 location: Some("/home/ada/auth.json".into()),
                 reason: Some("keychain unavailable: no D-Bus".into()),
                 mode: StoreMode::Auto,
+                open_to_others: Vec::new(),
             },
             ..signed_out()
         }
@@ -445,6 +472,31 @@ mod tests {
         let st = status_of(&settings, StoreMode::Auto, state, Ok(None));
         assert_eq!(st.last_error_kind, None);
         assert!(!st.session_expired());
+    }
+
+    #[test]
+    fn store_files_open_to_others_are_a_detail_that_says_what_to_do() {
+        let mut st = signed_in();
+        st.store.open_to_others = vec![
+            OpenToOthers {
+                path: "/home/ada/.local/share/codex-oauth/default".into(),
+                mode: "0755".into(),
+            },
+            OpenToOthers {
+                path: "/home/ada/.local/share/codex-oauth/default/auth.json".into(),
+                mode: "0644".into(),
+            },
+        ];
+        let details = st.details();
+        let labels: Vec<&str> = details.iter().map(|(d, _)| d.label()).collect();
+        assert_eq!(
+            labels,
+            ["Account", "Access token", "Stored in", "Why", "Permissions"]
+        );
+        assert_eq!(
+            details[4].1,
+            "other users of this machine may open /home/ada/.local/share/codex-oauth/default (0755), /home/ada/.local/share/codex-oauth/default/auth.json (0644); they are made private again (files 0600, folders 0700) at the store's next write, or now with `chmod go-rwx /home/ada/.local/share/codex-oauth/default /home/ada/.local/share/codex-oauth/default/auth.json`"
+        );
     }
 
     #[test]

@@ -340,7 +340,7 @@ async fn json_reports_are_one_object_on_stdout_with_the_documented_fields() {
     assert_keys(
         "status store",
         &st["store"],
-        &["backend", "location", "reason", "mode"],
+        &["backend", "location", "reason", "mode", "open_to_others"],
     );
 
     // login --device --json: the URL and code on stderr, the outcome on stdout.

@@ -1,6 +1,8 @@
-//! Hostile workspaces through the real bridge: a file name that tries to forge the prompt's
-//! structure, and a hard link to the store's `auth.json` inside the workspace.
+//! Hostile workspaces through the real bridge and CLI: a file name that tries to forge the
+//! prompt's structure, a hard link to the store's `auth.json` inside the workspace, and a store
+//! whose files other users may read.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Stdio;
 
@@ -197,4 +199,65 @@ async fn a_hard_link_to_the_store_s_auth_json_is_refused_by_files_and_by_a_revie
         "the refresh token left the machine"
     );
     s.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn store_files_other_users_may_read_are_reported_and_made_private_at_the_next_write() {
+    let fake = fake().await;
+    let home = Home::new(&fake);
+    // An access token inside the refresh margin: the next `token` refreshes, a write.
+    home.seed(&fake, 60).await;
+    let dir = home.profile_dir();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    for f in ["auth.json", "state.json"] {
+        std::fs::set_permissions(dir.join(f), std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+
+    let (st, code) = home.status();
+    assert_eq!(code, 0);
+    let open: Vec<(String, String)> = st["store"]["open_to_others"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{st}"))
+        .iter()
+        .map(|o| {
+            let path = o["path"].as_str().unwrap();
+            let name = Path::new(path).file_name().unwrap().to_string_lossy();
+            (name.into_owned(), o["mode"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    assert_eq!(
+        open,
+        [
+            ("auth.json".to_owned(), "0644".to_owned()),
+            ("state.json".to_owned(), "0644".to_owned())
+        ]
+    );
+    let out = home.cli(&["status"]);
+    let words = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        words.contains("Permissions:") && words.contains("auth.json (0644)"),
+        "{words}"
+    );
+
+    let ws = tempfile::tempdir().unwrap();
+    let s = bridge(&home, ws.path()).await;
+    let r = call(&s, "codex_status", json!({})).await;
+    assert!(
+        text(&r).contains("Permissions: other users of this machine may open"),
+        "{}",
+        text(&r)
+    );
+    let data = r.structured_content.clone().unwrap();
+    assert_eq!(
+        data["store"]["open_to_others"].as_array().unwrap().len(),
+        2,
+        "{data}"
+    );
+    s.cancel().await.unwrap();
+
+    token(&home);
+    assert_eq!(mode(&dir.join("auth.json")), 0o600);
+    assert_eq!(mode(&dir.join("state.json")), 0o600);
+    let (st, _) = home.status();
+    assert_eq!(st["store"]["open_to_others"], json!([]), "{st}");
 }

@@ -153,6 +153,62 @@ pub fn quarantine(path: &Path, read: &[u8]) -> Result<Option<PathBuf>> {
     Ok(Some(target))
 }
 
+/// How deep and how far a store folder is looked through for what others may open
+/// (`<profile>/conversations/<file>`, `<profile>/jobs/<id>/<file>`).
+const OPEN_DEPTH: usize = 3;
+const OPEN_MAX: usize = 5_000;
+
+/// The folder `dir`, and the files and folders under it, that other users may open (any of the
+/// group's and others' permission bits set), with their mode (0644). Links are not followed.
+pub fn open_to_others(dir: &Path) -> Vec<(PathBuf, u32)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let walker = ignore::WalkBuilder::new(dir)
+            .standard_filters(false)
+            .follow_links(false)
+            .max_depth(Some(OPEN_DEPTH))
+            .build();
+        let mut found: Vec<(PathBuf, u32)> = walker
+            .take(OPEN_MAX)
+            .flatten()
+            .filter_map(|e| {
+                let meta = e.metadata().ok()?;
+                let mode = meta.permissions().mode() & 0o7777;
+                ((meta.is_file() || meta.is_dir()) && mode & 0o077 != 0)
+                    .then(|| (e.into_path(), mode))
+            })
+            .collect();
+        found.sort();
+        found
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Vec::new()
+    }
+}
+
+/// Make private again what [`open_to_others`] found: files 0600, folders 0700. What cannot be
+/// changed is logged and left (the next write tries again).
+pub fn make_private(found: &[(PathBuf, u32)]) {
+    #[cfg(unix)]
+    for (path, mode) in found {
+        use std::os::unix::fs::PermissionsExt;
+        let private = if path.is_dir() { 0o700 } else { 0o600 };
+        match fs::set_permissions(path, fs::Permissions::from_mode(private)) {
+            Ok(()) => {
+                tracing::info!(path = %path.display(), was = format!("{mode:04o}"), now = format!("{private:04o}"), "made a store file private again")
+            }
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "cannot make a store file private")
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = found;
+}
+
 /// Create (if needed) a private file without truncating it: for the lock file.
 pub fn open_private(path: &Path) -> Result<fs::File> {
     let mut opts = fs::OpenOptions::new();
@@ -206,6 +262,37 @@ mod tests {
             fs::metadata(&sub).unwrap().permissions().mode() & 0o777,
             0o700
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn what_others_may_open_is_found_and_made_private_again() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let profile = dir.path().join("default");
+        ensure_private_dir(&profile.join("conversations")).unwrap();
+        write_atomic(&profile.join("auth.json"), b"{}").unwrap();
+        write_atomic(&profile.join("conversations/c.json"), b"{}").unwrap();
+        assert_eq!(open_to_others(&profile), []);
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let set = |p: &Path, m: u32| fs::set_permissions(p, fs::Permissions::from_mode(m)).unwrap();
+        set(&profile.join("auth.json"), 0o644);
+        set(&profile.join("conversations/c.json"), 0o640);
+        set(&profile, 0o755);
+        let found = open_to_others(&profile);
+        assert_eq!(
+            found,
+            [
+                (profile.clone(), 0o755),
+                (profile.join("auth.json"), 0o644),
+                (profile.join("conversations/c.json"), 0o640)
+            ]
+        );
+        make_private(&found);
+        assert_eq!(open_to_others(&profile), []);
+        assert_eq!(mode(&profile), 0o700);
+        assert_eq!(mode(&profile.join("auth.json")), 0o600);
+        assert_eq!(mode(&profile.join("conversations/c.json")), 0o600);
     }
 
     #[test]

@@ -15,6 +15,6 @@ pub use fsutil::{ensure_private_dir, write_atomic};
 pub use keychain::{FaultyKeychain, MemoryKeychain};
 pub use keychain::{KEYCHAIN_TIMEOUT, Keychain, OsKeychain, TimedKeychain};
 pub use lock::{LOCK_WAIT, LockGuard};
-pub use profile::{SaveOutcome, Store};
+pub use profile::{OpenToOthers, SaveOutcome, Store};
 pub use record::{AuthMode, AuthRecord, TokenData};
 pub use state::{Backend, PendingLogin, RefreshBackoff, SignInMethod, State};

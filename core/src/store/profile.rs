@@ -23,6 +23,14 @@ pub struct SaveOutcome {
     pub reason: Option<String>,
 }
 
+/// A file or folder of the store that other users of the machine may open.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OpenToOthers {
+    pub path: String,
+    /// Its permission bits, in octal: `0644`.
+    pub mode: String,
+}
+
 pub struct Store {
     profile: String,
     dir: PathBuf,
@@ -372,7 +380,9 @@ impl Store {
         )
     }
 
-    /// Read-modify-write state.json under the lock; bumps `generation`.
+    /// Read-modify-write state.json under the lock; bumps `generation`. Every write of the
+    /// store ends here, and leaves nothing of the profile folder open to other users (files
+    /// 0600, folders 0700), whatever a copy or a `chmod` did to it.
     pub fn update_state(&self, _guard: &LockGuard, f: impl FnOnce(&mut State)) -> Result<State> {
         let mut s = self.state();
         let generation = s.generation;
@@ -381,7 +391,20 @@ impl Store {
         s.updated_at = Some(Utc::now());
         let bytes = serde_json::to_vec_pretty(&s).map_err(|e| Error::Internal(e.to_string()))?;
         fsutil::write_atomic(&self.state_path(), &bytes)?;
+        fsutil::make_private(&fsutil::open_to_others(&self.dir));
         Ok(s)
+    }
+
+    /// The profile folder and what is in it that other users may open (a status reports them;
+    /// the next write makes them private again).
+    pub fn open_to_others(&self) -> Vec<OpenToOthers> {
+        fsutil::open_to_others(&self.dir)
+            .into_iter()
+            .map(|(path, mode)| OpenToOthers {
+                path: path.display().to_string(),
+                mode: format!("{mode:04o}"),
+            })
+            .collect()
     }
 }
 
@@ -427,6 +450,48 @@ mod tests {
         let mut s = Settings::for_home(dir).unwrap();
         s.store = mode;
         s
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_store_open_to_others_is_reported_and_made_private_by_the_next_write() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mem = Arc::new(MemoryKeychain::new(10_000));
+        let store = Store::with_keychain(&settings(dir.path(), StoreMode::File), mem).unwrap();
+        let g = store.lock().unwrap();
+        store.save(&g, &record()).unwrap();
+        assert_eq!(store.open_to_others(), []);
+        let set = |p: &Path, m: u32| {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
+        };
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        set(store.auth_path(), 0o644);
+        set(&store.state_path(), 0o644);
+        set(&store.lock_path(), 0o666);
+        set(store.dir(), 0o755);
+        let open: Vec<(String, String)> = store
+            .open_to_others()
+            .into_iter()
+            .map(|o| (o.path, o.mode))
+            .collect();
+        let shown = |p: &Path| p.display().to_string();
+        assert_eq!(
+            open,
+            [
+                (shown(store.dir()), "0755".to_owned()),
+                (shown(store.auth_path()), "0644".to_owned()),
+                (shown(&store.lock_path()), "0666".to_owned()),
+                (shown(&store.state_path()), "0644".to_owned()),
+            ]
+        );
+        // A write of the state alone (a usage update) is a write of the store.
+        store.update_state(&g, |s| s.email = None).unwrap();
+        assert_eq!(store.open_to_others(), []);
+        assert_eq!(mode(store.dir()), 0o700);
+        assert_eq!(mode(store.auth_path()), 0o600);
+        assert_eq!(mode(&store.state_path()), 0o600);
+        assert_eq!(mode(&store.lock_path()), 0o600);
     }
 
     #[test]

@@ -118,6 +118,7 @@ pub fn status_json(s: &Status) -> Value {
             "location": s.store.location,
             "reason": s.store.reason,
             "mode": s.store.mode,
+            "open_to_others": s.store.open_to_others,
         },
         "last_error": s.last_error,
         "last_error_kind": s.last_error_kind,

@@ -34,6 +34,7 @@ pub fn signed_in(expires_in_min: i64) -> Status {
             location: Some("keychain: codex-oauth/default".into()),
             reason: None,
             mode: StoreMode::Auto,
+            open_to_others: Vec::new(),
         },
         ..signed_out()
     }
