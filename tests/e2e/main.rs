@@ -12,6 +12,7 @@ mod conversations;
 mod crash_safety;
 mod files;
 mod hardening;
+mod hostile_input;
 mod hostile_files;
 mod interop;
 mod login;

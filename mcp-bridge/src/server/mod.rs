@@ -5,6 +5,7 @@ mod args;
 mod conversations;
 mod elicit;
 mod format;
+mod framing;
 mod login;
 mod progress;
 mod tools;
@@ -79,7 +80,10 @@ async fn serve_stdio(settings: Settings) -> ExitCode {
             None => std::future::pending().await,
         }
     };
-    let init = server.clone().serve(rmcp::transport::stdio_pipes());
+    // stdin and stdout through the bridge's own framing: an oversized message is answered.
+    let (stdin, stdout) = rmcp::transport::stdio_pipes();
+    let (reader, writer, output) = framing::frame(stdin, stdout, framing::MAX_LINE_BYTES);
+    let init = server.clone().serve((reader, writer));
     let running = tokio::select! {
         r = init => match r {
             Ok(r) => r,
@@ -107,6 +111,13 @@ async fn serve_stdio(settings: Settings) -> ExitCode {
     let reason = running.waiting().await;
     watcher.abort();
     server.shutdown().await;
+    // The service has dropped its reader and writer: the last lines are written, then the task ends.
+    if tokio::time::timeout(Duration::from_secs(2), output)
+        .await
+        .is_err()
+    {
+        tracing::warn!("the last messages could not be written within 2 s");
+    }
     match reason {
         Ok(r) => {
             tracing::info!(reason = ?r, "MCP server stopped");
