@@ -3,7 +3,8 @@
 //!
 //! Beyond "no panic": decoding agrees with plain serde (the path-reporting wrapper changes only
 //! the message); decoded arguments are exactly the ones sent; unknown arguments are refused; an
-//! error is an `invalid params` error that names the argument.
+//! error is an `invalid params` error that names the argument; decoding refuses more than plain
+//! serde only for a limit the input schema declares.
 #![no_main]
 
 use codex_mcp_bridge::server::{LoginArgs, LoginMethod, QueryArgs, decode_args};
@@ -26,6 +27,19 @@ fn opt_str(o: &Map<String, Value>, k: &str) -> Option<String> {
 fn check_error(e: &rmcp::ErrorData) {
     assert_eq!(e.code, rmcp::model::ErrorCode::INVALID_PARAMS);
     assert!(e.message.starts_with("invalid argument"), "{}", e.message);
+}
+
+/// An error for one of the limits the input schema declares (plain serde does not check them).
+fn is_schema_limit(e: &rmcp::ErrorData) -> bool {
+    [
+        "over the limit of",
+        "must not be empty",
+        "fewer than",
+        "under the least allowed",
+        "over the most allowed",
+    ]
+    .iter()
+    .any(|p| e.message.contains(p))
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -51,7 +65,7 @@ fuzz_target!(|data: &[u8]| {
             );
         }
         Err(e) => {
-            assert!(plain_query.is_err());
+            assert!(plain_query.is_err() || is_schema_limit(&e), "{}", e.message);
             check_error(&e);
         }
     }
@@ -66,7 +80,7 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(a.method, expected);
         }
         Err(e) => {
-            assert!(plain_login.is_err());
+            assert!(plain_login.is_err() || is_schema_limit(&e), "{}", e.message);
             check_error(&e);
         }
     }

@@ -1,9 +1,9 @@
 //! Hostile input to the real bridge gets an answer and bounded resources: a request line over the
-//! transport's limit.
+//! transport's limit, and arguments past the tools' schema limits.
 
 use serde_json::{Value, json};
 
-use crate::bridge_faults::Raw;
+use crate::bridge_faults::{Raw, tool_text};
 use crate::support::*;
 
 /// rmcp's (and so the bridge's) limit on one message line, its newline included.
@@ -71,4 +71,149 @@ async fn a_request_line_over_the_transport_limit_is_answered_with_the_limit_and_
     let (code, err) = b.finish();
     assert_eq!(code, Some(0), "{err}");
     assert!(!err.contains("panicked"), "{err}");
+}
+
+/// The JSON-RPC error message of answer `a` (which must be one).
+fn error_message(a: &Value) -> String {
+    assert_eq!(a["error"]["code"], -32602, "{a}");
+    a["error"]["message"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_tools_schema_limits_are_enforced_naming_the_argument_and_the_limit_and_echoes_are_cut()
+{
+    let fake = fake().await;
+    let home = Home::new(&fake);
+    home.seed(&fake, 3600).await;
+    let mut b = Raw::spawn(&home);
+    // The limits are those the tools advertise.
+    b.send_line(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).to_string());
+    let tools = b.answer(1)["result"]["tools"].clone();
+    let query = tools
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "codex_query")
+        .unwrap()["inputSchema"]["properties"]
+        .clone();
+    assert_eq!(query["files"]["maxItems"], 200, "{query}");
+    assert_eq!(query["images"]["maxItems"], 10, "{query}");
+    assert_eq!(query["conversation_id"]["maxLength"], 64, "{query}");
+
+    let files: Vec<String> = (0..201).map(|i| format!("src/f{i}.rs")).collect();
+    let m = error_message(&b.call(2, "codex_query", json!({"prompt": "q", "files": files})));
+    assert_eq!(
+        m, "invalid argument `files`: 201 entries, over the limit of 200",
+        "{m}"
+    );
+    let images: Vec<String> = (0..11).map(|i| format!("shot{i}.png")).collect();
+    let m = error_message(&b.call(
+        3,
+        "codex_query",
+        json!({"prompt": "q", "images": images, "model": "gpt-5.5"}),
+    ));
+    assert_eq!(
+        m,
+        "invalid argument `images`: 11 entries, over the limit of 10"
+    );
+    let long_id = "c".repeat(100_000);
+    let m = error_message(&b.call(
+        4,
+        "codex_query",
+        json!({"prompt": "q", "conversation_id": long_id}),
+    ));
+    assert_eq!(
+        m,
+        "invalid argument `conversation_id`: 100000 characters, over the limit of 64"
+    );
+    let m = error_message(&b.call(
+        5,
+        "codex_query",
+        json!({"prompt": "q", "files": ["a.rs", "p".repeat(5000)]}),
+    ));
+    assert_eq!(
+        m,
+        "invalid argument `files[1]`: 5000 characters, over the limit of 4096"
+    );
+    let paths: Vec<String> = (0..101).map(|i| format!("d{i}")).collect();
+    let m = error_message(&b.call(6, "codex_review", json!({"paths": paths})));
+    assert_eq!(
+        m,
+        "invalid argument `paths`: 101 entries, over the limit of 100"
+    );
+    let m = error_message(&b.call(7, "codex_usage", json!({"account": "a".repeat(65)})));
+    assert_eq!(
+        m,
+        "invalid argument `account`: 65 characters, over the limit of 64"
+    );
+    let m = error_message(&b.call(8, "codex_query", json!({"prompt": ""})));
+    assert_eq!(m, "invalid argument `prompt`: must not be empty");
+    let m = error_message(&b.call(
+        9,
+        "codex_query",
+        json!({"prompt": "q", "max_output_chars": 0}),
+    ));
+    assert!(m.contains("`max_output_chars`") && m.contains('1'), "{m}");
+
+    // What serde repeats of a bad value is cut short too.
+    let pigeon = format!("carrier-pigeon-{}", "z".repeat(100_000));
+    let m = error_message(&b.call(10, "codex_login", json!({"method": pigeon})));
+    assert!(m.contains("carrier-pigeon-zzz") && m.contains('…'), "{m}");
+    assert!(m.len() < 300, "{} bytes: {m:.300}", m.len());
+    let m = error_message(&b.call(
+        11,
+        "codex_query",
+        json!({"prompt": "q", "max_output_chars": "9".repeat(100_000)}),
+    ));
+    assert!(m.len() < 300, "{} bytes: {m:.300}", m.len());
+
+    // An unknown conversation_id within the limit is echoed a few dozen characters long.
+    let unknown = format!("0190a8e2-1c3b-7def-8abc-{}", "e".repeat(40));
+    assert_eq!(unknown.len(), 64);
+    let a = b.call(
+        12,
+        "codex_query",
+        json!({"prompt": "q", "conversation_id": unknown}),
+    );
+    assert_eq!(a["result"]["isError"], true, "{a}");
+    let t = tool_text(&a);
+    assert!(t.contains(&format!("`{}…`", &unknown[..40])), "{t}");
+    assert!(!t.contains(&unknown), "{t}");
+
+    // So are an unknown account and an image that is not there.
+    let account = format!("no-such-account-{}", "a".repeat(40));
+    let t = tool_text(&b.call(13, "codex_usage", json!({"account": account})));
+    assert!(
+        t.contains(&format!("`{}…`", &account[..40])) && !t.contains(&account),
+        "{t}"
+    );
+    let image = format!("{}.png", "i".repeat(300));
+    let a = b.call(
+        14,
+        "codex_query",
+        json!({"prompt": "q", "images": [image], "model": "gpt-5.5"}),
+    );
+    let t = tool_text(&a);
+    assert!(
+        t.contains(&format!("{}…: ", &image[..40])) && !t.contains(&image),
+        "{t}"
+    );
+    // A system prompt over 4 MB is refused as a prompt is.
+    let a = b.call(
+        15,
+        "codex_query",
+        json!({"prompt": "q", "system_prompt": "s".repeat(5 * 1024 * 1024)}),
+    );
+    assert_eq!(
+        a["result"]["structuredContent"]["kind"], "prompt_too_large",
+        "{a:.300}"
+    );
+    assert!(
+        tool_text(&a).starts_with("The system prompt is 5 MB"),
+        "{a:.300}"
+    );
+
+    assert_eq!(fake.stats().responses, 0, "nothing reached the backend");
+    let (code, err) = b.finish();
+    assert_eq!(code, Some(0), "{err}");
 }

@@ -10,6 +10,7 @@ use rmcp::model::JsonObject;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 /// The default of `max_output_chars`.
 pub const DEFAULT_MAX_OUTPUT_CHARS: u32 = 20_000;
@@ -17,26 +18,158 @@ pub const DEFAULT_MAX_OUTPUT_CHARS: u32 = 20_000;
 /// The arguments of a tool call, deserialized; a mismatch is a protocol error (`invalid params`).
 pub struct Args<T>(pub T);
 
-impl<S, T: DeserializeOwned> FromContextPart<ToolCallContext<'_, S>> for Args<T> {
+impl<S, T: DeserializeOwned + JsonSchema + 'static> FromContextPart<ToolCallContext<'_, S>>
+    for Args<T>
+{
     fn from_context_part(context: &mut ToolCallContext<'_, S>) -> Result<Self, ErrorData> {
         decode_args(context.arguments.take()).map(Args)
     }
 }
 
-/// A tool call's `arguments` (`None` when absent, as `{}`) as `T`; a mismatch names the argument.
-/// Public for the fuzz targets and property tests.
+/// A tool call's `arguments` (`None` when absent, as `{}`) as `T`, within the limits its input
+/// schema advertises; a mismatch names the argument (and the limit), echoing at most a few dozen
+/// characters of what was sent. Public for the fuzz targets and property tests.
 #[doc(hidden)]
-pub fn decode_args<T: DeserializeOwned>(arguments: Option<JsonObject>) -> Result<T, ErrorData> {
-    let arguments = serde_json::Value::Object(arguments.unwrap_or_default());
-    serde_path_to_error::deserialize(arguments).map_err(|e| {
-        let path = e.path().to_string();
+pub fn decode_args<T: DeserializeOwned + JsonSchema + 'static>(
+    arguments: Option<JsonObject>,
+) -> Result<T, ErrorData> {
+    let arguments = arguments.unwrap_or_default();
+    check_limits(&input_schema::<T>(), &arguments)
+        .map_err(|m| ErrorData::invalid_params(m, None))?;
+    serde_path_to_error::deserialize(serde_json::Value::Object(arguments)).map_err(|e| {
+        let path = elide(&e.path().to_string(), ECHO_CHARS);
+        let inner = elide_quoted(&e.inner().to_string());
         let message = if path == "." {
-            format!("invalid arguments: {}", e.inner())
+            format!("invalid arguments: {inner}")
         } else {
-            format!("invalid argument `{path}`: {}", e.inner())
+            format!("invalid argument `{path}`: {inner}")
         };
         ErrorData::invalid_params(message, None)
     })
+}
+
+/// The most characters of a caller's text an error message repeats.
+pub const ECHO_CHARS: usize = 40;
+
+/// `text`, cut after `max` characters with `…`.
+pub fn elide(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
+}
+
+/// `message` with every `quoted` or "quoted" part cut to [`ECHO_CHARS`] (serde repeats the value
+/// it could not take).
+fn elide_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(1024));
+    let mut rest = message;
+    while let Some(open) = rest.find(['`', '"']) {
+        let quote = &rest[open..=open];
+        out.push_str(&rest[..=open]);
+        let after = &rest[open + 1..];
+        match after.find(quote) {
+            Some(close) => {
+                out.push_str(&elide(&after[..close], ECHO_CHARS));
+                out.push_str(quote);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push_str(&elide(after, ECHO_CHARS));
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    elide(&out, 1000)
+}
+
+/// The limits of `schema`'s properties (`maxLength`, `minLength`, `maxItems`, `minItems`,
+/// `minimum`, `maximum`, and the same for array items) checked against `arguments`: the error
+/// names the argument and the limit, never repeating the value.
+fn check_limits(schema: &JsonObject, arguments: &JsonObject) -> Result<(), String> {
+    let Some(Value::Object(properties)) = schema.get("properties") else {
+        return Ok(());
+    };
+    for (name, value) in arguments {
+        if let Some(Value::Object(rules)) = properties.get(name) {
+            check_value(name, rules, value)?;
+        }
+    }
+    Ok(())
+}
+
+fn check_value(path: &str, rules: &JsonObject, value: &Value) -> Result<(), String> {
+    let limit = |key: &str| rules.get(key).and_then(Value::as_u64);
+    match value {
+        Value::String(text) => {
+            // Bytes bound characters from above: count only when it can matter.
+            if let Some(max) = limit("maxLength")
+                && text.len() as u64 > max
+            {
+                let n = text.chars().count() as u64;
+                if n > max {
+                    return Err(format!(
+                        "invalid argument `{path}`: {n} characters, over the limit of {max}"
+                    ));
+                }
+            }
+            if let Some(min) = limit("minLength")
+                && (text
+                    .chars()
+                    .take(usize::try_from(min).unwrap_or(usize::MAX))
+                    .count() as u64)
+                    < min
+            {
+                return Err(if min == 1 {
+                    format!("invalid argument `{path}`: must not be empty")
+                } else {
+                    format!("invalid argument `{path}`: fewer than {min} characters")
+                });
+            }
+        }
+        Value::Array(items) => {
+            let n = items.len() as u64;
+            if let Some(max) = limit("maxItems")
+                && n > max
+            {
+                return Err(format!(
+                    "invalid argument `{path}`: {n} entries, over the limit of {max}"
+                ));
+            }
+            if let Some(min) = limit("minItems")
+                && n < min
+            {
+                return Err(format!(
+                    "invalid argument `{path}`: {n} entries, fewer than the {min} needed"
+                ));
+            }
+            if let Some(Value::Object(item)) = rules.get("items") {
+                for (i, v) in items.iter().enumerate() {
+                    check_value(&format!("{path}[{i}]"), item, v)?;
+                }
+            }
+        }
+        Value::Number(n) => {
+            let Some(x) = n.as_f64() else { return Ok(()) };
+            if let Some(min) = rules.get("minimum").and_then(Value::as_f64)
+                && x < min
+            {
+                return Err(format!(
+                    "invalid argument `{path}`: {n}, under the least allowed, {min}"
+                ));
+            }
+            if let Some(max) = rules.get("maximum").and_then(Value::as_f64)
+                && x > max
+            {
+                return Err(format!(
+                    "invalid argument `{path}`: {n}, over the most allowed, {max}"
+                ));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// The input schema of `T` (an object schema; never panics).
@@ -54,6 +187,7 @@ pub struct QueryArgs {
     /// The model slug (see codex_models); default: the backend's default model, or the model of
     /// the conversation being continued.
     #[serde(default)]
+    #[schemars(length(max = 128))]
     pub model: Option<String>,
     /// A system prompt for this conversation (kept for its later turns).
     #[serde(default)]
@@ -69,6 +203,7 @@ pub struct QueryArgs {
     /// earlier turns are sent again, the oldest left out past 400,000 characters. Omit to start
     /// a new conversation.
     #[serde(default)]
+    #[schemars(length(min = 1, max = 64))]
     pub conversation_id: Option<String>,
     /// Files for Codex to read, from the workspace (the client's roots, else the server's
     /// working folder): paths, folders or globs relative to it (`src/main.rs`, `src/net`,
@@ -117,6 +252,7 @@ pub struct ReviewArgs {
     pub focus: Option<String>,
     /// The model slug (see codex_models); default: the backend's default model.
     #[serde(default)]
+    #[schemars(length(max = 128))]
     pub model: Option<String>,
     /// One of the efforts the model lists in codex_models; default: the model's own.
     #[serde(default)]
@@ -171,4 +307,69 @@ pub struct LoginArgs {
     #[serde(default)]
     #[schemars(length(min = 1, max = 128))]
     pub workspace: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn echoes_are_cut_after_a_few_dozen_characters_on_a_character_boundary() {
+        assert_eq!(elide("short", 40), "short");
+        assert_eq!(elide(&"é".repeat(50), 40), format!("{}…", "é".repeat(40)));
+        let long = "x".repeat(100);
+        assert_eq!(
+            elide_quoted(&format!(
+                "unknown variant `{long}`, expected `browser` or `device`"
+            )),
+            format!(
+                "unknown variant `{}…`, expected `browser` or `device`",
+                "x".repeat(40)
+            )
+        );
+        assert_eq!(
+            elide_quoted(&format!("invalid type: string \"{long}\", expected u32")),
+            format!("invalid type: string \"{}…\", expected u32", "x".repeat(40))
+        );
+        // An unclosed quote is cut too.
+        assert_eq!(
+            elide_quoted(&format!("bad `{long}")),
+            format!("bad `{}…", "x".repeat(40))
+        );
+    }
+
+    #[test]
+    fn every_limit_the_schema_declares_is_checked_and_named() {
+        let check = |args: serde_json::Value| {
+            let serde_json::Value::Object(args) = args else {
+                panic!()
+            };
+            decode_args::<QueryArgs>(Some(args))
+                .map(|_| ())
+                .map_err(|e| e.message.into_owned())
+        };
+        assert_eq!(check(serde_json::json!({"prompt": "q"})), Ok(()));
+        assert_eq!(
+            check(serde_json::json!({"prompt": "q", "reasoning_effort": "h".repeat(33)})),
+            Err("invalid argument `reasoning_effort`: 33 characters, over the limit of 32".into())
+        );
+        // Characters, not bytes: 64 two-byte characters fit in 64.
+        assert_eq!(
+            check(serde_json::json!({"prompt": "q", "account": "é".repeat(64)})),
+            Ok(())
+        );
+        assert_eq!(
+            check(serde_json::json!({"prompt": "q", "files": [""]})),
+            Err("invalid argument `files[0]`: must not be empty".into())
+        );
+        assert_eq!(
+            check(serde_json::json!({"prompt": "q", "max_output_chars": 0})),
+            Err("invalid argument `max_output_chars`: 0, under the least allowed, 1".into())
+        );
+        assert_eq!(
+            check(serde_json::json!({"prompt": "q", "model": "m".repeat(129)})),
+            Err("invalid argument `model`: 129 characters, over the limit of 128".into())
+        );
+    }
 }

@@ -13,8 +13,8 @@ use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler, tool, tool_handler, tool_router};
 
 use super::args::{
-    AccountArgs, Args, DEFAULT_MAX_OUTPUT_CHARS, LoginArgs, LoginMethod, QueryArgs, ReviewArgs,
-    input_schema,
+    AccountArgs, Args, DEFAULT_MAX_OUTPUT_CHARS, ECHO_CHARS, LoginArgs, LoginMethod, QueryArgs,
+    ReviewArgs, elide, input_schema,
 };
 use super::conversations::{Conversation, Conversations};
 use super::elicit::Asked;
@@ -172,11 +172,15 @@ impl Inner {
         let known = codex_oauth_core::accounts::profile_names(settings, served);
         if new_ok {
             codex_oauth_core::config::validate_profile(name).map_err(|why| {
-                codex_oauth_core::Error::Input(format!("`{name}` cannot be an account name: {why}"))
+                codex_oauth_core::Error::Input(format!(
+                    "`{}` cannot be an account name: {why}",
+                    elide(name, ECHO_CHARS)
+                ))
             })?;
         } else if !known.iter().any(|p| p == name) {
             return Err(codex_oauth_core::Error::Input(format!(
-                "there is no account `{name}`; the accounts (profiles) are: {} (see codex_status)",
+                "there is no account `{}`; the accounts (profiles) are: {} (see codex_status)",
+                elide(name, ECHO_CHARS),
                 known.join(", ")
             )));
         }
@@ -290,8 +294,12 @@ impl Inner {
                 .iter()
                 .enumerate()
                 .map(|(i, g)| {
-                    images::load(&ws, g, i + 1, &limits)
-                        .map_err(|why| format!("{}: {why}", images::source_name(g, i + 1)))
+                    images::load(&ws, g, i + 1, &limits).map_err(|why| {
+                        format!(
+                            "{}: {why}",
+                            elide(&images::source_name(g, i + 1), ECHO_CHARS)
+                        )
+                    })
                 })
                 .collect::<Vec<_>>()
         })
@@ -387,16 +395,22 @@ impl CodexServer {
         if a.max_output_chars == Some(0) {
             return Err(invalid("`max_output_chars` must be at least 1"));
         }
-        if a.prompt.len() > MAX_PROMPT_BYTES {
-            return Ok(format::refusal(
-                "prompt_too_large",
-                ErrorKind::Input,
-                format!(
-                    "The prompt is {} MB; the limit is {} MB, far beyond what the model can read. Send only the parts Codex needs.",
-                    a.prompt.len() / (1024 * 1024),
-                    MAX_PROMPT_BYTES / (1024 * 1024)
-                ),
-            ));
+        for (name, text) in [
+            ("prompt", Some(&a.prompt)),
+            ("system prompt", a.system_prompt.as_ref()),
+        ] {
+            let len = text.map_or(0, String::len);
+            if len > MAX_PROMPT_BYTES {
+                return Ok(format::refusal(
+                    "prompt_too_large",
+                    ErrorKind::Input,
+                    format!(
+                        "The {name} is {} MB; the limit is {} MB, far beyond what the model can read. Send only the parts Codex needs.",
+                        len / (1024 * 1024),
+                        MAX_PROMPT_BYTES / (1024 * 1024)
+                    ),
+                ));
+            }
         }
         let me = &self.inner;
         let codex = match me.client(a.account.as_deref()) {
@@ -413,7 +427,8 @@ impl CodexServer {
                         "unknown_conversation",
                         ErrorKind::Input,
                         format!(
-                            "Unknown conversation_id `{id}`: this bridge keeps the last {} conversations of each account, for {} days after their last use. Start a new conversation (omit conversation_id) and include the context it needs.",
+                            "Unknown conversation_id `{}`: this bridge keeps the last {} conversations of each account, for {} days after their last use. Start a new conversation (omit conversation_id) and include the context it needs.",
+                            elide(id, ECHO_CHARS),
                             limits.max_conversations,
                             limits.max_age.as_secs() / 86_400
                         ),
