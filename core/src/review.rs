@@ -482,7 +482,7 @@ pub fn collect(ws: &Workspace, scope: &Scope, limits: &Limits) -> Result<Change>
                 files::quoted(&path),
             ),
         };
-        let (clean, found) = files::redact(&body);
+        let (clean, found) = files::redact_diff(&body, &path);
         for r in &found {
             change.diff_redactions.push(DiffRedaction {
                 path: shown.clone(),

@@ -80,6 +80,22 @@ impl Conversation {
     }
 }
 
+impl Conversation {
+    /// The turns from the `skip`-th on, as they are sent again: each passed through the
+    /// secret filter, so what a turn once carried (a pasted key, an answer quoting one) does
+    /// not leave with every follow-up.
+    pub fn history(&self, skip: usize) -> Vec<Turn> {
+        self.turns
+            .iter()
+            .skip(skip)
+            .map(|t| Turn {
+                role: t.role,
+                text: crate::files::redact(&t.text).0,
+            })
+            .collect()
+    }
+}
+
 /// Whether `id` is a conversation id this program makes: a UUIDv7 in its canonical form
 /// (lowercase, hyphenated). Nothing else ever becomes a file name.
 pub fn is_conversation_id(id: &str) -> bool {
@@ -96,6 +112,27 @@ pub fn new_id() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn history_sent_again_passes_the_secret_filter() {
+        let mut c = Conversation::new();
+        c.turns.push(Turn::user("first"));
+        c.turns.push(Turn::assistant("ok"));
+        c.turns.push(Turn::user(
+            "deploy with\nexport DB_PASSWORD=pasted-secret-77\nplease",
+        ));
+        c.turns.push(Turn::assistant(
+            "Set `token: hvs.AbCdEfGhIjKlMnOpQrStUvWxYz012345`.",
+        ));
+        let h = c.history(2);
+        assert_eq!(h.len(), 2);
+        assert_eq!(h[0].role, c.turns[2].role);
+        assert!(!h[0].text.contains("pasted-secret-77"), "{}", h[0].text);
+        assert!(h[0].text.ends_with("\nplease"), "{}", h[0].text);
+        assert!(!h[1].text.contains("hvs.AbCd"), "{}", h[1].text);
+        // What is kept on disk is what was said; only what is sent again is filtered.
+        assert!(c.turns[2].text.contains("pasted-secret-77"));
+    }
 
     #[test]
     fn only_canonical_uuidv7_ids_are_conversation_ids() {

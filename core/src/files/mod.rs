@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use globset::{GlobBuilder, GlobMatcher};
 use serde::Serialize;
 
-pub use secrets::{Redaction, redact, secret_by_name};
+pub use secrets::{Redaction, redact, redact_diff, redact_file, secret_by_name};
 use sections::Section;
 pub use sections::{Boundary, diff_path, quoted, quoted_list};
 
@@ -677,7 +677,7 @@ impl Bundle {
                 None => return Err(format!("its first line is longer than {}", size(cap))),
             }
         };
-        let (clean, redactions) = redact(kept);
+        let (clean, redactions) = redact_file(kept, shown);
         let lines = clean.lines().count();
         let about = if truncated {
             format!("lines 1-{lines}, cut at the size limit")

@@ -498,7 +498,7 @@ impl CodexServer {
         let system_prompt = a.system_prompt.clone().or(base.system_prompt.clone());
         let max_chars = me.conversations.limits().max_chars;
         let dropped = base.overflow(user_text.chars().count(), max_chars, 0);
-        let mut input = base.turns[dropped..].to_vec();
+        let mut input = base.history(dropped);
         input.push(Turn::user(user_text.clone()));
         let mut req = ResponseRequest::new(&model, input);
         req.images = images.iter().map(|i| i.data_url.clone()).collect();

@@ -267,13 +267,19 @@ pub(super) fn classify(key: &str) -> Option<Strength> {
 }
 
 /// A cheap first look: can this line hold a secret-named key at all?
-pub(super) static KEY_HINT: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)pass|pwd|\bpw\b|secret|token|key|auth|cred|salt|cookie|sig|seed|login")
-});
+pub(super) const KEY_HINT_PATTERN: &str =
+    r"(?i)pass|pwd|\bpw\b|secret|token|key|auth|cred|salt|cookie|sig|seed|login";
+pub(super) static KEY_HINT: LazyLock<Regex> = LazyLock::new(|| re(KEY_HINT_PATTERN));
 
 fn re(p: &str) -> Regex {
     // The patterns are constants of this file, covered by its tests.
-    Regex::new(p).unwrap_or_else(|e| panic!("bad pattern {p}: {e}"))
+    Regex::new(&ascii_boundaries(p)).unwrap_or_else(|e| panic!("bad pattern {p}: {e}"))
+}
+
+/// Word boundaries of ASCII words: a Unicode `\b` makes the fast engines give up on any line
+/// with a non-ASCII character (a comment's dash), and the filter then crawls.
+pub(super) fn ascii_boundaries(p: &str) -> String {
+    p.replace(r"\b", r"(?-u:\b)")
 }
 
 /// `key = value`, `key: value`, `"key": value`, `key := value`, `key => value`, `$key = value`.
@@ -375,7 +381,9 @@ pub(super) fn scan_line(line: &str, syntax: Syntax, pending: Option<Strength>) -
     if !KEY_HINT.is_match(line) {
         return out;
     }
-    if let Some(c) = NAME_LINE.captures(line) {
+    if (line.contains("name:") || line.contains("variable"))
+        && let Some(c) = NAME_LINE.captures(line)
+    {
         if let Some(k) = c.name("key") {
             out.names_secret = classify(k.as_str()).map(|s| (s, 2));
         } else if let Some(k) = c.name("var") {
@@ -384,10 +392,13 @@ pub(super) fn scan_line(line: &str, syntax: Syntax, pending: Option<Strength>) -
         }
         return out;
     }
-    for c in ASSIGN.captures_iter(line) {
-        let (Some(k), Some(op)) = (c.name("key"), c.name("op")) else {
-            continue;
-        };
+    let assigns = if line.contains(['=', ':']) {
+        ASSIGN.find_iter(line).collect()
+    } else {
+        Vec::new()
+    };
+    for m in assigns {
+        let (k, op) = split_assign(line, m);
         let before = &line[..k.start()];
         // `public key: …`, `API key: …`: a key of two words, in a comment or prose.
         let two = before
@@ -440,7 +451,10 @@ pub(super) fn scan_line(line: &str, syntax: Syntax, pending: Option<Strength>) -
         }
         push_value(&mut out, line, from, strength, syntax, ctx);
     }
-    for c in SPACED.captures_iter(line) {
+    let spaced = ["set ", "ENV ", "ARG ", "--", "setenv"]
+        .iter()
+        .any(|w| line.contains(w));
+    for c in SPACED.captures_iter(line).take_while(|_| spaced) {
         let (Some(k), Some(all)) = (c.name("key"), c.get(0)) else {
             continue;
         };
@@ -448,7 +462,8 @@ pub(super) fn scan_line(line: &str, syntax: Syntax, pending: Option<Strength>) -
             push_value(&mut out, line, all.end(), strength, syntax, Ctx::Word);
         }
     }
-    for c in KEY_QUOTED.captures_iter(line) {
+    let quoted = line.contains(['"', '\'']);
+    for c in KEY_QUOTED.captures_iter(line).take_while(|_| quoted) {
         let (Some(k), Some(all)) = (c.name("key"), c.get(0)) else {
             continue;
         };
@@ -467,7 +482,13 @@ pub(super) fn scan_line(line: &str, syntax: Syntax, pending: Option<Strength>) -
             push_value(&mut out, line, k.end(), strength, syntax, Ctx::Word);
         }
     }
-    for c in CALL.captures_iter(line).chain(NAMED.captures_iter(line)) {
+    let calls = line.contains('(');
+    let named = line.contains("value") || line.contains("Value");
+    for c in CALL
+        .captures_iter(line)
+        .take_while(|_| calls)
+        .chain(NAMED.captures_iter(line).take_while(|_| named))
+    {
         let (Some(k), Some(all)) = (c.name("key"), c.get(0)) else {
             continue;
         };
@@ -475,7 +496,8 @@ pub(super) fn scan_line(line: &str, syntax: Syntax, pending: Option<Strength>) -
             push_value(&mut out, line, all.end(), strength, Syntax::Code, Ctx::Word);
         }
     }
-    for c in ELEMENT.captures_iter(line) {
+    let elements = line.contains("</");
+    for c in ELEMENT.captures_iter(line).take_while(|_| elements) {
         let (Some(k), Some(v)) = (c.name("key"), c.name("value")) else {
             continue;
         };
@@ -500,6 +522,52 @@ pub(super) fn scan_line(line: &str, syntax: Syntax, pending: Option<Strength>) -
     out
 }
 
+/// The key and the operator of an [`ASSIGN`] match (`key`, a closing quote or bracket, blanks,
+/// the operator), as sub-ranges of the line.
+fn split_assign<'h>(line: &'h str, m: regex::Match<'h>) -> (Span<'h>, Span<'h>) {
+    let text = m.as_str();
+    let key_len = text
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+        .count();
+    let op_len = if text.ends_with(":=") || text.ends_with("=>") {
+        2
+    } else {
+        1
+    };
+    let key = Span {
+        line,
+        start: m.start(),
+        end: m.start() + key_len,
+    };
+    let op = Span {
+        line,
+        start: m.end() - op_len,
+        end: m.end(),
+    };
+    (key, op)
+}
+
+/// A range of a line, as the key scan handles it (like a regex match).
+#[derive(Clone, Copy)]
+pub(super) struct Span<'h> {
+    line: &'h str,
+    start: usize,
+    end: usize,
+}
+
+impl<'h> Span<'h> {
+    fn as_str(&self) -> &'h str {
+        &self.line[self.start..self.end]
+    }
+    fn start(&self) -> usize {
+        self.start
+    }
+    fn end(&self) -> usize {
+        self.end
+    }
+}
+
 /// The `name` or `key` attribute of an element.
 static ATTR_NAME: LazyLock<Regex> =
     LazyLock::new(|| re(r#"\b(?:name|key)\s*=\s*["'](?P<name>[^"']+)["']"#));
@@ -515,7 +583,7 @@ enum Ctx {
     Inline,
 }
 
-fn context(line: &str, key: regex::Match<'_>, op: regex::Match<'_>, syntax: Syntax) -> Ctx {
+fn context(line: &str, key: Span<'_>, op: Span<'_>, syntax: Syntax) -> Ctx {
     let before = &line[..key.start()];
     let quotes = before.matches('"').count() - usize::from(before.ends_with('"'));
     if matches!(before.chars().next_back(), Some(';' | '?' | '&')) || !quotes.is_multiple_of(2) {

@@ -11,10 +11,10 @@ use std::sync::LazyLock;
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
-use regex::{Regex, RegexSet};
+use regex::Regex;
 use serde::Serialize;
 
-use super::keys::{self, Strength, Syntax};
+use super::keys::{self, Strength, Syntax, ascii_boundaries};
 use super::rules::{BY_CONTEXT, TOKEN_RULES, TokenRule};
 
 /// A secret-looking value that was replaced, as the result lists it.
@@ -51,19 +51,22 @@ pub fn redact_diff(patch: &str, name: &str) -> (String, Vec<Redaction>) {
 
 fn re(p: &str) -> Regex {
     // The patterns are constants of this module and of rules.rs, each covered by a test.
-    Regex::new(p).unwrap_or_else(|e| panic!("bad pattern {p}: {e}"))
+    Regex::new(&ascii_boundaries(p)).unwrap_or_else(|e| panic!("bad pattern {p}: {e}"))
 }
 
-static KEY_BEGIN: LazyLock<Regex> =
-    LazyLock::new(|| re(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"));
+const KEY_BEGIN_PATTERN: &str = r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----";
+const PUTTY_PATTERN: &str = r"^\s*PuTTY-User-Key-File-\d+:";
+const URL_USERINFO_PATTERN: &str = r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@'\x22<>`]*:[^\s/'\x22<>`]*@";
+const BASE64_PATTERN: &str = r"[A-Za-z0-9+/]{12,}={0,2}";
+
+static KEY_BEGIN: LazyLock<Regex> = LazyLock::new(|| re(KEY_BEGIN_PATTERN));
 static KEY_END: LazyLock<Regex> =
     LazyLock::new(|| re(r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"));
-static PUTTY: LazyLock<Regex> = LazyLock::new(|| re(r"^\s*PuTTY-User-Key-File-\d+:"));
+static PUTTY: LazyLock<Regex> = LazyLock::new(|| re(PUTTY_PATTERN));
 /// A URL with credentials before its host: `scheme://user:password@host`.
-static URL_USERINFO: LazyLock<Regex> =
-    LazyLock::new(|| re(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@'\x22<>`]*:[^\s/'\x22<>`]*@"));
+static URL_USERINFO: LazyLock<Regex> = LazyLock::new(|| re(URL_USERINFO_PATTERN));
 /// A run of base64 (a DER key, `user:password` encoded).
-static BASE64: LazyLock<Regex> = LazyLock::new(|| re(r"[A-Za-z0-9+/]{12,}={0,2}"));
+static BASE64: LazyLock<Regex> = LazyLock::new(|| re(BASE64_PATTERN));
 /// A line that is nothing but base64 (the rest of a wrapped key).
 static BASE64_LINE: LazyLock<Regex> =
     LazyLock::new(|| re(r#"^\s*["']?[A-Za-z0-9+/]{16,}={0,2}["',\\n]*\s*$"#));
@@ -71,16 +74,24 @@ static BASE64_LINE: LazyLock<Regex> =
 static TOKENS: LazyLock<Vec<Regex>> =
     LazyLock::new(|| TOKEN_RULES.iter().map(|r| re(r.pattern)).collect());
 
-/// Which rules can match a line, in one pass: the token rules, then the others in the order
-/// of [`Trigger`].
-static TRIGGERS: LazyLock<RegexSet> = LazyLock::new(|| {
-    let mut patterns: Vec<String> = TOKEN_RULES.iter().map(|r| r.pattern.to_owned()).collect();
-    patterns.push(KEY_BEGIN.as_str().to_owned());
-    patterns.push(PUTTY.as_str().to_owned());
-    patterns.push(URL_USERINFO.as_str().to_owned());
-    patterns.push(keys::KEY_HINT.as_str().to_owned());
-    patterns.push(r"[A-Za-z0-9+/]{12,}".to_owned());
-    RegexSet::new(patterns).unwrap_or_else(|e| panic!("bad pattern set: {e}"))
+/// The finders: each rule run once over the whole text (fast: most have a literal prefix),
+/// to learn which lines a rule can match; the rule itself then runs on those lines only. One
+/// set of all rules run line by line would be far slower: its automaton is too large to cache.
+/// A finder has no `^\s*` anchor (a patch line has a prefix) and matches across lines at most
+/// a superset of what the rule matches on one line.
+static FINDERS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    let mut patterns: Vec<&str> = TOKEN_RULES.iter().map(|r| r.pattern).collect();
+    patterns.extend([
+        KEY_BEGIN_PATTERN,
+        PUTTY_PATTERN,
+        URL_USERINFO_PATTERN,
+        keys::KEY_HINT_PATTERN,
+        BASE64_PATTERN,
+    ]);
+    patterns
+        .iter()
+        .map(|p| re(&format!("(?m){}", p.replace(r"^\s*", ""))))
+        .collect()
 });
 
 #[derive(Clone, Copy)]
@@ -92,8 +103,31 @@ enum Trigger {
     Base64,
 }
 
-fn triggered(set: &regex::SetMatches, t: Trigger) -> bool {
-    set.matched(TOKEN_RULES.len() + t as usize)
+/// Which finders matched on each line: bit `i` for token rule `i`, then the [`Trigger`]s.
+struct Hits(Vec<u128>);
+
+impl Hits {
+    fn of(text: &str, lines: &[usize]) -> Self {
+        let mut hits = vec![0u128; lines.len()];
+        let line_of = |offset: usize| lines.partition_point(|&start| start <= offset) - 1;
+        for (bit, finder) in FINDERS.iter().enumerate() {
+            for m in finder.find_iter(text) {
+                let last = line_of(m.end().saturating_sub(1).max(m.start()));
+                for h in &mut hits[line_of(m.start())..=last] {
+                    *h |= 1 << bit;
+                }
+            }
+        }
+        Self(hits)
+    }
+
+    fn rule(&self, line: usize, idx: usize) -> bool {
+        self.0[line] & (1 << idx) != 0
+    }
+
+    fn trigger(&self, line: usize, t: Trigger) -> bool {
+        self.rule(line, TOKEN_RULES.len() + t as usize)
+    }
 }
 
 /// What the previous lines left open.
@@ -139,7 +173,10 @@ impl Filter {
     }
 
     fn run(mut self, text: &str) -> (String, Vec<Redaction>) {
-        if !TRIGGERS.is_match(text) {
+        let mut starts = vec![0];
+        starts.extend(memchr_newlines(text));
+        let hits = Hits::of(text, &starts);
+        if hits.0.iter().all(|&h| h == 0) {
             return (text.to_owned(), Vec::new());
         }
         let mut out = String::with_capacity(text.len());
@@ -168,14 +205,15 @@ impl Filter {
                 ("", body)
             };
             out.push_str(prefix);
-            out.push_str(&self.line(body, i + 1, &mut found));
+            out.push_str(&self.line(body, i, &hits, &mut found));
             out.push_str(eol);
         }
         (out, found)
     }
 
     /// One line's text as sent.
-    fn line(&mut self, body: &str, n: usize, found: &mut Vec<Redaction>) -> String {
+    fn line(&mut self, body: &str, i: usize, hits: &Hits, found: &mut Vec<Redaction>) -> String {
+        let n = i + 1;
         match self.open {
             Open::PemKey => {
                 if KEY_END.is_match(body) {
@@ -204,13 +242,12 @@ impl Filter {
             Open::Nothing => {}
         }
         let pending = self.pending.take();
-        let set = TRIGGERS.matches(body);
-        if !set.matched_any() && pending.is_none() {
+        if hits.0[i] == 0 && pending.is_none() {
             return body.to_owned();
         }
         let mut spans: Vec<Span> = Vec::new();
 
-        if triggered(&set, Trigger::KeyBegin)
+        if hits.trigger(i, Trigger::KeyBegin)
             && let Some(m) = KEY_BEGIN.find(body)
         {
             let end = match KEY_END.find_at(body, m.end()) {
@@ -226,7 +263,7 @@ impl Filter {
                 kind: "private_key",
             });
         }
-        if triggered(&set, Trigger::Putty) {
+        if hits.trigger(i, Trigger::Putty) && PUTTY.is_match(body) {
             self.open = Open::Putty;
             found.push(Redaction {
                 line: n,
@@ -235,14 +272,14 @@ impl Filter {
             return body.to_owned();
         }
         for (idx, r) in TOKEN_RULES.iter().enumerate() {
-            if set.matched(idx) {
+            if hits.rule(i, idx) {
                 token_spans(r, &TOKENS[idx], body, &mut spans);
             }
         }
-        if triggered(&set, Trigger::Url) {
+        if hits.trigger(i, Trigger::Url) {
             url_spans(body, &mut spans);
         }
-        if triggered(&set, Trigger::Key) || pending.is_some() {
+        if hits.trigger(i, Trigger::Key) || pending.is_some() {
             let scan = keys::scan_line(body, self.syntax, pending.map(|(s, _)| s));
             for f in scan.found {
                 spans.push(Span {
@@ -269,7 +306,7 @@ impl Filter {
                 self.pending = Some((s, left - 1));
             }
         }
-        if triggered(&set, Trigger::Base64) && self.open == Open::Nothing {
+        if hits.trigger(i, Trigger::Base64) && self.open == Open::Nothing {
             base64_spans(body, &mut spans, &mut self.open);
         }
         if spans.is_empty() {
@@ -442,4 +479,13 @@ fn apply(body: &str, mut spans: Vec<Span>, n: usize, found: &mut Vec<Redaction>)
     }
     line.push_str(&body[at..]);
     line
+}
+
+/// The offsets where lines start, after the first.
+fn memchr_newlines(text: &str) -> impl Iterator<Item = usize> + '_ {
+    text.bytes()
+        .enumerate()
+        .filter(|&(_, b)| b == b'\n')
+        .map(|(i, _)| i + 1)
+        .filter(move |&i| i < text.len())
 }

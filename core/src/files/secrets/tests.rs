@@ -324,3 +324,13 @@ fn code_that_only_names_secrets_is_left_alone() {
         assert_eq!(out, line, "{name}: {found:?}");
     }
 }
+
+#[test]
+fn an_image_named_with_a_secret_is_named_without_it() {
+    let name = crate::files::images::source_name("shots/sk-proj-AbCdEfGhIjKlMnOpQrStUvWx.png", 1);
+    assert_eq!(name, "shots/[REDACTED openai_key].png");
+    assert_eq!(
+        crate::files::images::source_name(" ui/login.png ", 2),
+        "ui/login.png"
+    );
+}
