@@ -7,10 +7,19 @@ use std::path::Path;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use image::{DynamicImage, ImageFormat, ImageReader};
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 use serde::Serialize;
 
 use super::Workspace;
+
+mod budget;
+
+pub use budget::DECODE_BUDGET_BYTES;
+
+/// The most pixels (width × height, read from the header) of an image that is decoded to be
+/// scaled down: a larger one is refused before any decoding (a small file can claim a huge
+/// canvas: 11000×11000 pixels compress to a few hundred KB).
+pub const MAX_DECODE_PIXELS: u64 = 40_000_000;
 
 /// The caps of one image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,17 +76,21 @@ fn mime_of(f: ImageFormat) -> Option<&'static str> {
 }
 
 /// How the result names image `n` given as `given`: its path, or `data URL #n`.
+/// A name with a secret in it (`sk-proj-….png`) is named with the secret replaced: the name
+/// goes into the prompt.
 pub fn source_name(given: &str, n: usize) -> String {
     if given.trim_start().starts_with("data:") {
         format!("data URL #{n}")
     } else {
-        given.trim().to_owned()
+        super::redact(given.trim()).0
     }
 }
 
 /// The image `given` names (a path of the workspace, or a data URL; `n`: its place among the
 /// images, for naming a data URL), or why it cannot be sent.
 pub fn load(ws: &Workspace, given: &str, n: usize, limits: &ImageLimits) -> Result<Image, String> {
+    // Two images at a time in this process, from the reading on.
+    let mut slot = budget::WORK.slot();
     let given = given.trim();
     let (source, bytes) = if let Some(rest) = given.strip_prefix("data:") {
         let (meta, data) = rest
@@ -118,11 +131,16 @@ pub fn load(ws: &Workspace, given: &str, n: usize, limits: &ImageLimits) -> Resu
         }
         (source_name(given, n), bytes)
     };
-    prepare(source, bytes, limits)
+    prepare(source, bytes, limits, &mut slot)
 }
 
 /// Check `bytes` by their content and fit them to the caps.
-fn prepare(source: String, bytes: Vec<u8>, limits: &ImageLimits) -> Result<Image, String> {
+fn prepare(
+    source: String,
+    bytes: Vec<u8>,
+    limits: &ImageLimits,
+    slot: &mut budget::Slot<'_>,
+) -> Result<Image, String> {
     let format = image::guess_format(&bytes)
         .map_err(|_| "not an image (PNG, JPEG, WebP or GIF)".to_owned())?;
     let mime = mime_of(format)
@@ -131,10 +149,15 @@ fn prepare(source: String, bytes: Vec<u8>, limits: &ImageLimits) -> Result<Image
     let mut decode_limits = image::Limits::default();
     decode_limits.max_image_width = Some(20_000);
     decode_limits.max_image_height = Some(20_000);
-    decode_limits.max_alloc = Some(512 * 1024 * 1024);
+    decode_limits.max_alloc = Some(DECODE_BUDGET_BYTES);
     reader.limits(decode_limits.clone());
-    let (width, height) = reader
-        .into_dimensions()
+    // The header only: the size, and the bytes the decoded pixels would take.
+    let (width, height, decoded_bytes) = reader
+        .into_decoder()
+        .map(|d| {
+            let (w, h) = d.dimensions();
+            (w, h, d.total_bytes())
+        })
         .map_err(|e| format!("an image that cannot be read: {e}"))?;
     if bytes.len() <= limits.max_bytes && width.max(height) <= limits.max_side {
         return Ok(Image {
@@ -150,16 +173,39 @@ fn prepare(source: String, bytes: Vec<u8>, limits: &ImageLimits) -> Result<Image
         });
     }
     // Over a cap: decode, scale to the longest side allowed, encode again (a photo as JPEG, the
-    // rest, screenshots and drawings, as PNG), halving the size until it fits.
+    // rest, screenshots and drawings, as PNG), halving the size until it fits. Never for an
+    // image whose pixels alone would take hundreds of MB, and within the process's budget.
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > MAX_DECODE_PIXELS {
+        return Err(format!(
+            "{width}×{height} pixels ({} megapixels): over the {} megapixels an image may have to be scaled down, so it was not decoded; send a smaller or cropped image",
+            pixels.div_ceil(1_000_000),
+            MAX_DECODE_PIXELS / 1_000_000
+        ));
+    }
+    let side = limits.max_side.min(width.max(height));
+    let cost = budget::decode_cost(format, &bytes, (width, height), decoded_bytes, side)
+        + bytes.len() as u64;
+    if cost > budget::WORK.total() {
+        return Err(format!(
+            "{width}×{height} pixels would need {} MB of memory to decode and scale down, over the {} MB allowed; send a smaller image",
+            cost.div_ceil(1_000_000),
+            budget::WORK.total() / 1_000_000
+        ));
+    }
+    // Decoded only when the other images at work leave room for it.
+    slot.reserve(cost);
     let mut reader = ImageReader::with_format(Cursor::new(&bytes), format);
     reader.limits(decode_limits);
-    let img = reader
+    let decoded = reader
         .decode()
         .map_err(|e| format!("an image that cannot be decoded: {e}"))?;
     let photo = matches!(format, ImageFormat::Jpeg | ImageFormat::WebP);
-    let mut side = limits.max_side.min(width.max(height));
+    // The decoded pixels are let go once scaled; each smaller try scales the last one.
+    let mut scaled = scale(&decoded, side);
+    drop(decoded);
+    let mut side = side;
     loop {
-        let scaled = img.resize(side, side, image::imageops::FilterType::Lanczos3);
         let (out, mime) = encode(&scaled, photo)?;
         if out.len() <= limits.max_bytes {
             return Ok(Image {
@@ -178,6 +224,17 @@ fn prepare(source: String, bytes: Vec<u8>, limits: &ImageLimits) -> Result<Image
             return Err("cannot be made small enough to send".into());
         }
         side /= 2;
+        scaled = scale(&scaled, side);
+    }
+}
+
+/// `img` with its longest side `side`: an average of the source pixels under each one when that
+/// is at least halving it (no large float buffer), else Lanczos.
+fn scale(img: &DynamicImage, side: u32) -> DynamicImage {
+    if img.width().max(img.height()) >= side.saturating_mul(2) {
+        img.thumbnail(side, side)
+    } else {
+        img.resize(side, side, image::imageops::FilterType::Lanczos3)
     }
 }
 
@@ -283,6 +340,64 @@ mod tests {
             img.sent
         );
         assert!(img.sent.width < 300);
+    }
+
+    /// A PNG claiming `w`×`h` 8-bit RGB pixels whose pixel data is a few bytes of nothing: only
+    /// the header is ever read of an image over the pixel budget.
+    fn png_header(w: u32, h: u32) -> Vec<u8> {
+        fn chunk(out: &mut Vec<u8>, body: &[u8]) {
+            out.extend_from_slice(&(body.len() as u32 - 4).to_be_bytes());
+            out.extend_from_slice(body);
+            out.extend_from_slice(&crc32(body).to_be_bytes());
+        }
+        let mut ihdr = b"IHDR".to_vec();
+        ihdr.extend_from_slice(&w.to_be_bytes());
+        ihdr.extend_from_slice(&h.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+        let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+        chunk(&mut out, &ihdr);
+        chunk(&mut out, b"IDAT\x78\x01\x00\x00");
+        chunk(&mut out, b"IEND");
+        out
+    }
+
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in bytes {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+
+    #[test]
+    fn an_image_over_the_pixel_budget_is_refused_by_its_header_with_its_size_and_the_limit() {
+        let (_d, w) = ws_with(&[("bomb.png", &png_header(11_000, 11_000))]);
+        let err = load(&w, "bomb.png", 1, &ImageLimits::default()).unwrap_err();
+        assert_eq!(
+            err,
+            "11000×11000 pixels (121 megapixels): over the 40 megapixels an image may have to be scaled down, so it was not decoded; send a smaller or cropped image"
+        );
+        // Just over the budget is refused too; the header's own limits still stand beyond it.
+        let err = load_bytes(png_header(8000, 5001)).unwrap_err();
+        assert!(err.contains("over the 40 megapixels"), "{err}");
+        let err = load_bytes(png_header(30_000, 10)).unwrap_err();
+        assert!(err.contains("cannot be read"), "{err}");
+    }
+
+    fn load_bytes(bytes: Vec<u8>) -> Result<Image, String> {
+        prepare(
+            "x.png".into(),
+            bytes,
+            &ImageLimits::default(),
+            &mut budget::WORK.slot(),
+        )
     }
 
     #[test]
