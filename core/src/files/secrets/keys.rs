@@ -397,8 +397,17 @@ pub(super) fn scan_line(line: &str, syntax: Syntax, pending: Option<Strength>) -
     } else {
         Vec::new()
     };
+    let mut quotes = Quotes {
+        line,
+        at: 0,
+        count: 0,
+    };
+    let mut covered = 0;
     for m in assigns {
         let (k, op) = split_assign(line, m);
+        if k.start() < covered {
+            continue;
+        }
         let before = &line[..k.start()];
         // `public key: …`, `API key: …`: a key of two words, in a comment or prose.
         let two = before
@@ -433,7 +442,7 @@ pub(super) fn scan_line(line: &str, syntax: Syntax, pending: Option<Strength>) -
         let ctx = if prose {
             Ctx::Word
         } else {
-            context(line, k, op, syntax)
+            context(line, k, op, syntax, &mut quotes)
         };
         if strength == Strength::Strong && op.as_str() == ":" && block_opener(after) {
             out.block = true;
@@ -449,7 +458,14 @@ pub(super) fn scan_line(line: &str, syntax: Syntax, pending: Option<Strength>) -
         if let Some(w) = WRAPPED.find(&line[from..]) {
             from += w.end();
         }
-        push_value(&mut out, line, from, strength, syntax, ctx);
+        // What a value covers holds no other key; a value to the end of the line ends the scan
+        // (so a long line of keys costs one pass).
+        if let Some((end, quoted)) = push_value(&mut out, line, from, strength, syntax, ctx) {
+            covered = end;
+            if ctx == Ctx::EndOfLine && !quoted {
+                break;
+            }
+        }
     }
     let spaced = ["set ", "ENV ", "ARG ", "--", "setenv"]
         .iter()
@@ -583,9 +599,35 @@ enum Ctx {
     Inline,
 }
 
-fn context(line: &str, key: Span<'_>, op: Span<'_>, syntax: Syntax) -> Ctx {
+/// Counts the `"` of a line up to a point, going forward only: the key scan asks for each
+/// key in order, so a long line costs one pass, not one pass a key.
+struct Quotes<'h> {
+    line: &'h str,
+    at: usize,
+    count: usize,
+}
+
+impl Quotes<'_> {
+    fn before(&mut self, end: usize) -> usize {
+        if end >= self.at {
+            self.count += self.line[self.at..end].matches('"').count();
+            self.at = end;
+            self.count
+        } else {
+            self.line[..end].matches('"').count()
+        }
+    }
+}
+
+fn context(
+    line: &str,
+    key: Span<'_>,
+    op: Span<'_>,
+    syntax: Syntax,
+    quotes: &mut Quotes<'_>,
+) -> Ctx {
     let before = &line[..key.start()];
-    let quotes = before.matches('"').count() - usize::from(before.ends_with('"'));
+    let quotes = quotes.before(key.start()) - usize::from(before.ends_with('"'));
     if matches!(before.chars().next_back(), Some(';' | '?' | '&')) || !quotes.is_multiple_of(2) {
         return Ctx::Inline;
     }
@@ -616,8 +658,9 @@ fn push_value(
     strength: Strength,
     syntax: Syntax,
     ctx: Ctx,
-) {
-    if let Some((start, end, quoted)) = value_at(line, from, syntax, ctx) {
+) -> Option<(usize, bool)> {
+    let (start, end, quoted) = value_at(line, from, syntax, ctx)?;
+    {
         let value = &line[start..end];
         let syntax = if quoted && syntax == Syntax::Shell {
             Syntax::Config
@@ -632,6 +675,7 @@ fn push_value(
             out.found.push(Found { start, end });
         }
     }
+    Some((end, quoted))
 }
 
 /// The byte range of the value that starts at `from` (after blanks), and whether it was
@@ -701,10 +745,10 @@ fn value_at(line: &str, from: usize, syntax: Syntax, ctx: Ctx) -> Option<(usize,
             let mut v = rest[..cut].trim_end();
             // A flow mapping or a trailing separator: `{password: x}`, `password: x,`.
             v = v.trim_end_matches([',', ';']);
-            if line[..start].contains('{') {
+            if line.find('{').is_some_and(|i| i < start) {
                 v = v.trim_end_matches('}').trim_end_matches([',', ' ']);
             }
-            if line[..start].contains('[') {
+            if line.find('[').is_some_and(|i| i < start) {
                 v = v.trim_end_matches(']');
             }
             v.len()

@@ -334,3 +334,17 @@ fn an_image_named_with_a_secret_is_named_without_it() {
         "ui/login.png"
     );
 }
+
+#[test]
+fn several_keys_on_one_line_are_each_judged() {
+    let (out, found) = redact_file(
+        r#"{"password": "first-pw-1", "token": "second-tok-2", "user": "bob"}"#,
+        "a.json",
+    );
+    assert!(
+        !out.contains("first-pw-1") && !out.contains("second-tok-2"),
+        "{out}"
+    );
+    assert!(out.contains(r#""user": "bob""#), "{out}");
+    assert_eq!(found.len(), 2);
+}
