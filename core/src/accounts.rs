@@ -5,9 +5,10 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::codex::{CodexClient, Workspace};
+use crate::codex::CodexClient;
 use crate::config::{Settings, validate_profile};
 use crate::error::{Error, Result};
+use crate::model::Workspace;
 use crate::session::Session;
 use crate::status::Status;
 use crate::store::{Store, write_atomic};

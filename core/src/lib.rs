@@ -1,5 +1,6 @@
-//! codex-oauth core: settings, claims, the credential store, sign-in flows, sessions and the Codex
-//! backend client. No GUI and no MCP here; the tray and the bridge are thin front ends over this.
+//! codex-oauth core: the shared types, settings, claims, the credential store, sign-in flows,
+//! sessions and the Codex backend client. No GUI and no MCP here; the tray and the bridge are thin
+//! front ends over this.
 
 pub mod accounts;
 pub mod claims;
@@ -11,6 +12,7 @@ pub mod files;
 pub mod import;
 mod lenient;
 pub mod mcp_config;
+pub mod model;
 pub mod oauth;
 pub mod review;
 pub mod secret;

@@ -5,9 +5,9 @@
 use chrono::{DateTime, Local, Utc};
 use serde::Serialize;
 
-use crate::codex::{RateLimits, Remaining};
 use crate::config::Settings;
 use crate::error::{Error, ErrorKind, Result};
+use crate::model::{RateLimits, Remaining};
 use crate::store::{AuthMode, AuthRecord, Backend, OpenToOthers, PendingLogin, State};
 
 /// The storage part of a status.

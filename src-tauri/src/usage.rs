@@ -1,7 +1,7 @@
 //! The usage bars of the window, from the typed rate limits core keeps with the status.
 
 use chrono::{DateTime, Utc};
-use codex_oauth_core::codex::{RateLimits, Window};
+use codex_oauth_core::model::{RateLimits, Window};
 use codex_oauth_core::status::capitalized;
 use serde::Serialize;
 

@@ -17,12 +17,11 @@ use reqwest::{Method, RequestBuilder, StatusCode};
 use url::Url;
 
 use crate::codex::models::ModelList;
-use crate::codex::ratelimits::RateLimits;
 use crate::codex::request::{Answer, LITE_HEADER, ResponseRequest, Shape};
 use crate::codex::sse;
-use crate::codex::workspace::Workspace;
 use crate::config::ORIGINATOR;
 use crate::error::{Error, Result};
+use crate::model::{RateLimits, Workspace};
 use crate::oauth::network;
 use crate::session::{AccessToken, Session};
 use crate::store::AuthMode;

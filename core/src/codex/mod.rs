@@ -13,12 +13,10 @@ mod workspace;
 
 pub use client::{API_KEY_DEFAULT_MODEL, CodexClient, CodexOptions};
 pub use models::{Model, ModelList, ModelSource, ReasoningLevel, Upgrade};
-pub use ratelimits::{CODEX_LIMIT, Credits, NamedLimit, RateLimits, Remaining, Window};
 pub use request::{
-    Answer, FRAMING, LITE_HEADER, ResponseRequest, Role, Shape, TokenUsage, Turn,
-    new_conversation_id,
+    Answer, FRAMING, LITE_HEADER, ResponseRequest, Role, Shape, Turn, new_conversation_id,
 };
 #[doc(hidden)]
 pub use sse::{StreamOutcome, read_chunks};
 pub use usage::Usage;
-pub use workspace::{Workspace, parse_accounts_check};
+pub use workspace::parse_accounts_check;

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::codex::models::Model;
-use crate::codex::ratelimits::RateLimits;
+use crate::model::{RateLimits, TokenUsage};
 
 /// This project's framing, sent as a developer message after the model's own instructions.
 pub const FRAMING: &str = "You are Codex, consulted by another AI assistant (Claude Code) on \
@@ -215,17 +215,6 @@ impl ResponseRequest {
         }
         body
     }
-}
-
-/// Token counts of one answer (`response.completed` → `response.usage`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TokenUsage {
-    #[serde(default)]
-    pub input_tokens: u64,
-    #[serde(default)]
-    pub output_tokens: u64,
-    #[serde(default)]
-    pub total_tokens: u64,
 }
 
 /// A finished answer.

@@ -11,11 +11,10 @@ use futures::{Stream, StreamExt};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::codex::ratelimits::RateLimits;
-use crate::codex::request::TokenUsage;
 use crate::codex::wire::{ErrorObject, Item, Response, StreamEvent};
 use crate::error::{Error, Result};
 use crate::lenient::Lenient;
+use crate::model::{RateLimits, TokenUsage};
 
 /// A UTF-8 byte order mark. eventsource-stream 0.2.3 panics on a stream that starts with one (it
 /// cuts one byte off the three-byte character), so leading ones are taken off before it.

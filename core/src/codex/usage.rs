@@ -3,9 +3,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::codex::ratelimits::RateLimits;
 use crate::codex::wire::UsageAnswer;
 use crate::error::{Error, Result};
+use crate::model::RateLimits;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Usage {

@@ -6,8 +6,8 @@
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Deserialize;
 
-use crate::codex::request::TokenUsage;
 use crate::lenient::Lenient;
+use crate::model::TokenUsage;
 
 /// One event of `POST /responses`, by its `type` (the SSE event name when the data has none).
 #[derive(Debug, Deserialize)]

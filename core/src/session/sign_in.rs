@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use super::{Session, SignOut};
-use crate::codex::Workspace;
 use crate::error::{Error, ErrorKind, Result};
+use crate::model::Workspace;
 use crate::oauth::{
     BrowserLogin, BrowserLoginOptions, Completer, DEVICE_LOGIN_TIMEOUT, DeviceLogin, SignInResult,
     TokenSet,

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::codex::RateLimits;
 use crate::error::ErrorKind;
+use crate::model::{RateLimits, Workspace};
 use crate::store::AuthMode;
 
 /// Which backend holds the secret.
@@ -150,7 +150,7 @@ pub struct State {
     pub pending_login: Option<PendingLogin>,
     /// The workspace routing of the signed-in account (`wham/accounts/check`), read once per account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub workspace: Option<crate::codex::Workspace>,
+    pub workspace: Option<Workspace>,
     /// Rate-limit windows last seen from the backend (no secrets). A value this release cannot
     /// read is dropped, never an error: the next answer brings new ones.
     #[serde(

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use codex_oauth_core::accounts::{self, Placed};
-use codex_oauth_core::codex::Workspace;
+use codex_oauth_core::model::Workspace;
 use codex_oauth_core::oauth::{BrowserLoginOptions, PasteHandle, SignInCancel, SignInResult};
 use codex_oauth_core::store::{AuthRecord, SaveOutcome};
 use codex_oauth_core::{Error, SETTLE_LIMIT, Secret, Session, Settings};

@@ -2,7 +2,8 @@
 //! failures as `isError` results that say what to do.
 
 use chrono::{DateTime, Utc};
-use codex_oauth_core::codex::{Answer, ModelList, ModelSource, RateLimits, Usage, Window};
+use codex_oauth_core::codex::{Answer, ModelList, ModelSource, Usage};
+use codex_oauth_core::model::{RateLimits, Window};
 use codex_oauth_core::status::{Detail, capitalized, local_time};
 use codex_oauth_core::{Error, ErrorKind, Status};
 use rmcp::model::{CallToolResult, ContentBlock};

@@ -207,7 +207,7 @@ impl Inner {
                 let room = a
                     .status
                     .remaining()
-                    .map(codex_oauth_core::codex::Remaining::describe)
+                    .map(codex_oauth_core::model::Remaining::describe)
                     .unwrap_or_else(|| "usage not seen yet".into());
                 (a.profile, room)
             })

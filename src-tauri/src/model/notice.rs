@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use codex_oauth_core::Status;
-use codex_oauth_core::codex::Remaining;
+use codex_oauth_core::model::Remaining;
 
 use super::snapshot::Snapshot;
 

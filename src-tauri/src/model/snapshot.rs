@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use chrono::{DateTime, TimeZone, Utc};
-use codex_oauth_core::codex::Workspace;
+use codex_oauth_core::model::Workspace;
 use codex_oauth_core::{REFRESH_MARGIN, Status, StoreMode};
 use serde::Serialize;
 

@@ -1,7 +1,7 @@
 //! What the window shows: a card per account, the default marked.
 
 use chrono::{DateTime, TimeZone, Utc};
-use codex_oauth_core::codex::Workspace;
+use codex_oauth_core::model::Workspace;
 use codex_oauth_core::status::capitalized;
 use codex_oauth_core::store::{AuthMode, SignInMethod};
 use codex_oauth_core::{Status, StoreMode};
@@ -138,7 +138,7 @@ where
         usage: s.usage.as_ref().map(usage_bars).unwrap_or_default(),
         remaining: s
             .remaining()
-            .map(codex_oauth_core::codex::Remaining::describe),
+            .map(codex_oauth_core::model::Remaining::describe),
         generation: s.generation,
     }
 }

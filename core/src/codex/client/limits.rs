@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use super::{CodexClient, JSON_BODY_MAX};
-use crate::codex::ratelimits::RateLimits;
 use crate::codex::usage::Usage;
 use crate::error::{Error, Result};
+use crate::model::RateLimits;
 use crate::store::AuthMode;
 
 impl CodexClient {

@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 
 use super::{CodexClient, JSON_BODY_MAX, WHAT};
-use crate::codex::workspace::{Workspace, parse_accounts_check};
+use crate::codex::workspace::parse_accounts_check;
 use crate::config::ORIGINATOR;
 use crate::error::{Error, Result};
+use crate::model::Workspace;
 use crate::oauth::network;
 use crate::session::AccessToken;
 
