@@ -241,12 +241,35 @@ pub async fn place_sign_in(
     }
     let profile = session.settings().profile.clone();
     let holder = merge_duplicate(session.settings(), &profile).await?;
+    let placed = holder.clone().unwrap_or(profile);
+    adopt_as_default(session.settings(), &placed)?;
     Ok(Placed {
         merged: holder.is_some(),
-        profile: holder.unwrap_or(profile),
+        profile: placed,
         workspace: chosen,
         workspaces: list,
     })
+}
+
+/// After a sign-in in `profile`: when no default was ever chosen and the `default` profile holds
+/// nothing, the first account signed in becomes the default (written to config.toml, as `use`
+/// does), so `accounts` and `status` answer for it and not for a profile that does not exist.
+/// Returns whether it did.
+pub fn adopt_as_default(settings: &Settings, profile: &str) -> Result<bool> {
+    // The file as it is now: another process (or this one, earlier) may have set it since.
+    let in_file = std::fs::read_to_string(&settings.config_file)
+        .ok()
+        .and_then(|t| t.parse::<toml_edit::DocumentMut>().ok())
+        .is_some_and(|d| d.contains_key("profile"));
+    if settings.profile_chosen
+        || in_file
+        || profile == crate::config::DEFAULT_PROFILE
+        || holds_a_profile(&settings.home.join(crate::config::DEFAULT_PROFILE))
+    {
+        return Ok(false);
+    }
+    set_default(settings, profile)?;
+    Ok(true)
 }
 
 /// Make `profile` the default: `profile = "<name>"` in config.toml, the rest of the file (its
@@ -292,6 +315,26 @@ mod tests {
         set_default(&settings, "default").unwrap();
         assert_eq!(Settings::for_home(home.path()).unwrap().profile, "default");
         assert!(set_default(&settings, "../etc").is_err());
+    }
+
+    #[test]
+    fn the_first_account_signed_in_becomes_the_default_when_none_was_chosen() {
+        let home = tempfile::tempdir().unwrap();
+        let settings = Settings::for_home(home.path()).unwrap();
+        assert!(!settings.profile_chosen);
+        assert!(adopt_as_default(&settings, "personal").unwrap());
+        assert_eq!(Settings::for_home(home.path()).unwrap().profile, "personal");
+        // Chosen now (in the file): a second sign-in does not take it, even from settings
+        // loaded before.
+        assert!(!adopt_as_default(&settings, "work").unwrap());
+        assert_eq!(Settings::for_home(home.path()).unwrap().profile, "personal");
+        // The `default` profile holding a sign-in stays the default.
+        let other = tempfile::tempdir().unwrap();
+        let s2 = Settings::for_home(other.path()).unwrap();
+        std::fs::create_dir_all(other.path().join("default")).unwrap();
+        std::fs::write(other.path().join("default/state.json"), "{}").unwrap();
+        assert!(!adopt_as_default(&s2, "work").unwrap());
+        assert_eq!(Settings::for_home(other.path()).unwrap().profile, "default");
     }
 
     #[test]

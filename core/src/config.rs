@@ -75,6 +75,9 @@ pub struct Settings {
     pub config_file: PathBuf,
     pub store: StoreMode,
     pub profile: String,
+    /// The default profile was chosen (`profile` in config.toml or `CODEX_OAUTH_PROFILE`), not
+    /// left at `default`: a first sign-in elsewhere does not take its place.
+    pub profile_chosen: bool,
     pub issuer: Url,
     pub client_id: String,
     pub api_base: Url,

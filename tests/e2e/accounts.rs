@@ -128,6 +128,32 @@ async fn signing_in_the_same_account_under_a_new_profile_renews_the_existing_one
     assert!(home.cli(&["token"]).status.success());
 }
 
+#[tokio::test]
+async fn in_a_fresh_home_the_first_account_signed_in_is_the_default_and_no_other_is_listed() {
+    let fake = fake().await;
+    let home = Home::new(&fake);
+    store_api_key(&home, "personal", "sk-proj-personal-key-1\n");
+    store_api_key(&home, "work", "sk-proj-work-key-2\n");
+    let v = accounts(&home);
+    assert_eq!(v["default"], "personal", "{v}");
+    let names: Vec<_> = v["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["profile"].as_str().unwrap(),
+                a["default"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(names, [("personal", true), ("work", false)]);
+    // `status` without --profile answers for the default.
+    let (st, code) = home.status();
+    assert_eq!(st["profile"], "personal", "{st}");
+    assert_eq!(code, 0, "{st}");
+}
+
 /// A fake whose user belongs to a team workspace besides the personal one (`acc-1234`).
 async fn fake_with_a_team() -> fake_openai::FakeOpenAi {
     fake_with(|c| {

@@ -222,6 +222,7 @@ impl RawSettings {
             home_from_env: false,
             config_file,
             store: self.store.unwrap_or(StoreMode::Auto),
+            profile_chosen: self.profile.is_some(),
             profile: self.profile.unwrap_or_else(|| DEFAULT_PROFILE.to_string()),
             issuer: match self.issuer {
                 Some(u) => u,

@@ -403,18 +403,26 @@ async fn login_api_key(session: &Arc<Session>, out: Output) -> ExitCode {
         return out.fail_with(&e, 2);
     }
     match session.save_record(AuthRecord::from_api_key(key)).await {
-        Ok(saved) => out.done(
-            &format!("API key stored ({}).", saved.location),
-            json!({
-                "signed_in": true,
-                "profile": session.settings().profile,
-                "method": "api_key",
-                "email": null,
-                "plan": null,
-                "account_id": null,
-                "store": saved_json(&saved),
-            }),
-        ),
+        Ok(saved) => {
+            if let Err(e) = codex_oauth_core::accounts::adopt_as_default(
+                session.settings(),
+                &session.settings().profile,
+            ) {
+                tracing::warn!(error = %e, "cannot make the first account the default");
+            }
+            out.done(
+                &format!("API key stored ({}).", saved.location),
+                json!({
+                    "signed_in": true,
+                    "profile": session.settings().profile,
+                    "method": "api_key",
+                    "email": null,
+                    "plan": null,
+                    "account_id": null,
+                    "store": saved_json(&saved),
+                }),
+            )
+        }
         Err(e) => out.fail(&e),
     }
 }
