@@ -399,6 +399,8 @@ async fn an_image_bomb_is_refused_by_its_header_and_large_images_at_once_stay_un
         );
     }
     let peak = peak_rss(b.pid());
+    // The figure, for `--no-capture`.
+    eprintln!("the bridge's peak RSS: {} MB", peak / (1024 * 1024));
     assert!(
         peak < 300 * 1024 * 1024,
         "the bridge's peak RSS was {} MB",
