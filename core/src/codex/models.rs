@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
@@ -50,7 +51,7 @@ impl<'de> Deserialize<'de> for ReasoningLevel {
 }
 
 /// The model a catalog entry suggests moving to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Upgrade {
     pub model: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -249,7 +250,7 @@ impl Model {
 }
 
 /// Where a model list came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelSource {
     /// Fetched just now.

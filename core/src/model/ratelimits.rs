@@ -4,13 +4,14 @@
 //! remaining: the smallest share left among the windows that apply, and when it comes back.
 
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The limit family of the Codex plan itself (`x-codex-*`).
 pub const CODEX_LIMIT: &str = "codex";
 
 /// One window (primary ≈ 5 hours, secondary ≈ a week).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Window {
     pub used_percent: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -37,7 +38,7 @@ impl Window {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Credits {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub has_credits: Option<bool>,
@@ -49,7 +50,7 @@ pub struct Credits {
 }
 
 /// The windows of a limit other than the plan's own (a per-model bucket, `x-<name>-*`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct NamedLimit {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -59,7 +60,7 @@ pub struct NamedLimit {
 }
 
 /// The effective remaining: the window that leaves the least, among those that apply.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Remaining {
     /// 0–100: what is left of the tightest window.
     pub percent_left: f64,
@@ -103,7 +104,7 @@ impl Remaining {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RateLimits {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary: Option<Window>,

@@ -7,7 +7,10 @@ use codex_oauth_core::model::{RateLimits, Window};
 use codex_oauth_core::status::{Detail, capitalized, local_time};
 use codex_oauth_core::{Error, ErrorKind, Status};
 use rmcp::model::{CallToolResult, ContentBlock};
+use serde::Serialize;
 use serde_json::{Value, json};
+
+use super::answers;
 
 use codex_oauth_core::signin::Started;
 
@@ -16,6 +19,17 @@ pub fn ok(text: String, data: Value) -> CallToolResult {
     let mut r = CallToolResult::success(vec![ContentBlock::text(text)]);
     r.structured_content = Some(data);
     r
+}
+
+/// A successful result whose structured content is a typed answer (its schema the tool's
+/// `outputSchema`); a value that cannot be written as JSON is an internal failure.
+pub fn typed<T: Serialize>(text: String, data: &T) -> CallToolResult {
+    match serde_json::to_value(data) {
+        Ok(v) => ok(text, v),
+        Err(e) => failure(&Error::Internal(format!(
+            "the answer could not be written as JSON: {e}"
+        ))),
+    }
 }
 
 /// A tool failure (`isError: true`) with a message a person can act on.
@@ -427,7 +441,7 @@ pub fn models(list: &ModelList) -> CallToolResult {
         ),
         ModelSource::ApiKey => "Signed in with an API key (no catalog; * = default):".to_owned(),
     }];
-    let entries: Vec<Value> = list
+    let entries: Vec<answers::ModelEntry> = list
         .models
         .iter()
         .map(|m| {
@@ -461,34 +475,38 @@ pub fn models(list: &ModelList) -> CallToolResult {
             }
             line.push_str(&format!(" [{}]", facts.join("; ")));
             lines.push(line);
-            json!({
-                "slug": m.slug,
-                "display_name": m.display_name,
-                "description": m.description,
-                "default": default,
-                "default_reasoning_effort": m.default_reasoning_level,
-                "reasoning_efforts": m.efforts(),
-                "context_window": m.context_window,
-                "image_input": m.accepts_images(),
-                "shape": if m.use_responses_lite { "lite" } else { "standard" },
-                "upgrade": m.upgrade,
-                "available_in_plans": m.available_in_plans,
-            })
+            answers::ModelEntry {
+                slug: m.slug.clone(),
+                display_name: m.display_name.clone(),
+                description: m.description.clone(),
+                default,
+                default_reasoning_effort: m.default_reasoning_level.clone(),
+                reasoning_efforts: m.efforts().into_iter().map(str::to_owned).collect(),
+                context_window: m.context_window,
+                image_input: m.accepts_images(),
+                shape: if m.use_responses_lite {
+                    answers::Shape::Lite
+                } else {
+                    answers::Shape::Standard
+                },
+                upgrade: m.upgrade.clone(),
+                available_in_plans: m.available_in_plans.clone(),
+            }
         })
         .collect();
     if let Some(n) = &list.note {
         lines.push(format!("Note: {n}"));
     }
-    ok(
+    typed(
         lines.join("\n"),
-        json!({
-            "models": entries,
-            "default_model": list.default_model,
-            "client_version": list.client_version,
-            "source": list.source,
-            "fetched_at": list.fetched_at.map(rfc3339),
-            "note": list.note,
-        }),
+        &answers::Models {
+            models: entries,
+            default_model: list.default_model.clone(),
+            client_version: list.client_version.clone(),
+            source: list.source,
+            fetched_at: list.fetched_at.map(rfc3339),
+            note: list.note.clone(),
+        },
     )
 }
 
@@ -502,13 +520,13 @@ pub fn usage(u: &Usage) -> CallToolResult {
         lines.push("The backend reported no usage windows.".into());
     }
     lines.extend(limits);
-    ok(
+    typed(
         lines.join("\n"),
-        json!({
-            "plan_type": u.plan_type,
-            "effective": u.rate_limits.effective,
-            "rate_limits": u.rate_limits,
-        }),
+        &answers::Usage {
+            plan_type: u.plan_type.clone(),
+            effective: u.rate_limits.effective.clone(),
+            rate_limits: u.rate_limits.clone(),
+        },
     )
 }
 

@@ -1,6 +1,7 @@
 //! The MCP server that `codex-mcp-bridge` runs with no subcommand: stdio, stdout for JSON-RPC
 //! only, the seven tools of DESIGN.md over the shared credential store.
 
+mod answers;
 mod args;
 mod conversations;
 mod elicit;

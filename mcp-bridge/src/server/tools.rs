@@ -12,6 +12,7 @@ use rmcp::model::{CallToolResult, Implementation, ServerCapabilities, ServerConf
 use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler, tool, tool_handler, tool_router};
 
+use super::answers;
 use super::args::{
     AccountArgs, Args, DEFAULT_MAX_OUTPUT_CHARS, ECHO_CHARS, LoginArgs, LoginMethod, QueryArgs,
     ReviewArgs, elide, input_schema,
@@ -705,6 +706,7 @@ impl CodexServer {
     #[tool(
         description = "Sign out of Codex: revoke the refresh token (best effort) and delete the stored credentials of the account (`account`: a profile from codex_status; default: the one this server serves). A pending sign-in of that account in this bridge is cancelled too.",
         input_schema = input_schema::<AccountArgs>(),
+        output_schema = answers::schema::<answers::Cleared>(),
         annotations(
             title = "Sign out of Codex",
             read_only_hint = false,
@@ -736,14 +738,14 @@ impl CodexServer {
                 if cancelled {
                     text.push_str(" The pending sign-in was cancelled.");
                 }
-                Ok(format::ok(
+                Ok(format::typed(
                     text,
-                    serde_json::json!({
-                        "was_signed_in": out.was_signed_in,
-                        "revoked": out.revoked,
-                        "cancelled_pending_login": cancelled,
-                        "profile": profile,
-                    }),
+                    &answers::Cleared {
+                        was_signed_in: out.was_signed_in,
+                        revoked: out.revoked,
+                        cancelled_pending_login: cancelled,
+                        profile: profile.clone(),
+                    },
                 ))
             }
             Err(e) => Ok(format::failure(&e)),
@@ -753,6 +755,7 @@ impl CodexServer {
     #[tool(
         description = "The Codex models this account can use (from the backend, cached), with the default marked and the reasoning efforts each supports.",
         input_schema = input_schema::<AccountArgs>(),
+        output_schema = answers::schema::<answers::Models>(),
         annotations(
             title = "Codex models",
             read_only_hint = true,
@@ -775,6 +778,7 @@ impl CodexServer {
     #[tool(
         description = "The Codex usage of the signed-in ChatGPT plan: the rate-limit windows (percent used, when each resets) and credits.",
         input_schema = input_schema::<AccountArgs>(),
+        output_schema = answers::schema::<answers::Usage>(),
         annotations(
             title = "Codex usage",
             read_only_hint = true,

@@ -1,0 +1,84 @@
+//! The tools' structured content as types: each derives `Serialize` (what the result carries)
+//! and `JsonSchema` (the `outputSchema` the tool advertises, derived from the same type, so the
+//! two cannot drift apart). Fields that may be unknown are written as `null`, never left out,
+//! unless the type says otherwise.
+
+use std::sync::Arc;
+
+use codex_oauth_core::codex::{ModelSource, Upgrade};
+use codex_oauth_core::model::{RateLimits, Remaining};
+use rmcp::model::JsonObject;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+/// The `outputSchema` of a tool whose structured content is a `T`.
+pub fn schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
+    rmcp::handler::server::tool::schema_for_output::<T>()
+}
+
+/// `codex_models`: the catalog as this account may use it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Models {
+    /// The listed models, best first.
+    pub models: Vec<ModelEntry>,
+    /// The model used when a call names none.
+    pub default_model: String,
+    /// The `client_version` the catalog was asked for.
+    pub client_version: String,
+    /// Where the list came from.
+    pub source: ModelSource,
+    /// When the list was fetched from the backend (RFC 3339).
+    pub fetched_at: Option<String>,
+    /// Why the list may be stale.
+    pub note: Option<String>,
+}
+
+/// One model of `codex_models`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ModelEntry {
+    pub slug: String,
+    pub display_name: Option<String>,
+    pub description: Option<String>,
+    /// Whether this is the default model.
+    pub default: bool,
+    pub default_reasoning_effort: Option<String>,
+    /// The `reasoning_effort` values the model takes.
+    pub reasoning_efforts: Vec<String>,
+    /// In tokens.
+    pub context_window: Option<u64>,
+    /// Whether the model takes images.
+    pub image_input: bool,
+    /// The request shape the model is asked in.
+    pub shape: Shape,
+    /// The model the catalog suggests moving to.
+    pub upgrade: Option<Upgrade>,
+    pub available_in_plans: Vec<String>,
+}
+
+/// The request shape of a model.
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Shape {
+    Standard,
+    Lite,
+}
+
+/// `codex_usage`: the plan's rate-limit windows.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Usage {
+    pub plan_type: Option<String>,
+    /// The smallest share left among the windows that apply, and when it comes back.
+    pub effective: Option<Remaining>,
+    pub rate_limits: RateLimits,
+}
+
+/// `codex_clear`: what signing out did.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Cleared {
+    pub was_signed_in: bool,
+    /// Whether the refresh token was revoked at the server.
+    pub revoked: bool,
+    /// Whether a sign-in pending in this bridge was cancelled.
+    pub cancelled_pending_login: bool,
+    pub profile: String,
+}
