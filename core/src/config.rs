@@ -42,7 +42,9 @@ pub const APP_NAME: &str = "codex-oauth";
 pub const KEYCHAIN_SERVICE: &str = "codex-oauth";
 
 /// Where the secret record lives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum StoreMode {
     /// The OS keychain, else the file (with the reason recorded).

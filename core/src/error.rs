@@ -295,7 +295,9 @@ fn usage_limit_message(plan: Option<&str>, resets_at: Option<DateTime<Utc>>) -> 
 
 /// What a person can do about an error: the one classification every front end uses (the tray's
 /// buttons, the bridge's `category`, the CLI's `--json` errors).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// Only a (new) sign-in helps.

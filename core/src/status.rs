@@ -11,7 +11,7 @@ use crate::model::{RateLimits, Remaining};
 use crate::store::{AuthMode, AuthRecord, Backend, OpenToOthers, PendingLogin, State};
 
 /// The storage part of a status.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct StoreInfo {
     /// `keyring` or `file`; `null` when signed out.
     pub backend: Option<Backend>,

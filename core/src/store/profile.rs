@@ -24,7 +24,7 @@ pub struct SaveOutcome {
 }
 
 /// A file or folder of the store that other users of the machine may open.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct OpenToOthers {
     pub path: String,
     /// Its permission bits, in octal: `0644`.

@@ -9,7 +9,7 @@ use crate::claims;
 use crate::error::{Error, Result, json_problem};
 use crate::secret::Secret;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum AuthMode {
     #[serde(rename = "chatgpt")]

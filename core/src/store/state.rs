@@ -12,7 +12,7 @@ use crate::model::{RateLimits, Workspace};
 use crate::store::AuthMode;
 
 /// Which backend holds the secret.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {
     Keyring,
@@ -37,7 +37,7 @@ impl Backend {
 }
 
 /// How a sign-in is done.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SignInMethod {
     /// The browser flow with the loopback callback (PKCE).
@@ -70,7 +70,7 @@ impl std::fmt::Display for SignInMethod {
 }
 
 /// A sign-in that was started and has not finished (shown by status, and by the tray).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PendingLogin {
     pub method: SignInMethod,
     /// The URL the user must open.

@@ -4,7 +4,12 @@
 use std::io::{Write, stderr, stdout};
 use std::process::ExitCode;
 
-use codex_oauth_core::{Error, Status};
+use codex_oauth_core::model::Remaining;
+use codex_oauth_core::status::StoreInfo;
+use codex_oauth_core::store::{AuthMode, PendingLogin};
+use codex_oauth_core::{Error, ErrorKind, Status};
+use schemars::JsonSchema;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 /// How a command reports: for people, or one JSON object on stdout.
@@ -105,32 +110,64 @@ pub fn fail_line(text: &str) {
     let _ = writeln!(stderr().lock(), "{label}: {one_line}");
 }
 
-/// `status --json`: the documented fields first, then the extra ones.
+/// `status --json`: one account's sign-in as the CLI prints it and `codex_status` carries it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct StatusJson {
+    pub signed_in: bool,
+    pub email: Option<String>,
+    pub plan: Option<String>,
+    pub account_id: Option<String>,
+    /// When the access token expires (RFC 3339).
+    pub expires_at: Option<String>,
+    /// Where the credentials are stored, and why there.
+    pub store: StoreInfo,
+    pub last_error: Option<String>,
+    /// What the user can do about `last_error`.
+    pub last_error_kind: Option<ErrorKind>,
+    pub profile: String,
+    pub auth_mode: Option<AuthMode>,
+    pub user_id: Option<String>,
+    /// When the tokens were last refreshed (RFC 3339).
+    pub last_refresh: Option<String>,
+    pub pending_login: Option<PendingLogin>,
+    /// The effective remaining usage, from the rate limits last seen.
+    pub usage: Option<Remaining>,
+    /// The stored sign-in could not be read: whether the profile is signed in is not known.
+    pub unreadable: bool,
+    /// The name of the ChatGPT workspace, when known.
+    pub workspace: Option<String>,
+}
+
+impl StatusJson {
+    pub fn of(s: &Status) -> Self {
+        let time =
+            |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        Self {
+            signed_in: s.signed_in,
+            email: s.email.clone(),
+            plan: s.plan.clone(),
+            account_id: s.account_id.clone(),
+            expires_at: s.expires_at.map(time),
+            store: s.store.clone(),
+            last_error: s.last_error.clone(),
+            last_error_kind: s.last_error_kind,
+            profile: s.profile.clone(),
+            auth_mode: s.auth_mode,
+            user_id: s.user_id.clone(),
+            last_refresh: s.last_refresh.map(time),
+            pending_login: s.pending_login.clone(),
+            usage: s.remaining().cloned(),
+            unreadable: s.unreadable,
+            workspace: s.workspace.clone(),
+        }
+    }
+}
+
+/// `status --json` as a JSON object.
 pub fn status_json(s: &Status) -> Value {
-    json!({
-        "signed_in": s.signed_in,
-        "email": s.email,
-        "plan": s.plan,
-        "account_id": s.account_id,
-        "expires_at": s.expires_at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-        "store": {
-            "backend": s.store.backend,
-            "location": s.store.location,
-            "reason": s.store.reason,
-            "mode": s.store.mode,
-            "open_to_others": s.store.open_to_others,
-        },
-        "last_error": s.last_error,
-        "last_error_kind": s.last_error_kind,
-        "profile": s.profile,
-        "auth_mode": s.auth_mode,
-        "user_id": s.user_id,
-        "last_refresh": s.last_refresh.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-        "pending_login": s.pending_login,
-        "usage": s.remaining(),
-        "unreadable": s.unreadable,
-        "workspace": s.workspace,
-    })
+    serde_json::to_value(StatusJson::of(s)).unwrap_or_else(
+        |e| json!({"error": {"kind": ErrorKind::Internal, "message": e.to_string()}}),
+    )
 }
 
 /// `status`: the headline with the profile, how to sign in when signed out, then the details

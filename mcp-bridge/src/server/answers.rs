@@ -82,3 +82,44 @@ pub struct Cleared {
     pub cancelled_pending_login: bool,
     pub profile: String,
 }
+
+/// `codex_status`: the served account's sign-in (the fields of `status --json`), its rate
+/// limits, and every account of the machine.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Status {
+    #[serde(flatten)]
+    pub status: crate::cli::output::StatusJson,
+    /// The rate-limit windows last seen.
+    pub rate_limits: Option<RateLimits>,
+    /// This bridge's account first, then the other profiles (absent when a sign-in ended).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accounts: Option<Vec<AccountLine>>,
+}
+
+/// One account of `codex_status`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AccountLine {
+    pub profile: String,
+    /// Whether this bridge answers with this account when no `account` is given.
+    pub served: bool,
+    pub signed_in: bool,
+    pub email: Option<String>,
+    pub plan: Option<String>,
+    pub account_id: Option<String>,
+    /// The effective remaining usage.
+    pub usage: Option<Remaining>,
+}
+
+impl AccountLine {
+    pub fn of(s: &codex_oauth_core::Status, served: bool) -> Self {
+        Self {
+            profile: s.profile.clone(),
+            served,
+            signed_in: s.signed_in,
+            email: s.email.clone(),
+            plan: s.plan.clone(),
+            account_id: s.account_id.clone(),
+            usage: s.remaining().cloned(),
+        }
+    }
+}

@@ -286,7 +286,7 @@ fn limit_lines(l: &RateLimits) -> Vec<String> {
     lines
 }
 
-pub fn status(s: &Status) -> CallToolResult {
+fn status_parts(s: &Status) -> (String, answers::Status) {
     let mut head = format!("{} (profile {}).", s.headline(), s.profile);
     if s.unreadable {
         head.push_str(" Unlock the keychain (or fix what the last error names), then try again.");
@@ -303,9 +303,21 @@ pub fn status(s: &Status) -> CallToolResult {
     if let Some(l) = &s.usage {
         lines.extend(limit_lines(l));
     }
-    let mut data = crate::cli::output::status_json(s);
-    data["rate_limits"] = json!(s.usage);
-    ok(lines.join("\n"), data)
+    (lines.join("\n"), status_answer(s, None))
+}
+
+/// A sign-in's status (what `codex_login` says when the sign-in ended while it asked).
+pub fn status(s: &Status) -> CallToolResult {
+    let (text, data) = status_parts(s);
+    typed(text, &data)
+}
+
+fn status_answer(s: &Status, accounts: Option<Vec<answers::AccountLine>>) -> answers::Status {
+    answers::Status {
+        status: crate::cli::output::StatusJson::of(s),
+        rate_limits: s.usage.clone(),
+        accounts,
+    }
 }
 
 /// `codex_status`: this bridge's account, then every other profile in one line each; the
@@ -315,23 +327,14 @@ pub fn status_with_others(
     s: &Status,
     others: &[codex_oauth_core::accounts::Account],
 ) -> CallToolResult {
-    let mut r = status(s);
-    let entry = |st: &Status, served: bool| {
-        json!({
-            "profile": st.profile,
-            "served": served,
-            "signed_in": st.signed_in,
-            "email": st.email,
-            "plan": st.plan,
-            "account_id": st.account_id,
-            "usage": st.remaining(),
-        })
-    };
-    let mut accounts = vec![entry(s, true)];
-    accounts.extend(others.iter().map(|a| entry(&a.status, false)));
-    if let Some(data) = r.structured_content.as_mut() {
-        data["accounts"] = json!(accounts);
-    }
+    let (mut text, mut data) = status_parts(s);
+    let mut accounts = vec![answers::AccountLine::of(s, true)];
+    accounts.extend(
+        others
+            .iter()
+            .map(|a| answers::AccountLine::of(&a.status, false)),
+    );
+    data.accounts = Some(accounts);
     if !others.is_empty() {
         let lines: Vec<String> = others
             .iter()
@@ -349,11 +352,9 @@ pub fn status_with_others(
             s.profile,
             lines.join("\n")
         );
-        if let Some(rmcp::model::ContentBlock::Text(t)) = r.content.first_mut() {
-            t.text.push_str(&extra);
-        }
+        text.push_str(&extra);
     }
-    r
+    typed(text, &data)
 }
 
 pub fn login(started: &Started, profile: &str) -> CallToolResult {

@@ -630,6 +630,7 @@ impl CodexServer {
 
     #[tool(
         description = "Whether the user is signed in to Codex, as whom (email, plan, account), until when the access token is valid, where the credentials are stored and why, a pending sign-in, the last rate limits seen, and the last error.",
+        output_schema = answers::schema::<answers::Status>(),
         annotations(
             title = "Codex sign-in status",
             read_only_hint = true,
