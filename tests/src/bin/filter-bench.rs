@@ -52,6 +52,15 @@ fn main() -> Result<()> {
         collect(d, &mut budget, &mut files)?;
     }
     let bytes: usize = files.iter().map(|(_, t)| t.len()).sum();
+    if std::env::var_os("FILTER_BENCH_FINDERS").is_some() {
+        let all: String = files.iter().map(|(_, t)| t.as_str()).collect();
+        let _ = codex_oauth_core::files::secrets::finder_costs(&all);
+        let mut costs = codex_oauth_core::files::secrets::finder_costs(&all);
+        costs.sort_by_key(|c| std::cmp::Reverse(c.1));
+        for (p, us, n) in costs.iter().take(15) {
+            eprintln!("{us:>6} us {n:>6} matches  {p}");
+        }
+    }
     let mut times = Vec::with_capacity(a.runs);
     let mut redactions = 0;
     for _ in 0..a.runs.max(1) {

@@ -13,274 +13,15 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-/// How a file writes values: in code a bare value is an expression (`password = read()`), in
-/// configuration it is the value itself, in shell it ends at the first blank.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Syntax {
-    Code,
-    Config,
-    Shell,
-}
-
-impl Syntax {
-    /// The syntax of a file by its name.
-    pub fn of(name: &str) -> Self {
-        let lower = name.to_ascii_lowercase();
-        let base = lower.rsplit('/').next().unwrap_or(&lower);
-        let ext = base.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
-        const SHELL_NAMES: &[&str] = &[
-            "dockerfile",
-            "containerfile",
-            "makefile",
-            "bashrc",
-            ".bashrc",
-            "zshrc",
-            ".zshrc",
-            ".profile",
-            "profile",
-            ".bash_profile",
-            ".zprofile",
-            "config.fish",
-            "procfile",
-        ];
-        if SHELL_NAMES.contains(&base)
-            || base.starts_with("dockerfile.")
-            || base.ends_with(".dockerfile")
-            || matches!(ext, "sh" | "bash" | "zsh" | "fish" | "ksh" | "ps1" | "mk")
-        {
-            return Syntax::Shell;
-        }
-        const CODE_EXTS: &[&str] = &[
-            "rs", "py", "pyi", "js", "mjs", "cjs", "jsx", "ts", "mts", "cts", "tsx", "go", "java",
-            "kt", "kts", "scala", "sc", "rb", "php", "c", "h", "cc", "cpp", "cxx", "hpp", "hh",
-            "cs", "fs", "swift", "m", "mm", "dart", "lua", "pl", "pm", "r", "ex", "exs", "erl",
-            "clj", "cljs", "groovy", "gradle", "vue", "svelte", "hs", "ml", "zig", "nim", "jl",
-            "sql", "tf", "hcl",
-        ];
-        if CODE_EXTS.contains(&ext) {
-            Syntax::Code
-        } else {
-            Syntax::Config
-        }
-    }
-}
-
-/// How much a key's name says its value is a secret.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Strength {
-    /// Any literal value is a secret.
-    Strong,
-    /// Only a value that looks random is.
-    Weak,
-}
-
-/// The words of a key: `aws.secretKey` → `aws`, `secret`, `key`; `APIKey` → `api`, `key`.
-fn words(key: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for part in key.split(|c: char| !c.is_ascii_alphanumeric()) {
-        let chars: Vec<char> = part.chars().collect();
-        let mut word = String::new();
-        for (i, &c) in chars.iter().enumerate() {
-            let boundary = i > 0
-                && c.is_ascii_uppercase()
-                && (chars[i - 1].is_ascii_lowercase()
-                    || chars[i - 1].is_ascii_digit()
-                    || (chars[i - 1].is_ascii_uppercase()
-                        && chars.get(i + 1).is_some_and(char::is_ascii_lowercase)));
-            if boundary && !word.is_empty() {
-                out.push(std::mem::take(&mut word));
-            }
-            word.push(c.to_ascii_lowercase());
-        }
-        if !word.is_empty() {
-            out.push(word);
-        }
-    }
-    out
-}
-
-/// Words that make a key strong when they end it.
-const STRONG_LAST: &[&str] = &[
-    "password",
-    "passwd",
-    "passphrase",
-    "passwort",
-    "passcode",
-    "pass",
-    "pwd",
-    "pw",
-    "secret",
-    "token",
-    "apikey",
-    "credential",
-    "credentials",
-    "creds",
-    "requirepass",
-    "masterauth",
-    "masterpass",
-];
-
-/// Words a key may end with after its secret word: `SECRET_KEY_BASE`, `PASSWORD_B64`,
-/// `DB_PASSWORD_PROD`, `TOKEN_2`.
-const NEUTRAL_LAST: &[&str] = &[
-    "base",
-    "value",
-    "val",
-    "str",
-    "string",
-    "b64",
-    "base64",
-    "hex",
-    "raw",
-    "enc",
-    "encoded",
-    "bytes",
-    "plain",
-    "text",
-    "literal",
-    "content",
-    "contents",
-    "prod",
-    "production",
-    "dev",
-    "development",
-    "staging",
-    "stage",
-    "test",
-    "local",
-    "qa",
-    "old",
-    "new",
-    "next",
-    "prev",
-    "previous",
-    "primary",
-    "secondary",
-    "main",
-    "backup",
-    "default",
-    "override",
-    "current",
-];
-
-/// One-word spellings that end with a strong word: `dbpassword`, `clientsecret`, `accesstoken`.
-const STRONG_SUFFIXES: &[&str] = &[
-    "password",
-    "passwd",
-    "passphrase",
-    "secret",
-    "token",
-    "apikey",
-    "secretkey",
-    "privatekey",
-    "accesskey",
-    "accountkey",
-    "masterkey",
-];
-
-/// What comes before `key` in a strong compound: `api key`, `secret key`, `account key`.
-const STRONG_KEY_PREV: &[&str] = &[
-    "api",
-    "secret",
-    "private",
-    "access",
-    "master",
-    "encryption",
-    "encrypt",
-    "decryption",
-    "signing",
-    "account",
-    "consumer",
-    "hmac",
-    "subscription",
-    "license",
-    "app",
-    "client",
-    "shared",
-    "sas",
-    "webhook",
-    "jwt",
-    "session",
-    "auth",
-    "admin",
-    "deploy",
-    "service",
-    "cipher",
-    "crypt",
-    "root",
-];
-
-/// Words that make a key weak when they end it.
-const WEAK_LAST: &[&str] = &[
-    "key",
-    "auth",
-    "salt",
-    "cookie",
-    "signature",
-    "sig",
-    "seed",
-    "login",
-];
-
-/// Whether a key's name says its value is a secret, and how strongly.
-pub(super) fn classify(key: &str) -> Option<Strength> {
-    let mut w = words(key);
-    // What is public says so: `publishable_key`, `public_key`, `pubkey`.
-    if w.iter()
-        .any(|x| matches!(x.as_str(), "public" | "publishable" | "pub" | "pubkey"))
-    {
-        return None;
-    }
-    while w.len() > 1
-        && w.last().is_some_and(|x| {
-            NEUTRAL_LAST.contains(&x.as_str()) || x.bytes().all(|b| b.is_ascii_digit())
-        })
-    {
-        w.pop();
-    }
-    let last = w.last()?.as_str();
-    let prev = w.len().checked_sub(2).map(|i| w[i].as_str());
-    if STRONG_LAST.contains(&last) {
-        // `token_key`-free: `pass` and `pw` only as words of their own.
-        return Some(Strength::Strong);
-    }
-    if STRONG_SUFFIXES
-        .iter()
-        .any(|s| last.len() > s.len() && last.ends_with(s))
-    {
-        return Some(Strength::Strong);
-    }
-    if last == "key" || last == "keys" {
-        return Some(match prev {
-            Some(p) if STRONG_KEY_PREV.contains(&p) => Strength::Strong,
-            _ => Strength::Weak,
-        });
-    }
-    // kubeconfig's `client-key-data`, a key's bytes.
-    if last == "data" && prev == Some("key") {
-        return Some(Strength::Strong);
-    }
-    if WEAK_LAST.contains(&last) {
-        return Some(Strength::Weak);
-    }
-    None
-}
+use super::key_names::{Strength, classify};
+use super::pattern::re;
+use super::syntax::Syntax;
+use super::values::looks_secret;
 
 /// A cheap first look: can this line hold a secret-named key at all?
 pub(super) const KEY_HINT_PATTERN: &str =
     r"(?i)pass|pwd|\bpw\b|secret|token|key|auth|cred|salt|cookie|sig|seed|login";
 pub(super) static KEY_HINT: LazyLock<Regex> = LazyLock::new(|| re(KEY_HINT_PATTERN));
-
-fn re(p: &str) -> Regex {
-    // The patterns are constants of this file, covered by its tests.
-    Regex::new(&ascii_boundaries(p)).unwrap_or_else(|e| panic!("bad pattern {p}: {e}"))
-}
-
-/// Word boundaries of ASCII words: a Unicode `\b` makes the fast engines give up on any line
-/// with a non-ASCII character (a comment's dash), and the filter then crawls.
-pub(super) fn ascii_boundaries(p: &str) -> String {
-    p.replace(r"\b", r"(?-u:\b)")
-}
 
 /// `key = value`, `key: value`, `"key": value`, `key := value`, `key => value`, `$key = value`.
 static ASSIGN: LazyLock<Regex> = LazyLock::new(|| {
@@ -381,17 +122,40 @@ pub(super) fn scan_line(line: &str, syntax: Syntax, pending: Option<Strength>) -
     if !KEY_HINT.is_match(line) {
         return out;
     }
-    if (line.contains("name:") || line.contains("variable"))
-        && let Some(c) = NAME_LINE.captures(line)
-    {
-        if let Some(k) = c.name("key") {
-            out.names_secret = classify(k.as_str()).map(|s| (s, 2));
-        } else if let Some(k) = c.name("var") {
-            // An HCL block: its `default` comes after a description and a type.
-            out.names_secret = classify(k.as_str()).map(|s| (s, 8));
-        }
+    if let Some(names_secret) = name_line(line) {
+        out.names_secret = names_secret;
         return out;
     }
+    assignments(&mut out, line, syntax);
+    spaced_keys(&mut out, line, syntax);
+    quoted_keys(&mut out, line, syntax);
+    key_word_line(&mut out, line, syntax);
+    call_arguments(&mut out, line);
+    elements(&mut out, line);
+    out
+}
+
+/// A line that names a secret whose value follows (`- name: DB_PASSWORD`, `variable "x" {`):
+/// the key's strength and within how many lines its value may come (`None` inside: the name
+/// is no secret's). `None`: the line names nothing.
+fn name_line(line: &str) -> Option<Option<(Strength, u8)>> {
+    if !(line.contains("name:") || line.contains("variable")) {
+        return None;
+    }
+    let c = NAME_LINE.captures(line)?;
+    if let Some(k) = c.name("key") {
+        Some(classify(k.as_str()).map(|s| (s, 2)))
+    } else if let Some(k) = c.name("var") {
+        // An HCL block: its `default` comes after a description and a type.
+        Some(classify(k.as_str()).map(|s| (s, 8)))
+    } else {
+        Some(None)
+    }
+}
+
+/// The values of `key = value`, `key: value`, `"key": value`, `key := value`, `key => value`
+/// under secret-named keys.
+fn assignments(out: &mut LineScan, line: &str, syntax: Syntax) {
     let assigns = if line.contains(['=', ':']) {
         ASSIGN.find_iter(line).collect()
     } else {
@@ -408,37 +172,10 @@ pub(super) fn scan_line(line: &str, syntax: Syntax, pending: Option<Strength>) -
         if k.start() < covered {
             continue;
         }
-        let before = &line[..k.start()];
-        // `public key: …`, `API key: …`: a key of two words, in a comment or prose.
-        let two = before
-            .strip_suffix(' ')
-            .filter(|b| op.as_str() == ":" && !b.ends_with(' '))
-            .and_then(|b| b.rsplit(|c: char| !c.is_ascii_alphanumeric()).next())
-            .filter(|w| w.len() > 1 && w.bytes().all(|b| b.is_ascii_alphabetic()))
-            .map(|w| format!("{w}_{}", k.as_str()));
-        let Some(mut strength) = classify(two.as_deref().unwrap_or(k.as_str())) else {
+        let Some((strength, prose)) = assigned_strength(line, k, op) else {
             continue;
         };
-        // Prose says `API key: see the docs`; only a random-looking word after it is a key.
-        let prose = two.is_some();
-        if prose {
-            strength = Strength::Weak;
-        }
-        // `${TOKEN:-x}`, `{{ password }}`: a reference, not an assignment.
-        if before.ends_with("${") || before.trim_end().ends_with("{{") {
-            continue;
-        }
-        // `key="Password" value="…"` is read by NAMED.
-        if k.as_str().eq_ignore_ascii_case("key") && line.contains("value") {
-            continue;
-        }
         let after = &line[op.end()..];
-        // `==`, `=~`, `::` compare or name a path; `:=` and `=>` were taken whole.
-        if (op.as_str() == "=" && (after.starts_with('=') || after.starts_with('~')))
-            || (op.as_str() == ":" && after.starts_with(':'))
-        {
-            continue;
-        }
         let ctx = if prose {
             Ctx::Word
         } else {
@@ -448,25 +185,73 @@ pub(super) fn scan_line(line: &str, syntax: Syntax, pending: Option<Strength>) -
             out.block = true;
             continue;
         }
-        let mut from = op.end();
-        if op.as_str() == ":"
-            && syntax == Syntax::Code
-            && let Some(t) = TYPED.find(after)
-        {
-            from += t.end();
-        }
-        if let Some(w) = WRAPPED.find(&line[from..]) {
-            from += w.end();
-        }
+        let from = value_start(line, op, syntax);
         // What a value covers holds no other key; a value to the end of the line ends the scan
         // (so a long line of keys costs one pass).
-        if let Some((end, quoted)) = push_value(&mut out, line, from, strength, syntax, ctx) {
+        if let Some((end, quoted)) = push_value(out, line, from, strength, syntax, ctx) {
             covered = end;
             if ctx == Ctx::EndOfLine && !quoted {
                 break;
             }
         }
     }
+}
+
+/// How strongly the key of an assignment names a secret, and whether it is a key of two words
+/// in prose (`API key: …`); `None` when this is no assignment of a secret (a reference, a
+/// comparison, a `key="…" value="…"` pair).
+fn assigned_strength(line: &str, k: Span<'_>, op: Span<'_>) -> Option<(Strength, bool)> {
+    let before = &line[..k.start()];
+    // `public key: …`, `API key: …`: a key of two words, in a comment or prose.
+    let two = before
+        .strip_suffix(' ')
+        .filter(|b| op.as_str() == ":" && !b.ends_with(' '))
+        .and_then(|b| b.rsplit(|c: char| !c.is_ascii_alphanumeric()).next())
+        .filter(|w| w.len() > 1 && w.bytes().all(|b| b.is_ascii_alphabetic()))
+        .map(|w| format!("{w}_{}", k.as_str()));
+    let mut strength = classify(two.as_deref().unwrap_or(k.as_str()))?;
+    // Prose says `API key: see the docs`; only a random-looking word after it is a key.
+    let prose = two.is_some();
+    if prose {
+        strength = Strength::Weak;
+    }
+    // `${TOKEN:-x}`, `{{ password }}`: a reference, not an assignment.
+    if before.ends_with("${") || before.trim_end().ends_with("{{") {
+        return None;
+    }
+    // `key="Password" value="…"` is read by NAMED.
+    if k.as_str().eq_ignore_ascii_case("key") && line.contains("value") {
+        return None;
+    }
+    let after = &line[op.end()..];
+    // `==`, `=~`, `::` compare or name a path; `:=` and `=>` were taken whole.
+    if (op.as_str() == "=" && (after.starts_with('=') || after.starts_with('~')))
+        || (op.as_str() == ":" && after.starts_with(':'))
+    {
+        return None;
+    }
+    Some((strength, prose))
+}
+
+/// Where an assigned value starts: after the operator, a type (`API_KEY: &str = …`) and a
+/// conversion around a literal (`String::from(…)`).
+fn value_start(line: &str, op: Span<'_>, syntax: Syntax) -> usize {
+    let after = &line[op.end()..];
+    let mut from = op.end();
+    if op.as_str() == ":"
+        && syntax == Syntax::Code
+        && let Some(t) = TYPED.find(after)
+    {
+        from += t.end();
+    }
+    if let Some(w) = WRAPPED.find(&line[from..]) {
+        from += w.end();
+    }
+    from
+}
+
+/// `set -gx KEY value` (fish), `ENV KEY value` / `ARG` (Dockerfile), `--key value` (flags).
+fn spaced_keys(out: &mut LineScan, line: &str, syntax: Syntax) {
     let spaced = ["set ", "ENV ", "ARG ", "--", "setenv"]
         .iter()
         .any(|w| line.contains(w));
@@ -475,18 +260,26 @@ pub(super) fn scan_line(line: &str, syntax: Syntax, pending: Option<Strength>) -
             continue;
         };
         if let Some(strength) = classify(k.as_str()) {
-            push_value(&mut out, line, all.end(), strength, syntax, Ctx::Word);
+            push_value(out, line, all.end(), strength, syntax, Ctx::Word);
         }
     }
+}
+
+/// `KEY "value"`, `KEY 'value'`: a key and a quoted value with only blanks between.
+fn quoted_keys(out: &mut LineScan, line: &str, syntax: Syntax) {
     let quoted = line.contains(['"', '\'']);
     for c in KEY_QUOTED.captures_iter(line).take_while(|_| quoted) {
         let (Some(k), Some(all)) = (c.name("key"), c.get(0)) else {
             continue;
         };
         if let Some(strength) = classify(k.as_str()) {
-            push_value(&mut out, line, all.end() - 1, strength, syntax, Ctx::Word);
+            push_value(out, line, all.end() - 1, strength, syntax, Ctx::Word);
         }
     }
+}
+
+/// A configuration line of two words, a key and its value: `requirepass …`, `masterauth …`.
+fn key_word_line(out: &mut LineScan, line: &str, syntax: Syntax) {
     if syntax != Syntax::Code
         && let Some(c) = KEY_WORD_LINE.captures(line)
         && let Some(k) = c.name("key")
@@ -495,9 +288,14 @@ pub(super) fn scan_line(line: &str, syntax: Syntax, pending: Option<Strength>) -
         let rest = line[k.end()..].trim();
         // Prose (`Password reset`) is no directive: a value of lower-case letters is a word.
         if !rest.contains(char::is_whitespace) && !rest.bytes().all(|b| b.is_ascii_lowercase()) {
-            push_value(&mut out, line, k.end(), strength, syntax, Ctx::Word);
+            push_value(out, line, k.end(), strength, syntax, Ctx::Word);
         }
     }
+}
+
+/// A call's first argument naming the second (`define('KEY', value)`), and a name and a value
+/// side by side (`{"name": "DB_PASSWORD", "value": "…"}`).
+fn call_arguments(out: &mut LineScan, line: &str) {
     let calls = line.contains('(');
     let named = line.contains("value") || line.contains("Value");
     for c in CALL
@@ -509,9 +307,13 @@ pub(super) fn scan_line(line: &str, syntax: Syntax, pending: Option<Strength>) -
             continue;
         };
         if let Some(strength) = classify(k.as_str()) {
-            push_value(&mut out, line, all.end(), strength, Syntax::Code, Ctx::Word);
+            push_value(out, line, all.end(), strength, Syntax::Code, Ctx::Word);
         }
     }
+}
+
+/// `<password>value</password>`, and an element whose `name` attribute names a secret.
+fn elements(out: &mut LineScan, line: &str) {
     let elements = line.contains("</");
     for c in ELEMENT.captures_iter(line).take_while(|_| elements) {
         let (Some(k), Some(v)) = (c.name("key"), c.name("value")) else {
@@ -535,7 +337,6 @@ pub(super) fn scan_line(line: &str, syntax: Syntax, pending: Option<Strength>) -
             });
         }
     }
-    out
 }
 
 /// The key and the operator of an [`ASSIGN`] match (`key`, a closing quote or bracket, blanks,
@@ -759,260 +560,4 @@ fn value_at(line: &str, from: usize, syntax: Syntax, ctx: Ctx) -> Option<(usize,
         return None;
     }
     (end > 0).then_some((start, start + end, false))
-}
-
-/// Whether a value under a key of this strength is a secret: not a reference, a placeholder,
-/// a path, a URL, a boolean or a word of prose; a weak key's value only when it looks random.
-pub(super) fn looks_secret(value: &str, strength: Strength, syntax: Syntax) -> bool {
-    let v = value.trim();
-    if v.chars().count() < 4 || not_a_secret(v) {
-        return false;
-    }
-    // In code a quoted string with blanks is a message (`"Password is required"`).
-    if syntax == Syntax::Code && v.contains(char::is_whitespace) {
-        return false;
-    }
-    match strength {
-        Strength::Strong => true,
-        Strength::Weak => random_looking(v),
-    }
-}
-
-/// References, placeholders and ordinary values that are no secret whatever their key.
-pub(super) fn not_a_secret(v: &str) -> bool {
-    let lower = v.to_ascii_lowercase();
-    const WORDS: &[&str] = &[
-        "true",
-        "false",
-        "yes",
-        "no",
-        "on",
-        "off",
-        "null",
-        "nil",
-        "none",
-        "undefined",
-        "required",
-        "optional",
-        "string",
-        "str",
-        "bool",
-        "boolean",
-        "int",
-        "integer",
-        "number",
-        "bytes",
-        "object",
-        "password",
-        "passwd",
-        "secret",
-        "secrets",
-        "token",
-        "changeme",
-        "change_me",
-        "change-me",
-        "replace_me",
-        "replace-me",
-        "replaceme",
-        "todo",
-        "tbd",
-        "example",
-        "placeholder",
-        "redacted",
-        "dummy",
-        "empty",
-        "inherit",
-        "hidden",
-        "masked",
-        "default",
-        "unset",
-        "env",
-        "auto",
-        "prompt",
-        "stdin",
-        "file",
-        "basic",
-        "bearer",
-    ];
-    if WORDS.contains(&lower.as_str()) {
-        return true;
-    }
-    const REFERENCES: &[&str] = &[
-        "$",
-        "%(",
-        "%{",
-        "{{",
-        "{%",
-        "<%",
-        "#{",
-        "@{",
-        "!",
-        "[redacted",
-        "env.",
-        "env(",
-        "env[",
-        "secrets.",
-        "vars.",
-        "process.env",
-        "os.environ",
-        "os.getenv",
-        "getenv(",
-        "system.getenv",
-        "config.",
-        "settings.",
-        "self.",
-        "this.",
-        "params.",
-        "request.",
-        "req.",
-        "args.",
-        "options.",
-        "opts.",
-        "vault:",
-        "arn:aws:secretsmanager",
-        "ref+",
-        "sops:",
-        "op://",
-        "keyvault:",
-        "file:",
-        "http://",
-        "https://",
-        "pk_live_",
-        "pk_test_",
-    ];
-    if REFERENCES.iter().any(|p| lower.starts_with(p)) {
-        return true;
-    }
-    // ENV['X'], ENV.fetch("X"), `${X}` anywhere, `{placeholder}`, `<your key>`, `sk-...`.
-    if v.contains("${")
-        || lower.starts_with("env[")
-        || lower.starts_with("env.fetch")
-        || (v.starts_with('<') && v.ends_with('>'))
-        || PLACEHOLDER.is_match(v)
-        || v.ends_with("...")
-        || v.ends_with('…')
-    {
-        return true;
-    }
-    // your-api-key-here, my_password, xxxxxxxx, ********, ....
-    if lower.starts_with("your")
-        || lower.starts_with("<your")
-        || lower.ends_with("_here")
-        || lower.ends_with("-here")
-        || lower.starts_with("example")
-        || v.chars()
-            .all(|c| matches!(c, 'x' | 'X' | '*' | '.' | '-' | '_' | '#' | '•'))
-    {
-        return true;
-    }
-    // A function call (`get_password()`) or a type (`Option<String>`).
-    let ident = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':'))
-    };
-    if let Some(open) = v.find('(')
-        && v.ends_with(')')
-        && ident(&v[..open])
-    {
-        return true;
-    }
-    false
-}
-
-/// A path (`/run/secrets/db`, `~/.pgpass`, `./certs/key`), a `{placeholder}` or a `[list]` of
-/// names, a run of `xxxxxxxx`.
-static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"^(?:(?:~|\.{1,2})?(?:/[A-Za-z0-9_.@-]+)+/?|\{[A-Za-z_][A-Za-z0-9_.]*\}|\[[A-Za-z_ ,]*\])$|(?i)x{8}|\*{8}",
-    )
-});
-
-/// A value that looks random: long enough, varied, not a word.
-pub(super) fn random_looking(v: &str) -> bool {
-    if v.len() < 16 || v.contains(char::is_whitespace) {
-        return false;
-    }
-    let digits = v.bytes().any(|b| b.is_ascii_digit());
-    let upper = v.bytes().any(|b| b.is_ascii_uppercase());
-    let lower = v.bytes().any(|b| b.is_ascii_lowercase());
-    let symbols = v.bytes().any(|b| matches!(b, b'+' | b'/' | b'='));
-    // CamelCase words (`RequirePasswordChangeOnFirstLogin`) have no digit.
-    let varied = (digits && (upper || lower)) || (upper && lower && symbols && v.len() >= 24);
-    varied && entropy(v) >= 3.0
-}
-
-/// Shannon entropy in bits per character.
-pub(super) fn entropy(s: &str) -> f64 {
-    let mut counts = [0usize; 256];
-    for b in s.bytes() {
-        counts[usize::from(b)] += 1;
-    }
-    let n = s.len() as f64;
-    counts
-        .iter()
-        .filter(|&&c| c > 0)
-        .map(|&c| {
-            let p = c as f64 / n;
-            -p * p.log2()
-        })
-        .sum()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_key_is_judged_by_its_words() {
-        for (key, want) in [
-            ("password", Some(Strength::Strong)),
-            ("spring.datasource.password", Some(Strength::Strong)),
-            ("aws.secretKey", Some(Strength::Strong)),
-            ("POSTGRES_PASSWORD", Some(Strength::Strong)),
-            ("DB_PASS", Some(Strength::Strong)),
-            ("_authToken", Some(Strength::Strong)),
-            ("client-key-data", Some(Strength::Strong)),
-            ("AccountKey", Some(Strength::Strong)),
-            ("SharedAccessKey", Some(Strength::Strong)),
-            ("SECRET_KEY", Some(Strength::Strong)),
-            ("APIKey", Some(Strength::Strong)),
-            ("dbpassword", Some(Strength::Strong)),
-            ("auth", Some(Strength::Weak)),
-            ("key", Some(Strength::Weak)),
-            ("password_file", None),
-            ("token_url", None),
-            ("secret_name", None),
-            ("password_min_length", None),
-            ("max_tokens", None),
-            ("bypass", None),
-            ("passport", None),
-            ("primary_key", Some(Strength::Weak)),
-            ("tokenizer", None),
-        ] {
-            assert_eq!(classify(key), want, "{key}");
-        }
-    }
-
-    #[test]
-    fn references_and_placeholders_are_no_secrets() {
-        for v in [
-            "${DB_PASSWORD}",
-            "${{ secrets.X }}",
-            "{{ vault_password }}",
-            "<your key>",
-            "your-api-key-here",
-            "xxxxxxxx",
-            "os.environ['X']",
-            "get_password()",
-            "ENV['SECRET_KEY']",
-            "/run/secrets/db",
-            "true",
-        ] {
-            assert!(!looks_secret(v, Strength::Strong, Syntax::Config), "{v}");
-        }
-        for v in ["hunter22", "correct horse battery staple", "p@ss:w0rd;x"] {
-            assert!(looks_secret(v, Strength::Strong, Syntax::Config), "{v}");
-        }
-    }
 }

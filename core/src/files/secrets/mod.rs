@@ -4,23 +4,22 @@
 //! One filter for everything sent to Codex: the files of `codex_query`, the names of images,
 //! `codex_review`'s diff and full texts, and conversation history sent again.
 
+mod key_names;
 mod keys;
 mod names;
+mod pattern;
 mod rules;
 mod scan;
+mod syntax;
 #[cfg(test)]
 mod tests;
+mod values;
 
-pub use keys::Syntax;
 pub use names::secret_by_name;
+#[cfg(feature = "test-support")]
+#[doc(hidden)]
+pub use scan::finder_costs;
 pub use scan::{Redaction, marker, redact, redact_diff, redact_file};
-
-/// Each token rule's example: its kind, a line it must catch and the secret in it.
+pub use syntax::Syntax;
 #[cfg(test)]
-pub(crate) fn cases() -> Vec<(&'static str, &'static str, &'static str)> {
-    rules::TOKEN_RULES
-        .iter()
-        .map(|r| (r.kind, r.example.0, r.example.1))
-        .chain(tests::KEY_CASES.iter().copied())
-        .collect()
-}
+pub(crate) use tests::cases;

@@ -16,6 +16,9 @@ pub(super) struct TokenRule {
     pub group: usize,
     /// A further check of the secret, for shapes a pattern alone would over-match.
     pub check: Option<fn(&str) -> bool>,
+    /// Literals one of which every match holds, for a pattern that does not start with one:
+    /// a text without any of them skips the rule (its own prefixes are found by themselves).
+    pub needs: &'static [&'static str],
     /// A line the rule must catch, and the secret in it (run by the tests).
     #[cfg_attr(not(test), allow(dead_code))]
     pub example: (&'static str, &'static str),
@@ -32,6 +35,7 @@ const fn rule(
         pattern,
         group,
         check: None,
+        needs: &[],
         example,
     }
 }
@@ -48,6 +52,7 @@ const fn checked(
         pattern,
         group,
         check: Some(check),
+        needs: &[],
         example,
     }
 }
@@ -421,15 +426,18 @@ pub(super) const TOKEN_RULES: &[TokenRule] = &[
             "sq0csp-0123456789abcdefghijABCDEFGHIJ0123456789a",
         ),
     ),
-    rule(
-        "azure_ad_secret",
-        r"\b[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34}\b",
-        0,
-        (
-            "AZURE_CLIENT_SECRET abc8Q~0123456789abcdefghijABCDEFGHIJ012",
-            "abc8Q~0123456789abcdefghijABCDEFGHIJ012",
-        ),
-    ),
+    TokenRule {
+        needs: &["Q~"],
+        ..rule(
+            "azure_ad_secret",
+            r"\b[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34}\b",
+            0,
+            (
+                "AZURE_CLIENT_SECRET abc8Q~0123456789abcdefghijABCDEFGHIJ012",
+                "abc8Q~0123456789abcdefghijABCDEFGHIJ012",
+            ),
+        )
+    },
     rule(
         "jwt",
         r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",

@@ -11,11 +11,15 @@ use std::sync::LazyLock;
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
-use regex::Regex;
+use regex::{Regex, RegexSet};
 use serde::Serialize;
 
-use super::keys::{self, Strength, Syntax, ascii_boundaries};
+use super::key_names::Strength;
+use super::keys::{self, KEY_HINT_PATTERN};
+use super::pattern::re;
 use super::rules::{BY_CONTEXT, TOKEN_RULES, TokenRule};
+use super::syntax::Syntax;
+use super::values::not_a_secret;
 
 /// A secret-looking value that was replaced, as the result lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -49,15 +53,9 @@ pub fn redact_diff(patch: &str, name: &str) -> (String, Vec<Redaction>) {
     Filter::new(Syntax::of(name), true).run(patch)
 }
 
-fn re(p: &str) -> Regex {
-    // The patterns are constants of this module and of rules.rs, each covered by a test.
-    Regex::new(&ascii_boundaries(p)).unwrap_or_else(|e| panic!("bad pattern {p}: {e}"))
-}
-
 const KEY_BEGIN_PATTERN: &str = r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----";
 const PUTTY_PATTERN: &str = r"^\s*PuTTY-User-Key-File-\d+:";
 const URL_USERINFO_PATTERN: &str = r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@'\x22<>`]*:[^\s/'\x22<>`]*@";
-const BASE64_PATTERN: &str = r"[A-Za-z0-9+/]{12,}={0,2}";
 
 static KEY_BEGIN: LazyLock<Regex> = LazyLock::new(|| re(KEY_BEGIN_PATTERN));
 static KEY_END: LazyLock<Regex> =
@@ -66,7 +64,6 @@ static PUTTY: LazyLock<Regex> = LazyLock::new(|| re(PUTTY_PATTERN));
 /// A URL with credentials before its host: `scheme://user:password@host`.
 static URL_USERINFO: LazyLock<Regex> = LazyLock::new(|| re(URL_USERINFO_PATTERN));
 /// A run of base64 (a DER key, `user:password` encoded).
-static BASE64: LazyLock<Regex> = LazyLock::new(|| re(BASE64_PATTERN));
 /// A line that is nothing but base64 (the rest of a wrapped key).
 static BASE64_LINE: LazyLock<Regex> =
     LazyLock::new(|| re(r#"^\s*["']?[A-Za-z0-9+/]{16,}={0,2}["',\\n]*\s*$"#));
@@ -79,20 +76,70 @@ static TOKENS: LazyLock<Vec<Regex>> =
 /// set of all rules run line by line would be far slower: its automaton is too large to cache.
 /// A finder has no `^\s*` anchor (a patch line has a prefix) and matches across lines at most
 /// a superset of what the rule matches on one line.
-static FINDERS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+static FINDERS: LazyLock<Finders> = LazyLock::new(|| {
     let mut patterns: Vec<&str> = TOKEN_RULES.iter().map(|r| r.pattern).collect();
     patterns.extend([
         KEY_BEGIN_PATTERN,
         PUTTY_PATTERN,
         URL_USERINFO_PATTERN,
-        keys::KEY_HINT_PATTERN,
-        BASE64_PATTERN,
+        KEY_HINT_PATTERN,
     ]);
-    patterns
+    let finders: Vec<String> = patterns
         .iter()
-        .map(|p| re(&format!("(?m){}", p.replace(r"^\s*", ""))))
-        .collect()
+        .map(|p| format!("(?m){}", p.replace(r"^\s*", "")))
+        .collect();
+    // A finder whose every match starts with one of a few literals (`sk-`, `ghp_`, `AKIA`…)
+    // is gated: one pass of a set of those literals says which finders can match at all, and
+    // a text with none of a finder's literals (most texts, for most finders) skips it.
+    let mut gates = Vec::new();
+    let mut gated = Vec::new();
+    for (i, f) in finders.iter().enumerate() {
+        let needs = TOKEN_RULES.get(i).map_or(&[][..], |r| r.needs);
+        let lits = if needs.is_empty() {
+            prefix_literals(f)
+        } else {
+            Some(needs.iter().map(|n| (*n).to_owned()).collect())
+        };
+        if let Some(lits) = lits {
+            gated.push((i, gates.len()));
+            gates.push(
+                lits.iter()
+                    .map(|l| regex::escape(l))
+                    .collect::<Vec<_>>()
+                    .join("|"),
+            );
+        }
+    }
+    Finders {
+        regexes: finders.iter().map(|f| re(f)).collect(),
+        gates: RegexSet::new(&gates).unwrap_or_else(|e| panic!("bad literal set: {e}")),
+        gated,
+    }
 });
+
+struct Finders {
+    regexes: Vec<Regex>,
+    /// One entry a gated finder: its literals as an alternation.
+    gates: RegexSet,
+    /// (finder, its entry in `gates`).
+    gated: Vec<(usize, usize)>,
+}
+
+/// The literals every match of `pattern` starts with, when they are few and not too short to
+/// be worth a pass of their own; `None`: the finder always runs.
+fn prefix_literals(pattern: &str) -> Option<Vec<String>> {
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    let mut ex = regex_syntax::hir::literal::Extractor::new();
+    ex.limit_total(64);
+    let seq = ex.extract(&hir);
+    let lits = seq.literals()?;
+    if lits.is_empty() || seq.min_literal_len()? < 2 {
+        return None;
+    }
+    lits.iter()
+        .map(|l| std::str::from_utf8(l.as_bytes()).ok().map(str::to_owned))
+        .collect()
+}
 
 #[derive(Clone, Copy)]
 enum Trigger {
@@ -110,7 +157,19 @@ impl Hits {
     fn of(text: &str, lines: &[usize]) -> Self {
         let mut hits = vec![0u128; lines.len()];
         let line_of = |offset: usize| lines.partition_point(|&start| start <= offset) - 1;
-        for (bit, finder) in FINDERS.iter().enumerate() {
+        let open = FINDERS.gates.matches(text);
+        let mut skip = vec![false; FINDERS.regexes.len()];
+        for &(finder, gate) in &FINDERS.gated {
+            skip[finder] = !open.matched(gate);
+        }
+        let base64 = 1u128 << (TOKEN_RULES.len() + Trigger::Base64 as usize);
+        for (start, _) in base64_runs(text) {
+            hits[line_of(start)] |= base64;
+        }
+        for (bit, finder) in FINDERS.regexes.iter().enumerate() {
+            if skip[bit] {
+                continue;
+            }
             for m in finder.find_iter(text) {
                 let last = line_of(m.end().saturating_sub(1).max(m.start()));
                 for h in &mut hits[line_of(m.start())..=last] {
@@ -336,7 +395,7 @@ fn token_spans(r: &TokenRule, re: &Regex, body: &str, spans: &mut Vec<Span>) {
         let Some(m) = m else { continue };
         let s = m.as_str();
         if r.check.is_some_and(|check| !check(s))
-            || (BY_CONTEXT.contains(&r.kind) && keys::not_a_secret(s))
+            || (BY_CONTEXT.contains(&r.kind) && not_a_secret(s))
             || s.contains("xxxxxxxx")
             || s.contains("XXXXXXXX")
         {
@@ -367,7 +426,7 @@ fn url_spans(body: &str, spans: &mut Vec<Span>) {
         let start = info_start + colon + 1;
         let end = m.end() - 1;
         let password = &body[start..end];
-        if password.is_empty() || keys::not_a_secret(password) {
+        if password.is_empty() || not_a_secret(password) {
             continue;
         }
         spans.push(Span {
@@ -381,7 +440,12 @@ fn url_spans(body: &str, spans: &mut Vec<Span>) {
 /// Base64 that decodes to a private key's DER (PKCS#1, SEC1, PKCS#8, PKCS#12), or to
 /// `user:password`.
 fn base64_spans(body: &str, spans: &mut Vec<Span>, open: &mut Open) {
-    for m in BASE64.find_iter(body) {
+    for (start, end) in base64_runs(body) {
+        let m = Match {
+            start,
+            end,
+            text: &body[start..end],
+        };
         let s = m.as_str();
         if s.len() >= 40 && s.starts_with('M') && der_private_key(s) {
             let rest = body[m.end()..].trim_end_matches(['"', '\'', ',', ' ', '\\', 'n']);
@@ -402,6 +466,55 @@ fn base64_spans(body: &str, spans: &mut Vec<Span>, open: &mut Open) {
             });
         }
     }
+}
+
+/// A run of base64 in a line, as [`base64_spans`] reads it.
+struct Match<'h> {
+    start: usize,
+    end: usize,
+    text: &'h str,
+}
+
+impl<'h> Match<'h> {
+    fn as_str(&self) -> &'h str {
+        self.text
+    }
+    fn start(&self) -> usize {
+        self.start
+    }
+    fn end(&self) -> usize {
+        self.end
+    }
+}
+
+/// The runs of base64 (`[A-Za-z0-9+/]`, twelve or more, and up to two `=`) of `text`, by a
+/// plain byte scan: a regex for this shape crawls over code, where short runs abound.
+fn base64_runs(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let b = text.as_bytes();
+    let is = |c: u8| c.is_ascii_alphanumeric() || c == b'+' || c == b'/';
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < b.len() {
+            if !is(b[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < b.len() && is(b[i]) {
+                i += 1;
+            }
+            if i - start < 12 {
+                continue;
+            }
+            let mut end = i;
+            while end < b.len() && end - i < 2 && b[end] == b'=' {
+                end += 1;
+            }
+            i = end;
+            return Some((start, end));
+        }
+        None
+    })
 }
 
 /// Whether base64 `s` starts a DER private key: a SEQUENCE whose first element is a small
@@ -488,4 +601,23 @@ fn memchr_newlines(text: &str) -> impl Iterator<Item = usize> + '_ {
         .filter(|&(_, b)| b == b'\n')
         .map(|(i, _)| i + 1)
         .filter(move |&i| i < text.len())
+}
+
+/// Each finder's time over `text` (pattern, microseconds, matches): for tuning the filter.
+#[cfg(feature = "test-support")]
+#[doc(hidden)]
+pub fn finder_costs(text: &str) -> Vec<(String, u128, usize)> {
+    FINDERS
+        .regexes
+        .iter()
+        .map(|r| {
+            let t = std::time::Instant::now();
+            let n = r.find_iter(text).count();
+            (
+                r.as_str().chars().take(60).collect(),
+                t.elapsed().as_micros(),
+                n,
+            )
+        })
+        .collect()
 }

@@ -3,6 +3,15 @@
 use super::rules::TOKEN_RULES;
 use super::*;
 
+/// Each token rule's example: its kind, a line it must catch and the secret in it.
+pub(crate) fn cases() -> Vec<(&'static str, &'static str, &'static str)> {
+    TOKEN_RULES
+        .iter()
+        .map(|r| (r.kind, r.example.0, r.example.1))
+        .chain(KEY_CASES.iter().copied())
+        .collect()
+}
+
 /// Values under secret-named keys: a line, and the secret in it (reported as `password`).
 pub(crate) const KEY_CASES: &[(&str, &str, &str)] = &[
     (
