@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use codex_oauth_core::codex::{ModelSource, Upgrade};
 use codex_oauth_core::model::{RateLimits, Remaining};
+use codex_oauth_core::store::{Backend, SignInMethod};
 use rmcp::model::JsonObject;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -122,4 +123,70 @@ impl AccountLine {
             usage: s.remaining().cloned(),
         }
     }
+}
+
+/// `codex_login`: a sign-in started (or already pending), one completed from a pasted
+/// address, or, when it ended while the user was asked for that address, the status.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(extend("type" = "object"))]
+pub enum Login {
+    Pending(LoginPending),
+    SignedIn(LoginSignedIn),
+    Status(Box<Status>),
+}
+
+/// `status` of a sign-in that is pending.
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PendingState {
+    Pending,
+}
+
+/// `status` of a completed sign-in.
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SignedInState {
+    SignedIn,
+}
+
+/// A sign-in the user finishes in the browser (or on another device, with the code).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct LoginPending {
+    pub status: PendingState,
+    pub profile: String,
+    /// False when a sign-in already pending was returned.
+    pub new: bool,
+    /// The pending sign-in runs in another process (the tray, another bridge).
+    pub elsewhere: bool,
+    pub method: SignInMethod,
+    /// The address to open.
+    pub url: String,
+    /// The code to enter (device sign-in).
+    pub user_code: Option<String>,
+    /// When the sign-in stops waiting (RFC 3339).
+    pub expires_at: String,
+    pub browser_opened: bool,
+}
+
+/// A sign-in completed from a pasted redirect.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct LoginSignedIn {
+    pub status: SignedInState,
+    pub profile: String,
+    pub method: SignInMethod,
+    pub email: Option<String>,
+    pub plan: Option<String>,
+    pub account_id: Option<String>,
+    /// Where the credentials were stored, and why there.
+    pub store: Stored,
+}
+
+/// Where a sign-in's credentials went.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Stored {
+    pub backend: Backend,
+    pub location: String,
+    /// Why the secret is not in the keychain, when it is not.
+    pub reason: Option<String>,
 }

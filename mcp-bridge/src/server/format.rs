@@ -309,7 +309,7 @@ fn status_parts(s: &Status) -> (String, answers::Status) {
 /// A sign-in's status (what `codex_login` says when the sign-in ended while it asked).
 pub fn status(s: &Status) -> CallToolResult {
     let (text, data) = status_parts(s);
-    typed(text, &data)
+    typed(text, &answers::Login::Status(Box::new(data)))
 }
 
 fn status_answer(s: &Status, accounts: Option<Vec<answers::AccountLine>>) -> answers::Status {
@@ -392,38 +392,42 @@ pub fn login(started: &Started, profile: &str) -> CallToolResult {
     text.push_str(
         " The sign-in completes in the background; call codex_status to see when it is done.",
     );
-    ok(
+    typed(
         text,
-        json!({
-            "status": "pending",
-            "profile": profile,
-            "new": started.new,
-            "elsewhere": started.elsewhere,
-            "method": p.method,
-            "url": p.url,
-            "user_code": p.user_code,
-            "expires_at": rfc3339(p.expires_at),
-            "browser_opened": started.browser_opened,
+        &answers::Login::Pending(answers::LoginPending {
+            status: answers::PendingState::Pending,
+            profile: profile.to_owned(),
+            new: started.new,
+            elsewhere: started.elsewhere,
+            method: p.method,
+            url: p.url.clone(),
+            user_code: p.user_code.clone(),
+            expires_at: rfc3339(p.expires_at),
+            browser_opened: started.browser_opened,
         }),
     )
 }
 
 /// A sign-in completed from a pasted redirect.
 pub fn pasted(profile: &str, r: &codex_oauth_core::oauth::SignInResult) -> CallToolResult {
-    ok(
+    typed(
         format!(
             "Signed in to Codex as {} (profile {profile}); credentials stored in the {}.",
             r.who(),
             r.saved.backend.label()
         ),
-        json!({
-            "status": "signed_in",
-            "profile": profile,
-            "method": "browser",
-            "email": r.email,
-            "plan": r.plan,
-            "account_id": r.account_id,
-            "store": {"backend": r.saved.backend, "location": r.saved.location, "reason": r.saved.reason},
+        &answers::Login::SignedIn(answers::LoginSignedIn {
+            status: answers::SignedInState::SignedIn,
+            profile: profile.to_owned(),
+            method: codex_oauth_core::store::SignInMethod::Browser,
+            email: r.email.clone(),
+            plan: r.plan.clone(),
+            account_id: r.account_id.clone(),
+            store: answers::Stored {
+                backend: r.saved.backend,
+                location: r.saved.location.clone(),
+                reason: r.saved.reason.clone(),
+            },
         }),
     )
 }

@@ -653,6 +653,7 @@ impl CodexServer {
     #[tool(
         description = "Start signing in to Codex with the user's ChatGPT account. Returns at once with the URL to open (and, for method `device`, the code to enter); the sign-in completes in the background. Show the URL (and code) to the user, then check with codex_status. A second call while a sign-in is pending returns the pending one. When the browser runs on another machine its last page (http://127.0.0.1:1455/auth/callback?...) fails to load: ask the user to paste that page's address and call again with it as `redirect_url` to complete the sign-in (clients that support forms get a form for it at once). `account` signs in to another account (profile), a new name adds one; `workspace` picks the workspace of a sign-in that can use several.",
         input_schema = input_schema::<LoginArgs>(),
+        output_schema = answers::schema::<answers::Login>(),
         annotations(
             title = "Sign in to Codex",
             read_only_hint = false,
