@@ -1,7 +1,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fs;
+use std::path::{Path, PathBuf};
 
+use super::walk::literal_prefix;
 use super::*;
 
 /// A temp folder with `files` (path, contents) written in it.
