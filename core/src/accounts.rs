@@ -2,7 +2,6 @@
 //! (`profile` in config.toml), and which profile already holds a given account. An account is
 //! identified by account id + user id, so one email with two workspaces is two accounts.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use crate::codex::CodexClient;
@@ -11,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::model::Workspace;
 use crate::session::Session;
 use crate::status::Status;
-use crate::store::{Store, write_atomic};
+use crate::store::{Store, layout, write_atomic};
 
 /// One profile and what it holds.
 #[derive(Debug, Clone)]
@@ -22,28 +21,15 @@ pub struct Account {
     pub status: Status,
 }
 
-/// The profiles under the home folder: every folder with a valid profile name that holds a
-/// `state.json` or an `auth.json`, and `also` (the default, listed even before its first
-/// sign-in). Sorted by name.
+/// The profiles under the home folder: every folder that holds one (`store::layout::profiles`),
+/// and `also` (the default, listed even before its first sign-in). Sorted by name.
 pub fn profile_names(settings: &Settings, also: &str) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(&settings.home)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| validate_profile(n).is_ok())
-        .filter(|n| holds_a_profile(&settings.home.join(n)))
-        .collect();
+    let mut names = layout::profiles(&settings.home);
     if !names.iter().any(|n| n == also) {
         names.push(also.to_owned());
     }
     names.sort();
     names
-}
-
-fn holds_a_profile(dir: &Path) -> bool {
-    dir.join("state.json").is_file() || dir.join("auth.json").is_file()
 }
 
 /// The settings of another profile: the same everything, another folder and keychain user.
@@ -125,8 +111,7 @@ pub async fn merge_duplicate(settings: &Settings, profile: &str) -> Result<Optio
     })
     .await
     .map_err(|e| Error::Internal(e.to_string()))??;
-    let dir = here.settings().profile_dir();
-    if let Err(e) = std::fs::remove_dir_all(&dir) {
+    if let Err(e) = here.store().remove_folder() {
         tracing::warn!(error = %e, "cannot remove the folder of a merged profile");
     }
     Ok(Some(holder))
@@ -264,7 +249,9 @@ pub fn adopt_as_default(settings: &Settings, profile: &str) -> Result<bool> {
     if settings.profile_chosen
         || in_file
         || profile == crate::config::DEFAULT_PROFILE
-        || holds_a_profile(&settings.home.join(crate::config::DEFAULT_PROFILE))
+        || layout::holds_a_profile(
+            &settings_of(settings, crate::config::DEFAULT_PROFILE).profile_dir(),
+        )
     {
         return Ok(false);
     }
@@ -331,8 +318,8 @@ mod tests {
         // The `default` profile holding a sign-in stays the default.
         let other = tempfile::tempdir().unwrap();
         let s2 = Settings::for_home(other.path()).unwrap();
-        std::fs::create_dir_all(other.path().join("default")).unwrap();
-        std::fs::write(other.path().join("default/state.json"), "{}").unwrap();
+        std::fs::create_dir_all(s2.profile_dir()).unwrap();
+        std::fs::write(layout::state_file(&s2.profile_dir()), "{}").unwrap();
         assert!(!adopt_as_default(&s2, "work").unwrap());
         assert_eq!(Settings::for_home(other.path()).unwrap().profile, "default");
     }
@@ -341,13 +328,14 @@ mod tests {
     fn profiles_are_the_folders_that_hold_one_and_the_default() {
         let home = tempfile::tempdir().unwrap();
         let settings = Settings::for_home(home.path()).unwrap();
-        for (name, file) in [
-            ("work", "state.json"),
-            ("personal", "auth.json"),
-            ("logs", "x.log"),
+        let dir = |name: &str| home.path().join(name);
+        for file in [
+            layout::state_file(&dir("work")),
+            layout::auth_file(&dir("personal")),
+            dir("logs").join("x.log"),
         ] {
-            std::fs::create_dir_all(home.path().join(name)).unwrap();
-            std::fs::write(home.path().join(name).join(file), "{}").unwrap();
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(file, "{}").unwrap();
         }
         assert_eq!(
             profile_names(&settings, "default"),

@@ -184,22 +184,16 @@ async fn discard_if_empty(state: &AppState, profile: &str) {
     if a.status.signed_in || a.status.unreadable || a.status.pending_login.is_some() {
         return;
     }
-    let dir = settings_of(state.hub.base(), profile).profile_dir();
-    let holds_more = std::fs::read_dir(&dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .any(|e| {
-            !matches!(
-                e.file_name().to_str(),
-                Some(crate::watch::STATE_FILE | "lock")
-            )
-        });
-    if holds_more {
+    let Ok(account) = state.hub.account(profile) else {
         return;
-    }
-    if let Err(e) = std::fs::remove_dir_all(&dir) {
-        tracing::warn!(error = %e, %profile, "cannot remove the folder of an account that was not added");
+    };
+    match account.session.store().remove_if_empty() {
+        Ok(true) => {}
+        // It holds more than an empty sign-in (a conversation, a cache): it stays.
+        Ok(false) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, %profile, "cannot remove the folder of an account that was not added")
+        }
     }
     state.hub.rescan().await;
 }

@@ -9,10 +9,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use codex_oauth_core::config::validate_profile;
+use codex_oauth_core::store::layout;
 use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher};
-
-pub const STATE_FILE: &str = "state.json";
 
 /// What a file event means for the hub.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -37,17 +35,12 @@ pub fn classify(event: &Event, home: &Path, config_file: &Path) -> Vec<Change> {
             if p == config_file {
                 return Some(Change::Accounts);
             }
-            let name = p.file_name()?.to_str()?;
-            let parent = p.parent()?;
-            if parent == home {
+            if p.parent()? == home {
                 // A folder of the home folder: a profile may have come or gone.
-                return validate_profile(name).is_ok().then_some(Change::Accounts);
+                return layout::profile_of_folder(home, p).map(|_| Change::Accounts);
             }
-            if name == STATE_FILE && parent.parent() == Some(home) {
-                let profile = parent.file_name()?.to_str()?;
-                return Some(Change::Profile(profile.to_owned()));
-            }
-            None
+            layout::profile_of_state_file(home, p)
+                .map(|profile| Change::Profile(profile.to_owned()))
         })
         .collect();
     out.sort();
@@ -96,21 +89,17 @@ impl Watch {
     /// listing the profiles, so a state.json written after the listing is seen. Watching a folder
     /// again is harmless, and needed when one was removed and made again under the same name.
     pub fn sync_dirs(&self) {
-        let present: BTreeSet<String> = std::fs::read_dir(&self.home)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-            .filter_map(|e| e.file_name().into_string().ok())
-            .filter(|name| validate_profile(name).is_ok())
-            .collect();
+        let present: BTreeSet<String> = layout::profile_folders(&self.home).into_iter().collect();
         let (Ok(mut watcher), Ok(mut dirs)) = (self.watcher.lock(), self.dirs.lock()) else {
             return;
         };
         // A folder removed took its watch with it: nothing to undo for the ones gone.
         dirs.clear();
         for name in present {
-            match watcher.watch(&self.home.join(&name), RecursiveMode::NonRecursive) {
+            match watcher.watch(
+                &layout::profile_dir(&self.home, &name),
+                RecursiveMode::NonRecursive,
+            ) {
                 Ok(()) => {
                     dirs.insert(name);
                 }
@@ -264,8 +253,9 @@ mod tests {
         .unwrap();
         assert_eq!(watch.watched(), ["default"]);
         let write = codex_oauth_core::store::write_atomic;
+        let state_of = |p: &str| layout::state_file(&home.path().join(p));
 
-        write(&home.path().join("default").join(STATE_FILE), b"{}").unwrap();
+        write(&state_of("default"), b"{}").unwrap();
         wait_for(&rx, &Change::Profile("default".into()));
 
         // Another process makes a profile: the folder first, then its state.json.
@@ -273,7 +263,7 @@ mod tests {
         wait_for(&rx, &Change::Accounts);
         watch.sync_dirs();
         assert_eq!(watch.watched(), ["default", "work"]);
-        write(&home.path().join("work").join(STATE_FILE), b"{}").unwrap();
+        write(&state_of("work"), b"{}").unwrap();
         wait_for(&rx, &Change::Profile("work".into()));
 
         write(&config, b"profile = \"work\"\n").unwrap();

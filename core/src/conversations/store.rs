@@ -8,8 +8,8 @@ use crate::codex::Turn;
 use crate::config::Settings;
 use crate::conversations::{Conversation, Limits, is_conversation_id};
 use crate::error::{Error, Result, json_problem};
-use crate::store::fsutil;
 use crate::store::lock::{self, LOCK_WAIT, LockGuard};
+use crate::store::{fsutil, layout};
 
 /// The conversations of one profile. Every call does blocking file work: call it from a blocking
 /// thread in async code.
@@ -22,7 +22,7 @@ pub struct ConversationStore {
 impl ConversationStore {
     /// The conversations of the settings' profile.
     pub fn open(settings: &Settings, limits: Limits) -> Self {
-        Self::in_dir(settings.profile_dir().join("conversations"), limits)
+        Self::in_dir(layout::conversations_dir(&settings.profile_dir()), limits)
     }
 
     /// The conversations kept in `dir`.
@@ -47,7 +47,7 @@ impl ConversationStore {
 
     fn lock(&self) -> Result<LockGuard> {
         fsutil::ensure_private_dir(&self.dir)?;
-        lock::acquire(&self.dir.join("lock"), LOCK_WAIT)
+        lock::acquire(&layout::lock_file(&self.dir), LOCK_WAIT)
     }
 
     /// The conversation `id`; `None` when there is none by that id (also when the id is not one
@@ -214,7 +214,7 @@ mod tests {
     use crate::conversations::new_id;
 
     fn store(dir: &Path, limits: Limits) -> ConversationStore {
-        ConversationStore::in_dir(dir.join("p/conversations"), limits)
+        ConversationStore::in_dir(layout::conversations_dir(&dir.join("p")), limits)
     }
 
     fn exchange(s: &ConversationStore, id: &str, base: &Conversation, q: &str, a: &str) {
@@ -288,7 +288,7 @@ mod tests {
         let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(s.dir()), 0o700);
         assert_eq!(mode(&s.dir().join(format!("{id}.json"))), 0o600);
-        assert_eq!(mode(&s.dir().join("lock")), 0o600);
+        assert_eq!(mode(&layout::lock_file(s.dir())), 0o600);
         // A folder made wider by someone else is tightened on the next write.
         fs::set_permissions(s.dir(), fs::Permissions::from_mode(0o755)).unwrap();
         exchange(&s, &id, &Conversation::new(), "q", "a");
@@ -301,7 +301,7 @@ mod tests {
         let s = store(dir.path(), Limits::default());
         // A file that a path traversal would reach.
         fs::create_dir_all(dir.path().join("p")).unwrap();
-        let target = dir.path().join("p/state.json");
+        let target = layout::state_file(&dir.path().join("p"));
         fs::write(&target, br#"{"session_id": "x"}"#).unwrap();
         for id in ["../state", "..", "", "a/b"] {
             assert_eq!(s.get(id).unwrap(), None, "{id:?}");

@@ -1,5 +1,5 @@
-//! `Store`: picks the backend by the store mode (one factory), keeps state.json in step with the
-//! secret, and makes every change under the cross-process lock.
+//! `Store`: one profile's record on the backend its store mode picks (`backend_for`), with
+//! state.json kept in step with the secret and every change made under the cross-process lock.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -7,21 +7,15 @@ use std::sync::Arc;
 use chrono::Utc;
 
 use crate::config::{KEYCHAIN_SERVICE, Settings, StoreMode};
-use crate::error::{Error, ErrorKind, KeychainError, Result, json_problem};
-use crate::store::backend::{FileBackend, KeyringBackend, SecretBackend};
+use crate::error::{Error, ErrorKind, Result};
+use crate::store::backend::{SaveOutcome, SecretBackend};
 use crate::store::fsutil;
 use crate::store::keychain::{KEYCHAIN_TIMEOUT, Keychain, OsKeychain, TimedKeychain};
+use crate::store::layout;
 use crate::store::lock::{self, LOCK_WAIT, LockGuard};
+use crate::store::modes::backend_for;
 use crate::store::record::AuthRecord;
-use crate::store::state::{Backend, State};
-
-/// Where a save went, and why when it is not where the settings asked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SaveOutcome {
-    pub backend: Backend,
-    pub location: String,
-    pub reason: Option<String>,
-}
+use crate::store::state::State;
 
 /// A file or folder of the store that other users of the machine may open.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
@@ -34,9 +28,9 @@ pub struct OpenToOthers {
 pub struct Store {
     profile: String,
     dir: PathBuf,
+    auth_path: PathBuf,
     mode: StoreMode,
-    file: FileBackend,
-    keyring: KeyringBackend,
+    backend: Box<dyn SecretBackend>,
 }
 
 impl std::fmt::Debug for Store {
@@ -63,8 +57,8 @@ impl Store {
         fsutil::ensure_private_dir(&dir)?;
         Ok(Self {
             profile: settings.profile.clone(),
-            file: FileBackend::new(dir.join("auth.json")),
-            keyring: KeyringBackend::new(keychain, KEYCHAIN_SERVICE, &settings.profile),
+            auth_path: layout::auth_file(&dir),
+            backend: backend_for(settings.store, &dir, &settings.profile, keychain),
             dir,
             mode: settings.store,
         })
@@ -80,13 +74,13 @@ impl Store {
         self.mode
     }
     pub fn auth_path(&self) -> &Path {
-        self.file.path()
+        &self.auth_path
     }
     pub fn state_path(&self) -> PathBuf {
-        self.dir.join("state.json")
+        layout::state_file(&self.dir)
     }
     pub fn lock_path(&self) -> PathBuf {
-        self.dir.join("lock")
+        layout::lock_file(&self.dir)
     }
 
     /// Take the cross-process lock (blocking, with a time limit).
@@ -99,16 +93,10 @@ impl Store {
         lock::acquire_async(&self.lock_path(), LOCK_WAIT).await
     }
 
-    fn backend(&self, b: Backend) -> &dyn SecretBackend {
-        match b {
-            Backend::File => &self.file,
-            Backend::Keyring => &self.keyring,
-        }
-    }
-
-    /// The record, from where state.json says it is (or, with no state, wherever it is found).
+    /// The record, from where the store mode keeps it (`auto`: where state.json says it is, or,
+    /// with no state, wherever it is found).
     pub fn load(&self) -> Result<Option<AuthRecord>> {
-        let mut rec = self.load_record()?;
+        let mut rec = self.backend.load()?;
         // An opaque access token's expiry is in state.json alone (`save` wrote it there from the
         // record's `expires_in`); it holds only while state.json describes this very record.
         if let Some(r) = rec.as_mut()
@@ -123,99 +111,12 @@ impl Store {
         Ok(rec)
     }
 
-    fn load_record(&self) -> Result<Option<AuthRecord>> {
-        match self.mode {
-            StoreMode::File => self.file.load(),
-            // A refresh the keychain could not take went to the file (`save_or_fallback`): the
-            // newer of the two is the record.
-            StoreMode::Keyring if self.file.path().exists() => self.newer_of_both(),
-            StoreMode::Keyring => self.keyring.load(),
-            StoreMode::Auto => match self.state().backend {
-                // A refresh the keychain could not take went to the file, which then holds the
-                // newer record; a file left behind by a failed delete holds an older one.
-                Some(Backend::Keyring) if self.file.path().exists() => self.newer_of_both(),
-                Some(b) => self.backend(b).load(),
-                None if self.file.path().exists() => self.newer_of_both(),
-                None => match self.keyring.load() {
-                    Ok(r) => Ok(r),
-                    Err(e) => {
-                        tracing::debug!(error = %e, "keychain not readable; looking for the file");
-                        self.file.load()
-                    }
-                },
-            },
-        }
-    }
-
-    /// The keychain's record and the file's, the newer of the two by `last_refresh`; a keychain
-    /// that cannot be read leaves the file's.
-    fn newer_of_both(&self) -> Result<Option<AuthRecord>> {
-        match (self.keyring.load(), self.file.load()) {
-            (Ok(Some(k)), Ok(Some(f))) => Ok(Some(newer(k, f))),
-            (Ok(Some(k)), _) => Ok(Some(k)),
-            (Ok(None), f) => f,
-            (Err(e), Ok(Some(f))) => {
-                tracing::warn!(error = %e, "keychain not readable; using the file");
-                Ok(Some(f))
-            }
-            (Err(e), _) => Err(e),
-        }
-    }
-
     /// Save the record where the mode says, and bring state.json in step.
     pub fn save(&self, guard: &LockGuard, record: &AuthRecord) -> Result<SaveOutcome> {
         record.validate()?;
-        let outcome = match self.mode {
-            StoreMode::File => {
-                self.file.save(record)?;
-                SaveOutcome {
-                    backend: Backend::File,
-                    location: self.file.location(),
-                    reason: None,
-                }
-            }
-            StoreMode::Keyring => {
-                self.keyring.save(record)?;
-                SaveOutcome {
-                    backend: Backend::Keyring,
-                    location: self.keyring.location(),
-                    reason: None,
-                }
-            }
-            StoreMode::Auto => match self.keyring.save(record) {
-                Ok(()) => {
-                    let outcome = SaveOutcome {
-                        backend: Backend::Keyring,
-                        location: self.keyring.location(),
-                        reason: None,
-                    };
-                    // The pointer first, then the old copy: a failure between them leaves a
-                    // state.json that names the record just saved.
-                    self.note_saved(guard, record, &outcome)?;
-                    match self.file.delete() {
-                        Ok(true) => {
-                            tracing::info!(path = %self.file.location(), "moved the credentials from the file to the keychain")
-                        }
-                        Ok(false) => {}
-                        // An older copy left behind is never loaded over the newer one.
-                        Err(e) => {
-                            tracing::warn!(error = %e, "cannot remove the old credential file")
-                        }
-                    }
-                    return Ok(outcome);
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "keychain unavailable; saving to the 0600 file");
-                    self.file.save(record)?;
-                    SaveOutcome {
-                        backend: Backend::File,
-                        location: self.file.location(),
-                        reason: Some(format!("keychain unavailable: {e}")),
-                    }
-                }
-            },
-        };
+        let outcome = self.backend.save(record)?;
         self.note_saved(guard, record, &outcome)?;
+        self.backend.tidy_after_save(&outcome);
         Ok(outcome)
     }
 
@@ -223,20 +124,11 @@ impl Store {
     /// that fails), save it to the 0600 file instead and say why in state.json. A rotated
     /// refresh token is worth more than the user's storage preference.
     pub fn save_or_fallback(&self, guard: &LockGuard, record: &AuthRecord) -> Result<SaveOutcome> {
-        let e = match self.save(guard, record) {
+        let refused = match self.save(guard, record) {
             Ok(o) => return Ok(o),
-            Err(e) if self.mode == StoreMode::File => return Err(e),
             Err(e) => e,
         };
-        tracing::warn!(error = %e, "the keychain cannot take the refreshed sign-in; saving it to the 0600 file");
-        self.file.save(record)?;
-        let outcome = SaveOutcome {
-            backend: Backend::File,
-            location: self.file.location(),
-            reason: Some(format!(
-                "the keychain could not take a refreshed sign-in ({e}); it is in the private file until the keychain works again"
-            )),
-        };
+        let outcome = self.backend.fall_back(record, refused)?;
         self.note_saved(guard, record, &outcome)?;
         Ok(outcome)
     }
@@ -273,38 +165,11 @@ impl Store {
         Ok(())
     }
 
-    /// Delete the secret wherever it may be; state.json says signed out, with `reason` kept as the
-    /// last error (e.g. "session expired: sign in again"). True when a secret was deleted.
-    ///
-    /// With the file store the keychain is left alone unless state.json says the record was last
-    /// saved there (the mode was changed since): touching a locked keychain would make the desktop
-    /// ask for its password on every sign-out of someone who chose the file.
+    /// Delete the secret wherever the mode may have put it; state.json says signed out, with
+    /// `reason` kept as the last error (e.g. "session expired: sign in again"). True when a secret
+    /// was deleted. A keychain that cannot be cleared changes nothing and says so.
     pub fn delete(&self, guard: &LockGuard, reason: Option<String>) -> Result<bool> {
-        let state = self.state();
-        let keychain_in_play =
-            self.mode != StoreMode::File || state.backend == Some(Backend::Keyring);
-        let mut deleted = false;
-        // The keychain first: when it cannot be cleared, nothing is changed and the user is told,
-        // instead of a state.json that says "signed out" over a record that still loads.
-        if keychain_in_play {
-            match self.keyring.delete() {
-                Ok(d) => deleted |= d,
-                // In `auto` with no keychain at all (no Secret Service) and no record said to be
-                // there, there is nothing to clear.
-                Err(Error::Keychain(KeychainError::Unavailable(e)))
-                    if self.mode == StoreMode::Auto && state.backend != Some(Backend::Keyring) =>
-                {
-                    tracing::debug!(error = %e, "no keychain while deleting; nothing kept there")
-                }
-                Err(e) => {
-                    return Err(Error::SignOutIncomplete {
-                        what: self.keyring.location(),
-                        detail: e.to_string(),
-                    });
-                }
-            }
-        }
-        deleted |= self.file.delete()?;
+        let deleted = self.backend.delete()?;
         self.remove_leftovers();
         self.update_state(guard, |s| {
             let generation = s.generation;
@@ -322,62 +187,39 @@ impl Store {
         Ok(deleted)
     }
 
-    /// Copies of the record that outlived what made them: temp files of a write that was killed
-    /// (`.auth.json.*.tmp`), space checks (`.write-check.*.tmp`) and records kept aside as corrupt
-    /// (`auth.json.corrupt-*`). Each may hold a refresh token; after a sign-out none is wanted.
+    /// Copies of the record that outlived what made them (temp files of a killed write, space
+    /// checks, records kept aside as corrupt). Each may hold a refresh token; after a sign-out
+    /// none is wanted.
     fn remove_leftovers(&self) {
-        let Some(dir) = self.auth_path().parent().map(Path::to_path_buf) else {
-            return;
-        };
-        let Ok(entries) = std::fs::read_dir(&dir) else {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return;
         };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let leftover = (name.starts_with(".auth.json.") && name.ends_with(".tmp"))
-                || (name.starts_with(".write-check.") && name.ends_with(".tmp"))
-                || name.starts_with("auth.json.corrupt-");
-            if leftover && let Err(e) = std::fs::remove_file(entry.path()) {
+            if layout::is_leftover_copy(&name)
+                && let Err(e) = std::fs::remove_file(entry.path())
+            {
                 tracing::warn!(error = %e, file = %name, "cannot remove a leftover copy of the credentials");
             }
         }
     }
 
+    /// Remove the profile folder when it holds nothing but state.json and the lock: a profile
+    /// made for a sign-in that never finished. True when the folder is gone.
+    pub fn remove_if_empty(&self) -> Result<bool> {
+        layout::remove_if_empty(&self.dir)
+    }
+
+    /// Remove the profile folder and everything in it (conversations, caches), once its secret
+    /// is deleted: a profile that was merged into another.
+    pub fn remove_folder(&self) -> Result<()> {
+        layout::remove(&self.dir)
+    }
+
     /// state.json as it is now; a corrupt one is moved aside (and said so), a missing one is empty.
     /// One replaced by another process while it was read is read again.
     pub fn state(&self) -> State {
-        let path = self.state_path();
-        for _ in 0..5 {
-            let bytes = match fsutil::read_optional(&path) {
-                Ok(Some(b)) => b,
-                Ok(None) => return State::default(),
-                Err(e) => return State::with_error(e.kind(), e.to_string()),
-            };
-            let e = match serde_json::from_slice::<State>(&bytes) {
-                Ok(s) => return s,
-                Err(e) => e,
-            };
-            match fsutil::quarantine(&path, &bytes) {
-                Ok(Some(moved)) => {
-                    tracing::error!(path = %path.display(), moved_to = %moved.display(), "corrupt state.json moved aside");
-                    return State::with_error(
-                        ErrorKind::Internal,
-                        format!(
-                            "{} was corrupt ({}); it was kept aside as {}",
-                            path.display(),
-                            json_problem(&e),
-                            moved.display()
-                        ),
-                    );
-                }
-                Ok(None) => continue,
-                Err(q) => return State::with_error(q.kind(), q.to_string()),
-            }
-        }
-        State::with_error(
-            ErrorKind::Retry,
-            format!("{} kept changing while it was read", path.display()),
-        )
+        State::read(&self.state_path())
     }
 
     /// Read-modify-write state.json under the lock; bumps `generation`. Every write of the
@@ -408,20 +250,13 @@ impl Store {
     }
 }
 
-/// Of two copies of the record, the one refreshed last (the keychain's when they tie).
-fn newer(keyring: AuthRecord, file: AuthRecord) -> AuthRecord {
-    if file.last_refresh > keyring.last_refresh {
-        file
-    } else {
-        keyring
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::KeychainError;
     use crate::secret::Secret;
     use crate::store::keychain::{FaultyKeychain, MemoryKeychain};
+    use crate::store::state::Backend;
     use std::sync::atomic::Ordering;
 
     fn jwt(payload: serde_json::Value) -> String {
@@ -750,7 +585,7 @@ mod tests {
         for name in leftovers {
             assert!(!profile.join(name).exists(), "{name} is left");
         }
-        assert!(profile.join("state.json").exists());
+        assert!(layout::state_file(&profile).exists());
     }
 
     #[test]

@@ -1,15 +1,17 @@
 //! `state.json`: everything about the profile except the secret. Other processes watch it to learn
 //! of changes without touching the keychain; `generation` goes up on every change.
 
+use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::error::ErrorKind;
+use crate::error::{ErrorKind, json_problem};
 use crate::model::{RateLimits, Workspace};
-use crate::store::AuthMode;
+use crate::store::fsutil;
+use crate::store::record::AuthMode;
 
 /// Which backend holds the secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -198,6 +200,42 @@ impl State {
         let mut s = State::default();
         s.set_error(kind, message);
         s
+    }
+
+    /// The state.json at `path` as it is now; a corrupt one is moved aside (and said so), a
+    /// missing one is empty. One replaced by another process while it was read is read again.
+    pub(crate) fn read(path: &Path) -> State {
+        for _ in 0..5 {
+            let bytes = match fsutil::read_optional(path) {
+                Ok(Some(b)) => b,
+                Ok(None) => return State::default(),
+                Err(e) => return State::with_error(e.kind(), e.to_string()),
+            };
+            let e = match serde_json::from_slice::<State>(&bytes) {
+                Ok(s) => return s,
+                Err(e) => e,
+            };
+            match fsutil::quarantine(path, &bytes) {
+                Ok(Some(moved)) => {
+                    tracing::error!(path = %path.display(), moved_to = %moved.display(), "corrupt state.json moved aside");
+                    return State::with_error(
+                        ErrorKind::Internal,
+                        format!(
+                            "{} was corrupt ({}); it was kept aside as {}",
+                            path.display(),
+                            json_problem(&e),
+                            moved.display()
+                        ),
+                    );
+                }
+                Ok(None) => continue,
+                Err(q) => return State::with_error(q.kind(), q.to_string()),
+            }
+        }
+        State::with_error(
+            ErrorKind::Retry,
+            format!("{} kept changing while it was read", path.display()),
+        )
     }
 }
 

@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::{API_KEY_DEFAULT_MODEL, CodexClient, JSON_BODY_MAX};
 use crate::codex::models::{Model, ModelCache, ModelList, ModelSource};
 use crate::error::{Error, Result};
-use crate::store::AuthMode;
+use crate::store::{AuthMode, layout};
 
 /// The answer of `GET models`: `{"models": [...]}`. Each entry is kept as the backend wrote it
 /// (the cache stores it so), and read into a [`Model`] by the catalog.
@@ -76,7 +76,7 @@ impl CodexClient {
     async fn fetch_models(&self) -> Result<ModelList> {
         let settings = self.session.settings();
         let version = settings.codex_version.clone();
-        let path = settings.profile_dir().join("models.json");
+        let path = layout::catalog_file(&settings.profile_dir());
         let p = path.clone();
         let cache = tokio::task::spawn_blocking(move || ModelCache::read(&p))
             .await
