@@ -5,6 +5,8 @@ use std::fs;
 use git2::{IndexAddOption, Repository, RepositoryInitOptions, Signature};
 
 use super::*;
+use crate::error::Result;
+use crate::files::{self, Limits, Workspace};
 
 fn init() -> (tempfile::TempDir, Repository) {
     let dir = tempfile::tempdir().unwrap();

@@ -1,0 +1,114 @@
+//! What a review is about: the scope asked for, the files of the change, the redactions of its
+//! diff, and the change bundled into the user message for Codex.
+
+use serde::Serialize;
+
+use crate::files::{self, Boundary, Bundle, SkippedFile};
+
+/// What to review.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// A branch, tag or commit (`main`, `v1.2`, `abc123`), or a range `A..B` / `A...B`.
+    pub base: Option<String>,
+    /// Paths or folders inside the workspace to narrow the change to.
+    pub paths: Vec<String>,
+}
+
+/// One file of the change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangedFile {
+    pub path: String,
+    /// `added`, `modified`, `deleted`, `renamed`, `copied`, `typechange`.
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old_path: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub binary: bool,
+    /// Its diff is not in what was sent: the diff was full (the size cap).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub diff_omitted: bool,
+}
+
+/// A redaction in the diff, by the file and its line in the new version (the old one for a
+/// removed line).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DiffRedaction {
+    pub path: String,
+    pub line: usize,
+    pub kind: &'static str,
+}
+
+/// The change, bundled.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Change {
+    /// What was compared, for a person: "HEAD → the working tree (staged, unstaged and new files)".
+    pub compared: String,
+    pub changed: Vec<ChangedFile>,
+    /// Changed files whose diff and text were not sent (secrets by name).
+    pub withheld: Vec<SkippedFile>,
+    #[serde(skip)]
+    pub diff: String,
+    pub diff_bytes: usize,
+    /// The diff was cut at the size limit.
+    pub diff_truncated: bool,
+    pub diff_redactions: Vec<DiffRedaction>,
+    /// The full text of the touched files (new versions).
+    pub files: Bundle,
+}
+
+impl Change {
+    pub fn is_empty(&self) -> bool {
+        self.changed.is_empty() && self.withheld.is_empty()
+    }
+
+    /// The user message for Codex: what was compared, the diff and the files' full text, each
+    /// between lines that carry one boundary found nowhere in the message; names are quoted.
+    pub fn prompt(&self, focus: Option<&str>) -> String {
+        let focus = focus.map(str::trim).filter(|f| !f.is_empty());
+        let withheld = files::quoted_list(self.withheld.iter().map(|w| w.path.as_str()));
+        let omitted = files::quoted_list(
+            self.changed
+                .iter()
+                .filter(|f| f.diff_omitted)
+                .map(|f| f.path.as_str()),
+        );
+        let texts = self.files.boundary_texts();
+        let boundary = Boundary::avoiding(
+            texts
+                .iter()
+                .map(String::as_str)
+                .chain([self.compared.as_str(), &withheld, &omitted, &self.diff])
+                .chain(focus),
+        );
+        let mut p = format!(
+            "Review this change: {}. {} file(s) changed.\n",
+            self.compared,
+            self.changed.len()
+        );
+        if let Some(f) = focus {
+            p.push_str(&format!("Focus on: {f}\n"));
+        }
+        if !withheld.is_empty() {
+            p.push_str(&format!("Not included (secrets by name): {withheld}\n"));
+        }
+        if !omitted.is_empty() {
+            p.push_str(&format!(
+                "Changed too, but their diff is not included (the size limit): {omitted}\n"
+            ));
+        }
+        p.push_str(&format!("{}\n\n", boundary.explained()));
+        p.push_str(&boundary.begin("the unified diff"));
+        p.push_str(&self.diff);
+        if !self.diff.ends_with('\n') {
+            p.push('\n');
+        }
+        p.push_str(&boundary.end("the unified diff"));
+        if !self.files.sent.is_empty() {
+            p.push_str(
+                "\nThe full text of the changed files, new versions (line numbers added; values that look like secrets are replaced by [REDACTED kind]):\n\n",
+            );
+            self.files.write_sections(&boundary, &mut p);
+        }
+        p
+    }
+}
