@@ -67,151 +67,158 @@ pub(super) struct RawSettings {
 
 impl RawSettings {
     pub(super) fn set(&mut self, key: &str, value: RawValue, origin: Origin<'_>) -> Result<()> {
-        let bad = |reason: String| Error::Config {
+        let set = match key {
+            "store" | "profile" | "codex_version" | "authorize_originator" | "client_id" => {
+                text(&value).and_then(|s| self.set_word(key, s))
+            }
+            "issuer" | "api_base" | "usage_url" | "openai_api_base" => {
+                text(&value).and_then(|s| self.set_endpoint(key, &s))
+            }
+            "usage_alerts" => self.set_usage_alerts(&value),
+            "claude_budget_percent" => self.set_claude_budget_percent(&value),
+            "files_max_file_kb" | "files_max_total_kb" => self.set_files_kb(key, &value),
+            "callback_port" => self.set_callback_port(&value),
+            "open_browser" => self.set_open_browser(value, origin),
+            other => return Err(unknown_setting(other, origin)),
+        };
+        set.map_err(|reason| Error::Config {
             key: key.to_string(),
             origin: origin.describe(),
             reason,
-        };
-        let text = |v: &RawValue| -> Result<String> {
-            match v {
-                RawValue::Str(s) => Ok(s.trim().to_string()),
-                other => Err(bad(format!("expected a string, got {other:?}"))),
-            }
-        };
+        })
+    }
+
+    /// A setting whose value is a word or a name, checked.
+    fn set_word(&mut self, key: &str, s: String) -> Checked {
         match key {
             "store" => {
-                let s = text(&value)?;
                 self.store = Some(
                     StoreMode::parse(&s)
-                        .ok_or_else(|| bad(format!("`{s}` is not one of auto, keyring, file")))?,
+                        .ok_or_else(|| format!("`{s}` is not one of auto, keyring, file"))?,
                 );
             }
             "profile" => {
-                let s = text(&value)?;
-                validate_profile(&s).map_err(bad)?;
+                validate_profile(&s)?;
                 self.profile = Some(s);
             }
             "codex_version" => {
-                let s = text(&value)?;
                 if parse_version(&s).is_none() {
-                    return Err(bad(format!(
+                    return Err(format!(
                         "`{s}` is not a version like 0.171.0 (three numbers separated by dots)"
-                    )));
+                    ));
                 }
                 self.codex_version = Some(s);
             }
             "authorize_originator" => {
-                let s = text(&value)?;
                 if s.is_empty()
                     || !s
                         .chars()
                         .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
                 {
-                    return Err(bad(
-                        "must be a non-empty word of letters, digits, '_' or '-'".into(),
-                    ));
+                    return Err("must be a non-empty word of letters, digits, '_' or '-'".into());
                 }
                 self.authorize_originator = Some(s);
             }
-            "client_id" => {
-                let s = text(&value)?;
+            _ => {
                 if s.is_empty() || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                    return Err(bad("must be a non-empty string without spaces".into()));
+                    return Err("must be a non-empty string without spaces".into());
                 }
                 self.client_id = Some(s);
             }
-            "issuer" | "api_base" | "usage_url" | "openai_api_base" => {
-                let url = parse_endpoint(&text(&value)?).map_err(bad)?;
-                match key {
-                    "issuer" => self.issuer = Some(url),
-                    "api_base" => self.api_base = Some(url),
-                    "usage_url" => self.usage_url = Some(url),
-                    _ => self.openai_api_base = Some(url),
-                }
-            }
-            "usage_alerts" => {
-                let RawValue::Ints(list) = &value else {
-                    return Err(bad("expected a list of percentages, e.g. [80, 95]".into()));
-                };
-                let mut alerts = Vec::new();
-                for n in list {
-                    match u8::try_from(*n) {
-                        Ok(p) if (1..=100).contains(&p) => alerts.push(p),
-                        _ => return Err(bad(format!("{n} is not a percentage (1-100)"))),
-                    }
-                }
-                alerts.sort_unstable();
-                alerts.dedup();
-                self.usage_alerts = Some(alerts);
-            }
-            "claude_budget_percent" => {
-                let n = match &value {
-                    RawValue::Int(n) => *n,
-                    _ => return Err(bad("expected a percentage (1-100)".into())),
-                };
-                match u8::try_from(n) {
-                    Ok(p) if (1..=100).contains(&p) => self.claude_budget_percent = Some(p),
-                    _ => return Err(bad(format!("{n} is not a percentage (1-100)"))),
-                }
-            }
-            "files_max_file_kb" | "files_max_total_kb" => {
-                let n = match &value {
-                    RawValue::Int(n) => *n,
-                    _ => return Err(bad("expected a size in KB (1-65536)".into())),
-                };
-                let kb = match u32::try_from(n) {
-                    Ok(kb) if (1..=65536).contains(&kb) => kb,
-                    _ => return Err(bad(format!("{n} is not a size in KB (1-65536)"))),
-                };
-                if key == "files_max_file_kb" {
-                    self.files_max_file_kb = Some(kb);
-                } else {
-                    self.files_max_total_kb = Some(kb);
-                }
-            }
-            "callback_port" => {
-                let n = match &value {
-                    RawValue::Int(n) => *n,
-                    RawValue::Str(s) => s
-                        .trim()
-                        .parse::<i64>()
-                        .map_err(|_| bad(format!("`{s}` is not a port number")))?,
-                    RawValue::Bool(_) | RawValue::Ints(_) => {
-                        return Err(bad("expected a port number".into()));
-                    }
-                };
-                if !(1..=65535).contains(&n) {
-                    return Err(bad(format!("{n} is not a port number (1-65535)")));
-                }
-                self.callback_port = Some(n as u16);
-            }
-            "open_browser" => match value {
-                // In the environment the variable is CODEX_OAUTH_NO_BROWSER, already inverted to "off".
-                RawValue::Bool(b) => {
-                    self.open_browser = Some(if matches!(origin, Origin::Env(_)) {
-                        !b
-                    } else {
-                        b
-                    })
-                }
-                other => return Err(bad(format!("expected true or false, got {other:?}"))),
-            },
-            other => {
-                return Err(Error::Config {
-                    key: other.to_string(),
-                    origin: origin.describe(),
-                    reason: format!(
-                        "unknown setting; the known ones are {}",
-                        KEYS.iter()
-                            .map(|(_, k)| *k)
-                            .chain(CONFIG_FILE_ONLY.iter().copied())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                });
-            }
         }
         Ok(())
+    }
+
+    /// One of the endpoints: `issuer`, `api_base`, `usage_url`, `openai_api_base`.
+    fn set_endpoint(&mut self, key: &str, text: &str) -> Checked {
+        let url = parse_endpoint(text)?;
+        match key {
+            "issuer" => self.issuer = Some(url),
+            "api_base" => self.api_base = Some(url),
+            "usage_url" => self.usage_url = Some(url),
+            _ => self.openai_api_base = Some(url),
+        }
+        Ok(())
+    }
+
+    fn set_usage_alerts(&mut self, value: &RawValue) -> Checked {
+        let RawValue::Ints(list) = value else {
+            return Err("expected a list of percentages, e.g. [80, 95]".into());
+        };
+        let mut alerts = Vec::new();
+        for n in list {
+            match u8::try_from(*n) {
+                Ok(p) if (1..=100).contains(&p) => alerts.push(p),
+                _ => return Err(format!("{n} is not a percentage (1-100)")),
+            }
+        }
+        alerts.sort_unstable();
+        alerts.dedup();
+        self.usage_alerts = Some(alerts);
+        Ok(())
+    }
+
+    fn set_claude_budget_percent(&mut self, value: &RawValue) -> Checked {
+        let n = match value {
+            RawValue::Int(n) => *n,
+            _ => return Err("expected a percentage (1-100)".into()),
+        };
+        match u8::try_from(n) {
+            Ok(p) if (1..=100).contains(&p) => self.claude_budget_percent = Some(p),
+            _ => return Err(format!("{n} is not a percentage (1-100)")),
+        }
+        Ok(())
+    }
+
+    /// `files_max_file_kb` or `files_max_total_kb`.
+    fn set_files_kb(&mut self, key: &str, value: &RawValue) -> Checked {
+        let n = match value {
+            RawValue::Int(n) => *n,
+            _ => return Err("expected a size in KB (1-65536)".into()),
+        };
+        let kb = match u32::try_from(n) {
+            Ok(kb) if (1..=65536).contains(&kb) => kb,
+            _ => return Err(format!("{n} is not a size in KB (1-65536)")),
+        };
+        if key == "files_max_file_kb" {
+            self.files_max_file_kb = Some(kb);
+        } else {
+            self.files_max_total_kb = Some(kb);
+        }
+        Ok(())
+    }
+
+    fn set_callback_port(&mut self, value: &RawValue) -> Checked {
+        let n = match value {
+            RawValue::Int(n) => *n,
+            RawValue::Str(s) => s
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| format!("`{s}` is not a port number"))?,
+            RawValue::Bool(_) | RawValue::Ints(_) => {
+                return Err("expected a port number".into());
+            }
+        };
+        if !(1..=65535).contains(&n) {
+            return Err(format!("{n} is not a port number (1-65535)"));
+        }
+        self.callback_port = Some(n as u16);
+        Ok(())
+    }
+
+    fn set_open_browser(&mut self, value: RawValue, origin: Origin<'_>) -> Checked {
+        match value {
+            // In the environment the variable is CODEX_OAUTH_NO_BROWSER, already inverted to "off".
+            RawValue::Bool(b) => {
+                self.open_browser = Some(if matches!(origin, Origin::Env(_)) {
+                    !b
+                } else {
+                    b
+                });
+                Ok(())
+            }
+            other => Err(format!("expected true or false, got {other:?}")),
+        }
     }
 
     pub(super) fn finish(self, home: PathBuf, config_file: PathBuf) -> Result<Settings> {
@@ -261,6 +268,32 @@ impl RawSettings {
                 .authorize_originator
                 .unwrap_or_else(|| DEFAULT_AUTHORIZE_ORIGINATOR.to_string()),
         })
+    }
+}
+
+/// A value checked, or why it is refused (the error adds the key and where it came from).
+type Checked = std::result::Result<(), String>;
+
+/// The text of a setting that takes a string, trimmed.
+fn text(v: &RawValue) -> std::result::Result<String, String> {
+    match v {
+        RawValue::Str(s) => Ok(s.trim().to_string()),
+        other => Err(format!("expected a string, got {other:?}")),
+    }
+}
+
+fn unknown_setting(key: &str, origin: Origin<'_>) -> Error {
+    Error::Config {
+        key: key.to_string(),
+        origin: origin.describe(),
+        reason: format!(
+            "unknown setting; the known ones are {}",
+            KEYS.iter()
+                .map(|(_, k)| *k)
+                .chain(CONFIG_FILE_ONLY.iter().copied())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
