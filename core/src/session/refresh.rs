@@ -11,7 +11,7 @@ use crate::claims;
 use crate::error::{Error, ErrorKind, Result};
 use crate::oauth::TokenSet;
 use crate::secret::Secret;
-use crate::store::{AuthMode, AuthRecord, RefreshBackoff};
+use crate::store::{AuthMode, AuthRecord, LockGuard, RefreshBackoff};
 
 /// Refresh when the access token has less than this left.
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
@@ -200,47 +200,13 @@ impl Session {
             ));
         };
         let current = usable(&rec, Duration::from_secs(10))?;
-        // One backoff for every process of the profile (state.json): after a passing failure,
-        // callers get the token they still have instead of each asking a down issuer in turn.
-        // With no token left, a caller that was already waiting when the refresh failed (in this
-        // process or another) is told at once; one that asks after the failure tries again.
-        let backoff = self.blocking(|s| Ok(s.state().refresh_retry_after)).await?;
-        let now = Utc::now();
-        if let Some(b) = backoff.filter(|b| now < b.until) {
-            // state.json is read leniently, not trusted: a pause no time can hold means "now".
-            let failed_at = i64::try_from(b.pause_secs)
-                .ok()
-                .and_then(chrono::Duration::try_seconds)
-                .and_then(|p| b.until.checked_sub_signed(p))
-                .unwrap_or(now);
-            match &current {
-                Some(t) => return Ok(t.clone()),
-                None if failed_at >= asked_at => {
-                    return Err(Error::Network {
-                        what: "the sign-in server".into(),
-                        detail: "the refresh failed while this call waited for it; try again (the sign-in is kept)".into(),
-                    });
-                }
-                None => {}
-            }
+        if let Some(t) = self.during_backoff(&current, asked_at).await? {
+            return Ok(t);
         }
         // A rotation that cannot be written would be lost: find out before spending the token.
         let size = serde_json::to_vec(&rec).map(|v| v.len()).unwrap_or(8192);
         if let Err(e) = self.blocking(move |s| s.check_writable(size)).await {
-            tracing::info!(error = %e, "the store cannot take a refreshed sign-in; not refreshing");
-            let message = format!(
-                "cannot refresh: {e}; the sign-in was left as it was (nothing is lost): free space or fix the folder, then try again"
-            );
-            let store = Arc::clone(&self.store);
-            let m = message.clone();
-            let _ = tokio::task::spawn_blocking(move || {
-                store.update_state(&guard, |s| s.set_error(ErrorKind::Internal, m))
-            })
-            .await;
-            return match current {
-                Some(t) => Ok(t),
-                None => Err(Error::StoreNotWritable { detail: message }),
-            };
+            return self.not_writable(guard, &e, current).await;
         }
         if self.closing.load(std::sync::atomic::Ordering::SeqCst) {
             // Exiting: a refresh now could be cut off after the token is spent.
@@ -253,55 +219,129 @@ impl Session {
         }
         tracing::info!(profile = %self.settings.profile, "refreshing the access token");
         match self.oauth.refresh(&tokens.refresh_token).await {
-            Ok(new) => {
-                let rec = merge_refresh(rec, new);
-                let token = usable(&rec, Duration::ZERO)?;
-                self.keep_rotation(guard, rec).await;
-                token.ok_or_else(|| Error::BadResponse {
-                    what: "the sign-in server".into(),
-                    detail:
-                        "the refreshed access token is already expired (is the system clock right?)"
-                            .into(),
-                })
+            Ok(new) => self.refreshed(guard, rec, new).await,
+            Err(Error::SessionExpired { reason }) => self.expired(guard, reason).await,
+            Err(e) => self.refresh_failed(guard, e, current).await,
+        }
+    }
+
+    /// One backoff for every process of the profile (state.json): after a passing failure,
+    /// callers get the token they still have instead of each asking a down issuer in turn.
+    /// With no token left, a caller that was already waiting when the refresh failed (in this
+    /// process or another) is told at once; one that asks after the failure tries again.
+    /// `Some`: the token to answer with; `None`: refresh.
+    async fn during_backoff(
+        &self,
+        current: &Option<AccessToken>,
+        asked_at: DateTime<Utc>,
+    ) -> Result<Option<AccessToken>> {
+        let backoff = self.blocking(|s| Ok(s.state().refresh_retry_after)).await?;
+        let now = Utc::now();
+        let Some(b) = backoff.filter(|b| now < b.until) else {
+            return Ok(None);
+        };
+        // state.json is read leniently, not trusted: a pause no time can hold means "now".
+        let failed_at = i64::try_from(b.pause_secs)
+            .ok()
+            .and_then(chrono::Duration::try_seconds)
+            .and_then(|p| b.until.checked_sub_signed(p))
+            .unwrap_or(now);
+        match current {
+            Some(t) => Ok(Some(t.clone())),
+            None if failed_at >= asked_at => Err(Error::Network {
+                what: "the sign-in server".into(),
+                detail: "the refresh failed while this call waited for it; try again (the sign-in is kept)".into(),
+            }),
+            None => Ok(None),
+        }
+    }
+
+    /// The store cannot take a refreshed sign-in: not refreshed, and said so in state.json;
+    /// the current token if there is one.
+    async fn not_writable(
+        &self,
+        guard: LockGuard,
+        e: &Error,
+        current: Option<AccessToken>,
+    ) -> Result<AccessToken> {
+        tracing::info!(error = %e, "the store cannot take a refreshed sign-in; not refreshing");
+        let message = format!(
+            "cannot refresh: {e}; the sign-in was left as it was (nothing is lost): free space or fix the folder, then try again"
+        );
+        let store = Arc::clone(&self.store);
+        let m = message.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            store.update_state(&guard, |s| s.set_error(ErrorKind::Internal, m))
+        })
+        .await;
+        match current {
+            Some(t) => Ok(t),
+            None => Err(Error::StoreNotWritable { detail: message }),
+        }
+    }
+
+    /// The issuer answered with new tokens: keep them, and hand on the new access token.
+    async fn refreshed(
+        &self,
+        guard: LockGuard,
+        rec: AuthRecord,
+        new: TokenSet,
+    ) -> Result<AccessToken> {
+        let rec = merge_refresh(rec, new);
+        let token = usable(&rec, Duration::ZERO)?;
+        self.keep_rotation(guard, rec).await;
+        token.ok_or_else(|| Error::BadResponse {
+            what: "the sign-in server".into(),
+            detail: "the refreshed access token is already expired (is the system clock right?)"
+                .into(),
+        })
+    }
+
+    /// The issuer rejected the refresh token: the sign-in is over, signed out.
+    async fn expired(&self, guard: LockGuard, reason: String) -> Result<AccessToken> {
+        tracing::warn!(%reason, "refresh token rejected; signing out");
+        let message = format!("session expired: sign in again ({reason})");
+        let store = Arc::clone(&self.store);
+        let m = message.clone();
+        let _ = tokio::task::spawn_blocking(move || store.delete(&guard, Some(m))).await;
+        self.set_unsaved(None);
+        Err(Error::SessionExpired { reason })
+    }
+
+    /// The refresh failed otherwise: the failure and the next backoff in state.json; the
+    /// current token if there is one.
+    async fn refresh_failed(
+        &self,
+        guard: LockGuard,
+        e: Error,
+        current: Option<AccessToken>,
+    ) -> Result<AccessToken> {
+        let message = if e.is_transient() {
+            format!("refresh failed, will retry: {e}")
+        } else {
+            format!("refresh failed: {e}")
+        };
+        let store = Arc::clone(&self.store);
+        let kind = e.kind();
+        let _ = tokio::task::spawn_blocking(move || {
+            store.update_state(&guard, |s| {
+                s.set_error(kind, message);
+                s.refresh_retry_after = Some(next_backoff(s.refresh_retry_after));
+            })
+        })
+        .await;
+        match current {
+            Some(t) => {
+                tracing::warn!(error = %e, "refresh failed; the current token is still valid");
+                Ok(t)
             }
-            Err(Error::SessionExpired { reason }) => {
-                tracing::warn!(%reason, "refresh token rejected; signing out");
-                let message = format!("session expired: sign in again ({reason})");
-                let store = Arc::clone(&self.store);
-                let m = message.clone();
-                let _ = tokio::task::spawn_blocking(move || store.delete(&guard, Some(m))).await;
-                self.set_unsaved(None);
-                Err(Error::SessionExpired { reason })
-            }
-            Err(e) => {
-                let message = if e.is_transient() {
-                    format!("refresh failed, will retry: {e}")
-                } else {
-                    format!("refresh failed: {e}")
-                };
-                let store = Arc::clone(&self.store);
-                let kind = e.kind();
-                let _ = tokio::task::spawn_blocking(move || {
-                    store.update_state(&guard, |s| {
-                        s.set_error(kind, message);
-                        s.refresh_retry_after = Some(next_backoff(s.refresh_retry_after));
-                    })
-                })
-                .await;
-                match current {
-                    Some(t) => {
-                        tracing::warn!(error = %e, "refresh failed; the current token is still valid");
-                        Ok(t)
-                    }
-                    None => Err(e),
-                }
-            }
+            None => Err(e),
         }
     }
 
     /// Save a rotated record: where the mode says, else the 0600 file, else keep it in memory as
     /// the authoritative copy (and say so in state.json when that can still be written).
-    async fn keep_rotation(&self, guard: crate::store::LockGuard, rec: AuthRecord) {
+    async fn keep_rotation(&self, guard: LockGuard, rec: AuthRecord) {
         let store = Arc::clone(&self.store);
         let keep = rec.clone();
         let joined = tokio::task::spawn_blocking(move || {
