@@ -273,32 +273,8 @@ impl Filter {
     /// One line's text as sent.
     fn line(&mut self, body: &str, i: usize, hits: &Hits, found: &mut Vec<Redaction>) -> String {
         let n = i + 1;
-        match self.open {
-            Open::PemKey => {
-                if KEY_END.is_match(body) {
-                    self.open = Open::Nothing;
-                }
-                return String::new();
-            }
-            Open::Putty => {
-                if body.trim_start().starts_with("Private-MAC:") {
-                    self.open = Open::Nothing;
-                }
-                return String::new();
-            }
-            Open::Base64 => {
-                if BASE64_LINE.is_match(body) {
-                    return String::new();
-                }
-                self.open = Open::Nothing;
-            }
-            Open::Block { indent } => {
-                if body.trim().is_empty() || indent_of(body) > indent {
-                    return String::new();
-                }
-                self.open = Open::Nothing;
-            }
-            Open::Nothing => {}
+        if self.inside_open_secret(body) {
+            return String::new();
         }
         let pending = self.pending.take();
         if hits.0[i] == 0 && pending.is_none() {
@@ -306,21 +282,8 @@ impl Filter {
         }
         let mut spans: Vec<Span> = Vec::new();
 
-        if hits.trigger(i, Trigger::KeyBegin)
-            && let Some(m) = KEY_BEGIN.find(body)
-        {
-            let end = match KEY_END.find_at(body, m.end()) {
-                Some(e) => e.end(),
-                None => {
-                    self.open = Open::PemKey;
-                    body.len()
-                }
-            };
-            spans.push(Span {
-                start: m.start(),
-                end,
-                kind: "private_key",
-            });
+        if hits.trigger(i, Trigger::KeyBegin) {
+            self.pem_key_span(body, &mut spans);
         }
         if hits.trigger(i, Trigger::Putty) && PUTTY.is_match(body) {
             self.open = Open::Putty;
@@ -339,31 +302,7 @@ impl Filter {
             url_spans(body, &mut spans);
         }
         if hits.trigger(i, Trigger::Key) || pending.is_some() {
-            let scan = keys::scan_line(body, self.syntax, pending.map(|(s, _)| s));
-            for f in scan.found {
-                spans.push(Span {
-                    start: f.start,
-                    end: f.end,
-                    kind: "password",
-                });
-            }
-            if scan.block {
-                self.open = Open::Block {
-                    indent: indent_of(body),
-                };
-                found.push(Redaction {
-                    line: n,
-                    kind: "password",
-                });
-            }
-            if let Some(named) = scan.names_secret {
-                self.pending = Some(named);
-            } else if let Some((s, left)) = pending
-                && left > 1
-                && !keys_line_ends_entry(body)
-            {
-                self.pending = Some((s, left - 1));
-            }
+            self.key_spans(body, n, pending, &mut spans, found);
         }
         if hits.trigger(i, Trigger::Base64) && self.open == Open::Nothing {
             base64_spans(body, &mut spans, &mut self.open);
@@ -372,6 +311,97 @@ impl Filter {
             return body.to_owned();
         }
         apply(body, spans, n, found)
+    }
+
+    /// Whether the line belongs to a secret that spans several (a private key, a PuTTY key, a
+    /// wrapped base64 key, a YAML block value) and goes whole; the secret is closed where it
+    /// ends.
+    fn inside_open_secret(&mut self, body: &str) -> bool {
+        match self.open {
+            Open::PemKey => {
+                if KEY_END.is_match(body) {
+                    self.open = Open::Nothing;
+                }
+                return true;
+            }
+            Open::Putty => {
+                if body.trim_start().starts_with("Private-MAC:") {
+                    self.open = Open::Nothing;
+                }
+                return true;
+            }
+            Open::Base64 => {
+                if BASE64_LINE.is_match(body) {
+                    return true;
+                }
+                self.open = Open::Nothing;
+            }
+            Open::Block { indent } => {
+                if body.trim().is_empty() || indent_of(body) > indent {
+                    return true;
+                }
+                self.open = Open::Nothing;
+            }
+            Open::Nothing => {}
+        }
+        false
+    }
+
+    /// A PEM private key from its BEGIN line to its END line, or to the end of the line (the
+    /// lines after it then go whole, up to the END line).
+    fn pem_key_span(&mut self, body: &str, spans: &mut Vec<Span>) {
+        let Some(m) = KEY_BEGIN.find(body) else {
+            return;
+        };
+        let end = match KEY_END.find_at(body, m.end()) {
+            Some(e) => e.end(),
+            None => {
+                self.open = Open::PemKey;
+                body.len()
+            }
+        };
+        spans.push(Span {
+            start: m.start(),
+            end,
+            kind: "private_key",
+        });
+    }
+
+    /// The values under secret-named keys on line `n`; a block value opened, a name whose value
+    /// may follow remembered, or the wait for one (`pending`) carried on.
+    fn key_spans(
+        &mut self,
+        body: &str,
+        n: usize,
+        pending: Option<(Strength, u8)>,
+        spans: &mut Vec<Span>,
+        found: &mut Vec<Redaction>,
+    ) {
+        let scan = keys::scan_line(body, self.syntax, pending.map(|(s, _)| s));
+        for f in scan.found {
+            spans.push(Span {
+                start: f.start,
+                end: f.end,
+                kind: "password",
+            });
+        }
+        if scan.block {
+            self.open = Open::Block {
+                indent: indent_of(body),
+            };
+            found.push(Redaction {
+                line: n,
+                kind: "password",
+            });
+        }
+        if let Some(named) = scan.names_secret {
+            self.pending = Some(named);
+        } else if let Some((s, left)) = pending
+            && left > 1
+            && !keys_line_ends_entry(body)
+        {
+            self.pending = Some((s, left - 1));
+        }
     }
 }
 
