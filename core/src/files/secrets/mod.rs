@@ -4,6 +4,8 @@
 //! One filter for everything sent to Codex: the files of `codex_query`, the names of images,
 //! `codex_review`'s diff and full texts, and conversation history sent again.
 
+mod base64_values;
+mod finders;
 mod key_names;
 mod keys;
 mod names;
@@ -15,10 +17,10 @@ mod syntax;
 mod tests;
 mod values;
 
-pub use names::secret_by_name;
 #[cfg(feature = "test-support")]
 #[doc(hidden)]
-pub use scan::finder_costs;
+pub use finders::finder_costs;
+pub use names::secret_by_name;
 pub use scan::{Redaction, marker, redact, redact_diff, redact_file};
 pub use syntax::Syntax;
 #[cfg(test)]

@@ -9,13 +9,13 @@
 
 use std::sync::LazyLock;
 
-use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
-use regex::{Regex, RegexSet};
+use regex::Regex;
 use serde::Serialize;
 
+use super::base64_values::{base64_runs, basic_credentials, der_private_key};
+use super::finders::{Hits, KEY_BEGIN_PATTERN, PUTTY_PATTERN, Trigger, URL_USERINFO_PATTERN};
 use super::key_names::Strength;
-use super::keys::{self, KEY_HINT_PATTERN};
+use super::keys;
 use super::pattern::re;
 use super::rules::{BY_CONTEXT, TOKEN_RULES, TokenRule};
 use super::syntax::Syntax;
@@ -53,10 +53,6 @@ pub fn redact_diff(patch: &str, name: &str) -> (String, Vec<Redaction>) {
     Filter::new(Syntax::of(name), true).run(patch)
 }
 
-const KEY_BEGIN_PATTERN: &str = r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----";
-const PUTTY_PATTERN: &str = r"^\s*PuTTY-User-Key-File-\d+:";
-const URL_USERINFO_PATTERN: &str = r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@'\x22<>`]*:[^\s/'\x22<>`]*@";
-
 static KEY_BEGIN: LazyLock<Regex> = LazyLock::new(|| re(KEY_BEGIN_PATTERN));
 static KEY_END: LazyLock<Regex> =
     LazyLock::new(|| re(r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"));
@@ -70,124 +66,6 @@ static BASE64_LINE: LazyLock<Regex> =
 
 static TOKENS: LazyLock<Vec<Regex>> =
     LazyLock::new(|| TOKEN_RULES.iter().map(|r| re(r.pattern)).collect());
-
-/// The finders: each rule run once over the whole text (fast: most have a literal prefix),
-/// to learn which lines a rule can match; the rule itself then runs on those lines only. One
-/// set of all rules run line by line would be far slower: its automaton is too large to cache.
-/// A finder has no `^\s*` anchor (a patch line has a prefix) and matches across lines at most
-/// a superset of what the rule matches on one line.
-static FINDERS: LazyLock<Finders> = LazyLock::new(|| {
-    let mut patterns: Vec<&str> = TOKEN_RULES.iter().map(|r| r.pattern).collect();
-    patterns.extend([
-        KEY_BEGIN_PATTERN,
-        PUTTY_PATTERN,
-        URL_USERINFO_PATTERN,
-        KEY_HINT_PATTERN,
-    ]);
-    let finders: Vec<String> = patterns
-        .iter()
-        .map(|p| format!("(?m){}", p.replace(r"^\s*", "")))
-        .collect();
-    // A finder whose every match starts with one of a few literals (`sk-`, `ghp_`, `AKIA`…)
-    // is gated: one pass of a set of those literals says which finders can match at all, and
-    // a text with none of a finder's literals (most texts, for most finders) skips it.
-    let mut gates = Vec::new();
-    let mut gated = Vec::new();
-    for (i, f) in finders.iter().enumerate() {
-        let needs = TOKEN_RULES.get(i).map_or(&[][..], |r| r.needs);
-        let lits = if needs.is_empty() {
-            prefix_literals(f)
-        } else {
-            Some(needs.iter().map(|n| (*n).to_owned()).collect())
-        };
-        if let Some(lits) = lits {
-            gated.push((i, gates.len()));
-            gates.push(
-                lits.iter()
-                    .map(|l| regex::escape(l))
-                    .collect::<Vec<_>>()
-                    .join("|"),
-            );
-        }
-    }
-    Finders {
-        regexes: finders.iter().map(|f| re(f)).collect(),
-        gates: RegexSet::new(&gates).unwrap_or_else(|e| panic!("bad literal set: {e}")),
-        gated,
-    }
-});
-
-struct Finders {
-    regexes: Vec<Regex>,
-    /// One entry a gated finder: its literals as an alternation.
-    gates: RegexSet,
-    /// (finder, its entry in `gates`).
-    gated: Vec<(usize, usize)>,
-}
-
-/// The literals every match of `pattern` starts with, when they are few and not too short to
-/// be worth a pass of their own; `None`: the finder always runs.
-fn prefix_literals(pattern: &str) -> Option<Vec<String>> {
-    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
-    let mut ex = regex_syntax::hir::literal::Extractor::new();
-    ex.limit_total(64);
-    let seq = ex.extract(&hir);
-    let lits = seq.literals()?;
-    if lits.is_empty() || seq.min_literal_len()? < 2 {
-        return None;
-    }
-    lits.iter()
-        .map(|l| std::str::from_utf8(l.as_bytes()).ok().map(str::to_owned))
-        .collect()
-}
-
-#[derive(Clone, Copy)]
-enum Trigger {
-    KeyBegin = 0,
-    Putty,
-    Url,
-    Key,
-    Base64,
-}
-
-/// Which finders matched on each line: bit `i` for token rule `i`, then the [`Trigger`]s.
-struct Hits(Vec<u128>);
-
-impl Hits {
-    fn of(text: &str, lines: &[usize]) -> Self {
-        let mut hits = vec![0u128; lines.len()];
-        let line_of = |offset: usize| lines.partition_point(|&start| start <= offset) - 1;
-        let open = FINDERS.gates.matches(text);
-        let mut skip = vec![false; FINDERS.regexes.len()];
-        for &(finder, gate) in &FINDERS.gated {
-            skip[finder] = !open.matched(gate);
-        }
-        let base64 = 1u128 << (TOKEN_RULES.len() + Trigger::Base64 as usize);
-        for (start, _) in base64_runs(text) {
-            hits[line_of(start)] |= base64;
-        }
-        for (bit, finder) in FINDERS.regexes.iter().enumerate() {
-            if skip[bit] {
-                continue;
-            }
-            for m in finder.find_iter(text) {
-                let last = line_of(m.end().saturating_sub(1).max(m.start()));
-                for h in &mut hits[line_of(m.start())..=last] {
-                    *h |= 1 << bit;
-                }
-            }
-        }
-        Self(hits)
-    }
-
-    fn rule(&self, line: usize, idx: usize) -> bool {
-        self.0[line] & (1 << idx) != 0
-    }
-
-    fn trigger(&self, line: usize, t: Trigger) -> bool {
-        self.rule(line, TOKEN_RULES.len() + t as usize)
-    }
-}
 
 /// What the previous lines left open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -517,85 +395,6 @@ impl<'h> Match<'h> {
     }
 }
 
-/// The runs of base64 (`[A-Za-z0-9+/]`, twelve or more, and up to two `=`) of `text`, by a
-/// plain byte scan: a regex for this shape crawls over code, where short runs abound.
-fn base64_runs(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
-    let b = text.as_bytes();
-    let is = |c: u8| c.is_ascii_alphanumeric() || c == b'+' || c == b'/';
-    let mut i = 0;
-    std::iter::from_fn(move || {
-        while i < b.len() {
-            if !is(b[i]) {
-                i += 1;
-                continue;
-            }
-            let start = i;
-            while i < b.len() && is(b[i]) {
-                i += 1;
-            }
-            if i - start < 12 {
-                continue;
-            }
-            let mut end = i;
-            while end < b.len() && end - i < 2 && b[end] == b'=' {
-                end += 1;
-            }
-            i = end;
-            return Some((start, end));
-        }
-        None
-    })
-}
-
-/// Whether base64 `s` starts a DER private key: a SEQUENCE whose first element is a small
-/// INTEGER version (0 or 1 for keys, 3 for PKCS#12), not a certificate or a public key.
-fn der_private_key(s: &str) -> bool {
-    let Ok(head) = STANDARD_NO_PAD.decode(&s[..16]) else {
-        return false;
-    };
-    if head.first() != Some(&0x30) {
-        return false;
-    }
-    let after_len = match head.get(1) {
-        Some(l) if *l < 0x80 => 2,
-        Some(0x81) => 3,
-        Some(0x82) => 4,
-        Some(0x83) => 5,
-        _ => return false,
-    };
-    matches!(
-        head.get(after_len..after_len + 3),
-        Some([0x02, 0x01, 0x00 | 0x01 | 0x03])
-    )
-}
-
-/// Whether base64 `s` decodes to `user:password` (printable, one user without `/`, a
-/// password of three characters or more that is not the rest of a URL).
-fn basic_credentials(s: &str) -> bool {
-    let decoded = if s.len().is_multiple_of(4) {
-        STANDARD.decode(s)
-    } else {
-        STANDARD_NO_PAD.decode(s)
-    };
-    let Ok(bytes) = decoded else {
-        return false;
-    };
-    if bytes.len() < 6 || !bytes.iter().all(|b| (0x21..=0x7e).contains(b)) {
-        return false;
-    }
-    let Ok(text) = std::str::from_utf8(&bytes) else {
-        return false;
-    };
-    let Some((user, password)) = text.split_once(':') else {
-        return false;
-    };
-    !user.is_empty()
-        && user.len() <= 64
-        && !user.contains('/')
-        && password.len() >= 3
-        && !password.starts_with("//")
-}
-
 /// The line with its spans replaced: overlapping spans are joined, named by the first rule
 /// that asked (the most specific).
 fn apply(body: &str, mut spans: Vec<Span>, n: usize, found: &mut Vec<Redaction>) -> String {
@@ -631,23 +430,4 @@ fn memchr_newlines(text: &str) -> impl Iterator<Item = usize> + '_ {
         .filter(|&(_, b)| b == b'\n')
         .map(|(i, _)| i + 1)
         .filter(move |&i| i < text.len())
-}
-
-/// Each finder's time over `text` (pattern, microseconds, matches): for tuning the filter.
-#[cfg(feature = "test-support")]
-#[doc(hidden)]
-pub fn finder_costs(text: &str) -> Vec<(String, u128, usize)> {
-    FINDERS
-        .regexes
-        .iter()
-        .map(|r| {
-            let t = std::time::Instant::now();
-            let n = r.find_iter(text).count();
-            (
-                r.as_str().chars().take(60).collect(),
-                t.elapsed().as_micros(),
-                n,
-            )
-        })
-        .collect()
 }
