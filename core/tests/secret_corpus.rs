@@ -79,6 +79,18 @@ fn judge(m: &Manifest, sent: &str, lookalikes: bool) -> Vec<String> {
     wrong
 }
 
+/// Fails with every wrong item when `sent` (what `what` sent) holds a secret of the manifest,
+/// or (with `lookalikes`) lacks one of its look-alikes.
+fn assert_clean(m: &Manifest, what: &str, sent: &str, lookalikes: bool) {
+    let wrong = judge(m, sent, lookalikes);
+    assert!(
+        wrong.is_empty(),
+        "{what}, {} wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
 fn copy_tree(from: &Path, to: &Path) {
     for entry in fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
@@ -112,13 +124,7 @@ fn no_secret_of_the_corpus_is_sent_with_files_and_every_lookalike_is_intact() {
     let patterns: Vec<String> = m.files.keys().cloned().collect();
     let bundle = files::gather(&ws, &patterns, &wide());
     assert_eq!(bundle.sent.len(), m.files.len(), "{:?}", bundle.skipped);
-    let wrong = judge(&m, &bundle.text(), true);
-    assert!(
-        wrong.is_empty(),
-        "{} wrong:\n{}",
-        wrong.len(),
-        wrong.join("\n")
-    );
+    assert_clean(&m, "files", &bundle.text(), true);
 }
 
 fn init(dir: &Path) -> Repository {
@@ -166,20 +172,8 @@ fn no_secret_of_the_corpus_is_sent_by_a_review_of_it_added() {
     commit_all(&repo);
     copy_tree(&corpus().join("files"), d.path());
     let (diff, texts) = review_of(d.path());
-    let wrong = judge(&m, &diff, true);
-    assert!(
-        wrong.is_empty(),
-        "diff, {} wrong:\n{}",
-        wrong.len(),
-        wrong.join("\n")
-    );
-    let wrong = judge(&m, &texts, true);
-    assert!(
-        wrong.is_empty(),
-        "texts, {} wrong:\n{}",
-        wrong.len(),
-        wrong.join("\n")
-    );
+    assert_clean(&m, "diff", &diff, true);
+    assert_clean(&m, "texts", &texts, true);
 }
 
 #[test]
@@ -192,13 +186,7 @@ fn no_secret_of_the_corpus_is_sent_by_a_review_that_removes_it() {
     // Every line goes: the whole corpus is in removed lines.
     rewrite(d.path(), &m, |_| "rewritten\n".to_owned());
     let (diff, _) = review_of(d.path());
-    let wrong = judge(&m, &diff, true);
-    assert!(
-        wrong.is_empty(),
-        "{} wrong:\n{}",
-        wrong.len(),
-        wrong.join("\n")
-    );
+    assert_clean(&m, "diff", &diff, true);
 }
 
 #[test]
@@ -220,18 +208,6 @@ fn no_secret_of_the_corpus_is_sent_by_a_review_that_modifies_it() {
     copy_tree(&corpus().join("files"), d.path());
     let (diff, texts) = review_of(d.path());
     // The diff's context is git's three lines around each change: the whole file here.
-    let wrong = judge(&m, &diff, false);
-    assert!(
-        wrong.is_empty(),
-        "diff, {} wrong:\n{}",
-        wrong.len(),
-        wrong.join("\n")
-    );
-    let wrong = judge(&m, &texts, true);
-    assert!(
-        wrong.is_empty(),
-        "texts, {} wrong:\n{}",
-        wrong.len(),
-        wrong.join("\n")
-    );
+    assert_clean(&m, "diff", &diff, false);
+    assert_clean(&m, "texts", &texts, true);
 }

@@ -2,15 +2,11 @@
 //! the change bundled from the repository, not pasted; the findings of Codex's answer as
 //! structured content; an empty change and a folder that is no repository said plainly.
 
-use std::path::Path;
-use std::process::Stdio;
-
 use fake_openai::Faults;
 use git2::{IndexAddOption, Repository, Signature};
+use rmcp::RoleClient;
 use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::service::RunningService;
-use rmcp::transport::TokioChildProcess;
-use rmcp::{RoleClient, ServiceExt};
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -42,17 +38,6 @@ async fn signed_in_with_repo(
     (fake, home, dir)
 }
 
-/// A bridge whose working folder (the workspace: the client gives no roots) is `cwd`.
-async fn bridge(home: &Home, cwd: &Path) -> RunningService<RoleClient, ()> {
-    let mut std_cmd = home.cmd(&bin("codex-mcp-bridge"));
-    std_cmd.current_dir(cwd);
-    let mut cmd = tokio::process::Command::from(std_cmd);
-    cmd.stderr(Stdio::null());
-    ().serve(TokioChildProcess::new(cmd).unwrap())
-        .await
-        .expect("the bridge completes initialize")
-}
-
 async fn review(s: &RunningService<RoleClient, ()>, args: Value) -> CallToolResult {
     let Value::Object(m) = args else { panic!() };
     s.call_tool(CallToolRequestParams::new("codex_review").with_arguments(m))
@@ -76,7 +61,7 @@ async fn a_review_of_the_working_tree_sends_the_change_and_returns_structured_fi
         ),
         ..Faults::default()
     });
-    let s = bridge(&home, dir.path()).await;
+    let s = bridge_in(&home, dir.path()).await;
     let r = review(&s, json!({"focus": "correctness"})).await;
     let t = text(&r);
     assert_ne!(r.is_error, Some(true), "{t}");
@@ -125,7 +110,7 @@ async fn a_review_of_the_working_tree_sends_the_change_and_returns_structured_fi
 #[tokio::test]
 async fn an_empty_change_and_a_folder_outside_a_repository_are_said_plainly_and_send_nothing() {
     let (fake, home, dir) = signed_in_with_repo("a.txt", "a\n").await;
-    let s = bridge(&home, dir.path()).await;
+    let s = bridge_in(&home, dir.path()).await;
     let r = review(&s, json!({})).await;
     assert_ne!(r.is_error, Some(true), "{}", text(&r));
     assert!(
@@ -144,7 +129,7 @@ async fn an_empty_change_and_a_folder_outside_a_repository_are_said_plainly_and_
     s.cancel().await.unwrap();
 
     let plain = tempfile::tempdir().unwrap();
-    let s = bridge(&home, plain.path()).await;
+    let s = bridge_in(&home, plain.path()).await;
     let r = review(&s, json!({})).await;
     assert_eq!(r.is_error, Some(true));
     assert!(
@@ -167,7 +152,7 @@ async fn an_answer_outside_the_review_format_is_returned_as_it_is() {
         answer: Some("Looks fine to me.".into()),
         ..Faults::default()
     });
-    let s = bridge(&home, dir.path()).await;
+    let s = bridge_in(&home, dir.path()).await;
     let r = review(&s, json!({})).await;
     assert_ne!(r.is_error, Some(true), "{}", text(&r));
     assert!(

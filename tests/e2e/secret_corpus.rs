@@ -4,13 +4,10 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 use git2::{IndexAddOption, Repository, Signature};
-use rmcp::model::CallToolRequestParams;
+use rmcp::RoleClient;
 use rmcp::service::RunningService;
-use rmcp::transport::TokioChildProcess;
-use rmcp::{RoleClient, ServiceExt};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -76,6 +73,17 @@ fn sent_text(fake: &fake_openai::FakeOpenAi) -> String {
     out
 }
 
+/// Fails when `sent` holds a secret of the manifest or lacks one of its look-alikes.
+fn assert_clean(m: &Manifest, sent: &str) {
+    let wrong = wrong(m, sent);
+    assert!(
+        wrong.is_empty(),
+        "{} wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
 /// The manifest's secrets found in `sent`, and its look-alikes missing from it.
 fn wrong(m: &Manifest, sent: &str) -> Vec<String> {
     let mut wrong = Vec::new();
@@ -94,22 +102,8 @@ fn wrong(m: &Manifest, sent: &str) -> Vec<String> {
     wrong
 }
 
-async fn bridge(home: &Home, cwd: &Path) -> RunningService<RoleClient, ()> {
-    let mut std_cmd = home.cmd(&bin("codex-mcp-bridge"));
-    std_cmd.current_dir(cwd);
-    let mut cmd = tokio::process::Command::from(std_cmd);
-    cmd.stderr(Stdio::null());
-    ().serve(TokioChildProcess::new(cmd).unwrap())
-        .await
-        .expect("the bridge completes initialize")
-}
-
 async fn call(s: &RunningService<RoleClient, ()>, tool: &'static str, args: Value) -> Value {
-    let Value::Object(m) = args else { panic!() };
-    let r = s
-        .call_tool(CallToolRequestParams::new(tool).with_arguments(m))
-        .await
-        .unwrap();
+    let r = call_tool(s, tool, args).await;
     assert_ne!(r.is_error, Some(true), "{}", text(&r));
     r.structured_content.unwrap_or_default()
 }
@@ -122,7 +116,7 @@ async fn codex_query_with_every_corpus_file_sends_no_secret_and_every_lookalike(
     home.seed(&fake, 3600).await;
     let ws = tempfile::tempdir().unwrap();
     copy_tree(&corpus().join("files"), ws.path());
-    let s = bridge(&home, ws.path()).await;
+    let s = bridge_in(&home, ws.path()).await;
     let files: Vec<&String> = m.files.keys().collect();
     let data = call(
         &s,
@@ -136,13 +130,7 @@ async fn codex_query_with_every_corpus_file_sends_no_secret_and_every_lookalike(
         "{}",
         data["files"]["skipped"]
     );
-    let wrong = wrong(&m, &sent_text(&fake));
-    assert!(
-        wrong.is_empty(),
-        "{} wrong:\n{}",
-        wrong.len(),
-        wrong.join("\n")
-    );
+    assert_clean(&m, &sent_text(&fake));
     s.cancel().await.unwrap();
 }
 
@@ -163,15 +151,9 @@ async fn codex_review_of_a_change_that_adds_the_corpus_sends_no_secret_and_every
     repo.commit(Some("HEAD"), &sig, &sig, "start", &tree, &[])
         .unwrap();
     copy_tree(&corpus().join("files"), ws.path());
-    let s = bridge(&home, ws.path()).await;
+    let s = bridge_in(&home, ws.path()).await;
     let data = call(&s, "codex_review", json!({})).await;
     assert_eq!(data["diff_truncated"], json!(false), "{data}");
-    let wrong = wrong(&m, &sent_text(&fake));
-    assert!(
-        wrong.is_empty(),
-        "{} wrong:\n{}",
-        wrong.len(),
-        wrong.join("\n")
-    );
+    assert_clean(&m, &sent_text(&fake));
     s.cancel().await.unwrap();
 }

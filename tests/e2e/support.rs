@@ -252,3 +252,33 @@ pub fn text(r: &rmcp::model::CallToolResult) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// A bridge (the real binary, over stdio) whose working folder is `cwd`: the workspace, when the
+/// client gives no roots.
+pub async fn bridge_in(
+    home: &Home,
+    cwd: &Path,
+) -> rmcp::service::RunningService<rmcp::RoleClient, ()> {
+    use rmcp::ServiceExt;
+    let mut std_cmd = home.cmd(&bin("codex-mcp-bridge"));
+    std_cmd.current_dir(cwd);
+    let mut cmd = tokio::process::Command::from(std_cmd);
+    cmd.stderr(Stdio::null());
+    ().serve(rmcp::transport::TokioChildProcess::new(cmd).unwrap())
+        .await
+        .expect("the bridge completes initialize")
+}
+
+/// One `tools/call` of `tool` with `args` (a JSON object).
+pub async fn call_tool(
+    s: &rmcp::service::RunningService<rmcp::RoleClient, ()>,
+    tool: &'static str,
+    args: Value,
+) -> rmcp::model::CallToolResult {
+    let Value::Object(m) = args else {
+        panic!("tool arguments are an object: {args}")
+    };
+    s.call_tool(rmcp::model::CallToolRequestParams::new(tool).with_arguments(m))
+        .await
+        .unwrap()
+}

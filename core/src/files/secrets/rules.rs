@@ -48,12 +48,8 @@ const fn checked(
     example: (&'static str, &'static str),
 ) -> TokenRule {
     TokenRule {
-        kind,
-        pattern,
-        group,
         check: Some(check),
-        needs: &[],
-        example,
+        ..rule(kind, pattern, group, example)
     }
 }
 
