@@ -80,6 +80,8 @@ pub struct Settings {
     /// The default profile was chosen (`profile` in config.toml or `CODEX_OAUTH_PROFILE`), not
     /// left at `default`: a first sign-in elsewhere does not take its place.
     pub profile_chosen: bool,
+    /// The default profile was chosen by `CODEX_OAUTH_PROFILE` (which wins over config.toml).
+    pub profile_from_env: bool,
     pub issuer: Url,
     pub client_id: String,
     pub api_base: Url,
@@ -179,6 +181,7 @@ impl Settings {
         }
         let mut settings = raw.finish(home, config_file)?;
         settings.home_from_env = env.get(ENV_HOME).is_some_and(|v| !v.trim().is_empty());
+        settings.profile_from_env = env.contains_key("CODEX_OAUTH_PROFILE");
         Ok(settings)
     }
 

@@ -7,6 +7,10 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Local, Utc};
 
+mod code;
+
+pub use code::{ErrorCode, Refusal};
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// What went wrong with the OS keychain.
@@ -168,6 +172,11 @@ pub enum Error {
     #[error("{0}")]
     Input(String),
 
+    /// A use case refused the input before sending anything (a prompt too large, an unknown
+    /// conversation, files that cannot go): `message` says what to change.
+    #[error("{message}")]
+    Refused { why: Refusal, message: String },
+
     /// Something in this program or its machine failed that no input explains (a task that
     /// panicked, a built-in value that does not parse).
     #[error("{0}")]
@@ -314,6 +323,14 @@ pub enum ErrorKind {
 }
 
 impl Error {
+    /// A refusal of the input ([`Error::Refused`]).
+    pub fn refused(why: Refusal, message: impl Into<String>) -> Self {
+        Error::Refused {
+            why,
+            message: message.into(),
+        }
+    }
+
     /// What a person can do about this error.
     pub fn kind(&self) -> ErrorKind {
         if self.needs_sign_in() {
@@ -324,7 +341,12 @@ impl Error {
         }
         match self {
             Error::SignInFailed { kind, .. } => *kind,
-            Error::LoginCancelled => ErrorKind::Cancelled,
+            Error::LoginCancelled
+            | Error::Refused {
+                why: Refusal::Cancelled,
+                ..
+            } => ErrorKind::Cancelled,
+            Error::Refused { .. } => ErrorKind::Input,
             Error::UsageLimit { .. }
             | Error::LoginTimedOut { .. }
             | Error::DeviceCodeExpired

@@ -411,9 +411,31 @@ async fn the_python_mcp_sdk_drives_the_real_bridge() {
         delta_delay_ms: 40,
         ..Faults::default()
     });
+    // The bridge's working folder: a repository with one change, for `files` and the review.
+    let repo_dir = tempfile::tempdir().unwrap();
+    let repo = git2::Repository::init(repo_dir.path()).unwrap();
+    std::fs::write(
+        repo_dir.path().join("calc.py"),
+        "def add(a, b):\n    return a + b\n",
+    )
+    .unwrap();
+    let mut index = repo.index().unwrap();
+    index.add_path(std::path::Path::new("calc.py")).unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::now("t", "t@example.com").unwrap();
+    repo.commit(Some("HEAD"), &sig, &sig, "one", &tree, &[])
+        .unwrap();
+    std::fs::write(
+        repo_dir.path().join("calc.py"),
+        "def add(a, b):\n    return a - b\n",
+    )
+    .unwrap();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/py/mcp_client_check.py");
     let mut c = home.cmd(std::path::Path::new(&python));
-    c.arg(script).env("BRIDGE", bin("codex-mcp-bridge"));
+    c.arg(script)
+        .env("BRIDGE", bin("codex-mcp-bridge"))
+        .current_dir(repo_dir.path());
     let out = tokio::task::spawn_blocking(move || c.output())
         .await
         .unwrap()
@@ -430,7 +452,11 @@ async fn the_python_mcp_sdk_drives_the_real_bridge() {
     assert!(summary["progress"].as_u64().unwrap() >= 2, "{summary}");
     // What the fake saw, independently of the client.
     let reqs = fake.requests_to("/backend-api/codex/responses");
-    assert_eq!(reqs.len(), 2);
+    assert_eq!(
+        reqs.len(),
+        4,
+        "the conversation's two, the query with files, the review"
+    );
     let turns = reqs[1].body["input"]
         .as_array()
         .unwrap()

@@ -47,6 +47,8 @@ async def main():
             check({t.name for t in tools} == SEVEN, f"tools {[t.name for t in tools]}")
             for t in tools:
                 check(t.input_schema.get("type") == "object", f"{t.name} schema")
+            no_schema = [t.name for t in tools if not (t.output_schema or {}).get("type") == "object"]
+            check(not no_schema, f"tools without an outputSchema: {no_schema}")
             ro = {t.name for t in tools if t.annotations and t.annotations.read_only_hint}
             check(ro == {"codex_status", "codex_models", "codex_usage"}, f"read-only tools {ro}")
 
@@ -74,6 +76,20 @@ async def main():
 
             usage = await session.call_tool("codex_usage", {})
             check(not usage.is_error, f"usage failed: {text_of(usage)}")
+
+            # The working folder is a repository with a change (the test made it): the files
+            # and the review go, and the SDK checks each result against the tool's outputSchema.
+            q = await session.call_tool("codex_query", {"prompt": "Read it", "files": ["calc.py"]})
+            check(not q.is_error, f"query with files failed: {text_of(q)}")
+            sent = [f["path"] for f in q.structured_content["files"]["sent"]]
+            check(sent == ["calc.py"], f"files sent {sent}")
+            review = await session.call_tool("codex_review", {})
+            check(not review.is_error, f"review failed: {text_of(review)}")
+            check([c["path"] for c in review.structured_content["changed"]] == ["calc.py"],
+                  f"review changed {review.structured_content.get('changed')}")
+            unknown = await session.call_tool("codex_query", {"prompt": "x", "conversation_id": "no-such"})
+            check(unknown.is_error and unknown.structured_content["kind"] == "unknown_conversation",
+                  f"unknown conversation: {unknown.structured_content}")
 
             summary = {
                 "answer": answer,

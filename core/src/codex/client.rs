@@ -65,7 +65,6 @@ impl Default for CodexOptions {
 
 pub struct CodexClient {
     session: Arc<Session>,
-    http: reqwest::Client,
     options: CodexOptions,
     models: tokio::sync::Mutex<Option<(Instant, ModelList)>>,
     /// The workspace routing of the account it was read for.
@@ -82,15 +81,8 @@ impl CodexClient {
     }
 
     pub fn with_options(session: Arc<Session>, options: CodexOptions) -> Result<Self> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(10))
-            .user_agent(crate::user_agent())
-            .build()
-            .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))?;
         Ok(Self {
             session,
-            http,
             options,
             models: tokio::sync::Mutex::new(None),
             workspace: tokio::sync::Mutex::new(None),
@@ -158,7 +150,7 @@ impl CodexClient {
         };
         let mut builder = self
             .authed(Method::POST, url, token)
-            .await
+            .await?
             .header(ACCEPT, "text/event-stream")
             .json(&req.body());
         if token.mode == AuthMode::ChatGpt {
@@ -272,20 +264,22 @@ impl CodexClient {
 
     /// A request with the headers every backend call carries (PROTOCOL.md §6), sent to the
     /// workspace's backend origin when it has one.
-    async fn authed(&self, method: Method, url: Url, token: &AccessToken) -> RequestBuilder {
+    async fn authed(
+        &self,
+        method: Method,
+        url: Url,
+        token: &AccessToken,
+    ) -> Result<RequestBuilder> {
+        let http = crate::http::client()?;
         if token.mode == AuthMode::ApiKey {
-            return self
-                .http
-                .request(method, url)
-                .bearer_auth(token.token.expose());
+            return Ok(http.request(method, url).bearer_auth(token.token.expose()));
         }
         let workspace = self.workspace(token).await;
         let url = match &workspace {
             Some(w) => w.route(&url),
             None => url,
         };
-        let mut b = self
-            .http
+        let mut b = http
             .request(method, url)
             .bearer_auth(token.token.expose())
             .header("originator", ORIGINATOR)
@@ -302,7 +296,7 @@ impl CodexClient {
         {
             b = b.header("x-openai-account-routing-override", o);
         }
-        b
+        Ok(b)
     }
 
     /// GET with the session's token: one refresh on 401, bounded retries on transient failures.
@@ -318,7 +312,7 @@ impl CodexClient {
         loop {
             let mut b = self
                 .authed(Method::GET, url.clone(), &token)
-                .await
+                .await?
                 .timeout(self.options.request_timeout);
             if let Some(e) = etag {
                 b = b.header(IF_NONE_MATCH, e);

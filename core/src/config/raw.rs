@@ -230,6 +230,7 @@ impl RawSettings {
             config_file,
             store: self.store.unwrap_or(StoreMode::Auto),
             profile_chosen: self.profile.is_some(),
+            profile_from_env: false,
             profile: self.profile.unwrap_or_else(|| DEFAULT_PROFILE.to_string()),
             issuer: match self.issuer {
                 Some(u) => u,

@@ -8,7 +8,7 @@ use super::secrets::{Redaction, redact_file};
 use super::sections::{Boundary, Section};
 
 /// A file that was sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct SentFile {
     pub path: String,
     /// Lines sent.
@@ -22,7 +22,7 @@ pub struct SentFile {
 }
 
 /// A path that was named but not sent, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct SkippedFile {
     pub path: String,
     pub reason: String,

@@ -43,7 +43,7 @@ impl Default for ImageLimits {
 }
 
 /// An image that was sent, as the result lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct SentImage {
     /// The path as given (relative to the workspace), or `data URL #n`.
     pub source: String,

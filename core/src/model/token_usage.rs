@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 /// Token counts of one answer (`response.completed` → `response.usage`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct TokenUsage {
     #[serde(default)]
     pub input_tokens: u64,

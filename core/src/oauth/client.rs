@@ -68,7 +68,6 @@ type LastAnswer = Mutex<Option<(u16, Vec<u8>)>>;
 pub struct OAuthClient {
     settings: Arc<Settings>,
     inner: OAuth2Client,
-    http: reqwest::Client,
 }
 
 /// A device code to show the user (PROTOCOL.md §3).
@@ -92,12 +91,6 @@ pub enum DevicePoll {
 
 impl OAuthClient {
     pub fn new(settings: Arc<Settings>) -> Result<Self> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(10))
-            .user_agent(crate::user_agent())
-            .build()
-            .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))?;
         let bad = |e: url::ParseError| Error::Internal(format!("bad endpoint URL: {e}"));
         let inner = oauth2::Client::new(ClientId::new(settings.client_id.clone()))
             .set_auth_uri(AuthUrl::from_url(settings.authorize_url()))
@@ -105,11 +98,7 @@ impl OAuthClient {
             .set_auth_type(AuthType::RequestBody);
         // Validate once that the URLs parse as oauth2 wants them.
         let _ = AuthUrl::new(settings.authorize_url().to_string()).map_err(bad)?;
-        Ok(Self {
-            settings,
-            inner,
-            http,
-        })
+        Ok(Self { settings, inner })
     }
 
     pub fn settings(&self) -> &Settings {
@@ -151,13 +140,13 @@ impl OAuthClient {
     fn recording_client(&self) -> (impl Fn(HttpRequest) -> HttpFuture, Arc<LastAnswer>) {
         let seen: Arc<LastAnswer> = Arc::new(Mutex::new(None));
         let keep = Arc::clone(&seen);
-        let http = self.http.clone();
         let f = move |req: HttpRequest| {
-            let http = http.clone();
             let keep = Arc::clone(&keep);
             let fut: HttpFuture = Box::pin(async move {
+                let http = crate::http::client()
+                    .map_err(|e| oauth2::HttpClientError::Other(e.to_string()))?;
                 let resp =
-                    tokio::time::timeout(TOKEN_TIMEOUT, oauth2::AsyncHttpClient::call(&http, req))
+                    tokio::time::timeout(TOKEN_TIMEOUT, oauth2::AsyncHttpClient::call(http, req))
                         .await
                         .map_err(|_| {
                             oauth2::HttpClientError::Other(format!(
@@ -240,8 +229,10 @@ impl OAuthClient {
             "token_type_hint": "refresh_token",
             "client_id": self.settings.client_id,
         });
-        let req = self
-            .http
+        let Ok(http) = crate::http::client() else {
+            return false;
+        };
+        let req = http
             .post(self.settings.revoke_url())
             .json(&body)
             .timeout(REVOKE_TIMEOUT)
@@ -265,8 +256,7 @@ impl OAuthClient {
     /// Ask for a device code.
     pub async fn device_code(&self) -> Result<DeviceCode> {
         let what = "the device-code endpoint";
-        let resp = self
-            .http
+        let resp = crate::http::client()?
             .post(self.settings.device_usercode_url())
             .json(&serde_json::json!({ "client_id": self.settings.client_id }))
             .timeout(TOKEN_TIMEOUT)
@@ -300,8 +290,7 @@ impl OAuthClient {
     /// Poll once for the device-code approval.
     pub async fn device_poll(&self, code: &DeviceCode) -> Result<DevicePoll> {
         let what = "the device-code endpoint";
-        let resp = self
-            .http
+        let resp = crate::http::client()?
             .post(self.settings.device_token_url())
             .json(&serde_json::json!({ "device_auth_id": code.device_auth_id, "user_code": code.user_code }))
             .timeout(TOKEN_TIMEOUT)

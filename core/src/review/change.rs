@@ -15,7 +15,7 @@ pub struct Scope {
 }
 
 /// One file of the change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ChangedFile {
     pub path: String,
     /// `added`, `modified`, `deleted`, `renamed`, `copied`, `typechange`.
@@ -31,7 +31,7 @@ pub struct ChangedFile {
 
 /// A redaction in the diff, by the file and its line in the new version (the old one for a
 /// removed line).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct DiffRedaction {
     pub path: String,
     pub line: usize,

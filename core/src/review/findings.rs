@@ -16,7 +16,7 @@ words, or null>\"}]}. An empty findings list is a fine answer when the change is
 pub const SEVERITIES: &[&str] = &["critical", "high", "medium", "low", "info"];
 
 /// One finding of a review.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Finding {
     pub file: String,
     pub line: Option<u64>,
@@ -27,7 +27,7 @@ pub struct Finding {
 }
 
 /// Codex's review, read from its answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Review {
     pub summary: String,
     pub findings: Vec<Finding>,

@@ -221,6 +221,17 @@ pub fn open_private(path: &Path) -> Result<fs::File> {
     opts.open(path).map_err(|e| Error::io("open", path, e))
 }
 
+/// Make every file this process creates from now on private to the user (umask 077): log files,
+/// caches, temp files. The store sets its own modes anyway; this covers everything else.
+pub fn restrict_umask() {
+    #[cfg(unix)]
+    #[allow(unsafe_code)]
+    // SAFETY: umask(2) only sets this process's file-creation mask and cannot fail.
+    unsafe {
+        libc::umask(0o077);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,7 +16,7 @@ mod record;
 mod state;
 
 pub use backend::{SaveOutcome, SecretBackend};
-pub use fsutil::{ensure_private_dir, write_atomic};
+pub use fsutil::{ensure_private_dir, restrict_umask, write_atomic};
 #[cfg(any(test, feature = "test-support"))]
 pub use keychain::{FaultyKeychain, MemoryKeychain};
 pub use keychain::{KEYCHAIN_TIMEOUT, Keychain, OsKeychain, TimedKeychain};

@@ -6,8 +6,12 @@
 use std::sync::Arc;
 
 use codex_oauth_core::codex::{ModelSource, Upgrade};
-use codex_oauth_core::model::{RateLimits, Remaining};
+use codex_oauth_core::files::images::SentImage;
+use codex_oauth_core::files::{Bundle, SentFile, SkippedFile};
+use codex_oauth_core::model::{RateLimits, Remaining, TokenUsage};
+use codex_oauth_core::review::{ChangedFile, DiffRedaction, Finding};
 use codex_oauth_core::store::{Backend, SignInMethod};
+use codex_oauth_core::{ErrorCode, ErrorKind};
 use rmcp::model::JsonObject;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -189,4 +193,128 @@ pub struct Stored {
     pub location: String,
     /// Why the secret is not in the keychain, when it is not.
     pub reason: Option<String>,
+}
+
+/// `codex_query`: Codex's answer, the conversation to continue, and what went with the question.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Query {
+    /// The answer, cut to `max_output_chars`.
+    pub answer: String,
+    pub model: String,
+    /// Pass it back to continue this conversation.
+    pub conversation_id: String,
+    pub response_id: Option<String>,
+    pub usage: Option<TokenUsage>,
+    /// The rate-limit windows the backend reported with this answer.
+    pub rate_limits: Option<RateLimits>,
+    /// What the model said on the way (not the answer).
+    pub commentary: Option<String>,
+    /// The answer was cut to `max_output_chars`.
+    pub truncated: bool,
+    /// The whole answer's length in characters.
+    pub answer_chars: usize,
+    /// Why Codex stopped early, when it did (e.g. `max_output_tokens`).
+    pub incomplete: Option<String>,
+    /// The oldest turns of the conversation left out to fit its bound.
+    pub dropped_turns: usize,
+    /// The account that answered.
+    pub account: AccountRef,
+    /// The files sent and those named but not sent (present when `files` named any).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files: Option<FilesSent>,
+    /// The images sent (present when any was).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<SentImage>,
+}
+
+/// An account named in an answer.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AccountRef {
+    pub profile: String,
+    /// Who is signed in to it (absent from a review's answer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<Option<String>>,
+}
+
+/// The files of a question or a review: what went (with its redactions) and what did not, why.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FilesSent {
+    pub sent: Vec<SentFile>,
+    pub skipped: Vec<SkippedFile>,
+}
+
+impl FilesSent {
+    pub fn of(b: &Bundle) -> Self {
+        Self {
+            sent: b.sent.clone(),
+            skipped: b.skipped.clone(),
+        }
+    }
+}
+
+/// `codex_review`: the findings, and what was sent. With no change to review only `empty`,
+/// `compared` and `findings` (empty) are there.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Review {
+    /// Nothing to review (nothing was sent).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub empty: bool,
+    /// What was compared, in words.
+    pub compared: String,
+    /// The findings, most severe first; `null` when Codex did not answer in the review format.
+    pub findings: Option<Vec<Finding>>,
+    #[serde(flatten)]
+    pub reviewed: Option<Reviewed>,
+}
+
+/// The parts of a review that went to Codex.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Reviewed {
+    pub summary: Option<String>,
+    /// Whether the answer was in the review format.
+    pub parsed: bool,
+    /// Codex's own words, when the answer was not in the review format.
+    pub answer: Option<String>,
+    pub changed: Vec<ChangedFile>,
+    /// Changed files whose diff and text were not sent, and why.
+    pub withheld: Vec<SkippedFile>,
+    pub diff_bytes: usize,
+    /// The diff was cut at the size limit.
+    pub diff_truncated: bool,
+    pub diff_redactions: Vec<DiffRedaction>,
+    /// The full texts of the changed files.
+    pub files: FilesSent,
+    pub model: String,
+    pub account: AccountRef,
+    pub usage: Option<TokenUsage>,
+    pub rate_limits: Option<RateLimits>,
+}
+
+/// The structured content of every failed call (`isError: true`).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Failure {
+    /// What happened and what to do.
+    pub error: String,
+    /// What failed, for a program to branch on.
+    pub kind: ErrorCode,
+    /// What a person can do about it.
+    pub category: ErrorKind,
+    /// Whether the same call may work later by itself.
+    pub retryable: bool,
+    /// At a usage limit: when the window resets (RFC 3339), and the plan.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resets_at: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<Option<String>>,
+    /// At a usage limit: the other signed-in accounts with room.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub other_accounts: Vec<OtherAccount>,
+}
+
+/// An account with room, offered after a usage limit.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct OtherAccount {
+    pub profile: String,
+    /// How much is left, in words.
+    pub remaining: String,
 }

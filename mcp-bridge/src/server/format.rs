@@ -2,13 +2,14 @@
 //! failures as `isError` results that say what to do.
 
 use chrono::{DateTime, Utc};
-use codex_oauth_core::codex::{Answer, ModelList, ModelSource, Usage};
+use codex_oauth_core::app::{Asked, Reviewed};
+use codex_oauth_core::codex::{ModelList, ModelSource, Usage};
 use codex_oauth_core::model::{RateLimits, Window};
 use codex_oauth_core::status::{Detail, capitalized, local_time};
-use codex_oauth_core::{Error, ErrorKind, Status};
+use codex_oauth_core::{Error, ErrorCode, Status};
 use rmcp::model::{CallToolResult, ContentBlock};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::answers;
 
@@ -32,113 +33,79 @@ pub fn typed<T: Serialize>(text: String, data: &T) -> CallToolResult {
     }
 }
 
-/// A tool failure (`isError: true`) with a message a person can act on.
+/// A tool failure (`isError: true`) with a message a person can act on; its structured content
+/// carries core's error code.
 pub fn failure(e: &Error) -> CallToolResult {
-    let (kind, hint) = match e {
-        Error::NotSignedIn { .. } => (
-            "not_signed_in",
-            " Run /codex-config to sign in (or call codex_login, or run `codex-mcp-bridge login` in a terminal).",
-        ),
-        e if e.kind() == ErrorKind::SignIn => (
-            "session_expired",
-            " Run /codex-config to sign in again (or call codex_login).",
-        ),
-        Error::UsageLimit { .. } => ("usage_limit", ""),
-        Error::BudgetReached { .. } => ("budget", ""),
-        Error::Network { .. } | Error::StreamEnded { .. } => ("network", ""),
-        Error::ResponseFailed { code, .. }
-            if code.as_deref() == Some("context_length_exceeded") =>
-        {
-            (
-                "context_length_exceeded",
-                " Start a new conversation (omit conversation_id) or shorten the prompt.",
-            )
+    failure_with_others(e, &[])
+}
+
+/// What a person can do next about a failure with this code, through this server.
+fn hint(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::NotSignedIn => {
+            " Run /codex-config to sign in (or call codex_login, or run `codex-mcp-bridge login` in a terminal)."
         }
-        Error::ResponseFailed { .. } => ("response_failed", ""),
-        Error::UnknownModel { .. } | Error::ModelRefused { .. } | Error::ModelRejected { .. } => {
-            ("model", "")
+        ErrorCode::SessionExpired => " Run /codex-config to sign in again (or call codex_login).",
+        ErrorCode::ContextLengthExceeded => {
+            " Start a new conversation (omit conversation_id) or shorten the prompt."
         }
-        Error::UnsupportedEffort { .. } => ("reasoning_effort", ""),
-        Error::NoModels { .. } => ("no_models", ""),
-        Error::PlanExcludesCodex { .. } => ("plan", ""),
-        Error::NetworkBlocked { .. } => ("network_blocked", ""),
-        Error::Backend { .. } | Error::Http { .. } | Error::BadResponse { .. } => ("backend", ""),
-        Error::LockTimeout { .. } => ("busy", ""),
-        Error::ConversationCorrupt { .. } => ("corrupt_conversation", ""),
-        Error::RedirectRefused { .. } => ("redirect_refused", ""),
-        Error::SignInEnded | Error::SignInFailed { .. } => (
-            "sign_in_ended",
-            " Call codex_login (without redirect_url) to start a new sign-in.",
-        ),
-        Error::NoBrowserSignIn => (
-            "no_pending_sign_in",
-            " Call codex_login (without redirect_url) to start a browser sign-in, then pass the address its last page shows.",
-        ),
-        _ => ("error", ""),
-    };
+        ErrorCode::SignInEnded => {
+            " Call codex_login (without redirect_url) to start a new sign-in."
+        }
+        ErrorCode::NoPendingSignIn => {
+            " Call codex_login (without redirect_url) to start a browser sign-in, then pass the address its last page shows."
+        }
+        _ => "",
+    }
+}
+
+/// A failure; at a usage limit, with the other signed-in accounts that have room and the
+/// argument that would use one: Claude can offer it; the user decides (this server never
+/// switches by itself).
+pub fn failure_with_others(e: &Error, others: &[(String, String)]) -> CallToolResult {
+    let code = e.code();
     let base = match e {
         Error::NotSignedIn { profile } => format!("Not signed in to Codex (profile {profile})"),
         other => other.to_string().replace('\n', " "),
     };
-    let message = format!("{}.{hint}", capitalized(base.trim_end_matches('.')));
-    let mut data = json!({
-        "error": message,
-        "kind": kind,
-        "category": e.kind(),
-        "retryable": e.is_transient(),
-    });
-    if let Error::UsageLimit { resets_at, plan } = e {
-        data["resets_at"] = json!(resets_at.map(rfc3339));
-        data["plan"] = json!(plan);
-    }
-    let mut r = CallToolResult::error(vec![ContentBlock::text(message)]);
-    r.structured_content = Some(data);
-    r
-}
-
-/// A usage limit, with the other signed-in accounts that have room and the argument that would
-/// use one: Claude can offer it; the user decides (this server never switches by itself).
-pub fn usage_limit_with_others(e: &Error, others: &[(String, String)]) -> CallToolResult {
-    let mut r = failure(e);
-    if others.is_empty() {
-        return r;
-    }
-    let list: Vec<String> = others
-        .iter()
-        .map(|(p, room)| format!("{p} ({room})"))
-        .collect();
-    let extra = format!(
-        " Other signed-in accounts with room: {}. To use one, ask the user first, then call codex_query again with account set to its profile name (e.g. \"account\": \"{}\").",
-        list.join("; "),
-        others[0].0
-    );
-    if let Some(rmcp::model::ContentBlock::Text(t)) = r.content.first_mut() {
-        t.text.push_str(&extra);
-    }
-    if let Some(data) = r.structured_content.as_mut() {
-        data["error"] = json!(format!(
-            "{}{extra}",
-            data["error"].as_str().unwrap_or_default()
+    let mut message = format!("{}.{}", capitalized(base.trim_end_matches('.')), hint(code));
+    let limit = matches!(e, Error::UsageLimit { .. });
+    if limit && !others.is_empty() {
+        let list: Vec<String> = others
+            .iter()
+            .map(|(p, room)| format!("{p} ({room})"))
+            .collect();
+        message.push_str(&format!(
+            " Other signed-in accounts with room: {}. To use one, ask the user first, then call codex_query again with account set to its profile name (e.g. \"account\": \"{}\").",
+            list.join("; "),
+            others[0].0
         ));
-        data["other_accounts"] = json!(
+    }
+    let (resets_at, plan) = match e {
+        Error::UsageLimit { resets_at, plan } => (Some(resets_at.map(rfc3339)), Some(plan.clone())),
+        _ => (None, None),
+    };
+    let data = answers::Failure {
+        error: message.clone(),
+        kind: code,
+        category: e.kind(),
+        retryable: e.is_transient(),
+        resets_at,
+        plan,
+        other_accounts: if limit {
             others
                 .iter()
-                .map(|(p, room)| json!({"profile": p, "remaining": room}))
-                .collect::<Vec<_>>()
-        );
-    }
-    r
-}
-
-/// A failure that is not a core error (bad input the schema cannot express, unknown conversation).
-pub fn refusal(kind: &str, category: ErrorKind, message: String) -> CallToolResult {
-    let mut r = CallToolResult::error(vec![ContentBlock::text(message.clone())]);
-    r.structured_content = Some(json!({
-        "error": message,
-        "kind": kind,
-        "category": category,
-        "retryable": false,
-    }));
+                .map(|(p, room)| answers::OtherAccount {
+                    profile: p.clone(),
+                    remaining: room.clone(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+    };
+    let mut r = CallToolResult::error(vec![ContentBlock::text(message)]);
+    r.structured_content = serde_json::to_value(&data).ok();
     r
 }
 
@@ -159,8 +126,10 @@ pub fn cut(text: &str, max: usize) -> (&str, Option<usize>) {
     }
 }
 
-/// The answer of `codex_query`.
-pub fn answer(a: &Answer, conversation_id: &str, max_chars: usize) -> CallToolResult {
+/// The answer of `codex_query`, cut to `max_chars`, with what went with the question and what
+/// became of the conversation (`kept_chars`: its bound).
+pub fn query(q: &Asked, max_chars: usize, kept_chars: usize) -> CallToolResult {
+    let a = &q.answer;
     let (shown, total) = cut(&a.text, max_chars);
     let mut text = shown.to_owned();
     if let Some(total) = total {
@@ -178,53 +147,64 @@ pub fn answer(a: &Answer, conversation_id: &str, max_chars: usize) -> CallToolRe
         .map(|u| format!(" · {} tokens", u.total_tokens))
         .unwrap_or_default();
     text.push_str(&format!(
-        "\n\n[codex · model {} · conversation_id {conversation_id}{tokens}]",
-        a.model
+        "\n\n[codex · model {} · conversation_id {}{tokens}]",
+        a.model, q.conversation_id
     ));
-    ok(
-        text,
-        json!({
-            "answer": shown,
-            "model": a.model,
-            "conversation_id": conversation_id,
-            "response_id": a.response_id,
-            "usage": a.usage,
-            "rate_limits": a.rate_limits,
-            "commentary": (!a.commentary.is_empty()).then_some(&a.commentary),
-            "truncated": total.is_some(),
-            "answer_chars": total.unwrap_or_else(|| a.text.chars().count()),
-            "incomplete": a.incomplete,
-        }),
-    )
-}
-
-/// What `codex_query` says of its conversation: the oldest turns left out to fit `max_chars`
-/// (`dropped_turns` in the structured content), and a conversation that could not be kept.
-pub fn conversation_notes(
-    r: &mut CallToolResult,
-    dropped: usize,
-    max_chars: usize,
-    not_saved: Option<Error>,
-) {
-    let mut notes = String::new();
-    if dropped > 0 {
-        notes.push_str(&format!(
-            "\n[the conversation is past {max_chars} characters: its {dropped} oldest turns were left out]"
+    if q.dropped_turns > 0 {
+        text.push_str(&format!(
+            "\n[the conversation is past {kept_chars} characters: its {} oldest turns were left out]",
+            q.dropped_turns
         ));
     }
-    if let Some(e) = &not_saved {
-        tracing::warn!(error = %e, "the conversation could not be kept");
-        notes.push_str(&format!(
+    if let Some(e) = &q.not_kept {
+        text.push_str(&format!(
             "\n[this exchange could not be kept for a follow-up ({}); a follow-up with this conversation_id misses it]",
             e.to_string().replace('\n', " ")
         ));
     }
-    if let Some(ContentBlock::Text(t)) = r.content.first_mut() {
-        t.text.push_str(&notes);
+    let data = answers::Query {
+        answer: shown.to_owned(),
+        model: a.model.clone(),
+        conversation_id: q.conversation_id.clone(),
+        response_id: a.response_id.clone(),
+        usage: a.usage,
+        rate_limits: a.rate_limits.clone(),
+        commentary: (!a.commentary.is_empty()).then(|| a.commentary.clone()),
+        truncated: total.is_some(),
+        answer_chars: total.unwrap_or_else(|| a.text.chars().count()),
+        incomplete: a.incomplete.clone(),
+        dropped_turns: q.dropped_turns,
+        account: answers::AccountRef {
+            profile: q.profile.clone(),
+            email: Some(q.email.clone()),
+        },
+        files: q.files.as_ref().map(answers::FilesSent::of),
+        images: q.images.clone(),
+    };
+    let mut r = typed(text, &data);
+    if let Some(b) = &q.files {
+        r.content
+            .push(ContentBlock::text(format!("Files: {}.", b.summary())));
     }
-    if let Some(data) = r.structured_content.as_mut() {
-        data["dropped_turns"] = json!(dropped);
+    if !q.images.is_empty() {
+        let lines: Vec<String> = q
+            .images
+            .iter()
+            .map(|i| {
+                let scaled = if i.downscaled { ", scaled down" } else { "" };
+                format!(
+                    "{} ({}×{}, {} KB{scaled})",
+                    i.source,
+                    i.width,
+                    i.height,
+                    i.bytes.div_ceil(1024)
+                )
+            })
+            .collect();
+        r.content
+            .push(ContentBlock::text(format!("Images: {}.", lines.join(", "))));
     }
+    r
 }
 
 fn window_line(name: &str, w: &Window) -> String {
@@ -535,58 +515,36 @@ pub fn usage(u: &Usage) -> CallToolResult {
     )
 }
 
-/// What went with a query, added to its result: a `Files:` line and `files {sent, skipped}`,
-/// an `Images:` line and `images`.
-pub fn what_was_sent(
-    r: &mut CallToolResult,
-    bundle: Option<&codex_oauth_core::files::Bundle>,
-    images: &[&codex_oauth_core::files::images::SentImage],
-) {
-    if let Some(b) = bundle {
-        r.content
-            .push(ContentBlock::text(format!("Files: {}.", b.summary())));
-        if let Some(data) = r.structured_content.as_mut() {
-            data["files"] = json!({"sent": b.sent, "skipped": b.skipped});
-        }
-    }
-    if !images.is_empty() {
-        let lines: Vec<String> = images
-            .iter()
-            .map(|i| {
-                let scaled = if i.downscaled { ", scaled down" } else { "" };
-                format!(
-                    "{} ({}×{}, {} KB{scaled})",
-                    i.source,
-                    i.width,
-                    i.height,
-                    i.bytes.div_ceil(1024)
-                )
-            })
-            .collect();
-        r.content
-            .push(ContentBlock::text(format!("Images: {}.", lines.join(", "))));
-        if let Some(data) = r.structured_content.as_mut() {
-            data["images"] = json!(images);
-        }
-    }
-}
-
 /// The result of a review: the findings for a person and as structured content, with what was
 /// sent (the changed files, the redactions, what was withheld), or Codex's own words when it
-/// did not answer in the review's format.
-pub fn review(
-    a: &Answer,
-    change: &codex_oauth_core::review::Change,
-    profile: &str,
-) -> CallToolResult {
-    let parsed = codex_oauth_core::review::parse_review(&a.text);
+/// did not answer in the review's format; or that there was nothing to review.
+pub fn review(reviewed: &Reviewed, paths: &[String]) -> CallToolResult {
+    let (a, parsed, change, profile) = match reviewed {
+        Reviewed::Nothing { compared } => {
+            let narrowed = if paths.is_empty() {
+                String::new()
+            } else {
+                format!(" under {}", paths.join(", "))
+            };
+            return typed(
+                format!("Nothing to review: no change{narrowed} ({compared})."),
+                &answers::Review {
+                    empty: true,
+                    compared: compared.clone(),
+                    findings: Some(Vec::new()),
+                    reviewed: None,
+                },
+            );
+        }
+        Reviewed::Done(d) => (&d.answer, &d.review, &d.change, &d.profile),
+    };
     let n = change.changed.len();
     let mut text = format!(
         "Codex review of {} ({n} changed file{}):\n\n",
         change.compared,
         if n == 1 { "" } else { "s" }
     );
-    match &parsed {
+    match parsed {
         Some(r) => text.push_str(&r.describe()),
         None => {
             text.push_str("Codex did not answer in the review format; its answer:\n\n");
@@ -623,25 +581,31 @@ pub fn review(
     }
     text.push_str(&format!("\n\nSent: {}.", sent.join("; ")));
     text.push_str(&format!("\n\n[codex · model {}]", a.model));
-    ok(
+    typed(
         text,
-        json!({
-            "findings": parsed.as_ref().map(|r| &r.findings),
-            "summary": parsed.as_ref().map(|r| &r.summary),
-            "parsed": parsed.is_some(),
-            "answer": parsed.is_none().then_some(&a.text),
-            "compared": change.compared,
-            "changed": change.changed,
-            "withheld": change.withheld,
-            "diff_bytes": change.diff_bytes,
-            "diff_truncated": change.diff_truncated,
-            "diff_redactions": change.diff_redactions,
-            "files": {"sent": change.files.sent, "skipped": change.files.skipped},
-            "model": a.model,
-            "account": {"profile": profile},
-            "usage": a.usage,
-            "rate_limits": a.rate_limits,
-        }),
+        &answers::Review {
+            empty: false,
+            compared: change.compared.clone(),
+            findings: parsed.as_ref().map(|r| r.findings.clone()),
+            reviewed: Some(answers::Reviewed {
+                summary: parsed.as_ref().map(|r| r.summary.clone()),
+                parsed: parsed.is_some(),
+                answer: parsed.is_none().then(|| a.text.clone()),
+                changed: change.changed.clone(),
+                withheld: change.withheld.clone(),
+                diff_bytes: change.diff_bytes,
+                diff_truncated: change.diff_truncated,
+                diff_redactions: change.diff_redactions.clone(),
+                files: answers::FilesSent::of(&change.files),
+                model: a.model.clone(),
+                account: answers::AccountRef {
+                    profile: profile.clone(),
+                    email: None,
+                },
+                usage: a.usage,
+                rate_limits: a.rate_limits.clone(),
+            }),
+        },
     )
 }
 

@@ -3,7 +3,6 @@
 
 mod answers;
 mod args;
-mod conversations;
 mod elicit;
 mod format;
 mod framing;
@@ -15,14 +14,14 @@ mod workspace;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use codex_oauth_core::{Session, Settings};
+use codex_oauth_core::Settings;
 use rmcp::ServiceExt;
 use rmcp::service::ServerInitializeError;
 
 pub use args::DEFAULT_MAX_OUTPUT_CHARS;
 #[doc(hidden)]
 pub use args::{LoginArgs, LoginMethod, QueryArgs, decode_args};
-pub use conversations::MAX_CONVERSATIONS;
+pub use codex_oauth_core::conversations::MAX_CONVERSATIONS;
 pub use tools::{CodexServer, MAX_PROMPT_BYTES, SERVER_NAME, ServerOptions};
 
 /// Serve MCP on stdin/stdout until stdin closes or a termination signal arrives. Logs go to
@@ -52,20 +51,7 @@ pub fn run(settings: Settings, verbose: u8) -> ExitCode {
 }
 
 async fn serve_stdio(settings: Settings) -> ExitCode {
-    let session = match Session::open(settings) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot open the credential store");
-            return ExitCode::from(1);
-        }
-    };
-    let server = match CodexServer::new(session, ServerOptions::default()) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot start the server");
-            return ExitCode::from(1);
-        }
-    };
+    let server = CodexServer::new(settings, ServerOptions::default());
     // Signal handlers are installed now, before the first message, and kept for the whole run:
     // a SIGTERM that arrives at any moment after this line is seen.
     let signals = Signals::install();

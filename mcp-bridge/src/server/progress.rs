@@ -1,7 +1,10 @@
 //! `notifications/progress` while an answer streams: at most one per interval, and a heartbeat
 //! while the model is still thinking, so the client sees the call is alive.
 
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
+
+use codex_oauth_core::app::Step;
 
 use rmcp::model::{ProgressNotificationParam, ProgressToken};
 use rmcp::{Peer, RoleServer};
@@ -11,34 +14,61 @@ use tokio::task::JoinHandle;
 /// With no new text, a notification this often anyway.
 const HEARTBEAT: Duration = Duration::from_secs(5);
 
-/// Sends progress for one call until dropped.
+/// Sends progress for one call until dropped, from the moment the request goes (core's
+/// [`Step`]s).
 pub struct Progress {
+    peer: Peer<RoleServer>,
+    token: Option<ProgressToken>,
+    interval: Duration,
     chars: watch::Sender<usize>,
-    task: Option<JoinHandle<()>>,
+    task: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Progress {
     /// Progress for `token` (none when the client gave no token) at most once per `interval`.
-    pub fn start(
-        peer: Peer<RoleServer>,
-        token: Option<ProgressToken>,
-        what: String,
-        interval: Duration,
-    ) -> Self {
-        let (chars, rx) = watch::channel(0usize);
-        let task = token.map(|t| tokio::spawn(run(peer, t, rx, what, interval)));
-        Self { chars, task }
+    pub fn new(peer: Peer<RoleServer>, token: Option<ProgressToken>, interval: Duration) -> Self {
+        Self {
+            peer,
+            token,
+            interval,
+            chars: watch::channel(0usize).0,
+            task: Mutex::new(None),
+        }
     }
 
-    /// The answer has `total` characters so far.
-    pub fn received(&self, total: usize) {
-        self.chars.send_replace(total);
+    /// A step of the call: the request going to `what` starts the notifications; each part of
+    /// the answer updates them.
+    pub fn step(&self, step: Step<'_>) {
+        match step {
+            Step::Sending(what) => {
+                let Some(token) = self.token.clone() else {
+                    return;
+                };
+                self.chars.send_replace(0);
+                let rx = self.chars.subscribe();
+                let task = tokio::spawn(run(
+                    self.peer.clone(),
+                    token,
+                    rx,
+                    what.to_owned(),
+                    self.interval,
+                ));
+                let mut slot = self.task.lock().unwrap_or_else(PoisonError::into_inner);
+                if let Some(old) = slot.replace(task) {
+                    old.abort();
+                }
+            }
+            Step::Received(total) => {
+                self.chars.send_replace(total);
+            }
+        }
     }
 }
 
 impl Drop for Progress {
     fn drop(&mut self) {
-        if let Some(t) = self.task.take() {
+        let slot = self.task.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if let Some(t) = slot.take() {
             t.abort();
         }
     }

@@ -1,12 +1,13 @@
-//! `CodexServer`: the seven tools. Each parses its arguments, calls core once, and shapes the answer.
+//! `CodexServer`: the seven tools. Each parses its arguments, makes one call into core (the
+//! accounts registry, or a use case of `core::app`), and shapes the typed answer.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use codex_oauth_core::codex::{CodexClient, CodexOptions, ResponseRequest, Turn};
-use codex_oauth_core::files::{self, Bundle, Limits, Workspace, images};
-use codex_oauth_core::review;
-use codex_oauth_core::{ErrorKind, Session};
+use codex_oauth_core::app::{self, Accounts, Ask, Call, ReviewAsk};
+use codex_oauth_core::codex::CodexOptions;
+use codex_oauth_core::files::Limits;
+use codex_oauth_core::{Error, Refusal, Session, Settings};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::model::{CallToolResult, Implementation, ServerCapabilities, ServerConfig};
 use rmcp::service::{NotificationContext, RequestContext};
@@ -14,21 +15,19 @@ use rmcp::{ErrorData, RoleServer, ServerHandler, tool, tool_handler, tool_router
 
 use super::answers;
 use super::args::{
-    AccountArgs, Args, DEFAULT_MAX_OUTPUT_CHARS, ECHO_CHARS, LoginArgs, LoginMethod, QueryArgs,
-    ReviewArgs, elide, input_schema,
+    AccountArgs, Args, DEFAULT_MAX_OUTPUT_CHARS, LoginArgs, LoginMethod, QueryArgs, ReviewArgs,
+    input_schema,
 };
-use super::conversations::{Conversation, Conversations};
 use super::elicit::Asked;
 use super::format;
 use super::login::Logins;
 use super::progress::Progress;
 use super::workspace::Roots;
 
+pub use codex_oauth_core::app::MAX_PROMPT_BYTES;
+
 /// `serverInfo.name`.
 pub const SERVER_NAME: &str = "codex-oauth";
-
-/// The longest prompt accepted, in bytes (far above any model's context window).
-pub const MAX_PROMPT_BYTES: usize = 4 * 1024 * 1024;
 
 const INSTRUCTIONS: &str = "Codex (OpenAI's coding model) through the user's own ChatGPT sign-in. \
 Use codex_query for a second opinion: reviewing a diff or a design, a hard bug, an algorithm, a \
@@ -68,16 +67,12 @@ impl Default for ServerOptions {
 }
 
 struct Inner {
-    session: Arc<Session>,
-    codex: Arc<CodexClient>,
-    /// The clients of the other accounts asked for by name, made on first use.
-    others: std::sync::Mutex<std::collections::HashMap<String, Arc<CodexClient>>>,
-    codex_options: CodexOptions,
-    conversations: Conversations,
+    accounts: Accounts,
+    conversations: codex_oauth_core::conversations::Limits,
     logins: Logins,
     progress_interval: Duration,
     roots: Roots,
-    files: Limits,
+    files: Option<Limits>,
 }
 
 #[derive(Clone)]
@@ -87,28 +82,33 @@ pub struct CodexServer {
 }
 
 impl CodexServer {
-    pub fn new(session: Arc<Session>, options: ServerOptions) -> codex_oauth_core::Result<Self> {
-        let files = options
-            .files
-            .unwrap_or_else(|| Limits::from_settings(session.settings()));
-        let codex = Arc::new(CodexClient::with_options(
-            Arc::clone(&session),
-            options.codex.clone(),
-        )?);
-        Ok(Self {
+    /// The server of `settings`' default account: nothing is opened until a tool needs it.
+    pub fn new(settings: Settings, options: ServerOptions) -> Self {
+        let accounts = Accounts::new(settings, options.codex.clone());
+        Self::with_accounts(accounts, options)
+    }
+
+    /// The server of an account whose session is open already (an embedder, a test).
+    pub fn with_session(
+        session: Arc<Session>,
+        options: ServerOptions,
+    ) -> codex_oauth_core::Result<Self> {
+        let accounts = Accounts::with_session(session, options.codex.clone())?;
+        Ok(Self::with_accounts(accounts, options))
+    }
+
+    fn with_accounts(accounts: Accounts, options: ServerOptions) -> Self {
+        Self {
             inner: Arc::new(Inner {
+                accounts,
                 logins: Logins::new(),
-                session,
-                codex,
-                others: std::sync::Mutex::new(std::collections::HashMap::new()),
-                codex_options: options.codex,
-                conversations: Conversations::new(options.conversations),
+                conversations: options.conversations,
                 progress_interval: options.progress_interval,
                 roots: Roots::default(),
-                files,
+                files: options.files,
             }),
             tool_router: Self::tool_router(),
-        })
+        }
     }
 
     /// Before the process exits: abandon a sign-in pending in this process, and let a refresh
@@ -117,255 +117,63 @@ impl CodexServer {
         if self.inner.logins.cancel(None).await {
             tracing::info!("cancelled the pending sign-in at exit");
         }
-        if !self
-            .inner
-            .session
-            .settle(codex_oauth_core::SETTLE_LIMIT)
-            .await
-        {
+        if !self.inner.accounts.settle().await {
             tracing::error!(
                 "a refreshed sign-in could not be saved before exit; the next call may ask to sign in again"
             );
         }
-        let others: Vec<_> = self
-            .inner
-            .others
-            .lock()
-            .map(|m| m.values().cloned().collect())
-            .unwrap_or_default();
-        for c in others {
-            if !c.session().settle(codex_oauth_core::SETTLE_LIMIT).await {
-                tracing::error!(profile = %c.session().settings().profile, "a refreshed sign-in could not be saved before exit");
-            }
-        }
     }
 }
 
 impl Inner {
-    /// The client of `account` (a profile name), or of the served profile when `None`.
-    fn client(&self, account: Option<&str>) -> codex_oauth_core::Result<Arc<CodexClient>> {
-        self.client_of(account, false)
-    }
-
-    /// The session of `account` for a sign-in: an account that does not exist yet is made
-    /// (a new profile) when its name is valid.
-    fn session_for_sign_in(&self, account: Option<&str>) -> codex_oauth_core::Result<Arc<Session>> {
-        self.client_of(account, true)
-            .map(|c| Arc::clone(c.session()))
-    }
-
-    fn client_of(
-        &self,
-        account: Option<&str>,
-        new_ok: bool,
-    ) -> codex_oauth_core::Result<Arc<CodexClient>> {
-        let served = &self.session.settings().profile;
-        let Some(name) = account
-            .map(str::trim)
-            .filter(|a| !a.is_empty() && *a != served)
-        else {
-            return Ok(Arc::clone(&self.codex));
-        };
-        if let Some(c) = self.others.lock().ok().and_then(|m| m.get(name).cloned()) {
-            return Ok(c);
-        }
-        let settings = self.session.settings();
-        let known = codex_oauth_core::accounts::profile_names(settings, served);
-        if new_ok {
-            codex_oauth_core::config::validate_profile(name).map_err(|why| {
-                codex_oauth_core::Error::Input(format!(
-                    "`{}` cannot be an account name: {why}",
-                    elide(name, ECHO_CHARS)
-                ))
-            })?;
-        } else if !known.iter().any(|p| p == name) {
-            return Err(codex_oauth_core::Error::Input(format!(
-                "there is no account `{}`; the accounts (profiles) are: {} (see codex_status)",
-                elide(name, ECHO_CHARS),
-                known.join(", ")
-            )));
-        }
-        let session = Session::open(codex_oauth_core::accounts::settings_of(settings, name))?;
-        let client = Arc::new(CodexClient::with_options(
-            session,
-            self.codex_options.clone(),
-        )?);
-        if let Ok(mut m) = self.others.lock() {
-            m.insert(name.to_owned(), Arc::clone(&client));
-        }
-        Ok(client)
-    }
-
-    /// Other signed-in accounts whose effective remaining is not used up: `(profile, text)`.
-    async fn accounts_with_room(&self, except: &str) -> Vec<(String, String)> {
-        let settings = self.session.settings();
-        codex_oauth_core::accounts::list(settings, &settings.profile)
-            .await
-            .into_iter()
-            .filter(|a| a.profile != except && a.status.signed_in)
-            .filter(|a| a.status.remaining().is_none_or(|r| !r.blocked))
-            .map(|a| {
-                let room = a
-                    .status
-                    .remaining()
-                    .map(codex_oauth_core::model::Remaining::describe)
-                    .unwrap_or_else(|| "usage not seen yet".into());
-                (a.profile, room)
-            })
-            .collect()
-    }
-}
-
-impl Inner {
-    /// The workspace of this call: the client's roots (else the working folder), less the
-    /// store and the config, which never go even when a root holds them.
-    async fn workspace(&self, ctx: &RequestContext<RoleServer>, codex: &CodexClient) -> Workspace {
-        let folders = self.roots.folders(&ctx.peer).await;
-        let settings = codex.session().settings();
-        let mut private = vec![settings.home.clone()];
-        private.extend(
-            settings
-                .config_file
-                .parent()
-                .map(std::path::Path::to_path_buf),
-        );
-        Workspace::new(folders, &private)
-    }
-
-    /// Send `req` with progress notifications labelled `label`, until the answer, or the
-    /// client's cancel (then a `cancelled` result).
-    async fn respond(
+    /// What a call to a use case works with: the workspace folders (asked of the client only
+    /// when `needs_folders`), the limits, and progress notifications for its steps.
+    async fn call_parts(
         &self,
         ctx: &RequestContext<RoleServer>,
-        codex: &CodexClient,
-        req: &ResponseRequest,
-        label: String,
-    ) -> Result<codex_oauth_core::Result<codex_oauth_core::codex::Answer>, CallToolResult> {
-        let progress = Progress::start(
+        needs_folders: bool,
+    ) -> (Vec<std::path::PathBuf>, Limits, Progress) {
+        let folders = if needs_folders {
+            self.roots.folders(&ctx.peer).await
+        } else {
+            Vec::new()
+        };
+        let files = self
+            .files
+            .unwrap_or_else(|| Limits::from_settings(self.accounts.settings()));
+        let progress = Progress::new(
             ctx.peer.clone(),
             ctx.meta.get_progress_token(),
-            label,
             self.progress_interval,
         );
-        let mut received = 0usize;
-        let mut on_delta = |d: &str| {
-            received += d.chars().count();
-            progress.received(received);
-        };
-        tokio::select! {
-            r = codex.respond(req, &mut on_delta) => Ok(r),
-            _ = ctx.ct.cancelled() => {
-                tracing::info!("a Codex call was cancelled by the client; the upstream request is dropped");
-                Err(format::refusal(
-                    "cancelled",
-                    ErrorKind::Cancelled,
-                    "The request was cancelled.".into(),
-                ))
-            }
-        }
+        (folders, files, progress)
     }
 
-    /// The failure of a call to Codex: at a usage limit, with the other accounts that have room.
-    async fn failed(
-        &self,
-        e: &codex_oauth_core::Error,
-        profile: &str,
-        tool: &str,
-    ) -> CallToolResult {
+    /// A failed call: at a usage limit, with the other accounts that have room.
+    async fn failed(&self, e: &Error, account: Option<&str>, tool: &str) -> CallToolResult {
         tracing::warn!(error = %e, "{tool} failed");
-        if matches!(e, codex_oauth_core::Error::UsageLimit { .. }) {
-            let others = self.accounts_with_room(profile).await;
-            return format::usage_limit_with_others(e, &others);
+        if matches!(e, Error::UsageLimit { .. }) {
+            let profile = self.accounts.resolve(account).to_owned();
+            let others = self.accounts.with_room(&profile).await;
+            return format::failure_with_others(e, &others);
         }
         format::failure(e)
     }
-
-    /// The images `given` names (workspace paths or data URLs), read and fitted to the caps off
-    /// the async threads; a refusal naming each one that cannot be sent.
-    async fn images(
-        &self,
-        ctx: &RequestContext<RoleServer>,
-        codex: &CodexClient,
-        given: Vec<String>,
-    ) -> Result<Vec<images::Image>, CallToolResult> {
-        let ws = self.workspace(ctx, codex).await;
-        let loaded = blocking("reading the images", move || {
-            let limits = images::ImageLimits::default();
-            given
-                .iter()
-                .enumerate()
-                .map(|(i, g)| {
-                    images::load(&ws, g, i + 1, &limits).map_err(|why| {
-                        format!(
-                            "{}: {why}",
-                            elide(&images::source_name(g, i + 1), ECHO_CHARS)
-                        )
-                    })
-                })
-                .collect::<Vec<_>>()
-        })
-        .await?;
-        let refused: Vec<&str> = loaded
-            .iter()
-            .filter_map(|r| r.as_ref().err().map(String::as_str))
-            .collect();
-        if !refused.is_empty() {
-            return Err(format::refusal(
-                "bad_image",
-                ErrorKind::Input,
-                format!(
-                    "Not sent: {}. Name PNG, JPEG, WebP or GIF files inside the workspace, or pass data:image/…;base64 URLs.",
-                    refused.join("; ")
-                ),
-            ));
-        }
-        Ok(loaded.into_iter().filter_map(Result::ok).collect())
-    }
-
-    /// The files `patterns` name, read from the workspace (off the async threads); a refusal
-    /// when none of them can be sent, so no request goes without the files it was about.
-    async fn gather(
-        &self,
-        ctx: &RequestContext<RoleServer>,
-        codex: &CodexClient,
-        patterns: Vec<String>,
-    ) -> Result<Bundle, CallToolResult> {
-        let ws = self.workspace(ctx, codex).await;
-        let limits = self.files;
-        let roots = ws.describe_roots();
-        let bundle = blocking("reading the files", move || {
-            files::gather(&ws, &patterns, &limits)
-        })
-        .await?;
-        if bundle.sent.is_empty() {
-            let where_ = if roots.is_empty() {
-                "the client gave no workspace folder".to_owned()
-            } else {
-                format!("the workspace is {roots}")
-            };
-            return Err(format::refusal(
-                "no_files",
-                ErrorKind::Input,
-                format!(
-                    "No file of `files` can be sent ({}). Name files inside the workspace ({where_}), or put what Codex needs in the prompt.",
-                    bundle.summary()
-                ),
-            ));
-        }
-        Ok(bundle)
-    }
 }
 
-/// Run blocking file work (`what`, for the error) off the async threads.
-async fn blocking<T: Send + 'static>(
-    what: &str,
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, CallToolResult> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| {
-        format::failure(&codex_oauth_core::Error::Internal(format!(
-            "{what} failed: {e}"
-        )))
-    })
+/// `work`, or a refusal when the client cancels the call first (the work is dropped: an upstream
+/// request in flight is abandoned).
+async fn unless_cancelled<T>(
+    ctx: &RequestContext<RoleServer>,
+    work: impl std::future::Future<Output = codex_oauth_core::Result<T>>,
+) -> codex_oauth_core::Result<T> {
+    tokio::select! {
+        r = work => r,
+        _ = ctx.ct.cancelled() => {
+            tracing::info!("a Codex call was cancelled by the client; the upstream request is dropped");
+            Err(Error::refused(Refusal::Cancelled, "The request was cancelled."))
+        }
+    }
 }
 
 fn invalid(message: impl Into<String>) -> ErrorData {
@@ -377,6 +185,7 @@ impl CodexServer {
     #[tool(
         description = "Ask Codex (OpenAI's coding model, through the user's ChatGPT sign-in). Returns the answer as text, with the model, usage and a conversation_id to continue the conversation. Pass `files` (paths or globs in the workspace) for the code it should read instead of pasting it; the result lists the files sent, skipped and redacted.",
         input_schema = input_schema::<QueryArgs>(),
+        output_schema = answers::schema::<answers::Query>(),
         annotations(
             title = "Ask Codex",
             read_only_hint = false,
@@ -396,165 +205,40 @@ impl CodexServer {
         if a.max_output_chars == Some(0) {
             return Err(invalid("`max_output_chars` must be at least 1"));
         }
-        for (name, text) in [
-            ("prompt", Some(&a.prompt)),
-            ("system prompt", a.system_prompt.as_ref()),
-        ] {
-            let len = text.map_or(0, String::len);
-            if len > MAX_PROMPT_BYTES {
-                return Ok(format::refusal(
-                    "prompt_too_large",
-                    ErrorKind::Input,
-                    format!(
-                        "The {name} is {} MB; the limit is {} MB, far beyond what the model can read. Send only the parts Codex needs.",
-                        len / (1024 * 1024),
-                        MAX_PROMPT_BYTES / (1024 * 1024)
-                    ),
-                ));
-            }
-        }
         let me = &self.inner;
-        let codex = match me.client(a.account.as_deref()) {
-            Ok(c) => c,
-            Err(e) => return Ok(format::failure(&e)),
+        let needs_folders = !a.files.is_empty() || !a.images.is_empty();
+        let (folders, files, progress) = me.call_parts(&ctx, needs_folders).await;
+        let on_step = |step: app::Step<'_>| progress.step(step);
+        let call = Call {
+            folders,
+            files,
+            conversations: me.conversations,
+            on_step: &on_step,
         };
-        let settings = codex.session().settings();
-        let (conversation_id, base) = match &a.conversation_id {
-            Some(id) => match me.conversations.get(settings, id).await {
-                Ok(Some(c)) => (id.clone(), c),
-                Ok(None) => {
-                    let limits = me.conversations.limits();
-                    return Ok(format::refusal(
-                        "unknown_conversation",
-                        ErrorKind::Input,
-                        format!(
-                            "Unknown conversation_id `{}`: this bridge keeps the last {} conversations of each account, for {} days after their last use. Start a new conversation (omit conversation_id) and include the context it needs.",
-                            elide(id, ECHO_CHARS),
-                            limits.max_conversations,
-                            limits.max_age.as_secs() / 86_400
-                        ),
-                    ));
-                }
-                Err(e) => return Ok(format::failure(&e)),
+        let max = a.max_output_chars.unwrap_or(DEFAULT_MAX_OUTPUT_CHARS) as usize;
+        let account = a.account.clone();
+        let ask = Ask {
+            prompt: a.prompt,
+            system_prompt: a.system_prompt,
+            files: a.files,
+            images: a.images,
+            model: a.model,
+            reasoning_effort: a.reasoning_effort,
+            conversation_id: a.conversation_id,
+            account: a.account,
+        };
+        Ok(
+            match unless_cancelled(&ctx, app::ask(&me.accounts, ask, &call)).await {
+                Ok(asked) => format::query(&asked, max, me.conversations.max_chars),
+                Err(e) => me.failed(&e, account.as_deref(), "codex_query").await,
             },
-            None => (super::conversations::new_id(), Conversation::new()),
-        };
-        let profile = settings.profile.clone();
-        if let Err(e) = codex.session().check_budget().await {
-            return Ok(format::failure(&e));
-        }
-        let bundle = if a.files.is_empty() {
-            None
-        } else {
-            match me.gather(&ctx, &codex, a.files.clone()).await {
-                Ok(b) => Some(b),
-                Err(refused) => return Ok(refused),
-            }
-        };
-        let mut user_text = match &bundle {
-            Some(b) => b.prompt(&a.prompt),
-            None => a.prompt.clone(),
-        };
-        let asked = a
-            .model
-            .clone()
-            .filter(|m| !m.trim().is_empty())
-            .or(base.model.clone());
-        let model = match codex.model(asked.as_deref()).await {
-            Ok(m) => m,
-            Err(e) => return Ok(format::failure(&e)),
-        };
-        let effort = match model.effort(a.reasoning_effort.as_deref()) {
-            Ok(e) => e,
-            Err(e) => return Ok(format::failure(&e)),
-        };
-        let images = if a.images.is_empty() {
-            Vec::new()
-        } else if !model.accepts_images() {
-            return Ok(format::refusal(
-                "images_unsupported",
-                ErrorKind::Input,
-                format!(
-                    "The model {} takes text only, so `images` cannot be sent. Choose a model with image input (codex_models lists it), or leave `images` out.",
-                    model.slug
-                ),
-            ));
-        } else {
-            match me.images(&ctx, &codex, a.images.clone()).await {
-                Ok(i) => i,
-                Err(refused) => return Ok(refused),
-            }
-        };
-        if !images.is_empty() {
-            let names = files::quoted_list(images.iter().map(|i| i.sent.source.as_str()));
-            user_text.push_str(&format!(
-                "\n\n[{} attached to this message: {names}]",
-                if images.len() == 1 {
-                    "An image is"
-                } else {
-                    "Images are"
-                },
-            ));
-        }
-        let system_prompt = a.system_prompt.clone().or(base.system_prompt.clone());
-        let max_chars = me.conversations.limits().max_chars;
-        let dropped = base.overflow(user_text.chars().count(), max_chars, 0);
-        let mut input = base.history(dropped);
-        input.push(Turn::user(user_text.clone()));
-        let mut req = ResponseRequest::new(&model, input);
-        req.images = images.iter().map(|i| i.data_url.clone()).collect();
-        req.system_prompt = system_prompt.clone();
-        req.reasoning_effort = effort;
-        req.conversation_id = base.session_id.clone();
-        let model = model.slug;
-
-        let result = match me
-            .respond(&ctx, &codex, &req, format!("Codex ({model})"))
-            .await
-        {
-            Ok(r) => r,
-            Err(cancelled) => return Ok(cancelled),
-        };
-        match result {
-            Ok(answer) => {
-                let base = Conversation {
-                    model: Some(model),
-                    system_prompt,
-                    ..base
-                };
-                let saved = me
-                    .conversations
-                    .append(
-                        codex.session().settings(),
-                        &conversation_id,
-                        base,
-                        Turn::user(user_text),
-                        Turn::assistant(answer.text.clone()),
-                    )
-                    .await;
-                let max = a.max_output_chars.unwrap_or(DEFAULT_MAX_OUTPUT_CHARS) as usize;
-                let mut r = format::answer(&answer, &conversation_id, max);
-                format::conversation_notes(&mut r, dropped, max_chars, saved.err());
-                // state.json names who is signed in: no keychain read on every answer.
-                let store = Arc::clone(codex.session().store());
-                let email = tokio::task::spawn_blocking(move || store.state().email)
-                    .await
-                    .ok()
-                    .flatten();
-                if let Some(data) = r.structured_content.as_mut() {
-                    data["account"] = serde_json::json!({"profile": profile, "email": email});
-                }
-                let sent: Vec<_> = images.iter().map(|i| &i.sent).collect();
-                format::what_was_sent(&mut r, bundle.as_ref(), &sent);
-                Ok(r)
-            }
-            Err(e) => Ok(me.failed(&e, &profile, "codex_query").await),
-        }
+        )
     }
 
     #[tool(
         description = "Have Codex review the workspace's git change: by default the staged, unstaged and new files against HEAD; with `base` everything since a branch, tag or commit (or a commit range A..B). The bridge bundles the unified diff and the full text of the changed files itself (read-only, secrets kept out), so do not paste the code. Returns findings (file, line, severity, title, detail, suggestion) as structured content and as text, and what was sent.",
         input_schema = input_schema::<ReviewArgs>(),
+        output_schema = answers::schema::<answers::Review>(),
         annotations(
             title = "Codex code review",
             read_only_hint = false,
@@ -569,63 +253,30 @@ impl CodexServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
         let me = &self.inner;
-        let codex = match me.client(a.account.as_deref()) {
-            Ok(c) => c,
-            Err(e) => return Ok(format::failure(&e)),
+        let (folders, files, progress) = me.call_parts(&ctx, true).await;
+        let on_step = |step: app::Step<'_>| progress.step(step);
+        let call = Call {
+            folders,
+            files,
+            conversations: me.conversations,
+            on_step: &on_step,
         };
-        let profile = codex.session().settings().profile.clone();
-        if let Err(e) = codex.session().check_budget().await {
-            return Ok(format::failure(&e));
-        }
-        let ws = me.workspace(&ctx, &codex).await;
-        let scope = review::Scope {
-            base: a.base.clone(),
-            paths: a.paths.clone(),
+        let paths = a.paths.clone();
+        let account = a.account.clone();
+        let ask = ReviewAsk {
+            base: a.base,
+            paths: a.paths,
+            focus: a.focus,
+            model: a.model,
+            reasoning_effort: a.reasoning_effort,
+            account: a.account,
         };
-        let limits = me.files;
-        let change = match blocking("reading the change", move || {
-            review::collect(&ws, &scope, &limits)
-        })
-        .await
-        {
-            Ok(Ok(c)) => c,
-            Ok(Err(e)) => return Ok(format::failure(&e)),
-            Err(failed) => return Ok(failed),
-        };
-        if change.is_empty() {
-            let narrowed = if a.paths.is_empty() {
-                String::new()
-            } else {
-                format!(" under {}", a.paths.join(", "))
-            };
-            return Ok(format::ok(
-                format!(
-                    "Nothing to review: no change{narrowed} ({}).",
-                    change.compared
-                ),
-                serde_json::json!({"empty": true, "compared": change.compared, "findings": []}),
-            ));
-        }
-        let asked = a.model.as_deref().filter(|m| !m.trim().is_empty());
-        let model = match codex.model(asked).await {
-            Ok(m) => m,
-            Err(e) => return Ok(format::failure(&e)),
-        };
-        let effort = match model.effort(a.reasoning_effort.as_deref()) {
-            Ok(e) => e,
-            Err(e) => return Ok(format::failure(&e)),
-        };
-        let input = vec![Turn::user(change.prompt(a.focus.as_deref()))];
-        let mut req = ResponseRequest::new(&model, input);
-        req.system_prompt = Some(review::REVIEW_INSTRUCTIONS.into());
-        req.reasoning_effort = effort;
-        let label = format!("Codex review ({})", model.slug);
-        let answer = match me.respond(&ctx, &codex, &req, label).await {
-            Ok(Ok(a)) => a,
-            Ok(Err(e)) => return Ok(me.failed(&e, &profile, "codex_review").await),
-            Err(cancelled) => return Ok(cancelled),
-        };
-        Ok(format::review(&answer, &change, &profile))
+        Ok(
+            match unless_cancelled(&ctx, app::review(&me.accounts, ask, &call)).await {
+                Ok(reviewed) => format::review(&reviewed, &paths),
+                Err(e) => me.failed(&e, account.as_deref(), "codex_review").await,
+            },
+        )
     }
 
     #[tool(
@@ -640,13 +291,7 @@ impl CodexServer {
         )
     )]
     async fn codex_status(&self) -> Result<CallToolResult, ErrorData> {
-        let status = self.inner.session.status().await;
-        let settings = self.inner.session.settings();
-        let others: Vec<_> = codex_oauth_core::accounts::list(settings, &settings.profile)
-            .await
-            .into_iter()
-            .filter(|a| a.profile != settings.profile)
-            .collect();
+        let (status, others) = self.inner.accounts.overview().await;
         Ok(format::status_with_others(&status, &others))
     }
 
@@ -667,7 +312,7 @@ impl CodexServer {
         Args(a): Args<LoginArgs>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
-        let session = match self.inner.session_for_sign_in(a.account.as_deref()) {
+        let session = match self.inner.accounts.for_sign_in(a.account.as_deref()) {
             Ok(s) => s,
             Err(e) => return Ok(format::failure(&e)),
         };
@@ -719,8 +364,8 @@ impl CodexServer {
     )]
     async fn codex_clear(&self, Args(a): Args<AccountArgs>) -> Result<CallToolResult, ErrorData> {
         let me = &self.inner;
-        let session = match me.client(a.account.as_deref()) {
-            Ok(c) => Arc::clone(c.session()),
+        let session = match me.accounts.session(a.account.as_deref()) {
+            Ok(s) => s,
             Err(e) => return Ok(format::failure(&e)),
         };
         let profile = &session.settings().profile;
@@ -767,7 +412,7 @@ impl CodexServer {
         )
     )]
     async fn codex_models(&self, Args(a): Args<AccountArgs>) -> Result<CallToolResult, ErrorData> {
-        let codex = match self.inner.client(a.account.as_deref()) {
+        let codex = match self.inner.accounts.client(a.account.as_deref()) {
             Ok(c) => c,
             Err(e) => return Ok(format::failure(&e)),
         };
@@ -790,7 +435,7 @@ impl CodexServer {
         )
     )]
     async fn codex_usage(&self, Args(a): Args<AccountArgs>) -> Result<CallToolResult, ErrorData> {
-        let codex = match self.inner.client(a.account.as_deref()) {
+        let codex = match self.inner.accounts.client(a.account.as_deref()) {
             Ok(c) => c,
             Err(e) => return Ok(format::failure(&e)),
         };

@@ -104,7 +104,7 @@ async fn form_client(
     Arc<Mutex<Vec<String>>>,
     Arc<std::sync::atomic::AtomicBool>,
 ) {
-    let server = CodexServer::new(Arc::clone(&h.session), test_options()).unwrap();
+    let server = CodexServer::with_session(Arc::clone(&h.session), test_options()).unwrap();
     let (server_io, client_io) = tokio::io::duplex(1 << 20);
     tokio::spawn(async move {
         if let Ok(running) = server.serve(server_io).await {

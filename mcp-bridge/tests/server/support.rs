@@ -105,7 +105,7 @@ pub async fn start_with_config(
         );
         session.save_record(rec).await.unwrap();
     }
-    let server = CodexServer::new(Arc::clone(&session), options).unwrap();
+    let server = CodexServer::with_session(Arc::clone(&session), options).unwrap();
     let (server_io, client_io) = tokio::io::duplex(1 << 20);
     let server = tokio::spawn(async move {
         if let Ok(running) = server.serve(server_io).await {

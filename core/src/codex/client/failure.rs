@@ -15,6 +15,12 @@ pub(super) enum Failure {
     Other(Error),
 }
 
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Self::Other(e)
+    }
+}
+
 pub(super) fn is_html(headers: &HeaderMap) -> bool {
     headers
         .get(CONTENT_TYPE)

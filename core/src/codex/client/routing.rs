@@ -99,8 +99,7 @@ impl CodexClient {
 
     /// `GET accounts/check` with the token, for `account`.
     async fn accounts_check(&self, token: &AccessToken, account: &str) -> Result<Vec<Workspace>> {
-        let mut req = self
-            .http
+        let mut req = crate::http::client()?
             .get(self.session.settings().accounts_check_url())
             .timeout(self.options.request_timeout)
             .bearer_auth(token.token.expose())

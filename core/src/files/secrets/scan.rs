@@ -22,7 +22,7 @@ use super::syntax::Syntax;
 use super::values::not_a_secret;
 
 /// A secret-looking value that was replaced, as the result lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Redaction {
     /// 1-based.
     pub line: usize,
