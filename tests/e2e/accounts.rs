@@ -136,6 +136,10 @@ async fn in_a_fresh_home_the_first_account_signed_in_is_the_default_and_no_other
     store_api_key(&home, "work", "sk-proj-work-key-2\n");
     let v = accounts(&home);
     assert_eq!(v["default"], "personal", "{v}");
+    assert_eq!(
+        v["default_from"], "config",
+        "the first sign-in wrote it: {v}"
+    );
     let names: Vec<_> = v["accounts"]
         .as_array()
         .unwrap()

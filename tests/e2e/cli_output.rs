@@ -138,7 +138,7 @@ fn assert_error_object(what: &str, out: &Output, code: i32, kind: &str) -> Strin
     );
     let v = one_object(what, out);
     assert_keys(what, &v, &["error"]);
-    assert_keys(what, &v["error"], &["kind", "message"]);
+    assert_keys(what, &v["error"], &["kind", "code", "message"]);
     assert_eq!(v["error"]["kind"], kind, "{what}: {v}");
     let message = v["error"]["message"].as_str().unwrap().to_owned();
     assert!(!message.is_empty(), "{what}");

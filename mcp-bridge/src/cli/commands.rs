@@ -6,25 +6,29 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use codex_oauth_core::accounts::{self, Placed};
+use codex_oauth_core::app::Accounts;
 use codex_oauth_core::model::Workspace;
 use codex_oauth_core::oauth::{BrowserLoginOptions, PasteHandle, SignInCancel, SignInResult};
 use codex_oauth_core::store::{AuthRecord, SaveOutcome};
-use codex_oauth_core::{Error, SETTLE_LIMIT, Secret, Session, Settings};
+use codex_oauth_core::{Error, Secret, Session};
 
 use serde_json::{Value, json};
 
 use super::Command;
-use super::output::{Output, fail_line, info, result_line, status_json, status_text};
+use super::output::{
+    AccountJson, AccountsJson, Output, StatusJson, fail_line, info, result_line, status_json,
+    status_text,
+};
 
-pub async fn run(settings: Settings, command: Command, out: Output) -> ExitCode {
-    // These work on every profile, not the one session.
+pub async fn run(accounts: Accounts, command: Command, out: Output) -> ExitCode {
+    // These work on every profile, not the served one.
     match command {
-        Command::Accounts { json: _ } => return accounts(&settings, out).await,
-        Command::Use { name, json: _ } => return use_profile(&settings, &name, out),
-        Command::Logout { all: true, json: _ } => return logout_all(&settings, out).await,
+        Command::Accounts { json: _ } => return list_accounts(&accounts, out).await,
+        Command::Use { name, json: _ } => return use_profile(&accounts, &name, out),
+        Command::Logout { all: true, json: _ } => return logout_all(&accounts, out).await,
         _ => {}
     }
-    let session = match Session::open(settings) {
+    let session = match accounts.session(None) {
         Ok(s) => s,
         Err(e) => return out.fail(&e),
     };
@@ -62,18 +66,18 @@ pub async fn run(settings: Settings, command: Command, out: Output) -> ExitCode 
         Command::Completions { shell } => super::generate::completions(shell),
         Command::Man { out_dir } => super::generate::man(out_dir.as_deref()),
     };
-    settle(&session).await;
+    if !accounts.settle().await {
+        not_settled();
+    }
     code
 }
 
-/// Before exiting: let a refresh in flight finish its save (a rotated token dropped here would
-/// sign the user out at the next refresh), and say so when one could not be saved.
-async fn settle(session: &Session) {
-    if !session.settle(SETTLE_LIMIT).await {
-        fail_line(
-            "a refreshed sign-in could not be saved before exit (see `codex-mcp-bridge status`); free disk space or unlock the keychain, then sign in again if asked",
-        );
-    }
+/// Said when, before exiting, a refresh in flight could not finish its save (a rotated token
+/// dropped here would sign the user out at the next refresh).
+fn not_settled() {
+    fail_line(
+        "a refreshed sign-in could not be saved before exit (see `codex-mcp-bridge status`); free disk space or unlock the keychain, then sign in again if asked",
+    );
 }
 
 /// Where the secret went, for `--json`.
@@ -489,18 +493,10 @@ fn unreachable_command(out: Output) -> ExitCode {
     ))
 }
 
-/// The default profile: the settings as loaded, before any `--profile`.
-fn default_profile(settings: &Settings) -> String {
-    Settings::load()
-        .map(|s| s.profile)
-        .unwrap_or_else(|_| settings.profile.clone())
-}
-
-/// `accounts`: one line per profile, the default marked `*`; `{"default", "accounts": [...]}`
-/// under `--json`, each account the `status --json` object with `default`.
-async fn accounts(settings: &Settings, out: Output) -> ExitCode {
-    let default = default_profile(settings);
-    let list = codex_oauth_core::accounts::list(settings, &default).await;
+/// `accounts`: one line per profile, the default marked `*`; under `--json` the default, where it
+/// came from, and each account as its `status --json` object with `default`.
+async fn list_accounts(accounts: &Accounts, out: Output) -> ExitCode {
+    let list = accounts.list().await;
     let width = list.iter().map(|a| a.profile.len()).max().unwrap_or(0);
     let lines: Vec<String> = list
         .iter()
@@ -526,24 +522,28 @@ async fn accounts(settings: &Settings, out: Output) -> ExitCode {
             )
         })
         .collect();
-    let object = json!({
-        "default": default,
-        "accounts": list.iter().map(|a| {
-            let mut v = status_json(&a.status);
-            v["default"] = json!(a.default);
-            v
-        }).collect::<Vec<_>>(),
-    });
-    out.report(&lines.join("\n"), &object);
+    let object = AccountsJson {
+        default: accounts.default_profile().to_owned(),
+        default_from: accounts.default_from(),
+        accounts: list
+            .iter()
+            .map(|a| AccountJson {
+                status: StatusJson::of(&a.status),
+                default: a.default,
+            })
+            .collect(),
+    };
+    out.report_typed(&lines.join("\n"), &object);
     ExitCode::SUCCESS
 }
 
 /// `use NAME`: the default profile, in config.toml.
-fn use_profile(settings: &Settings, name: &str, out: Output) -> ExitCode {
+fn use_profile(accounts: &Accounts, name: &str, out: Output) -> ExitCode {
     if let Err(reason) = codex_oauth_core::config::validate_profile(name) {
         return out.fail_with(&Error::Input(reason), 2);
     }
-    let known = codex_oauth_core::accounts::profile_names(settings, &default_profile(settings));
+    let settings = accounts.settings();
+    let known = accounts.names();
     if !known.iter().any(|p| p == name) {
         return out.fail(&Error::Input(format!(
             "there is no profile `{name}` (there are: {}); sign in to it first with `codex-mcp-bridge login --profile {name}`",
@@ -568,21 +568,15 @@ fn use_profile(settings: &Settings, name: &str, out: Output) -> ExitCode {
 
 /// `logout --all`: every profile signed out; one line each, `{"profiles": [...]}` under `--json`.
 /// A profile that could not be signed out is said so, the others still are; the exit code is 1 then.
-async fn logout_all(settings: &Settings, out: Output) -> ExitCode {
-    let default = default_profile(settings);
+async fn logout_all(accounts: &Accounts, out: Output) -> ExitCode {
     let mut lines = Vec::new();
     let mut objects = Vec::new();
     let mut failed = false;
-    for profile in codex_oauth_core::accounts::profile_names(settings, &default) {
-        let outcome =
-            match Session::open(codex_oauth_core::accounts::settings_of(settings, &profile)) {
-                Ok(session) => {
-                    let done = session.sign_out().await;
-                    settle(&session).await;
-                    done
-                }
-                Err(e) => Err(e),
-            };
+    for profile in accounts.names() {
+        let outcome = match accounts.session(Some(&profile)) {
+            Ok(session) => session.sign_out().await,
+            Err(e) => Err(e),
+        };
         match outcome {
             Ok(done) => {
                 lines.push(if done.was_signed_in {
@@ -598,6 +592,9 @@ async fn logout_all(settings: &Settings, out: Output) -> ExitCode {
                 objects.push(json!({"profile": profile, "error": {"kind": e.kind(), "message": e.to_string()}}));
             }
         }
+    }
+    if !accounts.settle().await {
+        not_settled();
     }
     let code = out.done(&lines.join("\n"), json!({"profiles": objects}));
     if failed { ExitCode::from(1) } else { code }

@@ -11,6 +11,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use codex_oauth_core::Settings;
+use codex_oauth_core::app::Accounts;
+use codex_oauth_core::codex::CodexOptions;
 
 use crate::logging::{Mode, Plan};
 
@@ -156,18 +158,20 @@ pub fn run(args: Args) -> ExitCode {
         _ => {}
     }
     let out = output::Output::new(args.command.as_ref().is_some_and(Command::json));
-    let settings = match settings(args.profile.as_deref()) {
-        Ok(s) => s,
+    let accounts = match accounts(args.profile.as_deref()) {
+        Ok(a) => a,
         Err(e) => return out.fail_with(&e, 2),
     };
     let command = match args.command {
-        None => return crate::server::run(settings, args.verbose),
+        None => return crate::server::run(accounts, args.verbose),
         // Needs no store and no runtime: it only prints.
-        Some(Command::PluginConfig { json }) => return plugin_config::run(&settings, json),
+        Some(Command::PluginConfig { json }) => {
+            return plugin_config::run(&accounts.settings_of(accounts.served()), json);
+        }
         Some(command) => command,
     };
     crate::logging::init(
-        &settings.home,
+        &accounts.settings().home,
         Mode::Cli,
         &Plan::from_env(Mode::Cli, args.verbose),
     );
@@ -183,20 +187,16 @@ pub fn run(args: Args) -> ExitCode {
             )));
         }
     };
-    runtime.block_on(commands::run(settings, command, out))
+    runtime.block_on(commands::run(accounts, command, out))
 }
 
-fn settings(profile: Option<&str>) -> codex_oauth_core::Result<Settings> {
-    let mut s = Settings::load()?;
-    if let Some(p) = profile {
-        codex_oauth_core::config::validate_profile(p).map_err(|reason| {
-            codex_oauth_core::Error::Config {
-                key: "profile".into(),
-                origin: "--profile".into(),
-                reason,
-            }
-        })?;
-        s.profile = p.to_string();
+/// The accounts of the home the settings name, serving `--profile`'s when given (else the
+/// default). Nothing is opened yet.
+fn accounts(profile: Option<&str>) -> codex_oauth_core::Result<Accounts> {
+    let settings = Settings::load()?;
+    let options = CodexOptions::default();
+    match profile {
+        Some(p) => Accounts::serving(settings, p, options),
+        None => Ok(Accounts::new(settings, options)),
     }
-    Ok(s)
 }

@@ -4,6 +4,7 @@
 use std::io::{Write, stderr, stdout};
 use std::process::ExitCode;
 
+use codex_oauth_core::app::DefaultFrom;
 use codex_oauth_core::model::Remaining;
 use codex_oauth_core::status::StoreInfo;
 use codex_oauth_core::store::{AuthMode, PendingLogin};
@@ -59,6 +60,18 @@ impl Output {
         }
     }
 
+    /// `text`, or under `--json` the typed `object`.
+    pub fn report_typed<T: Serialize>(self, text: &str, object: &T) {
+        match serde_json::to_value(object) {
+            Ok(v) => self.report(text, &v),
+            Err(e) => {
+                self.fail(&Error::Internal(format!(
+                    "the answer could not be written as JSON: {e}"
+                )));
+            }
+        }
+    }
+
     /// A failure with exit code 1.
     pub fn fail(self, e: &Error) -> ExitCode {
         self.fail_with(e, 1)
@@ -75,9 +88,10 @@ impl Output {
     }
 }
 
-/// `{"error": {"kind", "message"}}`: `kind` says what to do (core's `ErrorKind`, snake_case).
+/// `{"error": {"kind", "code", "message"}}`: `kind` says what to do (core's `ErrorKind`), `code`
+/// what failed (core's `ErrorCode`, as the tools' errors carry it); both snake_case.
 pub fn error_json(e: &Error) -> Value {
-    json!({"error": {"kind": e.kind(), "message": e.to_string()}})
+    json!({"error": {"kind": e.kind(), "code": e.code(), "message": e.to_string()}})
 }
 
 /// One line on stdout (a URL, a code, a token, JSON).
@@ -108,6 +122,22 @@ pub fn fail_line(text: &str) {
         "error"
     };
     let _ = writeln!(stderr().lock(), "{label}: {one_line}");
+}
+
+/// `accounts --json`: the default, where it came from, and every account.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AccountsJson {
+    pub default: String,
+    pub default_from: DefaultFrom,
+    pub accounts: Vec<AccountJson>,
+}
+
+/// One account of `accounts --json`: its `status --json` object, and whether it is the default.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AccountJson {
+    #[serde(flatten)]
+    pub status: StatusJson,
+    pub default: bool,
 }
 
 /// `status --json`: one account's sign-in as the CLI prints it and `codex_status` carries it.

@@ -14,7 +14,7 @@ mod workspace;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use codex_oauth_core::Settings;
+use codex_oauth_core::app::Accounts;
 use rmcp::ServiceExt;
 use rmcp::service::ServerInitializeError;
 
@@ -26,10 +26,10 @@ pub use tools::{CodexServer, MAX_PROMPT_BYTES, SERVER_NAME, ServerOptions};
 
 /// Serve MCP on stdin/stdout until stdin closes or a termination signal arrives. Logs go to
 /// stderr and the log file (`verbose`: the count of `-v`, see `logging::Plan`).
-pub fn run(settings: Settings, verbose: u8) -> ExitCode {
+pub fn run(accounts: Accounts, verbose: u8) -> ExitCode {
     use crate::logging::{Mode, Plan};
     crate::logging::init(
-        &settings.home,
+        &accounts.settings().home,
         Mode::Server,
         &Plan::from_env(Mode::Server, verbose),
     );
@@ -44,14 +44,14 @@ pub fn run(settings: Settings, verbose: u8) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let code = runtime.block_on(serve_stdio(settings));
+    let code = runtime.block_on(serve_stdio(accounts));
     // A blocking stdin read cannot be interrupted: do not wait for it.
     runtime.shutdown_timeout(Duration::from_secs(1));
     code
 }
 
-async fn serve_stdio(settings: Settings) -> ExitCode {
-    let server = CodexServer::new(settings, ServerOptions::default());
+async fn serve_stdio(accounts: Accounts) -> ExitCode {
+    let server = CodexServer::new(accounts, ServerOptions::default());
     // Signal handlers are installed now, before the first message, and kept for the whole run:
     // a SIGTERM that arrives at any moment after this line is seen.
     let signals = Signals::install();

@@ -7,7 +7,7 @@ use std::time::Duration;
 use codex_oauth_core::app::{self, Accounts, Ask, Call, ReviewAsk};
 use codex_oauth_core::codex::CodexOptions;
 use codex_oauth_core::files::Limits;
-use codex_oauth_core::{Error, Refusal, Session, Settings};
+use codex_oauth_core::{Error, Refusal, Session};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::model::{CallToolResult, Implementation, ServerCapabilities, ServerConfig};
 use rmcp::service::{NotificationContext, RequestContext};
@@ -82,9 +82,10 @@ pub struct CodexServer {
 }
 
 impl CodexServer {
-    /// The server of `settings`' default account: nothing is opened until a tool needs it.
-    pub fn new(settings: Settings, options: ServerOptions) -> Self {
-        let accounts = Accounts::new(settings, options.codex.clone());
+    /// The server of `accounts` (serving its served account when a call names none): nothing
+    /// is opened until a tool needs it. The clients carry the registry's Codex options;
+    /// `options.codex` is for [`CodexServer::with_session`].
+    pub fn new(accounts: Accounts, options: ServerOptions) -> Self {
         Self::with_accounts(accounts, options)
     }
 
