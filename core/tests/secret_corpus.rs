@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use codex_oauth_core::files::{self, Limits, Workspace};
+use codex_oauth_core::files::{self, Limits, Project};
 use codex_oauth_core::review::{self, Scope};
 use git2::{IndexAddOption, Repository, RepositoryInitOptions, Signature};
 use serde::Deserialize;
@@ -120,7 +120,7 @@ fn the_corpus_is_big_enough_to_mean_something() {
 fn no_secret_of_the_corpus_is_sent_with_files_and_every_lookalike_is_intact() {
     let m = manifest();
     let root = corpus().join("files");
-    let ws = Workspace::new([root], &[]);
+    let ws = Project::new([root], &[]);
     let patterns: Vec<String> = m.files.keys().cloned().collect();
     let bundle = files::gather(&ws, &patterns, &wide());
     assert_eq!(bundle.sent.len(), m.files.len(), "{:?}", bundle.skipped);
@@ -157,7 +157,7 @@ fn rewrite(root: &Path, m: &Manifest, f: impl Fn(&str) -> String) {
 
 /// What the review sends: the diff and the full texts.
 fn review_of(root: &Path) -> (String, String) {
-    let ws = Workspace::new([root.to_path_buf()], &[]);
+    let ws = Project::new([root.to_path_buf()], &[]);
     let change = review::collect(&ws, &Scope::default(), &wide()).unwrap();
     assert!(!change.diff_truncated);
     (change.diff, change.files.text())

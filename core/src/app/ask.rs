@@ -12,7 +12,7 @@ use super::registry::Accounts;
 use crate::codex::{Answer, CodexClient, ResponseRequest, Turn};
 use crate::conversations::{self, Conversation, ConversationStore};
 use crate::error::{Error, Refusal, Result};
-use crate::files::{self, Bundle, Limits, Workspace, images};
+use crate::files::{self, Bundle, Limits, Project, images};
 
 /// The longest prompt (or system prompt) accepted, in bytes: far above any model's context.
 pub const MAX_PROMPT_BYTES: usize = 4 * 1024 * 1024;
@@ -24,7 +24,7 @@ pub struct Ask {
     pub system_prompt: Option<String>,
     /// Paths or globs in the workspace, sent as they are on disk (secrets redacted).
     pub files: Vec<String>,
-    /// Workspace paths or `data:image/…;base64,` URLs.
+    /// Project paths or `data:image/…;base64,` URLs.
     pub images: Vec<String>,
     pub model: Option<String>,
     pub reasoning_effort: Option<String>,
@@ -200,7 +200,7 @@ pub(super) async fn respond(
 
 /// The workspace of a call: `folders`, less the store and the config, which never go even when a
 /// folder holds them.
-pub(super) fn workspace(codex: &CodexClient, folders: Vec<PathBuf>) -> Workspace {
+pub(super) fn workspace(codex: &CodexClient, folders: Vec<PathBuf>) -> Project {
     let settings = codex.session().settings();
     let mut private = vec![settings.home.clone()];
     private.extend(
@@ -209,7 +209,7 @@ pub(super) fn workspace(codex: &CodexClient, folders: Vec<PathBuf>) -> Workspace
             .parent()
             .map(std::path::Path::to_path_buf),
     );
-    Workspace::new(folders, &private)
+    Project::new(folders, &private)
 }
 
 /// The kept conversation `id`, or a refusal that says how long conversations are kept.
@@ -235,7 +235,7 @@ async fn kept(
 
 /// The files `patterns` name; a refusal when none of them can be sent, so no request goes
 /// without the files it was about.
-async fn gather(ws: &Workspace, patterns: Vec<String>, limits: Limits) -> Result<Bundle> {
+async fn gather(ws: &Project, patterns: Vec<String>, limits: Limits) -> Result<Bundle> {
     let roots = ws.describe_roots();
     let ws = ws.clone();
     let bundle = blocking("reading the files", move || {
@@ -261,7 +261,7 @@ async fn gather(ws: &Workspace, patterns: Vec<String>, limits: Limits) -> Result
 
 /// The images `given` names, read and fitted to the caps; a refusal naming each one that
 /// cannot be sent.
-async fn load_images(ws: Workspace, given: Vec<String>) -> Result<Vec<images::Image>> {
+async fn load_images(ws: Project, given: Vec<String>) -> Result<Vec<images::Image>> {
     let loaded = blocking("reading the images", move || {
         let limits = images::ImageLimits::default();
         Ok(given

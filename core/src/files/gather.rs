@@ -11,7 +11,7 @@ use super::bundle::{Bundle, SkippedFile, size};
 use super::limits::Limits;
 use super::secrets::secret_by_name;
 use super::walk::{Walk, literal_prefix, walk_entries};
-use super::workspace::Workspace;
+use super::project::Project;
 
 /// Whether `pattern` is a glob rather than a path.
 fn is_glob(pattern: &str) -> bool {
@@ -23,7 +23,7 @@ const OVER_LIMIT_NAMED: usize = 20;
 
 /// Collect, check and format the files `patterns` name. Never fails as a whole: every pattern
 /// that yields nothing is in `skipped` with the reason.
-pub fn gather(ws: &Workspace, patterns: &[String], limits: &Limits) -> Bundle {
+pub fn gather(ws: &Project, patterns: &[String], limits: &Limits) -> Bundle {
     let mut g = Gatherer {
         ws,
         limits,
@@ -50,7 +50,7 @@ pub fn gather(ws: &Workspace, patterns: &[String], limits: &Limits) -> Bundle {
 }
 
 struct Gatherer<'a> {
-    ws: &'a Workspace,
+    ws: &'a Project,
     limits: &'a Limits,
     bundle: Bundle,
     /// Canonical paths already sent or skipped.

@@ -10,7 +10,7 @@ use base64::engine::general_purpose::STANDARD;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 use serde::Serialize;
 
-use super::Workspace;
+use super::Project;
 
 mod budget;
 
@@ -88,7 +88,7 @@ pub fn source_name(given: &str, n: usize) -> String {
 
 /// The image `given` names (a path of the workspace, or a data URL; `n`: its place among the
 /// images, for naming a data URL), or why it cannot be sent.
-pub fn load(ws: &Workspace, given: &str, n: usize, limits: &ImageLimits) -> Result<Image, String> {
+pub fn load(ws: &Project, given: &str, n: usize, limits: &ImageLimits) -> Result<Image, String> {
     // Two images at a time in this process, from the reading on.
     let mut slot = budget::WORK.slot();
     let given = given.trim();
@@ -275,12 +275,12 @@ mod tests {
         out
     }
 
-    fn ws_with(files: &[(&str, &[u8])]) -> (tempfile::TempDir, Workspace) {
+    fn ws_with(files: &[(&str, &[u8])]) -> (tempfile::TempDir, Project) {
         let d = tempfile::tempdir().unwrap();
         for (p, b) in files {
             std::fs::write(d.path().join(p), b).unwrap();
         }
-        let w = Workspace::new([d.path().to_path_buf()], &[]);
+        let w = Project::new([d.path().to_path_buf()], &[]);
         (d, w)
     }
 

@@ -11,7 +11,7 @@ mod limits;
 pub mod secrets;
 pub mod sections;
 mod walk;
-mod workspace;
+mod project;
 
 pub(crate) use bundle::size;
 pub use bundle::{Bundle, SentFile, SkippedFile};
@@ -19,7 +19,7 @@ pub use gather::gather;
 pub use limits::{Limits, MAX_FILES, WALK_MAX};
 pub use secrets::{Redaction, redact, redact_diff, redact_file, secret_by_name};
 pub use sections::{Boundary, diff_path, quoted, quoted_list};
-pub use workspace::Workspace;
+pub use project::Project;
 
 #[cfg(test)]
 mod tests;

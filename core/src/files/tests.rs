@@ -17,11 +17,11 @@ fn tree(files: &[(&str, &[u8])]) -> tempfile::TempDir {
     dir
 }
 
-fn ws(dir: &tempfile::TempDir) -> Workspace {
-    Workspace::new([dir.path().to_path_buf()], &[])
+fn ws(dir: &tempfile::TempDir) -> Project {
+    Project::new([dir.path().to_path_buf()], &[])
 }
 
-fn gather_of(w: &Workspace, patterns: &[&str]) -> Bundle {
+fn gather_of(w: &Project, patterns: &[&str]) -> Bundle {
     let p: Vec<String> = patterns.iter().map(|s| (*s).to_owned()).collect();
     gather(w, &p, &Limits::default())
 }
@@ -312,7 +312,7 @@ fn no_secret_of_the_fixtures_leaves_the_machine() {
 #[test]
 fn the_store_of_this_project_is_never_read_even_inside_a_root() {
     let d = tree(&[("store/default/state.json", b"{}\n"), ("src/a.rs", b"a\n")]);
-    let w = Workspace::new([d.path().to_path_buf()], &[d.path().join("store")]);
+    let w = Project::new([d.path().to_path_buf()], &[d.path().join("store")]);
     let b = gather_of(&w, &["**/*.json", "src/a.rs"]);
     assert_eq!(sent(&b), ["src/a.rs"]);
     assert_eq!(
@@ -328,7 +328,7 @@ fn the_store_of_this_project_is_never_read_even_inside_a_root() {
 fn several_roots_name_their_files_by_root_and_unknown_paths_say_so() {
     let a = tree(&[("x.txt", b"a\n")]);
     let b_dir = tree(&[("y.txt", b"b\n")]);
-    let w = Workspace::new(
+    let w = Project::new(
         [
             a.path().to_path_buf(),
             b_dir.path().to_path_buf(),
@@ -356,7 +356,7 @@ fn several_roots_name_their_files_by_root_and_unknown_paths_say_so() {
             )
         ]
     );
-    let none = Workspace::new(Vec::<PathBuf>::new(), &[]);
+    let none = Project::new(Vec::<PathBuf>::new(), &[]);
     let b = gather_of(&none, &["x.txt"]);
     assert!(b.sent.is_empty());
     assert!(b.skipped[0].reason.starts_with("no workspace"));
@@ -473,7 +473,7 @@ fn a_hard_link_to_a_file_of_the_store_is_refused_by_its_inode() {
     fs::hard_link(&auth, d.path().join("src/copy.json")).unwrap();
     // A file with two names of its own is no concern.
     fs::hard_link(d.path().join("src/a.rs"), d.path().join("src/b.rs")).unwrap();
-    let w = Workspace::new([d.path().to_path_buf()], &[store.path().to_path_buf()]);
+    let w = Project::new([d.path().to_path_buf()], &[store.path().to_path_buf()]);
     let b = gather_of(&w, &["notes.json", "src"]);
     assert_eq!(sent(&b), ["src/a.rs", "src/b.rs"]);
     assert_eq!(

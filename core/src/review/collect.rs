@@ -5,11 +5,11 @@ use super::change::{Change, Scope};
 use super::deltas::{Text, read_deltas};
 use super::repository::{Compared, Repo, compare, diff_options, display, open_repository};
 use crate::error::Result;
-use crate::files::{self, Bundle, Limits, SkippedFile, Workspace};
+use crate::files::{self, Bundle, Limits, SkippedFile, Project};
 
 /// The change `scope` names in the repository that holds the workspace's first root. The diff
 /// and the files come only from inside the roots.
-pub fn collect(ws: &Workspace, scope: &Scope, limits: &Limits) -> Result<Change> {
+pub fn collect(ws: &Project, scope: &Scope, limits: &Limits) -> Result<Change> {
     let repo = open_repository(ws)?;
     let mut opts = diff_options(&repo.inside, scope, limits)?;
     let Compared {
@@ -27,7 +27,7 @@ pub fn collect(ws: &Workspace, scope: &Scope, limits: &Limits) -> Result<Change>
 /// The full text of the touched files, in what the total cap leaves after the diff: from the
 /// working tree, or from the new commit's tree (`from_tree`).
 fn full_texts(
-    ws: &Workspace,
+    ws: &Project,
     repo: &Repo,
     texts: &[Text],
     from_tree: bool,

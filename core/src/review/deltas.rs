@@ -9,7 +9,7 @@ use git2::{Delta, Diff, DiffDelta};
 use super::change::{Change, ChangedFile, DiffRedaction};
 use super::repository::{Repo, display, git_error};
 use crate::error::Result;
-use crate::files::{self, Limits, Redaction, SkippedFile, Workspace, secret_by_name};
+use crate::files::{self, Limits, Redaction, SkippedFile, Project, secret_by_name};
 
 /// A file whose full text goes with the diff: its path in the repository, and its blob in the
 /// new tree when the new side is not the working tree.
@@ -18,7 +18,7 @@ pub(super) type Text = (String, Option<git2::Oid>);
 /// The change `diff` makes (compared as `compared`), and the files whose full text goes too.
 /// `from_tree`: the new side is a commit's tree, not the working tree.
 pub(super) fn read_deltas(
-    ws: &Workspace,
+    ws: &Project,
     repo: &Repo,
     diff: &Diff<'_>,
     from_tree: bool,
@@ -45,7 +45,7 @@ pub(super) fn read_deltas(
 }
 
 struct Reader<'a> {
-    ws: &'a Workspace,
+    ws: &'a Project,
     repo: &'a Repo,
     limits: &'a Limits,
     diff_cap: usize,

@@ -8,7 +8,7 @@ use git2::{Diff, DiffFindOptions, DiffOptions, Repository, Tree};
 
 use super::change::Scope;
 use crate::error::{Error, Result};
-use crate::files::{Limits, Workspace};
+use crate::files::{Limits, Project};
 
 /// The repository of the workspace's first root.
 pub(super) struct Repo {
@@ -33,7 +33,7 @@ pub(super) fn git_error(what: &str, e: &git2::Error) -> Error {
 }
 
 /// The repository that holds the workspace's first root, and where that root is in it.
-pub(super) fn open_repository(ws: &Workspace) -> Result<Repo> {
+pub(super) fn open_repository(ws: &Project) -> Result<Repo> {
     let Some(root) = ws.roots().first() else {
         return Err(Error::Input(
             "no workspace: the client gave no folder this server may read".into(),

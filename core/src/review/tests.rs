@@ -6,7 +6,7 @@ use git2::{IndexAddOption, Repository, RepositoryInitOptions, Signature};
 
 use super::*;
 use crate::error::Result;
-use crate::files::{self, Limits, Workspace};
+use crate::files::{self, Limits, Project};
 
 fn init() -> (tempfile::TempDir, Repository) {
     let dir = tempfile::tempdir().unwrap();
@@ -40,8 +40,8 @@ fn commit_all(repo: &Repository, msg: &str) -> git2::Oid {
         .unwrap()
 }
 
-fn ws(dir: &tempfile::TempDir) -> Workspace {
-    Workspace::new([dir.path().to_path_buf()], &[])
+fn ws(dir: &tempfile::TempDir) -> Project {
+    Project::new([dir.path().to_path_buf()], &[])
 }
 
 fn review(dir: &tempfile::TempDir, base: Option<&str>, paths: &[&str]) -> Result<Change> {
@@ -310,7 +310,7 @@ fn a_workspace_inside_a_repository_sees_only_its_folder_taken_literally() {
     commit_all(&repo, "one");
     write(&repo, "app[1]/a.txt", b"two\n");
     write(&repo, "app1/b.txt", b"two\n");
-    let sub = Workspace::new([dir.path().join("app[1]")], &[]);
+    let sub = Project::new([dir.path().join("app[1]")], &[]);
     let c = collect(&sub, &Scope::default(), &Limits::default()).unwrap();
     assert_eq!(
         statuses(&c),
@@ -360,7 +360,7 @@ fn the_store_large_files_and_a_full_diff_are_named_but_not_sent() {
         write(&repo, f, changed.as_bytes());
     }
     write(&repo, "big.txt", &vec![b'x'; 2000]);
-    let w = Workspace::new([dir.path().to_path_buf()], &[dir.path().join("store")]);
+    let w = Project::new([dir.path().to_path_buf()], &[dir.path().join("store")]);
     let limits = Limits {
         max_file_bytes: 1000,
         max_total_bytes: 1500,
@@ -449,7 +449,7 @@ fn a_hard_link_to_a_file_of_the_store_is_withheld_from_a_review() {
     fs::create_dir_all(auth.parent().unwrap()).unwrap();
     fs::write(&auth, b"{\"refresh_token\": \"rt_secret\"}\n").unwrap();
     fs::hard_link(&auth, dir.path().join("notes.json")).unwrap();
-    let w = Workspace::new([dir.path().to_path_buf()], &[store.path().to_path_buf()]);
+    let w = Project::new([dir.path().to_path_buf()], &[store.path().to_path_buf()]);
     let c = collect(&w, &Scope::default(), &Limits::default()).unwrap();
     assert_eq!(c.withheld.len(), 1, "{:?}", c.withheld);
     assert_eq!(c.withheld[0].path, "notes.json");

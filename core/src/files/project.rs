@@ -5,9 +5,11 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-/// Where files may be read: the MCP roots the client gave, else the working folder.
+/// The user's project as Codex may see it: the folders files may be read from (the MCP roots
+/// the client gave, else the working folder), less the private ones. (Not a ChatGPT workspace:
+/// that is `model::Workspace`.)
 #[derive(Debug, Clone)]
-pub struct Workspace {
+pub struct Project {
     /// Canonical (symlinks resolved), existing folders.
     roots: Vec<PathBuf>,
     /// Folders never read from, whatever the roots (this project's own store).
@@ -17,7 +19,7 @@ pub struct Workspace {
     linked: OnceLock<HashSet<(u64, u64)>>,
 }
 
-impl Workspace {
+impl Project {
     /// A workspace of these folders; those that do not exist are left out (and logged).
     /// `private`: folders inside which nothing is ever read.
     pub fn new(roots: impl IntoIterator<Item = PathBuf>, private: &[PathBuf]) -> Self {
@@ -67,7 +69,7 @@ impl Workspace {
     }
 
     /// Where `given` (absolute, or relative to the first root that has it) is, symlinks
-    /// followed; `None` when it does not exist. Not checked: see [`Workspace::resolve`].
+    /// followed; `None` when it does not exist. Not checked: see [`Project::resolve`].
     pub(super) fn find(&self, given: &Path) -> Option<PathBuf> {
         if given.is_absolute() {
             given.canonicalize().ok()
