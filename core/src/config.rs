@@ -37,6 +37,8 @@ pub const DEFAULT_USAGE_ALERTS: [u8; 2] = [80, 95];
 /// large share of today's context windows (272k) with room for the conversation and the answer.
 pub const DEFAULT_FILES_MAX_FILE_KB: u32 = 256;
 pub const DEFAULT_FILES_MAX_TOTAL_KB: u32 = 600;
+/// `job_timeout_minutes`: a call's time limit when it names none.
+pub const DEFAULT_JOB_TIMEOUT_MINUTES: u32 = 30;
 pub const APP_NAME: &str = "codex-oauth";
 /// Keychain service name; the profile is the user.
 pub const KEYCHAIN_SERVICE: &str = "codex-oauth";
@@ -100,6 +102,8 @@ pub struct Settings {
     /// The most of the weekly window `codex_query` may use, in percent; `None`: no cap
     /// (config.toml only).
     pub claude_budget_percent: Option<u8>,
+    /// A call's time limit when it names none (`timeout_seconds`), in minutes (config.toml only).
+    pub job_timeout_minutes: u32,
     /// The most of one file `codex_query` sends with `files`, in KB (config.toml only).
     pub files_max_file_kb: u32,
     /// The most of all files of one `codex_query`, in KB (config.toml only).
@@ -464,6 +468,9 @@ mod tests {
         std::fs::write(&file, "files_max_file_kb = 64\nfiles_max_total_kb = 2048\n").unwrap();
         let s = Settings::from_env(&home).unwrap();
         assert_eq!((s.files_max_file_kb, s.files_max_total_kb), (64, 2048));
+        assert_eq!(s.job_timeout_minutes, 30);
+        std::fs::write(&file, "job_timeout_minutes = 5\n").unwrap();
+        assert_eq!(Settings::from_env(&home).unwrap().job_timeout_minutes, 5);
         for bad in [
             "usage_alerts = [0]",
             "usage_alerts = [120]",
@@ -473,6 +480,9 @@ mod tests {
             "claude_budget_percent = \"half\"",
             "files_max_file_kb = 0",
             "files_max_total_kb = \"lots\"",
+            "job_timeout_minutes = 0",
+            "job_timeout_minutes = 2000",
+            "job_timeout_minutes = \"soon\"",
         ] {
             std::fs::write(&file, bad).unwrap();
             let msg = Settings::from_env(&home).unwrap_err().to_string();

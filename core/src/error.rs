@@ -172,6 +172,12 @@ pub enum Error {
     #[error("{0}")]
     Input(String),
 
+    /// A call passed its time limit and was stopped.
+    #[error(
+        "stopped after {seconds} s, its time limit (timeout_seconds, or the setting job_timeout_minutes); give it more time or ask for less"
+    )]
+    TimedOut { seconds: u64 },
+
     /// A use case refused the input before sending anything (a prompt too large, an unknown
     /// conversation, files that cannot go): `message` says what to change.
     #[error("{message}")]
@@ -346,7 +352,7 @@ impl Error {
                 why: Refusal::Cancelled,
                 ..
             } => ErrorKind::Cancelled,
-            Error::Refused { .. } => ErrorKind::Input,
+            Error::Refused { .. } | Error::TimedOut { .. } => ErrorKind::Input,
             Error::UsageLimit { .. }
             | Error::LoginTimedOut { .. }
             | Error::DeviceCodeExpired

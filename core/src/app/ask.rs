@@ -7,10 +7,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::echo::elide;
 use super::registry::Accounts;
 use crate::codex::{Answer, CodexClient, ResponseRequest, Turn};
 use crate::conversations::{self, Conversation, ConversationStore};
+use crate::echo::elide;
 use crate::error::{Error, Refusal, Result};
 use crate::files::{self, Bundle, Limits, Project, images};
 

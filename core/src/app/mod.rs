@@ -4,7 +4,6 @@
 
 pub mod accounts;
 mod ask;
-pub mod echo;
 mod registry;
 mod review;
 pub mod signin;

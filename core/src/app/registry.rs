@@ -10,9 +10,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use super::accounts::{self, Account};
-use super::echo::elide;
 use crate::codex::{CodexClient, CodexOptions};
 use crate::config::{Settings, validate_profile};
+use crate::echo::elide;
 use crate::error::{Error, Result};
 use crate::model::Remaining;
 use crate::session::{SETTLE_LIMIT, Session};

@@ -9,8 +9,8 @@ use url::Url;
 use super::{
     DEFAULT_API_BASE, DEFAULT_AUTHORIZE_ORIGINATOR, DEFAULT_CALLBACK_PORT, DEFAULT_CLIENT_ID,
     DEFAULT_CODEX_VERSION, DEFAULT_FILES_MAX_FILE_KB, DEFAULT_FILES_MAX_TOTAL_KB, DEFAULT_ISSUER,
-    DEFAULT_OPENAI_API_BASE, DEFAULT_PROFILE, DEFAULT_USAGE_ALERTS, DEFAULT_USAGE_URL, KEYS,
-    Settings, StoreMode, parse_version, validate_profile,
+    DEFAULT_JOB_TIMEOUT_MINUTES, DEFAULT_OPENAI_API_BASE, DEFAULT_PROFILE, DEFAULT_USAGE_ALERTS,
+    DEFAULT_USAGE_URL, KEYS, Settings, StoreMode, parse_version, validate_profile,
 };
 use crate::error::{Error, Result};
 
@@ -44,6 +44,7 @@ const CONFIG_FILE_ONLY: &[&str] = &[
     "claude_budget_percent",
     "files_max_file_kb",
     "files_max_total_kb",
+    "job_timeout_minutes",
 ];
 
 #[derive(Default)]
@@ -63,6 +64,7 @@ pub(super) struct RawSettings {
     claude_budget_percent: Option<u8>,
     files_max_file_kb: Option<u32>,
     files_max_total_kb: Option<u32>,
+    job_timeout_minutes: Option<u32>,
 }
 
 impl RawSettings {
@@ -77,6 +79,7 @@ impl RawSettings {
             "usage_alerts" => self.set_usage_alerts(&value),
             "claude_budget_percent" => self.set_claude_budget_percent(&value),
             "files_max_file_kb" | "files_max_total_kb" => self.set_files_kb(key, &value),
+            "job_timeout_minutes" => self.set_job_timeout(&value),
             "callback_port" => self.set_callback_port(&value),
             "open_browser" => self.set_open_browser(value, origin),
             other => return Err(unknown_setting(other, origin)),
@@ -166,6 +169,19 @@ impl RawSettings {
         match u8::try_from(n) {
             Ok(p) if (1..=100).contains(&p) => self.claude_budget_percent = Some(p),
             _ => return Err(format!("{n} is not a percentage (1-100)")),
+        }
+        Ok(())
+    }
+
+    /// `job_timeout_minutes`: 1 minute to a day.
+    fn set_job_timeout(&mut self, value: &RawValue) -> Checked {
+        let n = match value {
+            RawValue::Int(n) => *n,
+            _ => return Err("expected a number of minutes (1-1440)".into()),
+        };
+        match u32::try_from(n) {
+            Ok(m) if (1..=1440).contains(&m) => self.job_timeout_minutes = Some(m),
+            _ => return Err(format!("{n} is not a number of minutes from 1 to 1440")),
         }
         Ok(())
     }
@@ -261,6 +277,9 @@ impl RawSettings {
                 .usage_alerts
                 .unwrap_or_else(|| DEFAULT_USAGE_ALERTS.to_vec()),
             claude_budget_percent: self.claude_budget_percent,
+            job_timeout_minutes: self
+                .job_timeout_minutes
+                .unwrap_or(DEFAULT_JOB_TIMEOUT_MINUTES),
             files_max_file_kb: self.files_max_file_kb.unwrap_or(DEFAULT_FILES_MAX_FILE_KB),
             files_max_total_kb: self
                 .files_max_total_kb

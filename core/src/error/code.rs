@@ -59,6 +59,14 @@ pub enum ErrorCode {
     BadImage,
     /// The caller cancelled the call.
     Cancelled,
+    /// The call passed its time limit (`timeout_seconds`).
+    TimedOut,
+    /// The account runs as many background jobs as it may.
+    TooManyJobs,
+    /// No job by that id is kept.
+    UnknownJob,
+    /// A background job's process stopped before the job ended.
+    JobStopped,
     /// Any other failure.
     Error,
 }
@@ -73,6 +81,8 @@ pub enum Refusal {
     ImagesUnsupported,
     BadImage,
     Cancelled,
+    TooManyJobs,
+    UnknownJob,
 }
 
 impl Refusal {
@@ -84,6 +94,8 @@ impl Refusal {
             Refusal::ImagesUnsupported => ErrorCode::ImagesUnsupported,
             Refusal::BadImage => ErrorCode::BadImage,
             Refusal::Cancelled => ErrorCode::Cancelled,
+            Refusal::TooManyJobs => ErrorCode::TooManyJobs,
+            Refusal::UnknownJob => ErrorCode::UnknownJob,
         }
     }
 }
@@ -120,6 +132,7 @@ impl Error {
             Error::SignInEnded | Error::SignInFailed { .. } => ErrorCode::SignInEnded,
             Error::NoBrowserSignIn => ErrorCode::NoPendingSignIn,
             Error::LoginCancelled => ErrorCode::Cancelled,
+            Error::TimedOut { .. } => ErrorCode::TimedOut,
             _ => ErrorCode::Error,
         }
     }

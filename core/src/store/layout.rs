@@ -1,7 +1,7 @@
 //! The layout of the home folder, known here alone: one folder per profile, named by the profile,
 //! holding `auth.json` (the secret, when it is not in the keychain), `state.json` (everything
 //! else), `lock` (the cross-process lock), `models.json` (the model catalog's cache) and
-//! `conversations/` (with its own `lock`). Everyone else asks for these paths.
+//! `conversations/` and `jobs/` (each with its own `lock`). Everyone else asks for these paths.
 
 use std::path::{Path, PathBuf};
 
@@ -13,6 +13,7 @@ const STATE_FILE: &str = "state.json";
 const LOCK_FILE: &str = "lock";
 const CATALOG_FILE: &str = "models.json";
 const CONVERSATIONS_DIR: &str = "conversations";
+const JOBS_DIR: &str = "jobs";
 
 /// The folder of `profile` in `home` (as `Settings::profile_dir`).
 pub fn profile_dir(home: &Path, profile: &str) -> PathBuf {
@@ -42,6 +43,11 @@ pub fn catalog_file(profile_dir: &Path) -> PathBuf {
 /// The folder of the profile's conversations (its lock: [`lock_file`] of it).
 pub fn conversations_dir(profile_dir: &Path) -> PathBuf {
     profile_dir.join(CONVERSATIONS_DIR)
+}
+
+/// The folder of the profile's background jobs (its lock: [`lock_file`] of it).
+pub fn jobs_dir(profile_dir: &Path) -> PathBuf {
+    profile_dir.join(JOBS_DIR)
 }
 
 /// Whether `dir` holds a profile: a `state.json` or an `auth.json` (a folder made for a sign-in

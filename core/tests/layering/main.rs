@@ -31,7 +31,10 @@ const FLOORS: Floors = Floors(&[
     ("session", &["session", "status"]),
     // What a request is made of: the Codex client, the user's files and change, the
     // conversations.
-    ("workspace", &["codex", "files", "review", "conversations"]),
+    (
+        "workspace",
+        &["codex", "files", "review", "conversations", "jobs"],
+    ),
     // The use cases the front ends call.
     ("app", &["app", "import", "mcp_config"]),
 ]);
