@@ -75,7 +75,7 @@ mod tests {
             assert!(me.started.is_some());
             let reused = Runner {
                 started: me.started.map(|s| s + 1),
-                ..me.clone()
+                ..me
             };
             assert!(!alive(&reused), "another process with the same pid");
         }
