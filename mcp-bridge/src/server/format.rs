@@ -1,19 +1,25 @@
 //! The tools' answers: a text for the model to read, structured content for programs, and
-//! failures as `isError` results that say what to do.
+//! failures as `isError` results that say what to do. The answers about the account, of
+//! `codex_login` and of `codex_review` are in files of their own.
+
+mod account;
+mod review;
+mod sign_in;
 
 use chrono::{DateTime, Utc};
-use codex_oauth_core::app::{Asked, Reviewed};
-use codex_oauth_core::codex::{ModelList, ModelSource, Usage};
-use codex_oauth_core::model::{RateLimits, Window};
-use codex_oauth_core::status::{Detail, capitalized, local_time};
-use codex_oauth_core::{Error, ErrorCode, Status};
+use codex_oauth_core::app::Asked;
+use codex_oauth_core::codex::{ModelList, ModelSource};
+use codex_oauth_core::status::{capitalized, local_time};
+use codex_oauth_core::{Error, ErrorCode};
 use rmcp::model::{CallToolResult, ContentBlock};
 use serde::Serialize;
 use serde_json::Value;
 
 use super::answers;
 
-use codex_oauth_core::signin::Started;
+pub use account::{status, status_with_others, usage};
+pub use review::review;
+pub use sign_in::{login, pasted};
 
 /// A successful result: `text` for the model, `data` as structured content.
 pub fn ok(text: String, data: Value) -> CallToolResult {
@@ -207,211 +213,6 @@ pub fn query(q: &Asked, max_chars: usize, kept_chars: usize) -> CallToolResult {
     r
 }
 
-fn window_line(name: &str, w: &Window) -> String {
-    let resets = w
-        .resets_at
-        .map(|t| format!(", resets {}", local(t)))
-        .unwrap_or_default();
-    format!("{name}: {:.0}% used{resets}", w.used_percent)
-}
-
-fn window_name(w: &Window, fallback: &str) -> String {
-    match w.window_minutes {
-        Some(m) if m > 0 => format!("{} window", w.label()),
-        _ => fallback.to_owned(),
-    }
-}
-
-fn limit_lines(l: &RateLimits) -> Vec<String> {
-    let mut lines = Vec::new();
-    if let Some(e) = l.effective.clone().or_else(|| l.compute_effective()) {
-        lines.push(format!("Remaining: {}", e.describe()));
-    }
-    if let Some(w) = &l.primary {
-        lines.push(window_line(
-            &capitalized(&window_name(w, "short window")),
-            w,
-        ));
-    }
-    if let Some(w) = &l.secondary {
-        lines.push(window_line(&capitalized(&window_name(w, "long window")), w));
-    }
-    for n in &l.additional {
-        let active = if l.active_limit.as_deref() == Some(n.name.as_str()) {
-            " (applies now)"
-        } else {
-            ""
-        };
-        for w in [&n.primary, &n.secondary].into_iter().flatten() {
-            lines.push(window_line(
-                &format!("{} limit{active}, {}", n.name, window_name(w, "window")),
-                w,
-            ));
-        }
-    }
-    if let Some(c) = &l.credits {
-        let mut parts = Vec::new();
-        if c.unlimited == Some(true) {
-            parts.push("unlimited".to_owned());
-        } else if let Some(b) = &c.balance {
-            parts.push(format!("balance {b}"));
-        }
-        if c.has_credits == Some(false) && c.unlimited != Some(true) {
-            parts.push("no credits".into());
-        }
-        if !parts.is_empty() {
-            lines.push(format!("Credits: {}", parts.join(", ")));
-        }
-    }
-    lines
-}
-
-fn status_parts(s: &Status) -> (String, answers::Status) {
-    let mut head = format!("{} (profile {}).", s.headline(), s.profile);
-    if s.unreadable {
-        head.push_str(" Unlock the keychain (or fix what the last error names), then try again.");
-    } else if !s.signed_in {
-        head.push_str(" Call codex_login, or run /codex-config, to sign in.");
-    }
-    let mut lines = vec![head];
-    lines.extend(
-        s.details()
-            .into_iter()
-            .filter(|(d, _)| *d != Detail::Usage)
-            .map(|(d, text)| format!("{}: {text}", d.label())),
-    );
-    if let Some(l) = &s.usage {
-        lines.extend(limit_lines(l));
-    }
-    (lines.join("\n"), status_answer(s, None))
-}
-
-/// A sign-in's status (what `codex_login` says when the sign-in ended while it asked).
-pub fn status(s: &Status) -> CallToolResult {
-    let (text, data) = status_parts(s);
-    typed(text, &answers::Login::Status(Box::new(data)))
-}
-
-fn status_answer(s: &Status, accounts: Option<Vec<answers::AccountLine>>) -> answers::Status {
-    answers::Status {
-        status: crate::cli::output::StatusJson::of(s),
-        rate_limits: s.usage.clone(),
-        accounts,
-    }
-}
-
-/// `codex_status`: this bridge's account, then every other profile in one line each; the
-/// structured content gains `accounts` (each: `profile`, `served`, `signed_in`, `email`, `plan`,
-/// `account_id`, `usage`).
-pub fn status_with_others(
-    s: &Status,
-    others: &[codex_oauth_core::accounts::Account],
-) -> CallToolResult {
-    let (mut text, mut data) = status_parts(s);
-    let mut accounts = vec![answers::AccountLine::of(s, true)];
-    accounts.extend(
-        others
-            .iter()
-            .map(|a| answers::AccountLine::of(&a.status, false)),
-    );
-    data.accounts = Some(accounts);
-    if !others.is_empty() {
-        let lines: Vec<String> = others
-            .iter()
-            .map(|a| {
-                let usage = a
-                    .status
-                    .remaining()
-                    .map(|u| format!(" · {}", u.describe()))
-                    .unwrap_or_default();
-                format!("- {}: {}{usage}", a.profile, a.status.headline())
-            })
-            .collect();
-        let extra = format!(
-            "\nOther accounts (profiles) on this machine; this bridge answers with profile {}:\n{}",
-            s.profile,
-            lines.join("\n")
-        );
-        text.push_str(&extra);
-    }
-    typed(text, &data)
-}
-
-pub fn login(started: &Started, profile: &str) -> CallToolResult {
-    let p = &started.info;
-    let mut text = if started.elsewhere {
-        format!(
-            "A sign-in is already pending in another codex-oauth process (the tray or another Claude Code session; {}); it was left running.",
-            p.method
-        )
-    } else if !started.new {
-        format!("A sign-in is already pending ({}).", p.method)
-    } else {
-        format!("Sign-in to profile {profile} started.")
-    };
-    match &p.user_code {
-        Some(code) => text.push_str(&format!(
-            " Open {} on any device and enter the code {code} (valid until {}). Never share this code.",
-            p.url,
-            local(p.expires_at)
-        )),
-        None if started.browser_opened => text.push_str(&format!(
-            " A browser was opened at the ChatGPT sign-in page; if it did not appear, open {}",
-            p.url
-        )),
-        None => text.push_str(&format!(
-            " Open this URL in a browser on this machine to sign in: {}",
-            p.url
-        )),
-    }
-    if p.user_code.is_none() && !started.elsewhere {
-        text.push_str(
-            " If the browser runs on another machine, its last page (http://127.0.0.1:…/auth/callback?code=…) will not load: ask the user to copy that page's address from the address bar and call codex_login again with it as `redirect_url`.",
-        );
-    }
-    text.push_str(
-        " The sign-in completes in the background; call codex_status to see when it is done.",
-    );
-    typed(
-        text,
-        &answers::Login::Pending(answers::LoginPending {
-            status: answers::PendingState::Pending,
-            profile: profile.to_owned(),
-            new: started.new,
-            elsewhere: started.elsewhere,
-            method: p.method,
-            url: p.url.clone(),
-            user_code: p.user_code.clone(),
-            expires_at: rfc3339(p.expires_at),
-            browser_opened: started.browser_opened,
-        }),
-    )
-}
-
-/// A sign-in completed from a pasted redirect.
-pub fn pasted(profile: &str, r: &codex_oauth_core::oauth::SignInResult) -> CallToolResult {
-    typed(
-        format!(
-            "Signed in to Codex as {} (profile {profile}); credentials stored in the {}.",
-            r.who(),
-            r.saved.backend.label()
-        ),
-        &answers::Login::SignedIn(answers::LoginSignedIn {
-            status: answers::SignedInState::SignedIn,
-            profile: profile.to_owned(),
-            method: codex_oauth_core::store::SignInMethod::Browser,
-            email: r.email.clone(),
-            plan: r.plan.clone(),
-            account_id: r.account_id.clone(),
-            store: answers::Stored {
-                backend: r.saved.backend,
-                location: r.saved.location.clone(),
-                reason: r.saved.reason.clone(),
-            },
-        }),
-    )
-}
-
 pub fn models(list: &ModelList) -> CallToolResult {
     let mut lines = vec![match list.source {
         ModelSource::Network | ModelSource::Revalidated => format!(
@@ -495,120 +296,6 @@ pub fn models(list: &ModelList) -> CallToolResult {
     )
 }
 
-pub fn usage(u: &Usage) -> CallToolResult {
-    let mut lines = Vec::new();
-    if let Some(p) = &u.plan_type {
-        lines.push(format!("Plan: {p}"));
-    }
-    let limits = limit_lines(&u.rate_limits);
-    if limits.is_empty() {
-        lines.push("The backend reported no usage windows.".into());
-    }
-    lines.extend(limits);
-    typed(
-        lines.join("\n"),
-        &answers::Usage {
-            plan_type: u.plan_type.clone(),
-            effective: u.rate_limits.effective.clone(),
-            rate_limits: u.rate_limits.clone(),
-        },
-    )
-}
-
-/// The result of a review: the findings for a person and as structured content, with what was
-/// sent (the changed files, the redactions, what was withheld), or Codex's own words when it
-/// did not answer in the review's format; or that there was nothing to review.
-pub fn review(reviewed: &Reviewed, paths: &[String]) -> CallToolResult {
-    let (a, parsed, change, profile) = match reviewed {
-        Reviewed::Nothing { compared } => {
-            let narrowed = if paths.is_empty() {
-                String::new()
-            } else {
-                format!(" under {}", paths.join(", "))
-            };
-            return typed(
-                format!("Nothing to review: no change{narrowed} ({compared})."),
-                &answers::Review {
-                    empty: true,
-                    compared: compared.clone(),
-                    findings: Some(Vec::new()),
-                    reviewed: None,
-                },
-            );
-        }
-        Reviewed::Done(d) => (&d.answer, &d.review, &d.change, &d.profile),
-    };
-    let n = change.changed.len();
-    let mut text = format!(
-        "Codex review of {} ({n} changed file{}):\n\n",
-        change.compared,
-        if n == 1 { "" } else { "s" }
-    );
-    match parsed {
-        Some(r) => text.push_str(&r.describe()),
-        None => {
-            text.push_str("Codex did not answer in the review format; its answer:\n\n");
-            text.push_str(&a.text);
-        }
-    }
-    let mut sent = vec![format!(
-        "the diff ({} KB{})",
-        change.diff_bytes.div_ceil(1024),
-        if change.diff_truncated {
-            ", cut at the size limit"
-        } else {
-            ""
-        }
-    )];
-    if !change.files.sent.is_empty() || !change.files.skipped.is_empty() {
-        sent.push(format!("full text: {}", change.files.summary()));
-    }
-    if !change.diff_redactions.is_empty() {
-        let r: Vec<String> = change
-            .diff_redactions
-            .iter()
-            .map(|r| format!("{}:{} {}", r.path, r.line, r.kind))
-            .collect();
-        sent.push(format!("redacted in the diff: {}", r.join(", ")));
-    }
-    if !change.withheld.is_empty() {
-        let w: Vec<String> = change
-            .withheld
-            .iter()
-            .map(|w| format!("{} ({})", w.path, w.reason))
-            .collect();
-        sent.push(format!("not sent: {}", w.join("; ")));
-    }
-    text.push_str(&format!("\n\nSent: {}.", sent.join("; ")));
-    text.push_str(&format!("\n\n[codex · model {}]", a.model));
-    typed(
-        text,
-        &answers::Review {
-            empty: false,
-            compared: change.compared.clone(),
-            findings: parsed.as_ref().map(|r| r.findings.clone()),
-            reviewed: Some(answers::Reviewed {
-                summary: parsed.as_ref().map(|r| r.summary.clone()),
-                parsed: parsed.is_some(),
-                answer: parsed.is_none().then(|| a.text.clone()),
-                changed: change.changed.clone(),
-                withheld: change.withheld.clone(),
-                diff_bytes: change.diff_bytes,
-                diff_truncated: change.diff_truncated,
-                diff_redactions: change.diff_redactions.clone(),
-                files: answers::FilesSent::of(&change.files),
-                model: a.model.clone(),
-                account: answers::AccountRef {
-                    profile: profile.clone(),
-                    email: None,
-                },
-                usage: a.usage,
-                rate_limits: a.rate_limits.clone(),
-            }),
-        },
-    )
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -643,18 +330,5 @@ mod tests {
         assert_eq!(data["kind"], "usage_limit");
         assert_eq!(data["category"], "retry");
         assert!(data["resets_at"].is_string());
-    }
-
-    #[test]
-    fn window_names_follow_their_length() {
-        let w = |m| Window {
-            used_percent: 1.0,
-            window_minutes: Some(m),
-            resets_at: None,
-        };
-        assert_eq!(window_name(&w(300), "x"), "5-hour window");
-        assert_eq!(window_name(&w(10080), "x"), "weekly window");
-        assert_eq!(window_name(&w(4320), "x"), "3-day window");
-        assert_eq!(window_name(&w(45), "x"), "45-minute window");
     }
 }

@@ -38,6 +38,42 @@ fn redirect_ok(s: &Shared, uri: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The parameters the Codex CLI sends, checked as auth.openai.com does (the originator aside).
+fn check_request(s: &Shared, q: &HashMap<String, String>) -> Result<(), String> {
+    let get = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
+    let want = [
+        ("response_type", "code"),
+        ("code_challenge_method", "S256"),
+        ("id_token_add_organizations", "true"),
+        ("codex_cli_simplified_flow", "true"),
+        ("scope", SCOPE),
+    ];
+    for (k, v) in want {
+        if get(k) != v {
+            return Err(format!("{k} must be `{v}`, got `{}`", get(k)));
+        }
+    }
+    if get("client_id") != s.cfg.client_id {
+        return Err(format!("unknown client_id `{}`", get("client_id")));
+    }
+    redirect_ok(s, get("redirect_uri"))?;
+    let ch = get("code_challenge");
+    if ch.len() != 43 || !is_b64url(ch) {
+        return Err("code_challenge must be base64url(SHA-256) without padding (43 chars)".into());
+    }
+    if get("state").len() < 16 {
+        return Err("state is missing or too short".into());
+    }
+    if let Some(w) = q.get("allowed_workspace_id")
+        && !s.cfg.has_workspace(w)
+    {
+        return Err(format!(
+            "allowed_workspace_id `{w}` is not a workspace of this user"
+        ));
+    }
+    Ok(())
+}
+
 pub async fn authorize(
     State(s): State<Arc<Shared>>,
     mut rec: RecordedRequest,
@@ -46,41 +82,7 @@ pub async fn authorize(
     s.lock().stats.authorize += 1;
     rec.body = redact_form(&q);
     let get = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
-    let problem = (|| -> Result<(), String> {
-        let want = [
-            ("response_type", "code"),
-            ("code_challenge_method", "S256"),
-            ("id_token_add_organizations", "true"),
-            ("codex_cli_simplified_flow", "true"),
-            ("scope", SCOPE),
-        ];
-        for (k, v) in want {
-            if get(k) != v {
-                return Err(format!("{k} must be `{v}`, got `{}`", get(k)));
-            }
-        }
-        if get("client_id") != s.cfg.client_id {
-            return Err(format!("unknown client_id `{}`", get("client_id")));
-        }
-        redirect_ok(&s, get("redirect_uri"))?;
-        let ch = get("code_challenge");
-        if ch.len() != 43 || !is_b64url(ch) {
-            return Err(
-                "code_challenge must be base64url(SHA-256) without padding (43 chars)".into(),
-            );
-        }
-        if get("state").len() < 16 {
-            return Err("state is missing or too short".into());
-        }
-        if let Some(w) = q.get("allowed_workspace_id")
-            && !s.cfg.has_workspace(w)
-        {
-            return Err(format!(
-                "allowed_workspace_id `{w}` is not a workspace of this user"
-            ));
-        }
-        Ok(())
-    })();
+    let problem = check_request(&s, &q);
     if let Err(why) = problem {
         rec.rejected = Some(why.clone());
         s.record(rec);

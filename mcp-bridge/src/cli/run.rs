@@ -1,0 +1,62 @@
+//! Running a command line: the commands that need no settings first, then the accounts, the
+//! server (no command) or a command on a runtime of its own.
+
+use std::process::ExitCode;
+
+use codex_oauth_core::Settings;
+use codex_oauth_core::app::Accounts;
+use codex_oauth_core::codex::CodexOptions;
+
+use super::{Args, Command, commands, generate, output, plugin_config};
+use crate::logging::{Mode, Plan};
+
+pub fn run(args: Args) -> ExitCode {
+    // These need no settings: a broken config.toml must not break them.
+    match args.command {
+        Some(Command::Completions { shell }) => return generate::completions(shell),
+        Some(Command::Man { out_dir }) => return generate::man(out_dir.as_deref()),
+        _ => {}
+    }
+    let out = output::Output::new(args.command.as_ref().is_some_and(Command::json));
+    let accounts = match accounts(args.profile.as_deref()) {
+        Ok(a) => a,
+        Err(e) => return out.fail_with(&e, 2),
+    };
+    let command = match args.command {
+        None => return crate::server::run(accounts, args.verbose),
+        // Needs no store and no runtime: it only prints.
+        Some(Command::PluginConfig { json }) => {
+            return plugin_config::run(&accounts.settings_of(accounts.served()), json);
+        }
+        Some(command) => command,
+    };
+    crate::logging::init(
+        &accounts.settings().home,
+        Mode::Cli,
+        &Plan::from_env(Mode::Cli, args.verbose),
+    );
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            return out.fail(&codex_oauth_core::Error::Internal(format!(
+                "cannot start: {e}"
+            )));
+        }
+    };
+    runtime.block_on(commands::run(accounts, command, out))
+}
+
+/// The accounts of the home the settings name, serving `--profile`'s when given (else the
+/// default). Nothing is opened yet.
+fn accounts(profile: Option<&str>) -> codex_oauth_core::Result<Accounts> {
+    let settings = Settings::load()?;
+    let options = CodexOptions::default();
+    match profile {
+        Some(p) => Accounts::serving(settings, p, options),
+        None => Ok(Accounts::new(settings, options)),
+    }
+}
