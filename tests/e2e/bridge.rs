@@ -93,7 +93,7 @@ impl Bridge {
 }
 
 #[tokio::test]
-async fn the_real_bridge_serves_seven_tools_and_a_whole_conversation() {
+async fn the_real_bridge_serves_ten_tools_and_a_whole_conversation() {
     let fake = fake().await;
     let home = Home::new(&fake);
     let bridge = Bridge::spawn(&home).await;
@@ -112,10 +112,13 @@ async fn the_real_bridge_serves_seven_tools_and_a_whole_conversation() {
     assert_eq!(
         names,
         [
+            "codex_cancel",
             "codex_clear",
+            "codex_jobs",
             "codex_login",
             "codex_models",
             "codex_query",
+            "codex_result",
             "codex_review",
             "codex_status",
             "codex_usage"
@@ -139,7 +142,7 @@ async fn the_real_bridge_serves_seven_tools_and_a_whole_conversation() {
             .unwrap_or_else(|| panic!("{} has no annotations", t.name));
         let read_only = matches!(
             t.name.as_ref(),
-            "codex_status" | "codex_models" | "codex_usage"
+            "codex_status" | "codex_models" | "codex_usage" | "codex_jobs" | "codex_result"
         );
         assert_eq!(a.read_only_hint, Some(read_only), "{}", t.name);
         if t.name == "codex_clear" {

@@ -621,13 +621,19 @@ async fn the_man_page_is_roff_and_lists_the_commands() {
         "codex-mcp-bridge-completions",
         "codex-mcp-bridge-accounts",
         "codex-mcp-bridge-use",
+        "codex-mcp-bridge-jobs",
+        "codex-mcp-bridge-jobs-show",
+        "codex-mcp-bridge-jobs-cancel",
     ] {
         let page = std::fs::read_to_string(dir.path().join(format!("{name}.1")))
             .unwrap_or_else(|e| panic!("{name}.1: {e}"));
         assert!(after_preamble(&page).starts_with(".TH"), "{name}.1: {page}");
     }
     let pages = std::fs::read_dir(dir.path()).unwrap().count();
-    assert_eq!(pages, 10, "one page each, none for `help` or `man`");
+    assert_eq!(
+        pages, 13,
+        "one page each (jobs and its two), none for `help`, `man` or the hidden `run-job`"
+    );
 }
 
 /// `args` run by the bridge with a terminal for stdin, stdout and stderr (util-linux `script`),

@@ -15,6 +15,7 @@ mod hardening;
 mod hostile_files;
 mod hostile_input;
 mod interop;
+mod jobs;
 mod login;
 mod refresh;
 mod review;

@@ -344,7 +344,13 @@ async fn every_command_has_documented_frontmatter_and_allows_only_real_bridge_to
     names.sort();
     assert_eq!(
         names,
-        ["codex", "codex-clear", "codex-config", "codex-review"]
+        [
+            "codex",
+            "codex-clear",
+            "codex-config",
+            "codex-jobs",
+            "codex-review"
+        ]
     );
     for c in &cmds {
         let what = c.path.display().to_string();
@@ -394,6 +400,9 @@ fn each_command_calls_the_tools_its_name_promises() {
     uses("codex-clear", "codex_clear");
     uses("codex-review", "codex_status");
     uses("codex-review", "codex_review");
+    for t in ["codex_jobs", "codex_result", "codex_cancel"] {
+        uses("codex-jobs", t);
+    }
     // /codex-review passes its argument on as `base`, and Claude pastes no code.
     let review = &by_name["codex-review"].body;
     assert_eq!(review.matches("$ARGUMENTS").count(), 1);

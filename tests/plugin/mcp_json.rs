@@ -10,11 +10,14 @@ use serde_json::{Value, json};
 use crate::expand::{Context, StdioServer, expand_server};
 use crate::support::*;
 
-const SEVEN_TOOLS: [&str; 7] = [
+const TOOLS: [&str; 10] = [
+    "codex_cancel",
     "codex_clear",
+    "codex_jobs",
     "codex_login",
     "codex_models",
     "codex_query",
+    "codex_result",
     "codex_review",
     "codex_status",
     "codex_usage",
@@ -67,7 +70,7 @@ async fn the_expanded_config_starts_the_bridge_named_by_codex_mcp_bridge() {
     let info = client.peer_info().expect("initialize result");
     assert_eq!(info.server_info.as_ref().unwrap().name, "codex-oauth");
     assert!(info.capabilities.tools.is_some());
-    assert_eq!(tool_names(&client).await, SEVEN_TOOLS);
+    assert_eq!(tool_names(&client).await, TOOLS);
     let status = call(&client, "codex_status", json!({})).await;
     assert_ne!(status.is_error, Some(true));
     assert!(
@@ -122,7 +125,7 @@ async fn without_codex_mcp_bridge_the_config_runs_the_launcher_which_finds_the_b
     with.env("PATH", bin_dir.path());
     isolate(&mut with);
     let client = connect(with).await;
-    assert_eq!(tool_names(&client).await, SEVEN_TOOLS);
+    assert_eq!(tool_names(&client).await, TOOLS);
     client.cancel().await.unwrap();
 }
 

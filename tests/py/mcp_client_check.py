@@ -15,7 +15,8 @@ import urllib.request
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-SEVEN = {"codex_query", "codex_review", "codex_status", "codex_login", "codex_clear", "codex_models", "codex_usage"}
+TOOLS = {"codex_query", "codex_review", "codex_status", "codex_login", "codex_clear", "codex_models", "codex_usage",
+         "codex_jobs", "codex_result", "codex_cancel"}
 
 
 def check(cond, what):
@@ -44,13 +45,13 @@ async def main():
             check(init.server_info.name == "codex-oauth", f"server name {init.server_info.name}")
 
             tools = (await session.list_tools()).tools
-            check({t.name for t in tools} == SEVEN, f"tools {[t.name for t in tools]}")
+            check({t.name for t in tools} == TOOLS, f"tools {[t.name for t in tools]}")
             for t in tools:
                 check(t.input_schema.get("type") == "object", f"{t.name} schema")
             no_schema = [t.name for t in tools if not (t.output_schema or {}).get("type") == "object"]
             check(not no_schema, f"tools without an outputSchema: {no_schema}")
             ro = {t.name for t in tools if t.annotations and t.annotations.read_only_hint}
-            check(ro == {"codex_status", "codex_models", "codex_usage"}, f"read-only tools {ro}")
+            check(ro == {"codex_status", "codex_models", "codex_usage", "codex_jobs", "codex_result"}, f"read-only tools {ro}")
 
             status = await session.call_tool("codex_status", {})
             check(not status.is_error, f"status failed: {text_of(status)}")

@@ -196,7 +196,7 @@ async fn respond(
         )
     });
     let model = v["model"].as_str().unwrap_or("").to_string();
-    let mut resp = Response::new(stream_answer(answer, model, faults));
+    let mut resp = Response::new(stream_answer(answer, model, faults, Arc::clone(&s)));
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,

@@ -22,6 +22,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod backend;
+mod catalog;
 mod control;
 mod jwt;
 mod oauth;
@@ -29,6 +30,7 @@ mod record;
 mod tls;
 mod unexpected;
 
+pub use catalog::{catalog_model, todays_catalog};
 pub use record::RecordedRequest;
 pub use tls::TestTls;
 
@@ -38,7 +40,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// What the fake's account looks like and how it behaves.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -86,112 +88,6 @@ impl FakeConfig {
     pub fn has_workspace(&self, id: &str) -> bool {
         id == self.account_id || self.extra_workspaces.iter().any(|w| w.id == id)
     }
-}
-
-/// One catalog entry in the shape the backend sends today (PROTOCOL.md §6), with every field the
-/// reference client requires to accept the catalog (it drops the whole answer over one bad
-/// entry and falls back to its built-in list).
-pub fn catalog_model(
-    slug: &str,
-    name: &str,
-    priority: u32,
-    lite: bool,
-    efforts: &[&str],
-    minimal_client_version: Value,
-) -> Value {
-    let describe = |e: &str| match e {
-        "low" => "Fast responses with lighter reasoning",
-        "medium" => "Balances speed and reasoning depth",
-        "high" => "Greater reasoning depth",
-        "xhigh" => "Extra high reasoning depth",
-        "max" => "Maximum reasoning depth",
-        "ultra" => "Maximum reasoning with automatic task delegation",
-        _ => "Reasoning effort",
-    };
-    json!({
-        "slug": slug,
-        "display_name": name,
-        "description": format!("{name} (fake-openai)"),
-        "priority": priority,
-        "visibility": "list",
-        "use_responses_lite": lite,
-        "minimal_client_version": minimal_client_version,
-        "default_reasoning_level": "medium",
-        "supported_reasoning_levels": efforts.iter().map(|e| json!({"effort": e, "description": describe(e)})).collect::<Vec<_>>(),
-        "support_verbosity": true,
-        "default_verbosity": "low",
-        "truncation_policy": {"mode": "tokens", "limit": 10000},
-        "shell_type": "shell_command",
-        "supported_in_api": true,
-        "experimental_supported_tools": [],
-        "input_modalities": ["text", "image"],
-        "context_window": 272000,
-        "available_in_plans": ["plus", "pro", "business", "enterprise"],
-        "model_messages": {"instructions_template": format!("You are {name}, served by fake-openai.")},
-    })
-}
-
-/// Today's catalog: a lite default, more lite models (one text-only), the standard gpt-5.5, a
-/// model gated above 0.171.0, and a hidden one.
-pub fn todays_catalog() -> Vec<Value> {
-    let all = ["low", "medium", "high", "xhigh", "max", "ultra"];
-    let mut luna = catalog_model(
-        "gpt-6-luna",
-        "GPT-6 Luna",
-        5,
-        true,
-        &["low", "medium", "high"],
-        json!("0.150.0"),
-    );
-    luna["input_modalities"] = json!(["text"]);
-    let mut hidden = catalog_model(
-        "codex-auto-review",
-        "Codex Auto Review",
-        0,
-        true,
-        &all,
-        json!("0.160.0"),
-    );
-    hidden["visibility"] = json!("hide");
-    // Its default effort differs from the others', as in the real catalog.
-    let mut sol = catalog_model(
-        "gpt-6.2-sol",
-        "GPT-6.2 Sol",
-        1,
-        true,
-        &all,
-        json!("0.166.0"),
-    );
-    sol["default_reasoning_level"] = json!("low");
-    vec![
-        catalog_model(
-            "gpt-5.5",
-            "GPT-5.5",
-            13,
-            false,
-            &["low", "medium", "high", "xhigh", "max"],
-            json!([0, 124, 0]),
-        ),
-        catalog_model(
-            "gpt-6.3-nova",
-            "GPT-6.3 Nova",
-            0,
-            true,
-            &all,
-            json!("0.180.0"),
-        ),
-        hidden,
-        catalog_model(
-            "gpt-6.2-astra",
-            "GPT-6.2 Astra",
-            2,
-            true,
-            &all,
-            json!("0.166.0"),
-        ),
-        sol,
-        luna,
-    ]
 }
 
 impl Default for FakeConfig {
@@ -261,6 +157,10 @@ pub struct Faults {
     /// The backend answers this text instead of echoing the last user message (a test's
     /// scripted answer, such as a review in its JSON shape).
     pub answer: Option<String>,
+    /// The backend starts the answer (its commentary and the answer's first item) and then
+    /// never ends it: it sends only SSE keep-alive comments, every 100 ms, until the client
+    /// closes the connection (counted in `Stats::responses_abandoned`).
+    pub hang: bool,
 }
 
 /// What reached the fake (counters only go up).
@@ -281,6 +181,8 @@ pub struct Stats {
     pub device_polls: u64,
     /// Backend `responses` requests (ChatGPT and API-key), whatever the outcome.
     pub responses: u64,
+    /// Answer streams the client closed before they ended.
+    pub responses_abandoned: u64,
     pub models: u64,
     pub usage: u64,
     pub accounts_check: u64,

@@ -74,22 +74,7 @@ pub struct Asked {
 
 /// Ask Codex (see the module's documentation).
 pub async fn ask(accounts: &Accounts, ask: Ask, call: &Call<'_>) -> Result<Asked> {
-    for (name, text) in [
-        ("prompt", Some(&ask.prompt)),
-        ("system prompt", ask.system_prompt.as_ref()),
-    ] {
-        let len = text.map_or(0, String::len);
-        if len > MAX_PROMPT_BYTES {
-            return Err(Error::refused(
-                Refusal::PromptTooLarge,
-                format!(
-                    "The {name} is {} MB; the limit is {} MB, far beyond what the model can read. Send only the parts Codex needs.",
-                    len / (1024 * 1024),
-                    MAX_PROMPT_BYTES / (1024 * 1024)
-                ),
-            ));
-        }
-    }
+    refuse_oversized(&ask)?;
     let codex = accounts.client(ask.account.as_deref())?;
     let settings = codex.session().settings();
     let store = ConversationStore::open(settings, call.conversations);
@@ -128,15 +113,7 @@ pub async fn ask(accounts: &Accounts, ask: Ask, call: &Call<'_>) -> Result<Asked
     } else {
         load_images(workspace, ask.images.clone()).await?
     };
-    if !images.is_empty() {
-        let names = files::quoted_list(images.iter().map(|i| i.sent.source.as_str()));
-        let what = if images.len() == 1 {
-            "An image is"
-        } else {
-            "Images are"
-        };
-        user_text.push_str(&format!("\n\n[{what} attached to this message: {names}]"));
-    }
+    name_images(&mut user_text, &images);
     let system_prompt = ask.system_prompt.clone().or(base.system_prompt.clone());
     let max_chars = call.conversations.max_chars;
     let dropped_turns = base.overflow(user_text.chars().count(), max_chars, 0);
@@ -154,16 +131,8 @@ pub async fn ask(accounts: &Accounts, ask: Ask, call: &Call<'_>) -> Result<Asked
         system_prompt,
         ..base
     };
-    let (user, assistant) = (Turn::user(user_text), Turn::assistant(answer.text.clone()));
-    let id = conversation_id.clone();
-    let not_kept = blocking("the conversation store", move || {
-        store.append(&id, base, user, assistant)
-    })
-    .await
-    .err();
-    if let Some(e) = &not_kept {
-        tracing::warn!(error = %e, "the conversation could not be kept");
-    }
+    let exchange = (Turn::user(user_text), Turn::assistant(answer.text.clone()));
+    let not_kept = keep(store, &conversation_id, base, exchange).await;
     // state.json names who is signed in: no keychain read on every answer.
     let state = Arc::clone(codex.session().store());
     let email = blocking("reading state.json", move || Ok(state.state().email))
@@ -180,6 +149,60 @@ pub async fn ask(accounts: &Accounts, ask: Ask, call: &Call<'_>) -> Result<Asked
         files: bundle,
         images: images.into_iter().map(|i| i.sent).collect(),
     })
+}
+
+/// A prompt or system prompt over [`MAX_PROMPT_BYTES`] refused.
+fn refuse_oversized(ask: &Ask) -> Result<()> {
+    for (name, text) in [
+        ("prompt", Some(&ask.prompt)),
+        ("system prompt", ask.system_prompt.as_ref()),
+    ] {
+        let len = text.map_or(0, String::len);
+        if len > MAX_PROMPT_BYTES {
+            return Err(Error::refused(
+                Refusal::PromptTooLarge,
+                format!(
+                    "The {name} is {} MB; the limit is {} MB, far beyond what the model can read. Send only the parts Codex needs.",
+                    len / (1024 * 1024),
+                    MAX_PROMPT_BYTES / (1024 * 1024)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The message names the images attached to it.
+fn name_images(user_text: &mut String, images: &[images::Image]) {
+    if images.is_empty() {
+        return;
+    }
+    let names = files::quoted_list(images.iter().map(|i| i.sent.source.as_str()));
+    let what = if images.len() == 1 {
+        "An image is"
+    } else {
+        "Images are"
+    };
+    user_text.push_str(&format!("\n\n[{what} attached to this message: {names}]"));
+}
+
+/// Keep the exchange in conversation `id` for a follow-up; why it could not be, if it could not.
+async fn keep(
+    store: ConversationStore,
+    id: &str,
+    base: Conversation,
+    (user, assistant): (Turn, Turn),
+) -> Option<Error> {
+    let id = id.to_owned();
+    let not_kept = blocking("the conversation store", move || {
+        store.append(&id, base, user, assistant)
+    })
+    .await
+    .err();
+    if let Some(e) = &not_kept {
+        tracing::warn!(error = %e, "the conversation could not be kept");
+    }
+    not_kept
 }
 
 /// Send `req`, telling `call` of the steps, until the answer.

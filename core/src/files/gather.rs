@@ -9,9 +9,9 @@ use globset::{GlobBuilder, GlobMatcher};
 
 use super::bundle::{Bundle, SkippedFile, size};
 use super::limits::Limits;
+use super::project::Project;
 use super::secrets::secret_by_name;
 use super::walk::{Walk, literal_prefix, walk_entries};
-use super::project::Project;
 
 /// Whether `pattern` is a glob rather than a path.
 fn is_glob(pattern: &str) -> bool {

@@ -8,18 +8,18 @@ mod bundle;
 mod gather;
 pub mod images;
 mod limits;
+mod project;
 pub mod secrets;
 pub mod sections;
 mod walk;
-mod project;
 
 pub(crate) use bundle::size;
 pub use bundle::{Bundle, SentFile, SkippedFile};
 pub use gather::gather;
 pub use limits::{Limits, MAX_FILES, WALK_MAX};
+pub use project::Project;
 pub use secrets::{Redaction, redact, redact_diff, redact_file, secret_by_name};
 pub use sections::{Boundary, diff_path, quoted, quoted_list};
-pub use project::Project;
 
 #[cfg(test)]
 mod tests;

@@ -31,6 +31,29 @@ pub fn this_process() -> Runner {
     }
 }
 
+/// Make `cmd` start a runner that outlives this process: in a session of its own (no terminal,
+/// no signal meant for this process's group), with no stdin, stdout or stderr.
+pub fn detach(cmd: &mut std::process::Command) {
+    cmd.stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        #[allow(unsafe_code)]
+        // SAFETY: the closure runs in the child between fork and exec, and calls only setsid(2),
+        // which is async-signal-safe; it allocates nothing.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::setsid() == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+}
+
 /// Whether `runner` is alive.
 pub fn alive(runner: &Runner) -> bool {
     #[cfg(unix)]

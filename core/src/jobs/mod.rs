@@ -5,7 +5,7 @@ mod alive;
 mod record;
 mod store;
 
-pub use alive::{alive, process_start, this_process};
+pub use alive::{alive, detach, process_start, this_process};
 pub use record::{Job, JobError, JobProgress, JobState, Runner};
 pub use store::{
     HEARTBEAT, JobStore, KEEP_FOR, KEEP_JOBS, MAX_RUNNING, NewJob, STALE_AFTER, cancelled_error,

@@ -5,7 +5,7 @@ use super::change::{Change, Scope};
 use super::deltas::{Text, read_deltas};
 use super::repository::{Compared, Repo, compare, diff_options, display, open_repository};
 use crate::error::Result;
-use crate::files::{self, Bundle, Limits, SkippedFile, Project};
+use crate::files::{self, Bundle, Limits, Project, SkippedFile};
 
 /// The change `scope` names in the repository that holds the workspace's first root. The diff
 /// and the files come only from inside the roots.

@@ -9,7 +9,7 @@ use git2::{Delta, Diff, DiffDelta};
 use super::change::{Change, ChangedFile, DiffRedaction};
 use super::repository::{Repo, display, git_error};
 use crate::error::Result;
-use crate::files::{self, Limits, Redaction, SkippedFile, Project, secret_by_name};
+use crate::files::{self, Limits, Project, Redaction, SkippedFile, secret_by_name};
 
 /// A file whose full text goes with the diff: its path in the repository, and its blob in the
 /// new tree when the new side is not the working tree.

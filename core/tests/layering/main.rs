@@ -22,7 +22,7 @@ const FLOORS: Floors = Floors(&[
     (
         "ground",
         &[
-            "model", "config", "error", "secret", "claims", "lenient", "http",
+            "model", "config", "error", "secret", "claims", "lenient", "http", "echo",
         ],
     ),
     // Where the credentials live and how they are got.

@@ -100,6 +100,20 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List the background jobs (of the profile), newest first; `jobs show ID`, `jobs cancel ID`.
+    Jobs {
+        #[command(subcommand)]
+        action: Option<JobsAction>,
+        /// Print JSON.
+        #[arg(long, global = true)]
+        json: bool,
+    },
+    /// Run a background job (the MCP server starts this; not for people).
+    #[command(hide = true)]
+    RunJob {
+        /// The job's id.
+        id: String,
+    },
     /// Print a shell completion script.
     ///
     /// For example `codex-mcp-bridge completions bash > ~/.local/share/bash-completion/completions/codex-mcp-bridge`,
@@ -120,6 +134,24 @@ pub enum Command {
     },
 }
 
+#[derive(Subcommand, Debug)]
+pub enum JobsAction {
+    /// Show a job: its result once it ended (exactly what the tool call returns), else its
+    /// progress.
+    Show {
+        /// The job's id (from `jobs` or the tool call).
+        id: String,
+        /// Wait up to this many seconds for a running job to end.
+        #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(0..=86400))]
+        wait: Option<u64>,
+    },
+    /// Cancel a running job: its process closes the request and records it cancelled.
+    Cancel {
+        /// The job's id.
+        id: String,
+    },
+}
+
 impl Command {
     /// Whether the command reports as JSON (`plugin-config --json` is a snippet, not a report).
     pub(super) fn json(&self) -> bool {
@@ -129,8 +161,10 @@ impl Command {
             | Command::Logout { json, .. }
             | Command::Accounts { json }
             | Command::Use { json, .. }
-            | Command::ImportCodex { json, .. } => *json,
+            | Command::ImportCodex { json, .. }
+            | Command::Jobs { json, .. } => *json,
             Command::Token
+            | Command::RunJob { .. }
             | Command::PluginConfig { .. }
             | Command::Completions { .. }
             | Command::Man { .. } => false,

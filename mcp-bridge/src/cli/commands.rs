@@ -22,6 +22,13 @@ pub async fn run(accounts: Accounts, command: Command, out: Output) -> ExitCode 
         Command::Accounts { json: _ } => return list_accounts(&accounts, out).await,
         Command::Use { name, json: _ } => return use_profile(&accounts, &name, out),
         Command::Logout { all: true, json: _ } => return logout_all(&accounts, out).await,
+        Command::Jobs { action, json: _ } => {
+            let code = super::jobs::run(&accounts, action, out).await;
+            if !accounts.settle().await {
+                not_settled();
+            }
+            return code;
+        }
         _ => {}
     }
     let session = match accounts.session(None) {
@@ -53,7 +60,10 @@ pub async fn run(accounts: Accounts, command: Command, out: Output) -> ExitCode 
         Command::Status { json: _ } => status(&session, out).await,
         Command::Token => token(&session, out).await,
         Command::Logout { .. } => logout(&session, out).await,
-        Command::Accounts { .. } | Command::Use { .. } => unreachable_command(out),
+        Command::Accounts { .. }
+        | Command::Use { .. }
+        | Command::Jobs { .. }
+        | Command::RunJob { .. } => unreachable_command(out),
         Command::ImportCodex {
             codex_home,
             json: _,

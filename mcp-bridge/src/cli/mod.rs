@@ -5,6 +5,7 @@ mod accounts;
 mod args;
 mod commands;
 mod generate;
+mod jobs;
 mod login;
 pub(crate) mod output;
 mod plugin_config;

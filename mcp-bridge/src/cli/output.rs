@@ -20,6 +20,11 @@ pub struct Output {
 }
 
 impl Output {
+    /// Whether the command reports as JSON.
+    pub fn json(self) -> bool {
+        self.json
+    }
+
     pub fn new(json: bool) -> Self {
         Self { json }
     }

@@ -28,6 +28,8 @@ pub fn run(args: Args) -> ExitCode {
         Some(Command::PluginConfig { json }) => {
             return plugin_config::run(&accounts.settings_of(accounts.served()), json);
         }
+        // A job's runner: detached, with its own logging and runtime.
+        Some(Command::RunJob { id }) => return crate::server::run_job(accounts, &id),
         Some(command) => command,
     };
     crate::logging::init(

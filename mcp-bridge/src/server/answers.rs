@@ -8,6 +8,7 @@ use std::sync::Arc;
 use codex_oauth_core::codex::{ModelSource, Upgrade};
 use codex_oauth_core::files::images::SentImage;
 use codex_oauth_core::files::{Bundle, SentFile, SkippedFile};
+use codex_oauth_core::jobs::{Job, JobError, JobProgress, JobState};
 use codex_oauth_core::model::{RateLimits, Remaining, TokenUsage};
 use codex_oauth_core::review::{ChangedFile, DiffRedaction, Finding};
 use codex_oauth_core::store::{Backend, SignInMethod};
@@ -317,4 +318,91 @@ pub struct OtherAccount {
     pub profile: String,
     /// How much is left, in words.
     pub remaining: String,
+}
+
+/// A background job just started: where to get its result.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct JobStarted {
+    pub job_id: String,
+    /// `running`.
+    pub state: JobState,
+    pub tool: String,
+    pub title: String,
+    /// The account (profile) it runs with.
+    pub account: String,
+}
+
+/// `codex_query`: the answer, or (with `background`) the job started. Only its schema is used:
+/// a result is written as the one type it is, which serializes the same.
+#[allow(dead_code)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(extend("type" = "object"))]
+pub enum QueryOrJob {
+    Answer(Box<Query>),
+    Job(JobStarted),
+}
+
+/// `codex_review`: the review, or (with `background`) the job started (its schema only, as
+/// [`QueryOrJob`]).
+#[allow(dead_code)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(extend("type" = "object"))]
+pub enum ReviewOrJob {
+    Review(Box<Review>),
+    Job(JobStarted),
+}
+
+/// One job of `codex_jobs` (and `codex_cancel`'s answer).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct JobLine {
+    pub job_id: String,
+    pub tool: String,
+    pub state: JobState,
+    pub title: String,
+    /// RFC 3339.
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    /// The account (profile) it runs with.
+    pub account: String,
+    pub progress: JobProgress,
+    /// Why it failed or was cancelled.
+    pub error: Option<JobError>,
+}
+
+impl JobLine {
+    pub fn of(j: &Job) -> Self {
+        let time =
+            |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        Self {
+            job_id: j.id.clone(),
+            tool: j.tool.clone(),
+            state: j.state,
+            title: j.title.clone(),
+            started_at: time(j.started_at),
+            ended_at: j.ended_at.map(time),
+            account: j.profile.clone(),
+            progress: j.progress.clone(),
+            error: j.error.clone(),
+        }
+    }
+}
+
+/// `codex_jobs`: the jobs kept, newest first.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Jobs {
+    pub jobs: Vec<JobLine>,
+    /// How many of them are running.
+    pub running: usize,
+}
+
+/// `codex_result`: the job's state, and once it completed or failed, exactly what the
+/// synchronous call returns (its structured content's fields beside these).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct JobResult {
+    pub job_id: String,
+    pub state: JobState,
+    #[serde(flatten)]
+    pub result: serde_json::Map<String, serde_json::Value>,
 }

@@ -8,8 +8,8 @@ use rmcp::handler::server::common::{FromContextPart, schema_for_empty_input, sch
 use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::JsonObject;
 use schemars::JsonSchema;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The default of `max_output_chars`.
@@ -177,7 +177,7 @@ pub fn input_schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
     schema_for_input::<T>().unwrap_or_else(|_| schema_for_empty_input())
 }
 
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QueryArgs {
     /// The question or task for Codex. Name the files it should read in `files` rather than
@@ -225,6 +225,17 @@ pub struct QueryArgs {
     #[serde(default)]
     #[schemars(range(min = 1))]
     pub max_output_chars: Option<u32>,
+    /// Run it as a background job: the call returns at once with a `job_id`; get the answer
+    /// with codex_result (which can wait), list jobs with codex_jobs, stop one with
+    /// codex_cancel. The job goes on if this session ends. Use it for slow work (high
+    /// efforts, large reviews). Default: false.
+    #[serde(default)]
+    pub background: bool,
+    /// The call's time limit in seconds, past which it stops and fails (1-86400); default: the
+    /// setting `job_timeout_minutes` (30 minutes).
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 86400))]
+    pub timeout_seconds: Option<u64>,
     /// The account (profile, see codex_status) to answer with; default: the one this server
     /// serves. Use another only when the user asks for it.
     #[serde(default)]
@@ -232,7 +243,7 @@ pub struct QueryArgs {
     pub account: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewArgs {
     /// What to compare the working tree with: a branch, tag or commit (`main`: everything since
@@ -258,11 +269,45 @@ pub struct ReviewArgs {
     #[serde(default)]
     #[schemars(length(min = 1, max = 32))]
     pub reasoning_effort: Option<String>,
+    /// Run it as a background job: the call returns at once with a `job_id`; get the answer
+    /// with codex_result (which can wait), list jobs with codex_jobs, stop one with
+    /// codex_cancel. The job goes on if this session ends. Use it for slow work (high
+    /// efforts, large reviews). Default: false.
+    #[serde(default)]
+    pub background: bool,
+    /// The call's time limit in seconds, past which it stops and fails (1-86400); default: the
+    /// setting `job_timeout_minutes` (30 minutes).
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 86400))]
+    pub timeout_seconds: Option<u64>,
     /// The account (profile, see codex_status) to answer with; default: the one this server
     /// serves. Use another only when the user asks for it.
     #[serde(default)]
     #[schemars(length(min = 1, max = 64))]
     pub account: Option<String>,
+}
+
+/// `codex_result`: a job, and how long to wait for it to end.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResultArgs {
+    /// The job_id a background call (or codex_jobs) gave.
+    #[schemars(length(min = 1, max = 64))]
+    pub job_id: String,
+    /// Wait up to this many seconds for a running job to end (0-600; default 0: answer at
+    /// once). Progress is reported while waiting.
+    #[serde(default)]
+    #[schemars(range(min = 0, max = 600))]
+    pub wait_seconds: Option<u64>,
+}
+
+/// `codex_cancel`: the job to stop.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JobArgs {
+    /// The job_id a background call (or codex_jobs) gave.
+    #[schemars(length(min = 1, max = 64))]
+    pub job_id: String,
 }
 
 /// The arguments of the tools that only choose an account. Other arguments are ignored, as they

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use codex_oauth_core::app::{self, Accounts, Ask, Call, ReviewAsk};
+use codex_oauth_core::app::{self, Accounts, Call};
 use codex_oauth_core::codex::CodexOptions;
 use codex_oauth_core::files::Limits;
 use codex_oauth_core::{Error, Refusal, Session};
@@ -15,13 +15,15 @@ use rmcp::{ErrorData, RoleServer, ServerHandler, tool, tool_handler, tool_router
 
 use super::answers;
 use super::args::{
-    AccountArgs, Args, DEFAULT_MAX_OUTPUT_CHARS, LoginArgs, LoginMethod, QueryArgs, ReviewArgs,
+    AccountArgs, Args, JobArgs, LoginArgs, LoginMethod, QueryArgs, ResultArgs, ReviewArgs,
     input_schema,
 };
 use super::elicit::Asked;
 use super::format;
+use super::jobs;
 use super::login::Logins;
 use super::progress::Progress;
+use super::work;
 use super::workspace::Roots;
 
 pub use codex_oauth_core::app::MAX_PROMPT_BYTES;
@@ -150,31 +152,78 @@ impl Inner {
         (folders, files, progress)
     }
 
-    /// A failed call: at a usage limit, with the other accounts that have room.
-    async fn failed(&self, e: &Error, account: Option<&str>, tool: &str) -> CallToolResult {
-        tracing::warn!(error = %e, "{tool} failed");
-        if matches!(e, Error::UsageLimit { .. }) {
-            let profile = self.accounts.resolve(account).to_owned();
-            let others = self.accounts.with_room(&profile).await;
-            return format::failure_with_others(e, &others);
-        }
-        format::failure(e)
+    /// Start `args` of `tool` as a background job.
+    async fn start_job<A: serde::Serialize>(
+        &self,
+        tool: &str,
+        args: &A,
+        folders: Vec<std::path::PathBuf>,
+        title: String,
+        account: Option<String>,
+        limit: work::Limit,
+    ) -> CallToolResult {
+        let args = match serde_json::to_value(args) {
+            Ok(v) => v,
+            Err(e) => {
+                return format::failure(&Error::Internal(format!(
+                    "the arguments cannot be kept for the job: {e}"
+                )));
+            }
+        };
+        let request = jobs::JobRequest {
+            tool: tool.to_owned(),
+            args,
+            folders,
+        };
+        jobs::start(
+            &self.accounts,
+            request,
+            title,
+            account.as_deref(),
+            Duration::from_secs(limit.seconds),
+        )
+        .await
     }
 }
 
-/// `work`, or a refusal when the client cancels the call first (the work is dropped: an upstream
-/// request in flight is abandoned).
-async fn unless_cancelled<T>(
+/// `work`, or a cancelled result when the client cancels the call first (the work is dropped:
+/// an upstream request in flight is closed).
+async fn unless_cancelled(
     ctx: &RequestContext<RoleServer>,
-    work: impl std::future::Future<Output = codex_oauth_core::Result<T>>,
-) -> codex_oauth_core::Result<T> {
+    work: impl std::future::Future<Output = CallToolResult>,
+) -> CallToolResult {
     tokio::select! {
         r = work => r,
         _ = ctx.ct.cancelled() => {
             tracing::info!("a Codex call was cancelled by the client; the upstream request is dropped");
-            Err(Error::refused(Refusal::Cancelled, "The request was cancelled."))
+            format::failure(&Error::refused(Refusal::Cancelled, "The request was cancelled."))
         }
     }
+}
+
+/// A job's title from a prompt: its first line, cut to 80 characters.
+fn jobs_title(prompt: &str) -> String {
+    let line = prompt
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
+    match line.char_indices().nth(80) {
+        Some((i, _)) => format!("{}…", &line[..i]),
+        None => line.to_owned(),
+    }
+}
+
+/// A review job's title: what it compares and where.
+fn review_title(a: &ReviewArgs) -> String {
+    let mut t = match &a.base {
+        Some(b) => format!("review since {b}"),
+        None => "review of the working tree".to_owned(),
+    };
+    if !a.paths.is_empty() {
+        t.push_str(&format!(" under {}", a.paths.join(", ")));
+    }
+    jobs_title(&t)
 }
 
 fn invalid(message: impl Into<String>) -> ErrorData {
@@ -186,7 +235,7 @@ impl CodexServer {
     #[tool(
         description = "Ask Codex (OpenAI's coding model, through the user's ChatGPT sign-in). Returns the answer as text, with the model, usage and a conversation_id to continue the conversation. Pass `files` (paths or globs in the workspace) for the code it should read instead of pasting it; the result lists the files sent, skipped and redacted.",
         input_schema = input_schema::<QueryArgs>(),
-        output_schema = answers::schema::<answers::Query>(),
+        output_schema = answers::schema::<answers::QueryOrJob>(),
         annotations(
             title = "Ask Codex",
             read_only_hint = false,
@@ -209,6 +258,14 @@ impl CodexServer {
         let me = &self.inner;
         let needs_folders = !a.files.is_empty() || !a.images.is_empty();
         let (folders, files, progress) = me.call_parts(&ctx, needs_folders).await;
+        let limit = work::limit_of(&me.accounts, a.timeout_seconds);
+        if a.background {
+            let title = jobs_title(&a.prompt);
+            let account = a.account.clone();
+            return Ok(me
+                .start_job("codex_query", &a, folders, title, account, limit)
+                .await);
+        }
         let on_step = |step: app::Step<'_>| progress.step(step);
         let call = Call {
             folders,
@@ -216,30 +273,13 @@ impl CodexServer {
             conversations: me.conversations,
             on_step: &on_step,
         };
-        let max = a.max_output_chars.unwrap_or(DEFAULT_MAX_OUTPUT_CHARS) as usize;
-        let account = a.account.clone();
-        let ask = Ask {
-            prompt: a.prompt,
-            system_prompt: a.system_prompt,
-            files: a.files,
-            images: a.images,
-            model: a.model,
-            reasoning_effort: a.reasoning_effort,
-            conversation_id: a.conversation_id,
-            account: a.account,
-        };
-        Ok(
-            match unless_cancelled(&ctx, app::ask(&me.accounts, ask, &call)).await {
-                Ok(asked) => format::query(&asked, max, me.conversations.max_chars),
-                Err(e) => me.failed(&e, account.as_deref(), "codex_query").await,
-            },
-        )
+        Ok(unless_cancelled(&ctx, work::query(&me.accounts, a, &call, limit)).await)
     }
 
     #[tool(
         description = "Have Codex review the workspace's git change: by default the staged, unstaged and new files against HEAD; with `base` everything since a branch, tag or commit (or a commit range A..B). The bridge bundles the unified diff and the full text of the changed files itself (read-only, secrets kept out), so do not paste the code. Returns findings (file, line, severity, title, detail, suggestion) as structured content and as text, and what was sent.",
         input_schema = input_schema::<ReviewArgs>(),
-        output_schema = answers::schema::<answers::Review>(),
+        output_schema = answers::schema::<answers::ReviewOrJob>(),
         annotations(
             title = "Codex code review",
             read_only_hint = false,
@@ -255,6 +295,14 @@ impl CodexServer {
     ) -> Result<CallToolResult, ErrorData> {
         let me = &self.inner;
         let (folders, files, progress) = me.call_parts(&ctx, true).await;
+        let limit = work::limit_of(&me.accounts, a.timeout_seconds);
+        if a.background {
+            let title = review_title(&a);
+            let account = a.account.clone();
+            return Ok(me
+                .start_job("codex_review", &a, folders, title, account, limit)
+                .await);
+        }
         let on_step = |step: app::Step<'_>| progress.step(step);
         let call = Call {
             folders,
@@ -262,22 +310,7 @@ impl CodexServer {
             conversations: me.conversations,
             on_step: &on_step,
         };
-        let paths = a.paths.clone();
-        let account = a.account.clone();
-        let ask = ReviewAsk {
-            base: a.base,
-            paths: a.paths,
-            focus: a.focus,
-            model: a.model,
-            reasoning_effort: a.reasoning_effort,
-            account: a.account,
-        };
-        Ok(
-            match unless_cancelled(&ctx, app::review(&me.accounts, ask, &call)).await {
-                Ok(reviewed) => format::review(&reviewed, &paths),
-                Err(e) => me.failed(&e, account.as_deref(), "codex_review").await,
-            },
-        )
+        Ok(unless_cancelled(&ctx, work::review(&me.accounts, a, &call, limit)).await)
     }
 
     #[tool(
@@ -444,6 +477,66 @@ impl CodexServer {
             Ok(u) => Ok(format::usage(&u)),
             Err(e) => Ok(format::failure(&e)),
         }
+    }
+
+    #[tool(
+        description = "The background jobs of the account (newest first): job_id, tool, state (running, completed, failed, cancelled), title, when each started and ended.",
+        input_schema = input_schema::<AccountArgs>(),
+        output_schema = answers::schema::<answers::Jobs>(),
+        annotations(
+            title = "Codex background jobs",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
+    async fn codex_jobs(&self, Args(a): Args<AccountArgs>) -> Result<CallToolResult, ErrorData> {
+        Ok(jobs::list(&self.inner.accounts, a.account.as_deref()).await)
+    }
+
+    #[tool(
+        description = "The result of a background job (job_id from a call with background: true, or from codex_jobs). A completed job returns exactly what the call would have returned, with job_id and state; a running one its progress (pass wait_seconds, up to 600, to wait for it to end); a failed one is an error with the reason; a cancelled one says so.",
+        input_schema = input_schema::<ResultArgs>(),
+        output_schema = answers::schema::<answers::JobResult>(),
+        annotations(
+            title = "Codex job result",
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
+    async fn codex_result(
+        &self,
+        Args(a): Args<ResultArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let wait = Duration::from_secs(a.wait_seconds.unwrap_or(0).min(600));
+        let progress = Progress::new(
+            ctx.peer.clone(),
+            ctx.meta.get_progress_token(),
+            self.inner.progress_interval,
+        );
+        let on_step = |step: app::Step<'_>| progress.step(step);
+        let answer = jobs::result(&self.inner.accounts, &a.job_id, wait, &on_step);
+        Ok(unless_cancelled(&ctx, answer).await)
+    }
+
+    #[tool(
+        description = "Cancel a background job: its process closes the request to Codex and records the job cancelled. A job that already ended is left as it is.",
+        input_schema = input_schema::<JobArgs>(),
+        output_schema = answers::schema::<answers::JobLine>(),
+        annotations(
+            title = "Cancel a Codex job",
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
+    )]
+    async fn codex_cancel(&self, Args(a): Args<JobArgs>) -> Result<CallToolResult, ErrorData> {
+        Ok(jobs::cancel(&self.inner.accounts, &a.job_id).await)
     }
 }
 

@@ -19,7 +19,7 @@ async fn the_server_introduces_itself_as_codex_oauth_with_instructions() {
 }
 
 #[tokio::test]
-async fn seven_tools_are_listed_with_schemas_descriptions_and_annotations() {
+async fn ten_tools_are_listed_with_schemas_descriptions_and_annotations() {
     let h = signed_out().await;
     let tools = h.client.list_all_tools().await.unwrap();
     let mut names: Vec<_> = tools.iter().map(|t| t.name.to_string()).collect();
@@ -27,10 +27,13 @@ async fn seven_tools_are_listed_with_schemas_descriptions_and_annotations() {
     assert_eq!(
         names,
         vec![
+            "codex_cancel",
             "codex_clear",
+            "codex_jobs",
             "codex_login",
             "codex_models",
             "codex_query",
+            "codex_result",
             "codex_review",
             "codex_status",
             "codex_usage"

@@ -1,13 +1,14 @@
 //! What a model call answers: its SSE events (with the injected stream faults) and the
 //! rate-limit headers.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue};
 use serde_json::{Value, json};
 
-use crate::Faults;
+use crate::{Faults, Shared};
 
 pub(super) fn rate_limit_headers(h: &mut HeaderMap) {
     let now = chrono::Utc::now().timestamp();
@@ -37,8 +38,14 @@ fn sse(event: &Value) -> Bytes {
     ))
 }
 
-pub(super) fn stream_answer(answer: String, model: String, faults: Faults) -> Body {
+pub(super) fn stream_answer(
+    answer: String,
+    model: String,
+    faults: Faults,
+    shared: Arc<Shared>,
+) -> Body {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
+    let abandoned = move || shared.lock().stats.responses_abandoned += 1;
     tokio::spawn(async move {
         let id = format!("resp_{}", uuid::Uuid::new_v4().simple());
         let send = |v: Value| {
@@ -69,6 +76,11 @@ pub(super) fn stream_answer(answer: String, model: String, faults: Faults) -> Bo
         send(json!({"type": "response.output_item.added", "output_index": 1,
             "item": {"type": "message", "id": item_id, "role": "assistant", "status": "in_progress", "phase": "final_answer", "content": []}}))
         .await;
+        if faults.hang {
+            keep_alive_forever(&tx).await;
+            abandoned();
+            return;
+        }
         let chars: Vec<char> = answer.chars().collect();
         for (i, chunk) in chars.chunks(6).enumerate() {
             if faults.sse_drop_after.is_some_and(|n| i >= n) {
@@ -88,46 +100,77 @@ pub(super) fn stream_answer(answer: String, model: String, faults: Faults) -> Bo
             )
             .await
             {
-                return; // the client went away
+                abandoned(); // the client went away
+                return;
             }
         }
-        if let Some(code) = faults.sse_failed {
-            let message = match code.as_str() {
-                "rate_limit_exceeded" => "Rate limit reached. Please try again in 20s.".to_string(),
-                "context_length_exceeded" => {
-                    "Your input exceeds the context window of this model.".to_string()
-                }
-                other => format!("The response failed ({other})."),
-            };
-            send(
-                json!({"type": "response.failed", "response": {"id": id, "status": "failed",
-                "error": {"code": code, "message": message}}}),
-            )
-            .await;
-            return;
-        }
-        send(
-            json!({"type": "response.output_item.done", "output_index": 1,
-            "item": {"type": "message", "id": item_id, "role": "assistant", "status": "completed", "phase": "final_answer",
-                "content": [{"type": "output_text", "text": answer, "annotations": []}]}}),
-        )
-        .await;
-        let now = chrono::Utc::now().timestamp();
-        send(json!({"type": "codex.rate_limits", "plan_type": "plus",
-            "rate_limits": {"primary": {"used_percent": faults.primary_used_percent.unwrap_or(12.5), "window_minutes": 300, "resets_at": now + 3600},
-                "secondary": {"used_percent": 40.0, "window_minutes": 10080, "resets_at": now + 3 * 86400}},
-            "credits": {"has_credits": false, "unlimited": false, "balance": "0"}}))
-        .await;
-        let input_tokens = 17 + answer.len() as u64 / 4;
-        let output_tokens = (chars.len() as u64).div_ceil(4);
-        send(json!({"type": "response.completed", "response": {"id": id, "model": model, "status": "completed",
-            "usage": {"input_tokens": input_tokens, "input_tokens_details": {"cached_tokens": 0},
-                "output_tokens": output_tokens, "output_tokens_details": {"reasoning_tokens": 0},
-                "total_tokens": input_tokens + output_tokens}}}))
-        .await;
+        finish(&send, &id, &model, &item_id, &answer, &faults).await;
     });
     let stream = futures::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
     });
     Body::from_stream(stream)
+}
+
+/// The end of an answer: `response.failed` when the faults say so, else the answer's item done,
+/// the rate limits and `response.completed` with the usage.
+async fn finish<F, Fut>(
+    send: &F,
+    id: &str,
+    model: &str,
+    item_id: &str,
+    answer: &str,
+    faults: &Faults,
+) where
+    F: Fn(Value) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    if let Some(code) = &faults.sse_failed {
+        let message = match code.as_str() {
+            "rate_limit_exceeded" => "Rate limit reached. Please try again in 20s.".to_string(),
+            "context_length_exceeded" => {
+                "Your input exceeds the context window of this model.".to_string()
+            }
+            other => format!("The response failed ({other})."),
+        };
+        send(
+            json!({"type": "response.failed", "response": {"id": id, "status": "failed",
+                "error": {"code": code, "message": message}}}),
+        )
+        .await;
+        return;
+    }
+    send(
+            json!({"type": "response.output_item.done", "output_index": 1,
+            "item": {"type": "message", "id": item_id, "role": "assistant", "status": "completed", "phase": "final_answer",
+                "content": [{"type": "output_text", "text": answer, "annotations": []}]}}),
+        )
+        .await;
+    let now = chrono::Utc::now().timestamp();
+    send(json!({"type": "codex.rate_limits", "plan_type": "plus",
+            "rate_limits": {"primary": {"used_percent": faults.primary_used_percent.unwrap_or(12.5), "window_minutes": 300, "resets_at": now + 3600},
+                "secondary": {"used_percent": 40.0, "window_minutes": 10080, "resets_at": now + 3 * 86400}},
+            "credits": {"has_credits": false, "unlimited": false, "balance": "0"}}))
+        .await;
+    let input_tokens = 17 + answer.len() as u64 / 4;
+    let output_tokens = (answer.chars().count() as u64).div_ceil(4);
+    send(json!({"type": "response.completed", "response": {"id": id, "model": model, "status": "completed",
+            "usage": {"input_tokens": input_tokens, "input_tokens_details": {"cached_tokens": 0},
+                "output_tokens": output_tokens, "output_tokens_details": {"reasoning_tokens": 0},
+                "total_tokens": input_tokens + output_tokens}}}))
+        .await;
+}
+
+/// SSE keep-alive comments every 100 ms, until the client closes the stream.
+async fn keep_alive_forever(tx: &tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>) {
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if tx
+            .send(Ok(Bytes::from_static(b": keep-alive\n\n")))
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
 }
