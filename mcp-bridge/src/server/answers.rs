@@ -100,6 +100,9 @@ pub struct Status {
     /// This bridge's account first, then the other profiles (absent when a sign-in ended).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub accounts: Option<Vec<AccountLine>>,
+    /// The background jobs of this account that are running (absent when a sign-in ended).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub running_jobs: Option<usize>,
 }
 
 /// One account of `codex_status`.

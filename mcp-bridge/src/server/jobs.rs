@@ -160,6 +160,15 @@ pub async fn list(accounts: &Accounts, account: Option<&str>) -> CallToolResult 
     )
 }
 
+/// How many jobs of the served account are running (0 when they cannot be read).
+pub async fn running(accounts: &Accounts) -> usize {
+    let store = JobStore::open(&accounts.settings_of(accounts.served()));
+    blocking(move || store.list())
+        .await
+        .map(|jobs| jobs.iter().filter(|j| j.state == JobState::Running).count())
+        .unwrap_or(0)
+}
+
 /// `codex_result`: the job's result once it ended, waiting up to `wait` for that.
 pub async fn result(
     accounts: &Accounts,

@@ -326,7 +326,8 @@ impl CodexServer {
     )]
     async fn codex_status(&self) -> Result<CallToolResult, ErrorData> {
         let (status, others) = self.inner.accounts.overview().await;
-        Ok(format::status_with_others(&status, &others))
+        let running = jobs::running(&self.inner.accounts).await;
+        Ok(format::status_with_others(&status, &others, running))
     }
 
     #[tool(

@@ -99,6 +99,7 @@ fn status_answer(s: &Status, accounts: Option<Vec<answers::AccountLine>>) -> ans
         status: crate::cli::output::StatusJson::of(s),
         rate_limits: s.usage.clone(),
         accounts,
+        running_jobs: None,
     }
 }
 
@@ -108,8 +109,15 @@ fn status_answer(s: &Status, accounts: Option<Vec<answers::AccountLine>>) -> ans
 pub fn status_with_others(
     s: &Status,
     others: &[codex_oauth_core::accounts::Account],
+    running_jobs: usize,
 ) -> CallToolResult {
     let (mut text, mut data) = status_parts(s);
+    data.running_jobs = Some(running_jobs);
+    if running_jobs > 0 {
+        text.push_str(&format!(
+            "\nBackground jobs: {running_jobs} running (codex_jobs lists them, codex_result gets one's result)."
+        ));
+    }
     let mut accounts = vec![answers::AccountLine::of(s, true)];
     accounts.extend(
         others
