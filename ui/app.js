@@ -1,7 +1,7 @@
 // The window's controller: renders the model the app sends (command `get_status`, event `status`),
 // a card per account, and turns clicks into commands. All state lives in the app; this file only
 // shows it, and remembers what this window started (its sign-in, the account being added).
-import { clock, expiryText, percent, stateTitle } from "./format.js";
+import { clock, expiryText, jobLine, percent, stateTitle } from "./format.js";
 
 const tauri = window.__TAURI__;
 const invoke = (cmd, args) => tauri.core.invoke(cmd, args);
@@ -163,6 +163,25 @@ function newCard(profile) {
   return card;
 }
 
+/** The account's background jobs, newest first: the title, what it is and where it stands. */
+function renderJobs(card, jobs) {
+  const items = jobs.map((j) => {
+    const li = document.createElement("li");
+    li.className = `job ${j.state}`;
+    li.dataset.job = j.id;
+    const title = document.createElement("span");
+    title.className = "job-title";
+    title.textContent = j.title || "(untitled)";
+    const state = document.createElement("span");
+    state.className = "job-state muted small";
+    state.textContent = jobLine(j);
+    li.append(title, state);
+    return li;
+  });
+  card.querySelector(".job-list").replaceChildren(...items);
+  show(card.querySelector(".jobs"), items.length > 0);
+}
+
 function renderCard(card, a) {
   const q = (css) => card.querySelector(css);
   q(".dot").className = `dot ${a.icon}`;
@@ -209,6 +228,7 @@ function renderCard(card, a) {
     fetchedWorkspaces.delete(a.profile);
     show(q(".workspace-pick"), false);
   }
+  renderJobs(card, a.jobs ?? []);
   q(".card-error").textContent = a.last_error ?? "";
   show(q(".card-error"), !!a.last_error);
   show(q(".btn-make-default"), !a.default);

@@ -44,3 +44,14 @@ export function stateTitle(model) {
     default: return model.pending ? "Signing in…" : "Not signed in";
   }
 }
+
+/** A background job's line: what it is, and when it started or ended. */
+export function jobLine(job, now = new Date()) {
+  const what = job.tool === "codex_review" ? "review" : job.tool === "codex_task" ? "task" : "question";
+  switch (job.state) {
+    case "running": return `${what} · running since ${clock(job.started_at, now)}`;
+    case "completed": return `${what} · done at ${clock(job.ended_at ?? job.started_at, now)}`;
+    case "failed": return `${what} · failed at ${clock(job.ended_at ?? job.started_at, now)}`;
+    default: return `${what} · cancelled`;
+  }
+}

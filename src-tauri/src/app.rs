@@ -222,7 +222,7 @@ fn on_menu(app: &AppHandle, event: MenuEvent) {
                 }
             });
         }
-        ids::OPEN => window::open(app),
+        ids::OPEN | ids::JOBS => window::open(app),
         ids::COPY_MCP => {
             let copied = commands::copy_mcp_config(&state, |text| {
                 app.clipboard().write_text(text).map_err(|e| e.to_string())

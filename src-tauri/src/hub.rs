@@ -9,11 +9,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use codex_oauth_core::accounts::{profile_names, settings_of};
 use codex_oauth_core::codex::CodexClient;
+use codex_oauth_core::jobs::JobStore;
 use codex_oauth_core::signin::SignIns;
 use codex_oauth_core::{Session, Settings, Status};
 use tokio::sync::{Notify, watch};
 
-use crate::model::{AccountSnapshot, Snapshot};
+use crate::model::{AccountSnapshot, JobSummary, Snapshot};
 use crate::watch::{Change, Watch};
 
 /// One profile of the app: its session, its sign-in flows and its Codex client.
@@ -56,6 +57,7 @@ struct Pokes {
 struct Pending {
     accounts: bool,
     profiles: BTreeSet<String>,
+    jobs: BTreeSet<String>,
 }
 
 pub struct Hub {
@@ -183,7 +185,45 @@ impl Hub {
             status,
             refreshing: false,
             workspace,
+            jobs: self.read_jobs(profile).await,
         }
+    }
+
+    /// The background jobs of `profile` (a runner found gone is recorded by the reading).
+    async fn read_jobs(&self, profile: &str) -> Vec<JobSummary> {
+        let store = JobStore::open(&settings_of(&self.base, profile));
+        match tokio::task::spawn_blocking(move || store.list()).await {
+            Ok(Ok(jobs)) => jobs.iter().map(JobSummary::of).collect(),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, profile, "cannot read the background jobs");
+                Vec::new()
+            }
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Read one account's background jobs again and tell the subscribers if they changed.
+    pub async fn reload_jobs(&self, profile: &str) -> Snapshot {
+        if !self.is_listed(profile) {
+            return self.rescan().await;
+        }
+        if let Some(w) = self.watch.get() {
+            w.watch_jobs(profile);
+        }
+        let _one = self.reloading.lock().await;
+        let jobs = self.read_jobs(profile).await;
+        self.tx.send_if_modified(|snap| {
+            let Some(a) = snap.account_mut(profile) else {
+                return false;
+            };
+            if a.jobs == jobs {
+                return false;
+            }
+            a.jobs = jobs;
+            snap.revision += 1;
+            true
+        });
+        self.current()
     }
 
     /// List the profiles and the default again, and read every account's status.
@@ -240,11 +280,12 @@ impl Hub {
             let Some(a) = snap.account_mut(profile) else {
                 return false;
             };
-            if a.status == next.status && a.workspace == next.workspace {
+            if a.status == next.status && a.workspace == next.workspace && a.jobs == next.jobs {
                 return false;
             }
             a.status = next.status;
             a.workspace = next.workspace;
+            a.jobs = next.jobs;
             snap.revision += 1;
             true
         });
@@ -274,6 +315,9 @@ impl Hub {
                 Change::Profile(name) => {
                     p.profiles.insert(name);
                 }
+                Change::Jobs(name) => {
+                    p.jobs.insert(name);
+                }
             }
         }
         self.pokes.wake.notify_one();
@@ -283,12 +327,19 @@ impl Hub {
     pub async fn run_reloads(self: Arc<Self>) {
         loop {
             self.pokes.wake.notified().await;
-            let Pending { accounts, profiles } = std::mem::take(&mut *lock(&self.pokes.pending));
+            let Pending {
+                accounts,
+                profiles,
+                jobs,
+            } = std::mem::take(&mut *lock(&self.pokes.pending));
             if accounts {
                 self.rescan().await;
             }
             for p in profiles {
                 self.reload(&p).await;
+            }
+            for p in jobs {
+                self.reload_jobs(&p).await;
             }
         }
     }

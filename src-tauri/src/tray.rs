@@ -23,6 +23,8 @@ pub mod ids {
     pub const COPY_MCP: &str = "copy-mcp";
     pub const AUTOSTART: &str = "autostart";
     pub const QUIT: &str = "quit";
+    /// "N Codex jobs running": opens the window, which lists them.
+    pub const JOBS: &str = "jobs";
     /// An account's item: this prefix and the profile.
     pub const ACCOUNT_PREFIX: &str = "account:";
 
@@ -58,6 +60,7 @@ pub fn menu_text(text: &str) -> String {
 #[derive(Clone)]
 struct Items {
     state: MenuItem<Wry>,
+    jobs: Option<MenuItem<Wry>>,
     /// (profile, its item), in menu order.
     accounts: Vec<(String, CheckMenuItem<Wry>)>,
     sign: MenuItem<Wry>,
@@ -77,10 +80,11 @@ pub struct Tray {
 }
 
 /// What decides the menu's items (their texts and checks change in place).
-fn layout(model: &TrayModel) -> (Vec<&str>, bool) {
+fn layout(model: &TrayModel) -> (Vec<&str>, bool, bool) {
     (
         model.accounts.iter().map(|a| a.profile.as_str()).collect(),
         model.sign_out,
+        model.jobs_line.is_some(),
     )
 }
 
@@ -127,7 +131,16 @@ fn build_menu(
         None::<&str>,
     )?;
     let quit = MenuItem::with_id(app, ids::QUIT, "Quit", true, None::<&str>)?;
-    let menu = Menu::with_items(app, &[&state, &PredefinedMenuItem::separator(app)?])?;
+    let jobs = model
+        .jobs_line
+        .as_deref()
+        .map(|line| MenuItem::with_id(app, ids::JOBS, menu_text(line), true, None::<&str>))
+        .transpose()?;
+    let menu = Menu::with_items(app, &[&state])?;
+    if let Some(item) = &jobs {
+        menu.append(item)?;
+    }
+    menu.append(&PredefinedMenuItem::separator(app)?)?;
     for (_, item) in &accounts {
         menu.append(item)?;
     }
@@ -148,6 +161,7 @@ fn build_menu(
         menu,
         Items {
             state,
+            jobs,
             accounts,
             sign,
             autostart,
@@ -236,6 +250,11 @@ impl Tray {
                 items.state.set_text(menu_text(&model.state_line)),
             );
         }
+        if before.jobs_line != model.jobs_line
+            && let (Some(item), Some(line)) = (&items.jobs, &model.jobs_line)
+        {
+            log_err("jobs line", item.set_text(menu_text(line)));
+        }
         for ((_, item), (was, now)) in items
             .accounts
             .iter()
@@ -303,7 +322,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
-    use crate::model::AccountItem;
+    use crate::model::{AccountItem, jobs_line};
 
     #[test]
     fn every_icon_state_has_its_own_square_png() {
@@ -345,6 +364,7 @@ mod tests {
                     default: *p == "default",
                 })
                 .collect(),
+            jobs_line: None,
         }
     }
 
@@ -364,6 +384,14 @@ mod tests {
         assert_eq!(layout(&one), layout(&relabelled));
         assert_ne!(layout(&one), layout(&model(&["default", "work"], false)));
         assert_ne!(layout(&one), layout(&model(&["default"], true)));
+        // The jobs line comes and goes with the menu; its count changes in place.
+        let mut running = one.clone();
+        running.jobs_line = jobs_line(1);
+        assert_ne!(layout(&one), layout(&running));
+        let mut more = running.clone();
+        more.jobs_line = jobs_line(2);
+        assert_eq!(layout(&running), layout(&more));
+        assert_eq!(more.jobs_line.as_deref(), Some("2 Codex jobs running"));
     }
 
     #[test]

@@ -20,6 +20,9 @@ pub enum Change {
     /// A profile folder came or went, or config.toml changed: list the profiles and the default
     /// again.
     Accounts,
+    /// This profile's background jobs may have changed (one started, progressed or ended, or
+    /// its `jobs` folder was made): read them again.
+    Jobs(String),
 }
 
 /// What `event` may have changed (created, written, renamed into place, removed); nothing for
@@ -39,6 +42,9 @@ pub fn classify(event: &Event, home: &Path, config_file: &Path) -> Vec<Change> {
                 // A folder of the home folder: a profile may have come or gone.
                 return layout::profile_of_folder(home, p).map(|_| Change::Accounts);
             }
+            if let Some(profile) = layout::profile_of_jobs_path(home, p) {
+                return Some(Change::Jobs(profile.to_owned()));
+            }
             layout::profile_of_state_file(home, p)
                 .map(|profile| Change::Profile(profile.to_owned()))
         })
@@ -53,6 +59,8 @@ pub struct Watch {
     home: PathBuf,
     watcher: Mutex<RecommendedWatcher>,
     dirs: Mutex<BTreeSet<String>>,
+    /// The profiles whose `jobs` folder is watched (with every job folder in it).
+    jobs: Mutex<BTreeSet<String>>,
 }
 
 impl Watch {
@@ -80,6 +88,7 @@ impl Watch {
             home: home.to_path_buf(),
             watcher: Mutex::new(watcher),
             dirs: Mutex::new(BTreeSet::new()),
+            jobs: Mutex::new(BTreeSet::new()),
         };
         watch.sync_dirs();
         Ok(watch)
@@ -90,23 +99,52 @@ impl Watch {
     /// again is harmless, and needed when one was removed and made again under the same name.
     pub fn sync_dirs(&self) {
         let present: BTreeSet<String> = layout::profile_folders(&self.home).into_iter().collect();
-        let (Ok(mut watcher), Ok(mut dirs)) = (self.watcher.lock(), self.dirs.lock()) else {
+        {
+            let (Ok(mut watcher), Ok(mut dirs)) = (self.watcher.lock(), self.dirs.lock()) else {
+                return;
+            };
+            // A folder removed took its watch with it: nothing to undo for the ones gone.
+            dirs.clear();
+            if let Ok(mut jobs) = self.jobs.lock() {
+                jobs.clear();
+            }
+            for name in &present {
+                match watcher.watch(
+                    &layout::profile_dir(&self.home, name),
+                    RecursiveMode::NonRecursive,
+                ) {
+                    Ok(()) => {
+                        dirs.insert(name.clone());
+                    }
+                    // Removed again meanwhile, or out of watches: say so, the rest still counts.
+                    Err(e) => {
+                        tracing::warn!(error = %e, profile = %name, "cannot watch a profile folder");
+                    }
+                }
+            }
+        }
+        for name in &present {
+            self.watch_jobs(name);
+        }
+    }
+
+    /// Watch the `jobs` folder of `profile` and the job folders in it (recursively: a job's
+    /// record is replaced by rename inside its own folder), once it exists; again after
+    /// [`Watch::sync_dirs`].
+    pub fn watch_jobs(&self, profile: &str) {
+        let dir = layout::jobs_dir(&layout::profile_dir(&self.home, profile));
+        let (Ok(mut watcher), Ok(mut jobs)) = (self.watcher.lock(), self.jobs.lock()) else {
             return;
         };
-        // A folder removed took its watch with it: nothing to undo for the ones gone.
-        dirs.clear();
-        for name in present {
-            match watcher.watch(
-                &layout::profile_dir(&self.home, &name),
-                RecursiveMode::NonRecursive,
-            ) {
-                Ok(()) => {
-                    dirs.insert(name);
-                }
-                // Removed again meanwhile, or out of watches: say so, the rest still counts.
-                Err(e) => {
-                    tracing::warn!(error = %e, profile = %name, "cannot watch a profile folder");
-                }
+        if jobs.contains(profile) || !dir.is_dir() {
+            return;
+        }
+        match watcher.watch(&dir, RecursiveMode::Recursive) {
+            Ok(()) => {
+                jobs.insert(profile.to_owned());
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, profile, "cannot watch the background jobs folder");
             }
         }
     }

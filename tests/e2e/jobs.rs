@@ -134,7 +134,11 @@ async fn a_cancel_closes_the_hanging_request_and_records_the_job_cancelled() {
     .await;
     let st = call_tool(&s, "codex_status", json!({})).await;
     assert_eq!(data(&st)["running_jobs"], 1, "{}", text(&st));
-    assert!(text(&st).contains("Background jobs: 1 running"), "{}", text(&st));
+    assert!(
+        text(&st).contains("Background jobs: 1 running"),
+        "{}",
+        text(&st)
+    );
     let r = call_tool(&s, "codex_cancel", json!({"job_id": id})).await;
     assert_ne!(r.is_error, Some(true), "{}", text(&r));
     assert_eq!(data(&r)["state"], "cancelled", "{}", text(&r));

@@ -662,6 +662,44 @@ class Suite:
         assert not (self.work / "store" / "team").exists()
         assert self.text(self.card("default", ".email")) == EMAIL
 
+    def test_a_background_job_shows_in_the_menu_and_the_window_and_its_end_is_notified(self):
+        """A bridge starts a background job and exits; the job's runner works on (a slow
+        answer): the menu says a job runs, the window lists it, and its end is notified once,
+        with its title."""
+        self.ensure_default_signed_in()
+
+        def job_notices():
+            return [n for n in self.host_log.notifications() if n["summary"].startswith("Codex job")]
+
+        before = len(job_notices())
+        self.fake.put("/_fake/faults", {"delta_delay_ms": 800})
+        try:
+            reply = self.bridge_tool("codex_query", {"prompt": "Weigh the two designs", "background": True})
+            assert "result" in reply and not reply["result"].get("isError"), reply
+            job_id = reply["result"]["structuredContent"]["job_id"]
+            wait_for("the menu's jobs line", lambda: "1 Codex job running" in self.tray_item().labels())
+            row = f'li.job[data-job="{job_id}"]'
+            wait_for("the job in the window", lambda: self.visible(self.card("default", row)))
+            # Below the card's other parts: brought into view, as a person would scroll to it.
+            self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})",
+                                       self.el(self.card("default", row)))
+            shown = self.text(self.card("default", f"{row} .job-title"))
+            assert shown == "Weigh the two designs", shown
+            assert "running since" in self.text(self.card("default", f"{row} .job-state"))
+            note = wait_for("the job's end to be notified", lambda: job_notices()[before:], timeout=30)
+        finally:
+            self.fake.put("/_fake/faults", {})
+        assert [n["summary"] for n in note] == ["Codex job done"], note
+        # With several accounts the body names the profile: "codex_query (profile default): …".
+        body = note[0]["body"]
+        assert body.startswith("codex_query") and body.endswith(": Weigh the two designs"), note
+        wait_for("the jobs line to go", lambda: not any("Codex job" in l for l in self.tray_item().labels()))
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})",
+                                   self.el(self.card("default", row)))
+        wait_for("the window to say it is done",
+                 lambda: "done at" in self.text(self.card("default", f"{row} .job-state")))
+        assert len(job_notices()) == before + 1, "notified once"
+
     def test_codex_clear_from_a_bridge_shows_within_a_second(self):
         reply = self.bridge_tool("codex_clear", {})
         assert "result" in reply and not reply["result"].get("isError"), reply
@@ -811,6 +849,7 @@ def main():
         suite.test_signing_out_one_account_leaves_the_other_signed_in,
         suite.test_the_paste_field_completes_a_sign_in_and_refuses_a_wrong_state,
         suite.test_add_account_checks_the_name_and_the_same_account_renews_its_profile,
+        suite.test_a_background_job_shows_in_the_menu_and_the_window_and_its_end_is_notified,
         suite.test_codex_clear_from_a_bridge_shows_within_a_second,
         suite.test_start_at_login_toggles_the_autostart_entry,
         suite.test_copy_mcp_config_from_the_menu,

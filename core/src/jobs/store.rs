@@ -14,6 +14,7 @@ use super::alive::alive;
 use super::record::{Job, JobError, JobProgress, JobState, Runner};
 use crate::config::Settings;
 use crate::error::{Error, ErrorCode, ErrorKind, Refusal, Result, json_problem};
+use crate::store::layout::JOB_FILE;
 use crate::store::lock::{self, LOCK_WAIT, LockGuard};
 use crate::store::{fsutil, layout};
 
@@ -28,7 +29,6 @@ pub const STALE_AFTER: Duration = Duration::from_secs(60);
 /// How long a job may wait for its runner to name itself.
 const START_GRACE: Duration = Duration::from_secs(30);
 
-const JOB_FILE: &str = "job.json";
 const REQUEST_FILE: &str = "request.json";
 const RESULT_FILE: &str = "result.json";
 const CANCEL_FILE: &str = "cancel";

@@ -14,6 +14,8 @@ const LOCK_FILE: &str = "lock";
 const CATALOG_FILE: &str = "models.json";
 const CONVERSATIONS_DIR: &str = "conversations";
 const JOBS_DIR: &str = "jobs";
+/// A job's record in its folder under `jobs/` (the jobs store writes the rest of that folder).
+pub(crate) const JOB_FILE: &str = "job.json";
 
 /// The folder of `profile` in `home` (as `Settings::profile_dir`).
 pub fn profile_dir(home: &Path, profile: &str) -> PathBuf {
@@ -88,6 +90,24 @@ pub fn profile_of_state_file<'a>(home: &Path, path: &'a Path) -> Option<&'a str>
         return None;
     }
     let dir = path.parent()?;
+    (dir.parent()? == home).then_some(dir.file_name()?.to_str()?)
+}
+
+/// The profile whose background jobs `path` is about, when it is one of `home`'s: its `jobs`
+/// folder (made by the first job), or a job's `job.json` in it. What a watcher of the store
+/// follows to learn that a job started, progressed or ended.
+pub fn profile_of_jobs_path<'a>(home: &Path, path: &'a Path) -> Option<&'a str> {
+    let jobs = if path.file_name()?.to_str()? == JOBS_DIR {
+        path
+    } else if path.file_name()?.to_str()? == JOB_FILE {
+        path.parent()?.parent()?
+    } else {
+        return None;
+    };
+    if jobs.file_name()?.to_str()? != JOBS_DIR {
+        return None;
+    }
+    let dir = jobs.parent()?;
     (dir.parent()? == home).then_some(dir.file_name()?.to_str()?)
 }
 

@@ -27,6 +27,17 @@ pub struct TrayModel {
     pub sign_out: bool,
     /// Every account, in profile order.
     pub accounts: Vec<AccountItem>,
+    /// "2 Codex jobs running", while any background job of any account runs.
+    pub jobs_line: Option<String>,
+}
+
+/// The menu line of the running background jobs.
+pub fn jobs_line(running: usize) -> Option<String> {
+    match running {
+        0 => None,
+        1 => Some("1 Codex job running".into()),
+        n => Some(format!("{n} Codex jobs running")),
+    }
 }
 
 /// The face, the state line and the tooltip of one account.
@@ -130,6 +141,7 @@ where
                 default: a.profile() == snap.default,
             })
             .collect(),
+        jobs_line: jobs_line(snap.running_jobs()),
     }
 }
 

@@ -9,7 +9,9 @@ mod window;
 #[cfg(test)]
 mod fixtures;
 
+#[cfg(test)]
+pub(crate) use menu::jobs_line;
 pub use menu::{AccountItem, TrayModel, tray_model};
 pub use notice::{Notice, notices};
-pub use snapshot::{AccountSnapshot, IconState, Snapshot};
+pub use snapshot::{AccountSnapshot, IconState, JobSummary, Snapshot};
 pub use window::{AccountView, WindowModel, window_model};

@@ -7,7 +7,9 @@ use std::borrow::Cow;
 use codex_oauth_core::Status;
 use codex_oauth_core::model::Remaining;
 
-use super::snapshot::Snapshot;
+use codex_oauth_core::jobs::JobState;
+
+use super::snapshot::{AccountSnapshot, Snapshot};
 
 /// A desktop notification worth sending.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,10 +99,54 @@ pub fn notice(prev: &Status, next: &Status, several: bool) -> Option<Notice> {
     None
 }
 
+/// A notification for each background job that ended between two snapshots of an account:
+/// one that was running before, or one that started and ended in between. The jobs of an account
+/// seen for the first time (the app's start, a new profile) are not news.
+fn job_notices(
+    prev: Option<&AccountSnapshot>,
+    next: &AccountSnapshot,
+    several: bool,
+) -> Vec<Notice> {
+    let Some(prev) = prev else {
+        return Vec::new();
+    };
+    next.jobs
+        .iter()
+        .filter(|j| j.state.ended())
+        .filter(|j| {
+            prev.jobs
+                .iter()
+                .find(|p| p.id == j.id)
+                .is_none_or(|p| p.state == JobState::Running)
+        })
+        .filter_map(|j| {
+            let title = match j.state {
+                JobState::Completed => "Codex job done",
+                JobState::Failed => "Codex job failed",
+                // The user cancelled it: they know.
+                _ => return None,
+            };
+            let whose = if several {
+                format!(" (profile {})", next.profile())
+            } else {
+                String::new()
+            };
+            Some(Notice {
+                title: title.into(),
+                body: format!("{}{whose}: {}", j.tool, j.title),
+            })
+        })
+        .collect()
+}
+
 /// Every notification due between two snapshots, one account after another. An account new in
 /// `next` counts as signed out before (a sign-in by another process in a new profile).
 pub fn notices(prev: &Snapshot, next: &Snapshot, alerts: &[u8]) -> Vec<Notice> {
     let several = next.accounts.len() > 1;
+    let jobs = next
+        .accounts
+        .iter()
+        .flat_map(|a| job_notices(prev.account(a.profile()), a, several));
     next.accounts
         .iter()
         .filter_map(|a| {
@@ -116,6 +162,7 @@ pub fn notices(prev: &Snapshot, next: &Snapshot, alerts: &[u8]) -> Vec<Notice> {
                     .flatten()
             })
         })
+        .chain(jobs)
         .collect()
 }
 
@@ -267,5 +314,44 @@ mod tests {
             &[80, 95],
         );
         assert_eq!(all, []);
+    }
+
+    fn job(id: &str, state: JobState) -> crate::model::JobSummary {
+        crate::model::JobSummary {
+            id: id.into(),
+            tool: "codex_review".into(),
+            title: format!("review {id}"),
+            state,
+            started_at: crate::model::fixtures::now(),
+            ended_at: state.ended().then(crate::model::fixtures::now),
+        }
+    }
+
+    #[test]
+    fn a_job_that_ends_is_told_once_with_its_title_and_a_cancel_or_an_old_job_is_not() {
+        let mut before = snap(signed_in(60));
+        before.accounts[0].jobs = vec![job("a", JobState::Running), job("old", JobState::Failed)];
+        let mut after = before.clone();
+        after.accounts[0].jobs = vec![
+            job("c", JobState::Completed),
+            job("b", JobState::Cancelled),
+            job("a", JobState::Failed),
+            job("old", JobState::Failed),
+        ];
+        let n = notices(&before, &after, &[]);
+        assert_eq!(
+            n,
+            vec![
+                Notice {
+                    title: "Codex job done".into(),
+                    body: "codex_review: review c".into()
+                },
+                Notice {
+                    title: "Codex job failed".into(),
+                    body: "codex_review: review a".into()
+                },
+            ]
+        );
+        assert!(notices(&after, &after, &[]).is_empty(), "told once");
     }
 }

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 use chrono::{DateTime, TimeZone, Utc};
+use codex_oauth_core::jobs::{Job, JobState};
 use codex_oauth_core::model::Workspace;
 use codex_oauth_core::{REFRESH_MARGIN, Status, StoreMode};
 use serde::Serialize;
@@ -28,6 +29,33 @@ pub struct AccountSnapshot {
     pub refreshing: bool,
     /// The workspace of the sign-in (state.json, from `accounts/check`), when known.
     pub workspace: Option<Workspace>,
+    /// The account's background jobs, newest first.
+    pub jobs: Vec<JobSummary>,
+}
+
+/// A background job as the tray shows it (its progress left out: it changes every second and
+/// is shown nowhere here).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobSummary {
+    pub id: String,
+    pub tool: String,
+    pub title: String,
+    pub state: JobState,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+impl JobSummary {
+    pub fn of(j: &Job) -> Self {
+        Self {
+            id: j.id.clone(),
+            tool: j.tool.clone(),
+            title: j.title.clone(),
+            state: j.state,
+            started_at: j.started_at,
+            ended_at: j.ended_at,
+        }
+    }
 }
 
 impl AccountSnapshot {
@@ -36,6 +64,7 @@ impl AccountSnapshot {
             status,
             refreshing: false,
             workspace: None,
+            jobs: Vec::new(),
         }
     }
 
@@ -73,6 +102,15 @@ impl Snapshot {
     }
 
     /// The default account; signed out when it is not listed (the hub always lists it).
+    /// How many background jobs run, in every account.
+    pub fn running_jobs(&self) -> usize {
+        self.accounts
+            .iter()
+            .flat_map(|a| &a.jobs)
+            .filter(|j| j.state == JobState::Running)
+            .count()
+    }
+
     pub fn default_account(&self) -> Cow<'_, AccountSnapshot> {
         match self.account(&self.default) {
             Some(a) => Cow::Borrowed(a),

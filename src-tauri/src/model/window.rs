@@ -8,7 +8,7 @@ use codex_oauth_core::{Status, StoreMode};
 use serde::Serialize;
 
 use super::menu::account_lines;
-use super::snapshot::{AccountSnapshot, IconState, Snapshot};
+use super::snapshot::{AccountSnapshot, IconState, JobSummary, Snapshot};
 use crate::usage::{UsageBar, usage_bars};
 
 /// Where the secret is, for the window.
@@ -57,7 +57,13 @@ pub struct AccountView {
     /// The effective remaining in words, when the backend reported windows.
     pub remaining: Option<String>,
     pub generation: u64,
+    /// The account's background jobs: the running ones and the last ended, newest first (at
+    /// most [`JOBS_SHOWN`]).
+    pub jobs: Vec<JobSummary>,
 }
+
+/// The most jobs a card lists.
+pub const JOBS_SHOWN: usize = 8;
 
 /// Everything the window shows, sent on every change (event `status`) and by `get_status`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -140,6 +146,7 @@ where
             .remaining()
             .map(codex_oauth_core::model::Remaining::describe),
         generation: s.generation,
+        jobs: a.jobs.iter().take(JOBS_SHOWN).cloned().collect(),
     }
 }
 
