@@ -457,8 +457,8 @@ async fn the_python_mcp_sdk_drives_the_real_bridge() {
     let reqs = fake.requests_to("/backend-api/codex/responses");
     assert_eq!(
         reqs.len(),
-        4,
-        "the conversation's two, the query with files, the review"
+        5,
+        "the conversation's two, the query with files, the review, the background job"
     );
     let turns = reqs[1].body["input"]
         .as_array()

@@ -88,6 +88,18 @@ async def main():
             check(not review.is_error, f"review failed: {text_of(review)}")
             check([c["path"] for c in review.structured_content["changed"]] == ["calc.py"],
                   f"review changed {review.structured_content.get('changed')}")
+            # A background job: started, listed, its result waited for (each checked against
+            # its tool's outputSchema by the SDK).
+            job = await session.call_tool("codex_query", {"prompt": "In the background", "background": True})
+            check(not job.is_error and job.structured_content["state"] == "running", f"job: {text_of(job)}")
+            job_id = job.structured_content["job_id"]
+            jobs = await session.call_tool("codex_jobs", {})
+            check(job_id in [j["job_id"] for j in jobs.structured_content["jobs"]], f"jobs: {text_of(jobs)}")
+            done = await session.call_tool("codex_result", {"job_id": job_id, "wait_seconds": 30})
+            check(not done.is_error and done.structured_content["state"] == "completed", f"result: {text_of(done)}")
+            check(done.structured_content["answer"].endswith("In the background"), f"result: {text_of(done)}")
+            again = await session.call_tool("codex_cancel", {"job_id": job_id})
+            check(not again.is_error and again.structured_content["state"] == "completed", f"cancel: {text_of(again)}")
             unknown = await session.call_tool("codex_query", {"prompt": "x", "conversation_id": "no-such"})
             check(unknown.is_error and unknown.structured_content["kind"] == "unknown_conversation",
                   f"unknown conversation: {unknown.structured_content}")
