@@ -2,6 +2,7 @@
 //! sessions and the Codex backend client. No GUI and no MCP here; the tray and the bridge are thin
 //! front ends over this.
 
+pub mod agent;
 pub mod app;
 pub mod claims;
 pub mod codex;
@@ -18,10 +19,12 @@ pub mod mcp_config;
 pub mod model;
 pub mod oauth;
 pub mod review;
+pub mod sandbox;
 pub mod secret;
 mod session;
 pub mod status;
 pub mod store;
+pub mod task;
 
 pub use app::{accounts, signin};
 pub use config::{Settings, StoreMode};

@@ -1,0 +1,2 @@
+//! The tool loop: Codex calls tools, the loop runs them in the private copy and sends the
+//! outputs back, until an answer with no call.
