@@ -33,7 +33,16 @@ const FLOORS: Floors = Floors(&[
     // conversations.
     (
         "workspace",
-        &["codex", "files", "review", "conversations", "jobs"],
+        &[
+            "codex",
+            "files",
+            "review",
+            "conversations",
+            "jobs",
+            "sandbox",
+            "task",
+            "agent",
+        ],
     ),
     // The use cases the front ends call.
     ("app", &["app", "import", "mcp_config"]),
