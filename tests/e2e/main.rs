@@ -4,6 +4,7 @@
 mod support;
 
 mod accounts;
+mod agent_loop;
 mod bridge;
 mod bridge_faults;
 mod cli_output;

@@ -27,7 +27,7 @@ use crate::{RecordedRequest, Shared};
 use account::{accounts_check, models, usage};
 use auth::{check_chatgpt_auth, injected, unauthorized};
 use body::check_body;
-use stream::{rate_limit_headers, stream_answer};
+use stream::{rate_limit_headers, stream_answer, stream_call};
 
 pub fn routes() -> Router<Arc<Shared>> {
     Router::new()
@@ -188,14 +188,35 @@ async fn respond(
     if let Some(r) = injected(&s, true) {
         return r;
     }
-    let answer = faults.answer.clone().unwrap_or_else(|| {
-        format!(
-            "Echo #{}: {}",
-            users.len(),
-            users.last().cloned().unwrap_or_default()
-        )
-    });
+    let step = {
+        let mut g = s.lock();
+        (!g.faults.script.is_empty()).then(|| g.faults.script.remove(0))
+    };
     let model = v["model"].as_str().unwrap_or("").to_string();
+    if let Some(call) = step.as_ref().and_then(|st| {
+        st.get("function_call")
+            .or_else(|| st.get("custom_tool_call"))
+            .map(|c| (st.get("function_call").is_some(), c))
+    }) {
+        let mut resp = Response::new(stream_call(call.1, call.0, model));
+        let h = resp.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/event-stream"),
+        );
+        rate_limit_headers(h);
+        return resp;
+    }
+    let scripted = step.and_then(|st| st.get("answer").and_then(Value::as_str).map(str::to_owned));
+    let answer = scripted
+        .or_else(|| faults.answer.clone())
+        .unwrap_or_else(|| {
+            format!(
+                "Echo #{}: {}",
+                users.len(),
+                users.last().cloned().unwrap_or_default()
+            )
+        });
     let mut resp = Response::new(stream_answer(answer, model, faults, Arc::clone(&s)));
     let h = resp.headers_mut();
     h.insert(

@@ -157,6 +157,11 @@ pub struct Faults {
     /// The backend answers this text instead of echoing the last user message (a test's
     /// scripted answer, such as a review in its JSON shape).
     pub answer: Option<String>,
+    /// Scripted answers, one per backend `responses` request, taken from the front: `{"function_call":
+    /// {"name", "arguments": <object>}}`, `{"custom_tool_call": {"name", "input": <text>}}` or
+    /// `{"answer": <text>}`. Empty: the usual echo (or `answer`).
+    #[serde(default)]
+    pub script: Vec<Value>,
     /// The backend starts the answer (its commentary and the answer's first item) and then
     /// never ends it: it sends only SSE keep-alive comments, every 100 ms, until the client
     /// closes the connection (counted in `Stats::responses_abandoned`).

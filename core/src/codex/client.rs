@@ -17,7 +17,7 @@ use reqwest::{Method, RequestBuilder, StatusCode};
 use url::Url;
 
 use crate::codex::models::ModelList;
-use crate::codex::request::{Answer, LITE_HEADER, ResponseRequest, Shape};
+use crate::codex::request::{Answer, LITE_HEADER, ResponseRequest, Shape, ToolCall};
 use crate::codex::sse;
 use crate::config::ORIGINATOR;
 use crate::error::{Error, Result};
@@ -202,6 +202,8 @@ impl CodexClient {
             usage: out.usage,
             incomplete: out.incomplete,
             rate_limits: limits,
+            calls: out.items.iter().filter_map(ToolCall::from_item).collect(),
+            items: out.items,
         })
     }
 

@@ -14,7 +14,8 @@ mod workspace;
 pub use client::{API_KEY_DEFAULT_MODEL, CodexClient, CodexOptions};
 pub use models::{Model, ModelList, ModelSource, ReasoningLevel, Upgrade};
 pub use request::{
-    Answer, FRAMING, LITE_HEADER, ResponseRequest, Role, Shape, Turn, new_conversation_id,
+    Answer, FRAMING, LITE_HEADER, ResponseRequest, Role, Shape, ToolCall, ToolInput, Turn,
+    new_conversation_id,
 };
 #[doc(hidden)]
 pub use sse::{StreamOutcome, read_chunks};

@@ -107,6 +107,14 @@ pub struct ResponseRequest {
     /// whose `input_modalities` has `image`). Not part of the turns: a follow-up does not send
     /// them again.
     pub images: Vec<String>,
+    /// The tools offered (function or custom tool objects, PROTOCOL.md §9): at the top level
+    /// for a standard model, in an `additional_tools` item for a lite one.
+    pub tools: Vec<Value>,
+    /// Items after the turns, as a tool loop goes: each answer's output items, then the outputs
+    /// of the calls it made.
+    pub items: Vec<Value>,
+    /// This project's framing (the developer message after the model's instructions).
+    pub framing: &'static str,
 }
 
 impl ResponseRequest {
@@ -140,6 +148,9 @@ impl ResponseRequest {
             },
             conversation_id: new_conversation_id(),
             images: Vec::new(),
+            tools: Vec::new(),
+            items: Vec::new(),
+            framing: FRAMING,
         }
     }
 
@@ -152,7 +163,7 @@ impl ResponseRequest {
         self.model_instructions
             .as_deref()
             .into_iter()
-            .chain(Some(FRAMING))
+            .chain(Some(self.framing))
             .chain(system)
             .map(|text| message("developer", "input_text", text))
             .collect()
@@ -161,7 +172,15 @@ impl ResponseRequest {
     /// The JSON body. No top-level `instructions`, `temperature`, `max_output_tokens` or
     /// `metadata`: the ChatGPT backend refuses them.
     pub fn body(&self) -> Value {
-        let mut input = self.developer_messages();
+        let mut input = Vec::new();
+        if self.shape == Shape::Lite && !self.tools.is_empty() {
+            input.push(json!({
+                "type": "additional_tools",
+                "role": "developer",
+                "tools": [{"type": "namespace", "name": "functions", "tools": self.tools}],
+            }));
+        }
+        input.extend(self.developer_messages());
         input.extend(self.input.iter().map(Turn::to_input));
         if !self.images.is_empty()
             && let Some(content) = input
@@ -176,6 +195,7 @@ impl ResponseRequest {
                     .map(|url| json!({"type": "input_image", "image_url": url})),
             );
         }
+        input.extend(self.items.iter().cloned());
         let mut reasoning = serde_json::Map::new();
         if let Some(e) = &self.reasoning_effort {
             reasoning.insert("effort".into(), json!(e));
@@ -207,7 +227,7 @@ impl ResponseRequest {
                 obj.insert("reasoning".into(), Value::Object(reasoning));
             }
             if self.shape == Shape::Standard {
-                obj.insert("tools".into(), json!([]));
+                obj.insert("tools".into(), Value::Array(self.tools.clone()));
             }
             if let Some(v) = &self.verbosity {
                 obj.insert("text".into(), json!({ "verbosity": v }));
@@ -232,6 +252,57 @@ pub struct Answer {
     pub incomplete: Option<String>,
     /// The rate-limit windows the backend reported with this answer.
     pub rate_limits: Option<RateLimits>,
+    /// The answer's output items as they came, to send back in a tool loop's next request.
+    #[serde(skip)]
+    pub items: Vec<Value>,
+    /// The tools the model called, in order (none: the answer is final).
+    #[serde(skip)]
+    pub calls: Vec<ToolCall>,
+}
+
+/// A call of a tool the request offered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolCall {
+    pub call_id: String,
+    pub name: String,
+    pub input: ToolInput,
+}
+
+/// What a call carries: a function's JSON arguments (as text), or a freeform tool's input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToolInput {
+    Function { arguments: String },
+    Custom { input: String },
+}
+
+impl ToolCall {
+    /// The call in an output item, when it is one (`function_call` or `custom_tool_call`).
+    pub fn from_item(item: &Value) -> Option<Self> {
+        let text = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_owned);
+        let input = match item.get("type").and_then(Value::as_str)? {
+            "function_call" => ToolInput::Function {
+                arguments: text("arguments").unwrap_or_default(),
+            },
+            "custom_tool_call" => ToolInput::Custom {
+                input: text("input").unwrap_or_default(),
+            },
+            _ => return None,
+        };
+        Some(Self {
+            call_id: text("call_id")?,
+            name: text("name")?,
+            input,
+        })
+    }
+
+    /// The item that answers this call with `output` (the text a tool gave).
+    pub fn output_item(&self, output: &str) -> Value {
+        let kind = match self.input {
+            ToolInput::Function { .. } => "function_call_output",
+            ToolInput::Custom { .. } => "custom_tool_call_output",
+        };
+        json!({"type": kind, "call_id": self.call_id, "output": output})
+    }
 }
 
 #[cfg(test)]

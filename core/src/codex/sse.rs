@@ -33,6 +33,10 @@ pub struct StreamOutcome {
     pub usage: Option<TokenUsage>,
     /// `response.incomplete`: why the answer stopped early.
     pub incomplete: Option<String>,
+    /// Every finished output item as it came (`response.output_item.done`): messages, reasoning
+    /// (with its `encrypted_content`) and tool calls, to send back in the next request of a
+    /// tool loop.
+    pub items: Vec<Value>,
 }
 
 /// Read events until the answer ends. Every text delta goes to `on_delta` at once. `idle` is
@@ -59,10 +63,13 @@ where
         if data.is_empty() || data == "[DONE]" {
             continue;
         }
-        let Some(event) = parse_event(data, &event.event) else {
+        let Some((event, item)) = parse_event(data, &event.event) else {
             tracing::debug!("skipping an event that is not a JSON object");
             continue;
         };
+        if let Some(item) = item.filter(Value::is_object) {
+            answer.out.items.push(item);
+        }
         if let Some(end) = answer.take(event, on_delta) {
             return end;
         }
@@ -266,17 +273,23 @@ impl Phase {
     }
 }
 
-/// The event in `data`, its type from the data's `type`, else from the SSE event name. `None`
-/// for data that is not a JSON object.
-fn parse_event(data: &str, name: &str) -> Option<StreamEvent> {
+/// The event in `data`, its type from the data's `type`, else from the SSE event name, and for
+/// `response.output_item.done` the item as it came. `None` for data that is not a JSON object.
+fn parse_event(data: &str, name: &str) -> Option<(StreamEvent, Option<Value>)> {
     let mut v: Value = serde_json::from_str(data).ok()?;
     let object = v.as_object_mut()?;
     if !object.get("type").is_some_and(Value::is_string) {
         object.insert("type".into(), Value::String(name.to_owned()));
     }
+    let item = (object.get("type").and_then(Value::as_str) == Some("response.output_item.done"))
+        .then(|| object.get("item").cloned())
+        .flatten();
     // An event whose known type has fields of another shape than ours is read leniently; one
     // that still does not fit is nothing the answer needs.
-    Some(StreamEvent::deserialize(v).unwrap_or(StreamEvent::Other))
+    Some((
+        StreamEvent::deserialize(v).unwrap_or(StreamEvent::Other),
+        item,
+    ))
 }
 
 /// The text parts of a finished `message` item.

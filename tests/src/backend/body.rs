@@ -44,7 +44,45 @@ pub(super) fn check_body(
     let Some(input) = obj.get("input").and_then(Value::as_array) else {
         return bad("input must be an array");
     };
+    if let Some(tools) = obj.get("tools") {
+        check_tools(tools)?;
+    }
+    for item in input.iter().filter(|i| i["type"] == "additional_tools") {
+        for ns in item["tools"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            if ns["type"] != "namespace" || !ns["name"].is_string() {
+                return bad("additional_tools.tools holds namespaces with a name");
+            }
+            check_tools(&ns["tools"])?;
+        }
+    }
     check_input(input, chatgpt, model_slug, entry)
+}
+
+/// Tool definitions as the Responses API takes them: functions with a name and a JSON Schema
+/// object of parameters, custom tools with a name and a format; no name twice.
+fn check_tools(tools: &Value) -> Result<(), (StatusCode, String)> {
+    let bad = |m: String| Err((StatusCode::BAD_REQUEST, m));
+    let Some(list) = tools.as_array() else {
+        return bad("tools must be an array".into());
+    };
+    let mut names = std::collections::HashSet::new();
+    for t in list {
+        let name = t["name"].as_str().unwrap_or("");
+        if name.is_empty() || !names.insert(name) {
+            return bad(format!("every tool needs a name of its own (`{name}`)"));
+        }
+        match t["type"].as_str().unwrap_or("") {
+            "function" if t["parameters"]["type"] == "object" => {}
+            "function" => return bad(format!("tool {name}: parameters must be an object schema")),
+            "custom" if t.get("format").is_none_or(|f| f["type"].is_string()) => {}
+            other => return bad(format!("tool {name}: unsupported tool type `{other}`")),
+        }
+    }
+    Ok(())
 }
 
 /// The ChatGPT backend's checks of the model asked for: unsupported parameters, a model in the
@@ -129,11 +167,55 @@ fn check_input(
     let bad = |m: &str| Err((StatusCode::BAD_REQUEST, m.to_string()));
     let mut users = Vec::new();
     let mut last_role = "";
+    // Tool calls echoed from earlier answers, waiting for their output: call_id → output type.
+    let mut open_calls: Vec<(String, &str)> = Vec::new();
     for item in input {
         match item["type"].as_str().unwrap_or("") {
             "message" => {}
             // The reference client's tool list (lite) and settings change items.
             "additional_tools" | "configuration_update" => continue,
+            "reasoning" => continue,
+            kind @ ("function_call" | "custom_tool_call") => {
+                let field = if kind == "function_call" {
+                    "arguments"
+                } else {
+                    "input"
+                };
+                let (Some(call_id), Some(_), Some(_)) = (
+                    item["call_id"].as_str(),
+                    item["name"].as_str(),
+                    item[field].as_str(),
+                ) else {
+                    return bad(&format!("a {kind} item needs call_id, name and {field}"));
+                };
+                open_calls.push((
+                    call_id.to_owned(),
+                    if kind == "function_call" {
+                        "function_call_output"
+                    } else {
+                        "custom_tool_call_output"
+                    },
+                ));
+                last_role = "call";
+                continue;
+            }
+            kind @ ("function_call_output" | "custom_tool_call_output") => {
+                let call_id = item["call_id"].as_str().unwrap_or("");
+                let Some(at) = open_calls
+                    .iter()
+                    .position(|(id, k)| id == call_id && *k == kind)
+                else {
+                    return bad(&format!(
+                        "No tool call found for {kind} with call_id {call_id}."
+                    ));
+                };
+                if !item["output"].is_string() {
+                    return bad(&format!("{kind}.output must be a string"));
+                }
+                open_calls.remove(at);
+                last_role = "tool";
+                continue;
+            }
             other => return bad(&format!("unknown input item type `{other}`")),
         }
         let role = item["role"].as_str().unwrap_or("");
@@ -186,8 +268,13 @@ fn check_input(
         }
         last_role = role;
     }
-    if last_role != "user" {
-        return bad("the last input item must be a user message");
+    if let Some((call_id, _)) = open_calls.first() {
+        return bad(&format!(
+            "No tool output found for function call {call_id}."
+        ));
+    }
+    if last_role != "user" && last_role != "tool" {
+        return bad("the last input item must be a user message or a tool output");
     }
     Ok(users)
 }

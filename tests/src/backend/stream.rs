@@ -174,3 +174,46 @@ async fn keep_alive_forever(tx: &tokio::sync::mpsc::Sender<Result<Bytes, std::io
         }
     }
 }
+
+/// An answer that calls a tool: a `function_call` (`arguments`: an object, sent as JSON text)
+/// or, when `function` is false, a `custom_tool_call` (`input`: text), streamed as the backend
+/// does (PROTOCOL.md §9), then `response.completed`.
+pub(super) fn stream_call(call: &Value, function: bool, model: String) -> Body {
+    let id = format!("resp_{}", uuid::Uuid::new_v4().simple());
+    let item_id = format!("fc_{}", uuid::Uuid::new_v4().simple());
+    let call_id = format!("call_{}", uuid::Uuid::new_v4().simple());
+    let name = call["name"].as_str().unwrap_or("").to_owned();
+    let (kind, field, text, delta_event) = if function {
+        let args = call["arguments"].to_string();
+        (
+            "function_call",
+            "arguments",
+            args,
+            "response.function_call_arguments.delta",
+        )
+    } else {
+        let input = call["input"].as_str().unwrap_or("").to_owned();
+        (
+            "custom_tool_call",
+            "input",
+            input,
+            "response.custom_tool_call_input.delta",
+        )
+    };
+    let mut added = json!({"type": kind, "id": item_id, "call_id": call_id, "name": name, "status": "in_progress"});
+    added[field] = json!("");
+    let mut done = added.clone();
+    done[field] = json!(text);
+    done["status"] = json!("completed");
+    let events = [
+        json!({"type": "response.created", "response": {"id": id, "model": model, "status": "in_progress"}}),
+        json!({"type": "response.output_item.added", "output_index": 0, "item": added}),
+        json!({"type": delta_event, "item_id": item_id, "output_index": 0, "delta": text}),
+        json!({"type": "response.output_item.done", "output_index": 0, "item": done}),
+        json!({"type": "response.completed", "response": {"id": id, "model": model, "status": "completed",
+            "usage": {"input_tokens": 40, "input_tokens_details": {"cached_tokens": 0},
+                "output_tokens": 12, "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": 52}}}),
+    ];
+    let body: Vec<Result<Bytes, std::io::Error>> = events.iter().map(|e| Ok(sse(e))).collect();
+    Body::from_stream(futures::stream::iter(body))
+}
