@@ -45,30 +45,55 @@ pub struct FinalPatch {
     pub files: Vec<FileStat>,
 }
 
-/// The patch from `first_commit` to the working tree of the copy at `copy_dir`.
+/// The patch from `first_commit` to the working tree of the copy at `copy_dir`. A text file
+/// whose lines are not UTF-8 goes as a git binary patch, so the patch stays exact.
 pub fn final_patch(copy_dir: &Path, first_commit: &str) -> Result<FinalPatch> {
     let repo = open(copy_dir)?;
-    let diff = diff_since(&repo, first_commit)?;
+    let diff = diff_since(&repo, first_commit, &[])?;
     let files = stats(&diff)?;
-    let mut patch = Vec::new();
+    let mut patch = String::new();
+    for i in 0..diff.deltas().len() {
+        let Some(mut one) =
+            Patch::from_diff(&diff, i).map_err(|e| git("cannot read a change", &e))?
+        else {
+            continue;
+        };
+        let buf = one
+            .to_buf()
+            .map_err(|e| git("cannot write the patch", &e))?;
+        match std::str::from_utf8(&buf) {
+            Ok(text) => patch.push_str(text),
+            Err(_) => patch.push_str(&as_binary(&repo, first_commit, &one)?),
+        }
+    }
+    Ok(FinalPatch { patch, files })
+}
+
+/// One file's change again, as a git binary patch (ASCII whatever its bytes).
+fn as_binary(repo: &Repository, first_commit: &str, one: &Patch<'_>) -> Result<String> {
+    let delta = one.delta();
+    let paths: Vec<&Path> = [delta.old_file().path(), delta.new_file().path()]
+        .into_iter()
+        .flatten()
+        .collect();
+    let diff = diff_since(repo, first_commit, &paths)?;
+    let mut out = Vec::new();
     diff.print(DiffFormat::Patch, |_, _, line| {
         if matches!(line.origin(), '+' | '-' | ' ') {
-            patch.push(line.origin() as u8);
+            out.push(line.origin() as u8);
         }
-        patch.extend_from_slice(line.content());
+        out.extend_from_slice(line.content());
         true
     })
     .map_err(|e| git("cannot write the patch", &e))?;
-    Ok(FinalPatch {
-        patch: String::from_utf8_lossy(&patch).into_owned(),
-        files,
-    })
+    String::from_utf8(out)
+        .map_err(|_| Error::Internal("the task's copy: a binary patch came out as non-text".into()))
 }
 
 /// The files changed in the copy since `first_commit`, with their line counts.
 pub fn changed_files(copy_dir: &Path, first_commit: &str) -> Result<Vec<FileStat>> {
     let repo = open(copy_dir)?;
-    let diff = diff_since(&repo, first_commit)?;
+    let diff = diff_since(&repo, first_commit, &[])?;
     stats(&diff)
 }
 
@@ -86,8 +111,13 @@ fn open(copy_dir: &Path) -> Result<Repository> {
     })
 }
 
-/// The first commit's tree against the working tree, renames found.
-fn diff_since<'r>(repo: &'r Repository, first_commit: &str) -> Result<Diff<'r>> {
+/// The first commit's tree against the working tree, renames found; with `binary_paths`, only
+/// those paths, every file as binary.
+fn diff_since<'r>(
+    repo: &'r Repository,
+    first_commit: &str,
+    binary_paths: &[&Path],
+) -> Result<Diff<'r>> {
     let id = Oid::from_str(first_commit)
         .map_err(|_| Error::Input(format!("`{first_commit}` is not a commit id")))?;
     let tree = repo
@@ -102,6 +132,9 @@ fn diff_since<'r>(repo: &'r Repository, first_commit: &str) -> Result<Diff<'r>> 
         .show_binary(true)
         .disable_pathspec_match(true)
         .context_lines(3);
+    for p in binary_paths {
+        opts.pathspec(p).force_binary(true);
+    }
     let mut diff = repo
         .diff_tree_to_workdir(Some(&tree), Some(&mut opts))
         .map_err(|e| git("cannot compare the working tree", &e))?;

@@ -179,3 +179,23 @@ fn a_patch_naming_a_path_out_of_the_tree_is_refused() {
     assert!(apply_to(user.path(), evil).is_err());
     assert_eq!(snapshot(user.path()), before);
 }
+
+#[test]
+fn a_text_file_that_is_not_utf8_round_trips_exactly() {
+    let (user, repo) = user_project();
+    write(user.path(), "latin1.txt", b"caf\xe9\nna\xefve\n");
+    super::test_support::commit_all(&repo, "latin-1");
+    let dest = tempfile::tempdir().unwrap();
+    let copy = make_copy(user.path(), dest.path()).unwrap();
+    write(&copy.dir, "latin1.txt", b"caf\xe9\nna\xefve\nd\xe9j\xe0\n");
+    write(&copy.dir, "src/lib.rs", b"text stays text\n");
+    let fp = final_patch(&copy.dir, &copy.first_commit).unwrap();
+    assert!(fp.patch.contains("GIT binary patch"), "{}", fp.patch);
+    assert!(fp.patch.contains("+text stays text"), "{}", fp.patch);
+    apply_to(user.path(), &fp.patch).unwrap();
+    assert_eq!(
+        fs::read(user.path().join("latin1.txt")).unwrap(),
+        b"caf\xe9\nna\xefve\nd\xe9j\xe0\n"
+    );
+    assert_eq!(read(user.path(), "src/lib.rs"), "text stays text\n");
+}
