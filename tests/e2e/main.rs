@@ -21,5 +21,6 @@ mod login;
 mod refresh;
 mod review;
 mod rotation;
+mod sandbox;
 mod secret_corpus;
 mod strict;
