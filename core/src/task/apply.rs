@@ -74,6 +74,16 @@ fn open(user_dir: &Path) -> Result<(Repository, PathBuf)> {
         .ok_or_else(|| Error::Input("the repository is bare: it has no working tree".into()))?
         .canonicalize()
         .map_err(|e| Error::io("open the repository", user_dir, e))?;
+    // libgit2 writes the blobs of what a patch makes, even when it only checks: into memory
+    // here, so the user's object store (their `.git`) is never written.
+    repo.odb()
+        .and_then(|odb| odb.add_new_mempack_backend(1000).map(|_| ()))
+        .map_err(|e| {
+            Error::Internal(format!(
+                "cannot keep the patch's objects in memory: {}",
+                e.message()
+            ))
+        })?;
     Ok((repo, workdir))
 }
 

@@ -199,3 +199,23 @@ fn a_text_file_that_is_not_utf8_round_trips_exactly() {
     );
     assert_eq!(read(user.path(), "src/lib.rs"), "text stays text\n");
 }
+
+#[test]
+fn checking_that_the_patch_applies_writes_nothing_to_the_users_repository() {
+    let (user, _repo) = user_project();
+    let dest = tempfile::tempdir().unwrap();
+    let copy = worked_copy(user.path(), dest.path());
+    let fp = final_patch(&copy.dir, &copy.first_commit).unwrap();
+    let before = snapshot(user.path());
+    assert!(applies_to(user.path(), &fp.patch).unwrap().applies);
+    let after = snapshot(user.path());
+    let changed: Vec<_> = after
+        .keys()
+        .chain(before.keys())
+        .filter(|k| after.get(*k) != before.get(*k))
+        .collect();
+    assert!(
+        changed.is_empty(),
+        "files and .git (objects too) unchanged: {changed:?}"
+    );
+}
