@@ -157,6 +157,17 @@ async fn the_home_folders_secrets_cannot_be_read() {
 }
 
 #[tokio::test]
+async fn the_systems_password_hashes_read_empty_even_for_root() {
+    let task = Task::new();
+    let out = run(&task.sandbox(), "cat /etc/shadow /etc/gshadow; id -u").await;
+    assert!(!out.text.contains("root:"), "{out:?}");
+    if out.text.trim() == "0" {
+        // As root the read itself succeeds: it must read nothing.
+        assert_eq!(out.exit_code, Some(0), "{out:?}");
+    }
+}
+
+#[tokio::test]
 async fn writes_outside_the_copy_fail_and_leave_nothing() {
     let task = Task::new();
     let target = task.outside().join("escaped");

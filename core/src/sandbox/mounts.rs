@@ -19,6 +19,13 @@ pub const DEVICES: [&str; 5] = [
     "/dev/random",
     "/dev/urandom",
 ];
+/// Files of the system that hold secrets: empty in the sandbox.
+const SYSTEM_SECRETS: [&str; 4] = [
+    "/etc/shadow",
+    "/etc/gshadow",
+    "/etc/shadow-",
+    "/etc/gshadow-",
+];
 /// Where the new root is put together (hidden by it; a folder every system has).
 const BUILD_AT: &str = "/tmp";
 
@@ -121,6 +128,7 @@ pub fn enter_root(plan: &Plan) -> Result<(), SandboxError> {
         std::os::unix::fs::symlink(target, inside(base, link)).map_err(step("a system symlink"))?;
     }
     dev_links(base).map_err(step("/dev"))?;
+    mask_system_secrets(base).map_err(step("masking the system's secrets"))?;
     mount_proc(base);
     sys::chdir(base).map_err(step("entering the new root"))?;
     sys::pivot_here().map_err(step("pivot_root"))?;
@@ -171,6 +179,24 @@ fn dev_links(base: &Path) -> io::Result<()> {
         ("stderr", "/proc/self/fd/2"),
     ] {
         std::os::unix::fs::symlink(target, dev.join(name))?;
+    }
+    Ok(())
+}
+
+/// The system's own secrets under /etc (readable to a caller running as root): each replaced
+/// by an empty file (a bind of /dev/null).
+fn mask_system_secrets(base: &Path) -> io::Result<()> {
+    let mut secrets: Vec<PathBuf> = SYSTEM_SECRETS.iter().map(PathBuf::from).collect();
+    if let Ok(entries) = std::fs::read_dir("/etc/ssh") {
+        secrets.extend(entries.flatten().map(|e| e.path()).filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("ssh_host_") && n.ends_with("_key"))
+        }));
+    }
+    for secret in secrets.iter().filter(|p| p.is_file()) {
+        let at = sys::cpath(&inside(base, secret))?;
+        sys::mount(Some(c"/dev/null"), &at, None, libc::MS_BIND, None)?;
     }
     Ok(())
 }
