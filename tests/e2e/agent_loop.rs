@@ -19,9 +19,11 @@ struct Shout {
 
 impl ToolBox for Shout {
     fn definitions(&self) -> Vec<Value> {
-        vec![json!({"type": "function", "name": "shout", "description": "Say it louder.",
+        vec![
+            json!({"type": "function", "name": "shout", "description": "Say it louder.",
             "strict": false, "parameters": {"type": "object", "properties": {"text": {"type": "string"}},
-            "required": ["text"]}})]
+            "required": ["text"]}}),
+        ]
     }
 
     async fn run(&self, call: &ToolCall) -> ToolRun {
@@ -89,7 +91,12 @@ async fn each_call_is_answered_with_the_conversation_and_the_loop_ends_on_an_ans
     let kinds: Vec<&str> = items.iter().map(|i| i["type"].as_str().unwrap()).collect();
     assert_eq!(
         kinds,
-        ["function_call", "function_call_output", "function_call", "function_call_output"]
+        [
+            "function_call",
+            "function_call_output",
+            "function_call",
+            "function_call_output"
+        ]
     );
     assert_eq!(items[0]["call_id"], items[1]["call_id"]);
     assert_eq!(items[1]["output"], "ONE");
@@ -109,9 +116,15 @@ async fn the_turn_limit_stops_a_loop_that_keeps_calling() {
     let codex = client(&home).await;
     let model = codex.model(Some("gpt-5.5")).await.unwrap();
     let req = ResponseRequest::new(&model, vec![Turn::user("Keep going.")]);
-    let done = run_loop(&codex, req, &Shout::default(), LoopLimits { max_turns: 2 }, &|_| {})
-        .await
-        .unwrap();
+    let done = run_loop(
+        &codex,
+        req,
+        &Shout::default(),
+        LoopLimits { max_turns: 2 },
+        &|_| {},
+    )
+    .await
+    .unwrap();
     assert!(done.turn_limit);
     assert_eq!(done.turns, 2);
     assert_eq!(fake.requests_to("/backend-api/codex/responses").len(), 2);

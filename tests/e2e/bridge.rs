@@ -93,7 +93,7 @@ impl Bridge {
 }
 
 #[tokio::test]
-async fn the_real_bridge_serves_ten_tools_and_a_whole_conversation() {
+async fn the_real_bridge_serves_twelve_tools_and_a_whole_conversation() {
     let fake = fake().await;
     let home = Home::new(&fake);
     let bridge = Bridge::spawn(&home).await;
@@ -112,6 +112,7 @@ async fn the_real_bridge_serves_ten_tools_and_a_whole_conversation() {
     assert_eq!(
         names,
         [
+            "codex_apply",
             "codex_cancel",
             "codex_clear",
             "codex_jobs",
@@ -121,6 +122,7 @@ async fn the_real_bridge_serves_ten_tools_and_a_whole_conversation() {
             "codex_result",
             "codex_review",
             "codex_status",
+            "codex_task",
             "codex_usage"
         ]
     );

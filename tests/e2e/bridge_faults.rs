@@ -274,7 +274,7 @@ async fn bad_json_rpc_gets_clear_errors_and_the_bridge_keeps_serving() {
             "{v}"
         );
     };
-    assert_eq!(a["result"]["tools"].as_array().unwrap().len(), 10);
+    assert_eq!(a["result"]["tools"].as_array().unwrap().len(), 12);
     let (code, err) = b.finish();
     assert_eq!(code, Some(0), "{err}");
     assert!(!err.contains("panicked"), "{err}");

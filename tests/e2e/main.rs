@@ -24,3 +24,4 @@ mod rotation;
 mod sandbox;
 mod secret_corpus;
 mod strict;
+mod task;

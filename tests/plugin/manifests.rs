@@ -349,7 +349,8 @@ async fn every_command_has_documented_frontmatter_and_allows_only_real_bridge_to
             "codex-clear",
             "codex-config",
             "codex-jobs",
-            "codex-review"
+            "codex-review",
+            "codex-task"
         ]
     );
     for c in &cmds {
@@ -402,6 +403,9 @@ fn each_command_calls_the_tools_its_name_promises() {
     uses("codex-review", "codex_review");
     for t in ["codex_jobs", "codex_result", "codex_cancel"] {
         uses("codex-jobs", t);
+    }
+    for t in ["codex_task", "codex_result", "codex_apply"] {
+        uses("codex-task", t);
     }
     // /codex-review passes its argument on as `base`, and Claude pastes no code.
     let review = &by_name["codex-review"].body;

@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 use crate::expand::{Context, StdioServer, expand_server};
 use crate::support::*;
 
-const TOOLS: [&str; 10] = [
+const TOOLS: [&str; 12] = [
+    "codex_apply",
     "codex_cancel",
     "codex_clear",
     "codex_jobs",
@@ -20,6 +21,7 @@ const TOOLS: [&str; 10] = [
     "codex_result",
     "codex_review",
     "codex_status",
+    "codex_task",
     "codex_usage",
 ];
 

@@ -16,7 +16,7 @@ from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
 TOOLS = {"codex_query", "codex_review", "codex_status", "codex_login", "codex_clear", "codex_models", "codex_usage",
-         "codex_jobs", "codex_result", "codex_cancel"}
+         "codex_jobs", "codex_result", "codex_cancel", "codex_task", "codex_apply"}
 
 
 def check(cond, what):

@@ -142,33 +142,11 @@ async fn respond(
             "Accept must include text/event-stream",
         );
     }
-    let decoded;
-    let body: &[u8] = match header(headers, "content-encoding") {
-        "" | "identity" => body,
-        "zstd" => match zstd::stream::decode_all(&body[..]) {
-            Ok(d) => {
-                decoded = d;
-                &decoded
-            }
-            Err(e) => {
-                return reject(
-                    &s,
-                    rec,
-                    StatusCode::BAD_REQUEST,
-                    &format!("body is not valid zstd: {e}"),
-                );
-            }
-        },
-        other => {
-            return reject(
-                &s,
-                rec,
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                &format!("Content-Encoding `{other}` is not supported"),
-            );
-        }
+    let body = match decode(headers, body) {
+        Ok(b) => b,
+        Err((status, why)) => return reject(&s, rec, status, &why),
     };
-    let v: Value = match serde_json::from_slice(body) {
+    let v: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => {
             return reject(
@@ -193,18 +171,7 @@ async fn respond(
         (!g.faults.script.is_empty()).then(|| g.faults.script.remove(0))
     };
     let model = v["model"].as_str().unwrap_or("").to_string();
-    if let Some(call) = step.as_ref().and_then(|st| {
-        st.get("function_call")
-            .or_else(|| st.get("custom_tool_call"))
-            .map(|c| (st.get("function_call").is_some(), c))
-    }) {
-        let mut resp = Response::new(stream_call(call.1, call.0, model));
-        let h = resp.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/event-stream"),
-        );
-        rate_limit_headers(h);
+    if let Some(resp) = step.as_ref().and_then(|st| scripted_call(st, &model)) {
         return resp;
     }
     let scripted = step.and_then(|st| st.get("answer").and_then(Value::as_str).map(str::to_owned));
@@ -226,6 +193,45 @@ async fn respond(
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     rate_limit_headers(h);
     resp
+}
+
+/// The body as sent: identity, or zstd-compressed (as the reference client sends it).
+fn decode<'a>(
+    headers: &HeaderMap,
+    body: &'a Bytes,
+) -> Result<std::borrow::Cow<'a, [u8]>, (StatusCode, String)> {
+    match header(headers, "content-encoding") {
+        "" | "identity" => Ok(std::borrow::Cow::Borrowed(&body[..])),
+        "zstd" => zstd::stream::decode_all(&body[..])
+            .map(std::borrow::Cow::Owned)
+            .map_err(|e| {
+                (
+                    StatusCode::BAD_REQUEST,
+                    format!("body is not valid zstd: {e}"),
+                )
+            }),
+        other => Err((
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("Content-Encoding `{other}` is not supported"),
+        )),
+    }
+}
+
+/// The answer of a scripted step that calls a tool (`function_call` or `custom_tool_call`).
+fn scripted_call(step: &Value, model: &str) -> Option<Response> {
+    let (function, call) = match (step.get("function_call"), step.get("custom_tool_call")) {
+        (Some(c), _) => (true, c),
+        (None, Some(c)) => (false, c),
+        (None, None) => return None,
+    };
+    let mut resp = Response::new(stream_call(call, function, model.to_owned()));
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    rate_limit_headers(h);
+    Some(resp)
 }
 
 async fn chatgpt_responses(

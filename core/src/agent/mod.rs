@@ -2,5 +2,7 @@
 //! outputs back, until an answer with no call.
 
 mod run;
+mod task_tools;
 
 pub use run::{Finished, LoopEvent, LoopLimits, Step, ToolBox, ToolRun, run_loop};
+pub use task_tools::{TaskTools, exec_command_tool};

@@ -7,7 +7,9 @@ mod ask;
 mod registry;
 mod review;
 pub mod signin;
+mod task;
 
 pub use ask::{Ask, Asked, Call, MAX_PROMPT_BYTES, Step, ask};
 pub use registry::{Accounts, DefaultFrom};
 pub use review::{ReviewAsk, Reviewed, review};
+pub use task::{TASK_FRAMING, TaskAsk, TaskCall, TaskDone, task};

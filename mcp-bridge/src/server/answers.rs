@@ -357,6 +357,17 @@ pub enum ReviewOrJob {
     Job(JobStarted),
 }
 
+/// `codex_task`: the job started, or (with `background: false`) its result as `codex_result`
+/// gives it (its schema only, as [`QueryOrJob`]).
+#[allow(dead_code)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(extend("type" = "object"))]
+pub enum TaskOrJob {
+    Job(JobStarted),
+    Result(JobResult),
+}
+
 /// One job of `codex_jobs` (and `codex_cancel`'s answer).
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct JobLine {
@@ -408,4 +419,50 @@ pub struct JobResult {
     pub state: JobState,
     #[serde(flatten)]
     pub result: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `codex_task`'s finished result (in `codex_result`, with `job_id` and `state`).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Task {
+    /// Codex's summary of what it did.
+    pub summary: String,
+    /// The change as a unified diff from the project as it was (`git apply` format); empty when
+    /// nothing changed.
+    pub patch: String,
+    pub files: Vec<codex_oauth_core::task::FileStat>,
+    /// Whether the patch applies to the user's working tree now (codex_apply applies it).
+    pub applies: bool,
+    /// Why it does not, when it does not.
+    pub applies_reason: Option<String>,
+    /// Every tool call, in order.
+    pub commands: Vec<codex_oauth_core::agent::Step>,
+    /// What the sandbox enforced; `null` when commands could not run (`sandbox_missing` says why).
+    pub sandbox: Option<codex_oauth_core::sandbox::Enforced>,
+    pub sandbox_missing: Option<String>,
+    /// The private copy: files and bytes copied, what was left out and why.
+    pub copy: TaskCopy,
+    pub model: String,
+    /// Requests made to the model.
+    pub turns: usize,
+    /// The task stopped at its turn limit before Codex answered.
+    pub turn_limit: bool,
+    pub account: AccountRef,
+}
+
+/// The private copy of a task.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct TaskCopy {
+    pub files: usize,
+    pub bytes: u64,
+    pub left_out: Vec<codex_oauth_core::task::LeftOut>,
+}
+
+/// `codex_apply`: the task's patch put in the user's working tree.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Applied {
+    pub job_id: String,
+    /// The working tree written to.
+    pub workdir: String,
+    /// The files the patch wrote or removed, relative to it.
+    pub files: Vec<String>,
 }

@@ -287,6 +287,39 @@ pub struct ReviewArgs {
     pub account: Option<String>,
 }
 
+/// `codex_task`: what Codex is to do in a private copy of the project.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskArgs {
+    /// The task, as you would give it to a colleague: what to change or find out, how to check
+    /// it (the test command), and any constraint. Codex works in a private copy of the project
+    /// (the repository as it is now, uncommitted changes included; secret files left out),
+    /// runs commands in a sandbox (no network) and edits files; the result is a patch.
+    #[schemars(length(min = 1, max = 100_000))]
+    pub task: String,
+    /// The model slug (see codex_models); default: the catalog's default standard model.
+    #[serde(default)]
+    #[schemars(length(max = 128))]
+    pub model: Option<String>,
+    /// One of the efforts the model lists in codex_models; default: the model's own.
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 32))]
+    pub reasoning_effort: Option<String>,
+    /// Run as a background job (default true): the call returns at once with a `job_id`
+    /// (codex_result gets the result). With false the call waits for the task to end.
+    #[serde(default)]
+    pub background: Option<bool>,
+    /// The task's time limit in seconds (1-86400); default: the setting `job_timeout_minutes`.
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 86400))]
+    pub timeout_seconds: Option<u64>,
+    /// The account (profile, see codex_status) to work with; default: the one this server
+    /// serves. Use another only when the user asks for it.
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 64))]
+    pub account: Option<String>,
+}
+
 /// `codex_result`: a job, and how long to wait for it to end.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -5,6 +5,7 @@
 mod account;
 mod review;
 mod sign_in;
+mod task;
 
 use chrono::{DateTime, Utc};
 use codex_oauth_core::app::Asked;
@@ -20,6 +21,7 @@ use super::answers;
 pub use account::{status, status_with_others, usage};
 pub use review::review;
 pub use sign_in::{login, pasted};
+pub use task::task;
 
 /// A successful result: `text` for the model, `data` as structured content.
 pub fn ok(text: String, data: Value) -> CallToolResult {

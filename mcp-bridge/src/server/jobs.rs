@@ -313,6 +313,86 @@ pub async fn cancel(accounts: &Accounts, job_id: &str) -> CallToolResult {
     format::typed(text, &JobLine::of(&job))
 }
 
+/// `codex_apply`: the patch of finished task `job_id` put in the user's working tree, all or
+/// nothing; refused, saying why, when it no longer applies (nothing written then).
+pub async fn apply(accounts: &Accounts, job_id: &str) -> CallToolResult {
+    match apply_job(accounts, job_id).await {
+        Ok(applied) => {
+            let text = if applied.files.is_empty() {
+                format!("Task {job_id} changed nothing: there was nothing to apply.")
+            } else {
+                format!(
+                    "Applied the patch of task {job_id} to {}: {}. Your other uncommitted changes are as they were; nothing was staged or committed.",
+                    applied.workdir,
+                    applied.files.join(", ")
+                )
+            };
+            format::typed(text, &applied)
+        }
+        Err(e) => format::failure(&e),
+    }
+}
+
+async fn apply_job(
+    accounts: &Accounts,
+    job_id: &str,
+) -> codex_oauth_core::Result<answers::Applied> {
+    let (store, job) = find(accounts, job_id).await?;
+    let refuse = |why: String| Err(Error::Input(why));
+    if job.tool != "codex_task" {
+        return refuse(format!(
+            "job {} is a {}, not a codex_task: it has no patch to apply",
+            job.id, job.tool
+        ));
+    }
+    match job.state {
+        JobState::Completed => {}
+        JobState::Running => {
+            return refuse(format!(
+                "task {} is still running: wait for it (codex_result with wait_seconds), then apply",
+                job.id
+            ));
+        }
+        other => {
+            return refuse(format!(
+                "task {} ended {}: it has no patch to apply",
+                job.id,
+                other.as_str()
+            ));
+        }
+    }
+    let (s, id) = (store.clone(), job.id.clone());
+    let (result, request) = blocking(move || Ok((s.result(&id)?, s.request(&id)?))).await?;
+    let patch = result
+        .as_ref()
+        .and_then(|r| {
+            r.get("structuredContent")
+                .or_else(|| r.get("structured_content"))
+        })
+        .and_then(|c| c.get("patch"))
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let request: JobRequest = serde_json::from_value(request)
+        .map_err(|e| Error::Internal(format!("task {}'s request cannot be read: {e}", job.id)))?;
+    let Some(project) = request.folders.first().cloned() else {
+        return refuse(format!("task {} names no project folder", job.id));
+    };
+    if patch.is_empty() {
+        return Ok(answers::Applied {
+            job_id: job.id.clone(),
+            workdir: project.display().to_string(),
+            files: Vec::new(),
+        });
+    }
+    let applied = blocking(move || codex_oauth_core::task::apply_to(&project, &patch)).await?;
+    Ok(answers::Applied {
+        job_id: job.id.clone(),
+        workdir: applied.workdir.display().to_string(),
+        files: applied.files,
+    })
+}
+
 /// The job `id`: in the served account first, then in the others.
 async fn find(accounts: &Accounts, id: &str) -> codex_oauth_core::Result<(JobStore, Job)> {
     let mut profiles = vec![accounts.served().to_owned()];

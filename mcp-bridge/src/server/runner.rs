@@ -7,11 +7,13 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use codex_oauth_core::app::{Accounts, Call, Step};
+use codex_oauth_core::agent::{LoopEvent, LoopLimits};
+use codex_oauth_core::app::{Accounts, Call, Step, TaskCall};
 use codex_oauth_core::files::Limits;
 use codex_oauth_core::jobs::{
     HEARTBEAT, JobError, JobProgress, JobState, JobStore, cancelled_error, this_process,
 };
+use codex_oauth_core::sandbox::Launcher;
 use codex_oauth_core::{Error, ErrorCode, ErrorKind, Refusal};
 use rmcp::model::CallToolResult;
 
@@ -103,7 +105,26 @@ async fn run_job(accounts: &Accounts, id: &str) -> codex_oauth_core::Result<()> 
         left,
         seconds: job.timeout_seconds,
     };
-    let work = do_work(accounts, &request, &call, limit);
+    let on_event = |e: LoopEvent<'_>| {
+        let mut p = progress.lock().unwrap_or_else(PoisonError::into_inner);
+        match e {
+            LoopEvent::Asking(turn) => p.message = Some(format!("turn {turn}: waiting for Codex")),
+            LoopEvent::Running { turn, tool } => {
+                p.message = Some(format!("turn {turn}: running {tool}"));
+            }
+            LoopEvent::Received(n) => p.chars = n,
+        }
+    };
+    let task_call = TaskCall {
+        folders: request.folders.clone(),
+        dir: store.dir().join(id),
+        launcher: Launcher::bridge(
+            std::env::current_exe().unwrap_or_else(|_| "codex-mcp-bridge".into()),
+        ),
+        limits: LoopLimits::default(),
+        on_event: &on_event,
+    };
+    let work = do_work(accounts, &request, &call, &task_call, limit);
     let stop = watch(&store, id, &progress);
     let (state, result, error) = tokio::select! {
         r = work => {
@@ -133,6 +154,7 @@ async fn do_work(
     accounts: &Accounts,
     request: &JobRequest,
     call: &Call<'_>,
+    task_call: &TaskCall<'_>,
     limit: work::Limit,
 ) -> CallToolResult {
     let bad = |e: serde_json::Error| {
@@ -147,6 +169,10 @@ async fn do_work(
         },
         "codex_review" => match serde_json::from_value(request.args.clone()) {
             Ok(a) => work::review(accounts, a, call, limit).await,
+            Err(e) => bad(e),
+        },
+        "codex_task" => match serde_json::from_value(request.args.clone()) {
+            Ok(a) => work::task(accounts, a, task_call, limit).await,
             Err(e) => bad(e),
         },
         other => format::failure(&Error::Internal(format!(

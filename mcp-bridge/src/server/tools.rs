@@ -16,7 +16,7 @@ use rmcp::{ErrorData, RoleServer, ServerHandler, tool, tool_handler, tool_router
 use super::answers;
 use super::args::{
     AccountArgs, Args, JobArgs, LoginArgs, LoginMethod, QueryArgs, ResultArgs, ReviewArgs,
-    input_schema,
+    TaskArgs, input_schema,
 };
 use super::elicit::Asked;
 use super::format;
@@ -538,6 +538,76 @@ impl CodexServer {
     )]
     async fn codex_cancel(&self, Args(a): Args<JobArgs>) -> Result<CallToolResult, ErrorData> {
         Ok(jobs::cancel(&self.inner.accounts, &a.job_id).await)
+    }
+
+    #[tool(
+        description = "Give Codex a task to carry out: it works in a private copy of the project (the repository as it is now, uncommitted changes included, secret files left out), runs commands there in a sandbox (no network, writes only inside the copy) and edits files, then answers with a summary and a patch. Your files are not touched: the result says whether the patch applies to your working tree now, and codex_apply puts it there. Runs as a background job by default (codex_result gets the result; wait_seconds waits).",
+        input_schema = input_schema::<TaskArgs>(),
+        output_schema = answers::schema::<answers::TaskOrJob>(),
+        annotations(
+            title = "Codex task",
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = true
+        )
+    )]
+    async fn codex_task(
+        &self,
+        Args(a): Args<TaskArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        if a.task.trim().is_empty() {
+            return Err(invalid("`task` must not be empty"));
+        }
+        let me = &self.inner;
+        let (folders, _, progress) = me.call_parts(&ctx, true).await;
+        let limit = work::limit_of(&me.accounts, a.timeout_seconds);
+        let title = jobs_title(&a.task);
+        let (account, wait) = (a.account.clone(), !a.background.unwrap_or(true));
+        let started = me
+            .start_job("codex_task", &a, folders, title, account, limit)
+            .await;
+        let job_id = started
+            .structured_content
+            .as_ref()
+            .and_then(|d| d.get("job_id"))
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned);
+        let (Some(job_id), true) = (job_id, wait) else {
+            return Ok(started);
+        };
+        // Waited for: the call ends with the job (a cancel of the call cancels the job).
+        let on_step = |step: app::Step<'_>| progress.step(step);
+        let waited = jobs::result(
+            &me.accounts,
+            &job_id,
+            Duration::from_secs(limit.seconds.saturating_add(30)),
+            &on_step,
+        );
+        tokio::select! {
+            r = waited => Ok(r),
+            _ = ctx.ct.cancelled() => {
+                jobs::cancel(&me.accounts, &job_id).await;
+                Ok(format::failure(&Error::refused(Refusal::Cancelled, "The task was cancelled.")))
+            }
+        }
+    }
+
+    #[tool(
+        description = "Apply the patch of a finished codex_task (its job_id) to the user's working tree, all or nothing, keeping their other uncommitted changes; nothing is staged or committed. Refuses, saying why, when the patch no longer applies. Only when the user asks for it.",
+        input_schema = input_schema::<JobArgs>(),
+        output_schema = answers::schema::<answers::Applied>(),
+        annotations(
+            title = "Apply a Codex task's patch",
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
+    )]
+    async fn codex_apply(&self, Args(a): Args<JobArgs>) -> Result<CallToolResult, ErrorData> {
+        Ok(jobs::apply(&self.inner.accounts, &a.job_id).await)
     }
 }
 

@@ -6,10 +6,10 @@
 use std::time::Duration;
 
 use codex_oauth_core::Error;
-use codex_oauth_core::app::{self, Accounts, Ask, Call, ReviewAsk};
+use codex_oauth_core::app::{self, Accounts, Ask, Call, ReviewAsk, TaskAsk, TaskCall};
 use rmcp::model::CallToolResult;
 
-use super::args::{DEFAULT_MAX_OUTPUT_CHARS, QueryArgs, ReviewArgs};
+use super::args::{DEFAULT_MAX_OUTPUT_CHARS, QueryArgs, ReviewArgs, TaskArgs};
 use super::format;
 
 /// A call's time limit: the time left, and the limit as the caller set it (which the error
@@ -65,6 +65,26 @@ pub async fn review(
     match within(limit, app::review(accounts, ask, call)).await {
         Ok(reviewed) => format::review(&reviewed, &paths),
         Err(e) => failed(accounts, &e, account.as_deref(), "codex_review").await,
+    }
+}
+
+/// `codex_task`'s work in the job folder `dir` (the copy goes there), stopped at `limit`.
+pub async fn task(
+    accounts: &Accounts,
+    a: TaskArgs,
+    call: &TaskCall<'_>,
+    limit: Limit,
+) -> CallToolResult {
+    let account = a.account.clone();
+    let ask = TaskAsk {
+        task: a.task,
+        model: a.model,
+        reasoning_effort: a.reasoning_effort,
+        account: a.account,
+    };
+    match within(limit, app::task(accounts, ask, call)).await {
+        Ok(done) => format::task(&done),
+        Err(e) => failed(accounts, &e, account.as_deref(), "codex_task").await,
     }
 }
 

@@ -19,7 +19,7 @@ async fn the_server_introduces_itself_as_codex_oauth_with_instructions() {
 }
 
 #[tokio::test]
-async fn ten_tools_are_listed_with_schemas_descriptions_and_annotations() {
+async fn twelve_tools_are_listed_with_schemas_descriptions_and_annotations() {
     let h = signed_out().await;
     let tools = h.client.list_all_tools().await.unwrap();
     let mut names: Vec<_> = tools.iter().map(|t| t.name.to_string()).collect();
@@ -27,6 +27,7 @@ async fn ten_tools_are_listed_with_schemas_descriptions_and_annotations() {
     assert_eq!(
         names,
         vec![
+            "codex_apply",
             "codex_cancel",
             "codex_clear",
             "codex_jobs",
@@ -36,6 +37,7 @@ async fn ten_tools_are_listed_with_schemas_descriptions_and_annotations() {
             "codex_result",
             "codex_review",
             "codex_status",
+            "codex_task",
             "codex_usage"
         ]
     );

@@ -156,6 +156,51 @@ fn check_model(
     Ok(())
 }
 
+/// A tool call echoed from an earlier answer (it must carry its id, name and input) or a tool
+/// output (it must answer a call made before it, with a text), as the backend checks them;
+/// what the item counts as for the last-item rule.
+fn tool_item(
+    kind: &str,
+    item: &Value,
+    open_calls: &mut Vec<(String, &'static str)>,
+) -> Result<&'static str, (StatusCode, String)> {
+    let bad = |m: String| Err((StatusCode::BAD_REQUEST, m));
+    if let Some(output_kind) = match kind {
+        "function_call" => Some("function_call_output"),
+        "custom_tool_call" => Some("custom_tool_call_output"),
+        _ => None,
+    } {
+        let field = if kind == "function_call" {
+            "arguments"
+        } else {
+            "input"
+        };
+        let (Some(call_id), Some(_), Some(_)) = (
+            item["call_id"].as_str(),
+            item["name"].as_str(),
+            item[field].as_str(),
+        ) else {
+            return bad(format!("a {kind} item needs call_id, name and {field}"));
+        };
+        open_calls.push((call_id.to_owned(), output_kind));
+        return Ok("call");
+    }
+    let call_id = item["call_id"].as_str().unwrap_or("");
+    let Some(at) = open_calls
+        .iter()
+        .position(|(id, k)| id == call_id && *k == kind)
+    else {
+        return bad(format!(
+            "No tool call found for {kind} with call_id {call_id}."
+        ));
+    };
+    if !item["output"].is_string() {
+        return bad(format!("{kind}.output must be a string"));
+    }
+    open_calls.remove(at);
+    Ok("tool")
+}
+
 /// The input items: messages (with the contents their role may carry, images only where the
 /// model takes them) ending with a user's; returns the user turns' texts.
 fn check_input(
@@ -168,52 +213,18 @@ fn check_input(
     let mut users = Vec::new();
     let mut last_role = "";
     // Tool calls echoed from earlier answers, waiting for their output: call_id → output type.
-    let mut open_calls: Vec<(String, &str)> = Vec::new();
+    let mut open_calls: Vec<(String, &'static str)> = Vec::new();
     for item in input {
         match item["type"].as_str().unwrap_or("") {
             "message" => {}
             // The reference client's tool list (lite) and settings change items.
             "additional_tools" | "configuration_update" => continue,
             "reasoning" => continue,
-            kind @ ("function_call" | "custom_tool_call") => {
-                let field = if kind == "function_call" {
-                    "arguments"
-                } else {
-                    "input"
-                };
-                let (Some(call_id), Some(_), Some(_)) = (
-                    item["call_id"].as_str(),
-                    item["name"].as_str(),
-                    item[field].as_str(),
-                ) else {
-                    return bad(&format!("a {kind} item needs call_id, name and {field}"));
-                };
-                open_calls.push((
-                    call_id.to_owned(),
-                    if kind == "function_call" {
-                        "function_call_output"
-                    } else {
-                        "custom_tool_call_output"
-                    },
-                ));
-                last_role = "call";
-                continue;
-            }
-            kind @ ("function_call_output" | "custom_tool_call_output") => {
-                let call_id = item["call_id"].as_str().unwrap_or("");
-                let Some(at) = open_calls
-                    .iter()
-                    .position(|(id, k)| id == call_id && *k == kind)
-                else {
-                    return bad(&format!(
-                        "No tool call found for {kind} with call_id {call_id}."
-                    ));
-                };
-                if !item["output"].is_string() {
-                    return bad(&format!("{kind}.output must be a string"));
-                }
-                open_calls.remove(at);
-                last_role = "tool";
+            kind @ ("function_call"
+            | "custom_tool_call"
+            | "function_call_output"
+            | "custom_tool_call_output") => {
+                last_role = tool_item(kind, item, &mut open_calls)?;
                 continue;
             }
             other => return bad(&format!("unknown input item type `{other}`")),
