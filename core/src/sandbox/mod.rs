@@ -10,6 +10,8 @@
 mod error;
 #[cfg(target_os = "linux")]
 mod landlock;
+#[cfg(unix)]
+mod launch;
 #[cfg(target_os = "linux")]
 mod linux;
 #[cfg(target_os = "linux")]

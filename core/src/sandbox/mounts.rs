@@ -62,11 +62,14 @@ impl Plan {
                 _ => {}
             }
         }
+        let homes = user_homes();
         for path in &spec.read_only {
-            plan.mounts.push((canonical(path)?, Kind::ReadOnly));
+            plan.mounts
+                .push((not_a_home(canonical(path)?, &homes)?, Kind::ReadOnly));
         }
         for path in [&spec.root, &spec.temp] {
-            plan.mounts.push((canonical(path)?, Kind::Writable));
+            plan.mounts
+                .push((not_a_home(canonical(path)?, &homes)?, Kind::Writable));
         }
         for dev in DEVICES.iter().map(Path::new).filter(|d| d.exists()) {
             plan.mounts.push((dev.to_owned(), Kind::Device));
@@ -75,6 +78,44 @@ impl Plan {
         plan.mounts.sort_by_key(|(p, _)| p.components().count());
         Ok(plan)
     }
+}
+
+/// The home folders of the people on this machine (root and uids from 1000, from
+/// /etc/passwd), made canonical.
+fn user_homes() -> Vec<PathBuf> {
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    passwd
+        .lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split(':').collect();
+            let uid: u32 = fields.get(2)?.parse().ok()?;
+            let home = Path::new(fields.get(5)?);
+            (uid == 0 || (1000..65534).contains(&uid)).then(|| home.canonicalize().ok())?
+        })
+        .filter(|home| home.parent().is_some())
+        .collect()
+}
+
+/// Refuse to mount a home folder (or a folder holding one, or holding `.ssh`, `.aws` or
+/// `.gnupg`) into the sandbox: its secrets would be there.
+fn not_a_home(path: PathBuf, homes: &[PathBuf]) -> Result<PathBuf, SandboxError> {
+    let refuse = |why: String| SandboxError::Path {
+        path: path.clone(),
+        detail: format!("{why}; a home folder is never mounted into the sandbox"),
+    };
+    if let Some(home) = homes.iter().find(|h| h.starts_with(&path)) {
+        return Err(refuse(format!(
+            "it holds the home folder {}",
+            home.display()
+        )));
+    }
+    if let Some(secret) = [".ssh", ".aws", ".gnupg"]
+        .iter()
+        .find(|s| path.join(s).exists())
+    {
+        return Err(refuse(format!("it holds {secret}")));
+    }
+    Ok(path)
 }
 
 fn canonical(path: &Path) -> Result<PathBuf, SandboxError> {
@@ -211,5 +252,75 @@ fn mount_proc(base: &Path) {
     if let Ok(c) = sys::cpath(&at) {
         let flags = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
         let _ = sys::mount(Some(c"proc"), &c, Some(c"proc"), flags, None);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_holding_a_home_folder_or_its_secrets_is_never_mounted() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home/me");
+        std::fs::create_dir_all(home.join("project")).unwrap();
+        let homes = [home.clone()];
+        for refused in [dir.path().to_owned(), dir.path().join("home"), home.clone()] {
+            let err = not_a_home(refused.clone(), &homes).unwrap_err().to_string();
+            assert!(
+                err.contains("never mounted"),
+                "{}: {err}",
+                refused.display()
+            );
+        }
+        assert!(not_a_home(home.join("project"), &homes).is_ok());
+        std::fs::create_dir(home.join("project/.aws")).unwrap();
+        let err = not_a_home(home.join("project"), &homes)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(".aws"), "{err}");
+    }
+
+    #[test]
+    fn the_plan_mounts_parents_before_children_and_keeps_system_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("copy");
+        let temp = root.join(".tmp");
+        std::fs::create_dir_all(&temp).unwrap();
+        let spec = Spec {
+            root: root.clone(),
+            temp: temp.clone(),
+            read_only: Vec::new(),
+            command: "true".into(),
+            workdir: "".into(),
+            time_limit_ms: 1000,
+            env: Default::default(),
+        };
+        let plan = Plan::new(&spec).unwrap();
+        let at = |p: &Path| plan.mounts.iter().position(|(m, _)| m == p).unwrap();
+        let (root, temp) = (root.canonicalize().unwrap(), temp.canonicalize().unwrap());
+        assert!(at(&root) < at(&temp));
+        assert!(
+            plan.mounts
+                .iter()
+                .any(|(p, k)| p == Path::new("/usr") && *k == Kind::ReadOnly)
+        );
+        assert!(
+            !plan
+                .mounts
+                .iter()
+                .any(|(p, _)| p == Path::new("/home") || p == Path::new("/tmp"))
+        );
+        let missing = Spec {
+            root: dir.path().join("missing"),
+            ..spec
+        };
+        assert!(
+            Plan::new(&missing)
+                .unwrap_err()
+                .to_string()
+                .contains("missing")
+        );
     }
 }
