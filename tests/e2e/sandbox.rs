@@ -205,6 +205,30 @@ async fn writes_inside_the_copy_and_the_private_temp_work() {
 }
 
 #[tokio::test]
+async fn a_read_only_toolchain_folder_is_readable_not_writable() {
+    let task = Task::new();
+    let tools = task.dir.path().join("tools");
+    std::fs::create_dir(&tools).unwrap();
+    std::fs::write(tools.join("tool.txt"), "a tool\n").unwrap();
+    let sandbox = task.sandbox().read_only([tools.clone()]);
+    let t = tools.display();
+    let out = run(
+        &sandbox,
+        &format!("cat '{t}/tool.txt' && echo x > '{t}/tool.txt'"),
+    )
+    .await;
+    assert_ne!(out.exit_code, Some(0), "{out:?}");
+    assert!(out.text.starts_with("a tool\n"), "{out:?}");
+    assert_eq!(
+        std::fs::read_to_string(tools.join("tool.txt")).unwrap(),
+        "a tool\n"
+    );
+    let out = run(&sandbox, &format!("touch '{t}/new'; rm '{t}/tool.txt'")).await;
+    assert_ne!(out.exit_code, Some(0), "{out:?}");
+    assert!(!tools.join("new").exists() && tools.join("tool.txt").exists());
+}
+
+#[tokio::test]
 async fn signals_to_processes_outside_fail() {
     let task = Task::new();
     let mut victim = Command::new("sleep").arg("60").spawn().unwrap();
@@ -222,6 +246,15 @@ async fn signals_to_processes_outside_fail() {
         victim.try_wait().unwrap().is_none(),
         "the victim was killed: {out:?}"
     );
+    // ptrace(PTRACE_ATTACH) of it fails too, and it has no tracer.
+    let attach = format!(
+        "{PYTHON} -c 'import ctypes,sys; r=ctypes.CDLL(None).ptrace(16, {}, 0, 0); sys.exit(0 if r == 0 else 1)'",
+        victim.id()
+    );
+    let out = run(&task.sandbox(), &attach).await;
+    assert_eq!(out.exit_code, Some(1), "{out:?}");
+    let status = std::fs::read_to_string(format!("/proc/{}/status", victim.id())).unwrap();
+    assert!(status.contains("TracerPid:\t0"), "{status}");
     victim.kill().unwrap();
     victim.wait().unwrap();
 }
