@@ -301,7 +301,9 @@ impl ToolCall {
             ToolInput::Function { .. } => "function_call_output",
             ToolInput::Custom { .. } => "custom_tool_call_output",
         };
-        json!({"type": kind, "call_id": self.call_id, "output": output})
+        // With an id of its own, as the Codex CLI sends it (`fco_<uuid>`).
+        let id = format!("fco_{}", uuid::Uuid::now_v7());
+        json!({"type": kind, "id": id, "call_id": self.call_id, "output": output})
     }
 }
 

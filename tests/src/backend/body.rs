@@ -63,7 +63,8 @@ pub(super) fn check_body(
 }
 
 /// Tool definitions as the Responses API takes them: functions with a name and a JSON Schema
-/// object of parameters, custom tools with a name and a format; no name twice.
+/// object of parameters, custom tools with a name and a format, namespaces of those; no name
+/// twice. Built-in tools (`web_search`, …) carry no name and are taken as they are.
 fn check_tools(tools: &Value) -> Result<(), (StatusCode, String)> {
     let bad = |m: String| Err((StatusCode::BAD_REQUEST, m));
     let Some(list) = tools.as_array() else {
@@ -71,15 +72,22 @@ fn check_tools(tools: &Value) -> Result<(), (StatusCode, String)> {
     };
     let mut names = std::collections::HashSet::new();
     for t in list {
+        let kind = t["type"].as_str().unwrap_or("");
+        if !matches!(kind, "function" | "custom" | "namespace") {
+            continue;
+        }
         let name = t["name"].as_str().unwrap_or("");
         if name.is_empty() || !names.insert(name) {
-            return bad(format!("every tool needs a name of its own (`{name}`)"));
+            return bad(format!(
+                "every {kind} tool needs a name of its own (`{name}`)"
+            ));
         }
-        match t["type"].as_str().unwrap_or("") {
+        match kind {
             "function" if t["parameters"]["type"] == "object" => {}
             "function" => return bad(format!("tool {name}: parameters must be an object schema")),
             "custom" if t.get("format").is_none_or(|f| f["type"].is_string()) => {}
-            other => return bad(format!("tool {name}: unsupported tool type `{other}`")),
+            "custom" => return bad(format!("tool {name}: format needs a type")),
+            _ => check_tools(&t["tools"])?,
         }
     }
     Ok(())
