@@ -624,6 +624,8 @@ async fn the_man_page_is_roff_and_lists_the_commands() {
         "codex-mcp-bridge-jobs",
         "codex-mcp-bridge-jobs-show",
         "codex-mcp-bridge-jobs-cancel",
+        "codex-mcp-bridge-jobs-apply",
+        "codex-mcp-bridge-task",
     ] {
         let page = std::fs::read_to_string(dir.path().join(format!("{name}.1")))
             .unwrap_or_else(|e| panic!("{name}.1: {e}"));
@@ -631,8 +633,8 @@ async fn the_man_page_is_roff_and_lists_the_commands() {
     }
     let pages = std::fs::read_dir(dir.path()).unwrap().count();
     assert_eq!(
-        pages, 13,
-        "one page each (jobs and its two), none for `help`, `man` or the hidden `run-job`"
+        pages, 15,
+        "one page each (jobs and its three), none for `help`, `man` or the hidden `run-job`"
     );
 }
 

@@ -249,3 +249,54 @@ async fn apply_patch_refuses_to_leave_the_copy() {
     assert_eq!(d["patch"], "", "nothing changed in the copy");
     s.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_cli_runs_a_task_in_the_working_folder_and_applies_its_patch() {
+    let fake = fake().await;
+    let home = Home::new(&fake);
+    home.seed(&fake, 3600).await;
+    let repo = repo_with_a_bug();
+    let patch = "*** Begin Patch\n*** Update File: add.sh\n@@\n-echo $(($1 - $2))\n+echo $(($1 + $2))\n*** End Patch\n";
+    fake.set_faults(Faults {
+        script: vec![
+            json!({"custom_tool_call": {"name": "apply_patch", "input": patch}}),
+            json!({"answer": "Fixed."}),
+        ],
+        ..Faults::default()
+    });
+    let run = |args: &[&str]| {
+        home.cmd(&bin("codex-mcp-bridge"))
+            .args(args)
+            .current_dir(repo.path())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let out = run(&["task", "Make the test pass.", "--wait", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["state"], "completed", "{v}");
+    assert_eq!(v["applies"], true, "{v}");
+    let id = v["job_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("add.sh")).unwrap(),
+        "echo $(($1 - $2))\n",
+        "not applied before `jobs apply`"
+    );
+    let out = run(&["jobs", "apply", &id, "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["files"], json!(["add.sh"]), "{v}");
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("add.sh")).unwrap(),
+        "echo $(($1 + $2))\n"
+    );
+}

@@ -108,6 +108,21 @@ pub enum Command {
         #[arg(long, global = true)]
         json: bool,
     },
+    /// Give Codex a task in a private, sandboxed copy of the project in the working folder; the
+    /// result is a patch (`jobs apply ID` applies it). Runs as a background job.
+    Task {
+        /// What Codex is to do, and how to check it.
+        task: String,
+        /// Wait for the task to end and print its result.
+        #[arg(long)]
+        wait: bool,
+        /// The model (see codex_models); default: the catalog's default standard model.
+        #[arg(long, value_name = "SLUG")]
+        model: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run a background job (the MCP server starts this; not for people).
     #[command(hide = true)]
     RunJob {
@@ -150,6 +165,12 @@ pub enum JobsAction {
         /// The job's id.
         id: String,
     },
+    /// Apply a finished task's patch to the working tree, all or nothing (your other
+    /// uncommitted changes are kept; nothing is staged).
+    Apply {
+        /// The task's job id.
+        id: String,
+    },
 }
 
 impl Command {
@@ -162,7 +183,8 @@ impl Command {
             | Command::Accounts { json }
             | Command::Use { json, .. }
             | Command::ImportCodex { json, .. }
-            | Command::Jobs { json, .. } => *json,
+            | Command::Jobs { json, .. }
+            | Command::Task { json, .. } => *json,
             Command::Token
             | Command::RunJob { .. }
             | Command::PluginConfig { .. }

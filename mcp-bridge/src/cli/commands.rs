@@ -22,6 +22,18 @@ pub async fn run(accounts: Accounts, command: Command, out: Output) -> ExitCode 
         Command::Accounts { json: _ } => return list_accounts(&accounts, out).await,
         Command::Use { name, json: _ } => return use_profile(&accounts, &name, out),
         Command::Logout { all: true, json: _ } => return logout_all(&accounts, out).await,
+        Command::Task {
+            task,
+            wait,
+            model,
+            json: _,
+        } => {
+            let code = super::jobs::task(&accounts, task, model, wait, out).await;
+            if !accounts.settle().await {
+                not_settled();
+            }
+            return code;
+        }
         Command::Jobs { action, json: _ } => {
             let code = super::jobs::run(&accounts, action, out).await;
             if !accounts.settle().await {
@@ -63,6 +75,7 @@ pub async fn run(accounts: Accounts, command: Command, out: Output) -> ExitCode 
         Command::Accounts { .. }
         | Command::Use { .. }
         | Command::Jobs { .. }
+        | Command::Task { .. }
         | Command::RunJob { .. } => unreachable_command(out),
         Command::ImportCodex {
             codex_home,

@@ -2,7 +2,7 @@
 //! only, the tools of DESIGN.md over the shared credential store.
 
 mod answers;
-mod args;
+pub(crate) mod args;
 mod elicit;
 mod format;
 mod framing;
@@ -12,7 +12,7 @@ mod progress;
 mod runner;
 mod serve;
 mod tools;
-mod work;
+pub(crate) mod work;
 mod workspace;
 
 pub use args::DEFAULT_MAX_OUTPUT_CHARS;
