@@ -2,6 +2,8 @@
 //! into one pipe read up to the cap, the time limit enforced, and the whole tree killed at the
 //! end.
 
+use std::ffi::OsString;
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -9,26 +11,26 @@ use tokio::io::AsyncReadExt;
 
 use super::SandboxError;
 use super::output::{Capture, Output};
-use super::run::Launcher;
 use super::spec::{SETUP_ERROR_PREFIX, SETUP_FAILED_EXIT, Spec};
 
 /// How long output is still read after the launcher ended (its tree is dead by then).
 const DRAIN_LIMIT: Duration = Duration::from_millis(500);
 
-/// Run `spec` through `launcher`: `<program> <args…> <spec JSON>`, with no environment.
+/// Run `spec` through the launcher: `<program> <args…> <spec JSON>`, with no environment.
 pub async fn launch(
-    launcher: &Launcher,
+    program: &Path,
+    args: &[OsString],
     spec: &Spec,
     limit: Duration,
     cap: usize,
 ) -> Result<Output, SandboxError> {
     let launcher_err = |detail: String| SandboxError::Launcher {
-        program: launcher.program.clone(),
+        program: program.to_owned(),
         detail,
     };
     let (reader, writer) = std::io::pipe().map_err(|e| launcher_err(e.to_string()))?;
-    let mut cmd = tokio::process::Command::new(&launcher.program);
-    cmd.args(&launcher.args)
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(args)
         .arg(spec.to_arg()?)
         .env_clear()
         .stdin(Stdio::null())

@@ -163,7 +163,8 @@ impl Sandbox {
         spec.check()?;
         #[cfg(unix)]
         {
-            super::launch::launch(&self.launcher, &spec, self.time_limit, self.output_cap).await
+            let (program, args) = (&self.launcher.program, &self.launcher.args);
+            super::launch::launch(program, args, &spec, self.time_limit, self.output_cap).await
         }
         #[cfg(not(unix))]
         {
