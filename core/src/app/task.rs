@@ -63,6 +63,10 @@ pub struct TaskDone {
     /// The loop stopped at its turn limit.
     pub turn_limit: bool,
     pub profile: String,
+    /// How long making the copy took.
+    pub copy_seconds: f64,
+    /// Time spent by the loop outside the model's answers (running tools, building requests).
+    pub loop_seconds: f64,
 }
 
 /// Run a task (see the module's documentation).
@@ -77,7 +81,9 @@ pub async fn task(accounts: &Accounts, ask: TaskAsk, call: &TaskCall<'_>) -> Res
     })?;
     let (copy_dir, temp) = (call.dir.join("copy"), call.dir.join("tmp"));
     let (p, c) = (project.clone(), copy_dir.clone());
+    let copying = std::time::Instant::now();
     let copy = blocking("making the private copy", move || make_copy(&p, &c)).await?;
+    let copy_seconds = copying.elapsed().as_secs_f64();
     let (sandbox, sandbox_missing) = sandbox_for(call, &copy.dir, &temp).await;
     let model = task_model(&codex, ask.model.as_deref()).await?;
     let effort = model.effort(ask.reasoning_effort.as_deref())?;
@@ -110,6 +116,8 @@ pub async fn task(accounts: &Accounts, ask: TaskAsk, call: &TaskCall<'_>) -> Res
         turns: done.turns,
         turn_limit: done.turn_limit,
         profile,
+        copy_seconds,
+        loop_seconds: done.overhead_seconds,
     })
 }
 

@@ -446,6 +446,8 @@ pub struct Task {
     pub turns: usize,
     /// The task stopped at its turn limit before Codex answered.
     pub turn_limit: bool,
+    /// Time the loop spent outside the model's answers: running the tools, building requests.
+    pub loop_seconds: f64,
     pub account: AccountRef,
 }
 
@@ -455,6 +457,8 @@ pub struct TaskCopy {
     pub files: usize,
     pub bytes: u64,
     pub left_out: Vec<codex_oauth_core::task::LeftOut>,
+    /// How long making it took.
+    pub seconds: f64,
 }
 
 /// `codex_apply`: the task's patch put in the user's working tree.

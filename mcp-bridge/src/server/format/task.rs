@@ -66,10 +66,12 @@ pub fn task(done: &TaskDone) -> CallToolResult {
                 files: done.copy.files,
                 bytes: done.copy.bytes,
                 left_out: done.copy.left_out.clone(),
+                seconds: done.copy_seconds,
             },
             model: done.model.clone(),
             turns: done.turns,
             turn_limit: done.turn_limit,
+            loop_seconds: done.loop_seconds,
             account: answers::AccountRef {
                 profile: done.profile.clone(),
                 email: None,
