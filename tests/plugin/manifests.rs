@@ -304,6 +304,50 @@ fn commands() -> Vec<Doc> {
     files.iter().map(|f| load(f)).collect()
 }
 
+fn agents() -> Vec<Doc> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(plugin_dir().join("agents"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files.iter().map(|f| load(f)).collect()
+}
+
+/// Frontmatter of an agent (`agents/*.md`), as documented for subagents (a plugin's agent
+/// ignores `permissionMode`, `mcpServers` and `hooks`, so they are not used).
+const AGENT_FIELDS: &[&str] = &["name", "description", "tools", "model", "color"];
+
+#[tokio::test]
+async fn the_agent_hands_tasks_to_codex_with_real_tools_and_never_applies() {
+    let tools = bridge_tools().await;
+    let agents = agents();
+    assert_eq!(agents.len(), 1, "one agent: codex-worker");
+    let a = &agents[0];
+    let what = a.path.display().to_string();
+    check_fields(a, AGENT_FIELDS);
+    assert_eq!(
+        a.fields.get("name"),
+        Some(&Field::Str("codex-worker".into())),
+        "{what}"
+    );
+    let allowed: BTreeSet<String> = allowed_tools(a.fields.get("tools").expect("tools"), &what)
+        .into_iter()
+        .collect();
+    for name in &allowed {
+        our_tool(name, &tools, &what);
+    }
+    assert_eq!(mentioned_tools(&a.body), allowed, "{what}");
+    let apply = crate::support::claude_tool_name(PLUGIN, SERVER, "codex_apply");
+    assert!(
+        !allowed.contains(&apply),
+        "the agent must not apply patches"
+    );
+    for t in ["codex_task", "codex_result"] {
+        let name = crate::support::claude_tool_name(PLUGIN, SERVER, t);
+        assert!(allowed.contains(&name), "{what} lacks {t}");
+    }
+}
+
 fn skills() -> Vec<(String, Doc)> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(plugin_dir().join("skills")).unwrap() {
@@ -346,6 +390,7 @@ async fn every_command_has_documented_frontmatter_and_allows_only_real_bridge_to
         names,
         [
             "codex",
+            "codex-apply",
             "codex-clear",
             "codex-config",
             "codex-jobs",
@@ -404,9 +449,17 @@ fn each_command_calls_the_tools_its_name_promises() {
     for t in ["codex_jobs", "codex_result", "codex_cancel"] {
         uses("codex-jobs", t);
     }
-    for t in ["codex_task", "codex_result", "codex_apply"] {
-        uses("codex-task", t);
+    uses("codex-task", "codex_task");
+    for t in ["codex_result", "codex_apply"] {
+        uses("codex-apply", t);
     }
+    // Applying a patch to the user's tree is for the user to ask, never for the model to decide.
+    assert_eq!(
+        by_name["codex-apply"]
+            .fields
+            .get("disable-model-invocation"),
+        Some(&Field::Bool(true))
+    );
     // /codex-review passes its argument on as `base`, and Claude pastes no code.
     let review = &by_name["codex-review"].body;
     assert_eq!(review.matches("$ARGUMENTS").count(), 1);
@@ -508,6 +561,9 @@ async fn every_tool_the_bridge_lists_is_reachable_from_the_plugin() {
     }
     for (_, s) in skills() {
         text.push_str(&s.body);
+    }
+    for a in agents() {
+        text.push_str(&a.body);
     }
     for tool in &tools {
         let name = crate::support::claude_tool_name(PLUGIN, SERVER, tool);
