@@ -108,6 +108,9 @@ pub struct Settings {
     pub files_max_file_kb: u32,
     /// The most of all files of one `codex_query`, in KB (config.toml only).
     pub files_max_total_kb: u32,
+    /// The plugin's Stop-hook review gate (`codex-mcp-bridge gate`) reviews the change before
+    /// Claude stops; off unless set.
+    pub review_gate: bool,
 }
 
 const ENV_HOME: &str = "CODEX_OAUTH_HOME";
@@ -125,6 +128,7 @@ const KEYS: &[(&str, &str)] = &[
     ("CODEX_OAUTH_NO_BROWSER", "open_browser"),
     ("CODEX_OAUTH_CODEX_VERSION", "codex_version"),
     ("CODEX_OAUTH_AUTHORIZE_ORIGINATOR", "authorize_originator"),
+    ("CODEX_OAUTH_REVIEW_GATE", "review_gate"),
 ];
 
 impl Settings {
@@ -378,6 +382,43 @@ mod tests {
         }
         assert_eq!(parse_version("0.171.0"), Some((0, 171, 0)));
         assert!(parse_version("0.99.0") < parse_version("0.171.0"));
+    }
+
+    #[test]
+    fn the_review_gate_is_off_unless_config_toml_or_the_environment_says_true() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().to_str().unwrap();
+        let s = Settings::from_env(&env(&[("CODEX_OAUTH_HOME", home)])).unwrap();
+        assert!(!s.review_gate);
+        std::fs::write(dir.path().join("config.toml"), "review_gate = true\n").unwrap();
+        let s = Settings::from_env(&env(&[("CODEX_OAUTH_HOME", home)])).unwrap();
+        assert!(s.review_gate);
+        let s = Settings::from_env(&env(&[
+            ("CODEX_OAUTH_HOME", home),
+            ("CODEX_OAUTH_REVIEW_GATE", "False"),
+        ]))
+        .unwrap();
+        assert!(!s.review_gate, "the environment wins over the file");
+        for bad in ["1", "yes", "on", ""] {
+            let err = Settings::from_env(&env(&[
+                ("CODEX_OAUTH_HOME", home),
+                ("CODEX_OAUTH_REVIEW_GATE", bad),
+            ]))
+            .unwrap_err()
+            .to_string();
+            assert!(
+                err.contains("CODEX_OAUTH_REVIEW_GATE") && err.contains("review_gate"),
+                "{bad}: {err}"
+            );
+        }
+        std::fs::write(dir.path().join("config.toml"), "review_gate = \"maybe\"\n").unwrap();
+        let err = Settings::from_env(&env(&[("CODEX_OAUTH_HOME", home)]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("review_gate") && err.contains("config.toml"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod conformance;
 mod conversations;
 mod crash_safety;
 mod files;
+mod gate;
 mod hardening;
 mod hostile_files;
 mod hostile_input;

@@ -9,5 +9,6 @@ mod support;
 mod cli;
 mod expand;
 mod frontmatter;
+mod hooks;
 mod manifests;
 mod mcp_json;

@@ -65,6 +65,7 @@ pub(super) struct RawSettings {
     files_max_file_kb: Option<u32>,
     files_max_total_kb: Option<u32>,
     job_timeout_minutes: Option<u32>,
+    review_gate: Option<bool>,
 }
 
 impl RawSettings {
@@ -80,6 +81,7 @@ impl RawSettings {
             "claude_budget_percent" => self.set_claude_budget_percent(&value),
             "files_max_file_kb" | "files_max_total_kb" => self.set_files_kb(key, &value),
             "job_timeout_minutes" => self.set_job_timeout(&value),
+            "review_gate" => self.set_review_gate(&value),
             "callback_port" => self.set_callback_port(&value),
             "open_browser" => self.set_open_browser(value, origin),
             other => return Err(unknown_setting(other, origin)),
@@ -186,6 +188,21 @@ impl RawSettings {
         Ok(())
     }
 
+    /// `review_gate`: true or false (a TOML boolean, or the word in the environment).
+    fn set_review_gate(&mut self, value: &RawValue) -> Checked {
+        let on = match value {
+            RawValue::Bool(b) => *b,
+            RawValue::Str(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "true" => true,
+                "false" => false,
+                _ => return Err(format!("`{s}` is not true or false")),
+            },
+            other => return Err(format!("expected true or false, got {other:?}")),
+        };
+        self.review_gate = Some(on);
+        Ok(())
+    }
+
     /// `files_max_file_kb` or `files_max_total_kb`.
     fn set_files_kb(&mut self, key: &str, value: &RawValue) -> Checked {
         let n = match value {
@@ -287,6 +304,7 @@ impl RawSettings {
             authorize_originator: self
                 .authorize_originator
                 .unwrap_or_else(|| DEFAULT_AUTHORIZE_ORIGINATOR.to_string()),
+            review_gate: self.review_gate.unwrap_or(false),
         })
     }
 }

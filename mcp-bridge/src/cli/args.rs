@@ -123,6 +123,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The plugin's Stop hook: reads the hook's JSON on stdin and, when the review gate is on
+    /// (`review_gate = true`), has Codex review the change; a high or critical finding keeps
+    /// Claude working. Always exits 0: any failure lets the stop through, with a message.
+    /// Hidden: Claude Code runs it (plugin/hooks/hooks.json), people do not.
+    #[command(hide = true)]
+    Gate {
+        /// The review's time limit in seconds (default 300).
+        #[arg(long, value_name = "SECONDS",
+              value_parser = clap::value_parser!(u64).range(1..=3600))]
+        timeout_seconds: Option<u64>,
+    },
     /// Run a background job (the MCP server starts this; not for people).
     #[command(hide = true)]
     RunJob {
@@ -186,6 +197,7 @@ impl Command {
             | Command::Jobs { json, .. }
             | Command::Task { json, .. } => *json,
             Command::Token
+            | Command::Gate { .. }
             | Command::RunJob { .. }
             | Command::PluginConfig { .. }
             | Command::Completions { .. }

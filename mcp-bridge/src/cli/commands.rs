@@ -34,6 +34,13 @@ pub async fn run(accounts: Accounts, command: Command, out: Output) -> ExitCode 
             }
             return code;
         }
+        Command::Gate { timeout_seconds } => {
+            let code = super::gate::run(&accounts, timeout_seconds).await;
+            if !accounts.settle().await {
+                not_settled();
+            }
+            return code;
+        }
         Command::Jobs { action, json: _ } => {
             let code = super::jobs::run(&accounts, action, out).await;
             if !accounts.settle().await {
@@ -76,6 +83,7 @@ pub async fn run(accounts: Accounts, command: Command, out: Output) -> ExitCode 
         | Command::Use { .. }
         | Command::Jobs { .. }
         | Command::Task { .. }
+        | Command::Gate { .. }
         | Command::RunJob { .. } => unreachable_command(out),
         Command::ImportCodex {
             codex_home,

@@ -4,6 +4,7 @@
 mod accounts;
 mod args;
 mod commands;
+mod gate;
 mod generate;
 mod jobs;
 mod login;

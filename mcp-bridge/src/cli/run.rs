@@ -20,6 +20,10 @@ pub fn run(args: Args) -> ExitCode {
     let out = output::Output::new(args.command.as_ref().is_some_and(Command::json));
     let accounts = match accounts(args.profile.as_deref()) {
         Ok(a) => a,
+        // A Stop hook's exit 2 would block the stop: the gate fails open.
+        Err(e) if matches!(args.command, Some(Command::Gate { .. })) => {
+            return super::gate::unreadable_settings(&e);
+        }
         Err(e) => return out.fail_with(&e, 2),
     };
     let command = match args.command {
