@@ -459,9 +459,10 @@ async fn the_python_mcp_sdk_drives_the_real_bridge() {
     let reqs = fake.requests_to("/backend-api/codex/responses");
     assert_eq!(
         reqs.len(),
-        5,
-        "the conversation's two, the query with files, the review, the background job"
+        6,
+        "the conversation's two, the query with files, the review, the background job, the query with a 300,000-character answer"
     );
+    assert_eq!(summary["long_answer"], 300_000, "{summary}");
     let turns = reqs[1].body["input"]
         .as_array()
         .unwrap()

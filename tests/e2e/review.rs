@@ -170,3 +170,146 @@ async fn an_answer_outside_the_review_format_is_returned_as_it_is() {
     assert_eq!(data["answer"], json!("Looks fine to me."));
     s.cancel().await.unwrap();
 }
+
+/// A repository whose last commit changed `committed.txt`, with a change of `staged.txt` staged
+/// and one of `unstaged.txt` left on disk; the last commit's short id.
+async fn committed_staged_and_unstaged()
+-> (fake_openai::FakeOpenAi, Home, tempfile::TempDir, String) {
+    let (fake, home, dir) = signed_in_with_repo("committed.txt", "one\n").await;
+    for f in ["staged.txt", "unstaged.txt"] {
+        std::fs::write(dir.path().join(f), "one\n").unwrap();
+    }
+    let repo = Repository::open(dir.path()).unwrap();
+    commit_all(&repo, "two files more");
+    std::fs::write(dir.path().join("committed.txt"), "one\nCOMMITTED\n").unwrap();
+    commit_all(&repo, "the committed change");
+    let last = repo
+        .head()
+        .unwrap()
+        .peel_to_commit()
+        .unwrap()
+        .id()
+        .to_string()[..7]
+        .to_owned();
+    std::fs::write(dir.path().join("staged.txt"), "one\nSTAGED\n").unwrap();
+    let mut idx = repo.index().unwrap();
+    idx.add_path(std::path::Path::new("staged.txt")).unwrap();
+    idx.write().unwrap();
+    std::fs::write(dir.path().join("unstaged.txt"), "one\nUNSTAGED\n").unwrap();
+    (fake, home, dir, last)
+}
+
+/// The paths a review's result names as changed, and the last request's user message.
+fn changed_and_sent(r: &CallToolResult, fake: &fake_openai::FakeOpenAi) -> (Vec<String>, String) {
+    assert_ne!(r.is_error, Some(true), "{}", text(r));
+    let data = r.structured_content.clone().unwrap();
+    let changed = data["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["path"].as_str().unwrap().to_owned())
+        .collect();
+    let body = fake
+        .requests_to("/responses")
+        .last()
+        .unwrap()
+        .body
+        .to_string();
+    (changed, body)
+}
+
+#[tokio::test]
+async fn staged_sends_only_the_staged_change_and_commit_only_that_commits() {
+    let (fake, home, dir, last) = committed_staged_and_unstaged().await;
+    let s = bridge_in(&home, dir.path()).await;
+
+    let r = review(&s, json!({"staged": true})).await;
+    let (changed, body) = changed_and_sent(&r, &fake);
+    assert_eq!(changed, ["staged.txt"]);
+    assert!(
+        body.contains("+STAGED") && !body.contains("UNSTAGED") && !body.contains("COMMITTED"),
+        "{body}"
+    );
+    assert!(
+        text(&r).starts_with("Codex review of HEAD → the index (staged changes only)"),
+        "{}",
+        text(&r)
+    );
+    assert_eq!(
+        r.structured_content.unwrap()["compared"],
+        json!("HEAD → the index (staged changes only)")
+    );
+
+    // On disk the committed file has changed since: the commit's text is what is sent.
+    std::fs::write(
+        dir.path().join("committed.txt"),
+        "one\nCOMMITTED\nAND LATER\n",
+    )
+    .unwrap();
+    for rev in [last.clone(), "HEAD".to_owned()] {
+        let r = review(&s, json!({"commit": rev})).await;
+        let (changed, body) = changed_and_sent(&r, &fake);
+        assert_eq!(changed, ["committed.txt"]);
+        assert!(
+            body.contains("+COMMITTED") && !body.contains("STAGED") && !body.contains("AND LATER"),
+            "{body}"
+        );
+        let compared = r.structured_content.unwrap()["compared"].clone();
+        assert!(
+            compared
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("{last}^ → {last} (one commit")),
+            "{compared}"
+        );
+    }
+
+    let r = review(&s, json!({})).await;
+    let (changed, body) = changed_and_sent(&r, &fake);
+    assert_eq!(changed, ["committed.txt", "staged.txt", "unstaged.txt"]);
+    for line in ["+AND LATER", "+STAGED", "+UNSTAGED"] {
+        assert!(body.contains(line), "{line}: {body}");
+    }
+    assert_eq!(fake.requests_to("/responses").len(), 4);
+    s.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn base_staged_and_commit_together_are_refused_before_anything_is_sent() {
+    let (fake, home, dir, _) = committed_staged_and_unstaged().await;
+    let s = bridge_in(&home, dir.path()).await;
+    let cases = [
+        (
+            json!({"staged": true, "base": "main"}),
+            "`base` and `staged` exclude each other",
+        ),
+        (
+            json!({"staged": true, "commit": "HEAD"}),
+            "`staged` and `commit` exclude each other",
+        ),
+        (
+            json!({"commit": "HEAD", "base": "HEAD~1"}),
+            "`base` and `commit` exclude each other",
+        ),
+        (
+            json!({"commit": "HEAD", "staged": true, "background": true}),
+            "`staged` and `commit` exclude each other",
+        ),
+        (json!({"commit": "HEAD~1..HEAD"}), "is not one commit"),
+    ];
+    for (args, needle) in cases {
+        let r = review(&s, args.clone()).await;
+        assert_eq!(r.is_error, Some(true), "{args}: {}", text(&r));
+        assert!(text(&r).contains(needle), "{args}: {}", text(&r));
+        assert_eq!(
+            r.structured_content.unwrap()["category"],
+            json!("input"),
+            "{args}"
+        );
+    }
+    s.cancel().await.unwrap();
+    assert!(
+        fake.requests_to("/responses").is_empty(),
+        "nothing was sent"
+    );
+}

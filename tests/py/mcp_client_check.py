@@ -33,6 +33,15 @@ def unexpected_requests():
         return json.loads(r.read().decode())
 
 
+def set_faults(faults):
+    """Switch fake-openai's faults (all of them: what is not named is off)."""
+    url = os.environ["CODEX_OAUTH_ISSUER"].rstrip("/") + "/_fake/faults"
+    req = urllib.request.Request(url, data=json.dumps(faults).encode(), method="PUT",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        r.read()
+
+
 def text_of(result):
     return "\n".join(c.text for c in result.content if getattr(c, "type", "") == "text")
 
@@ -104,11 +113,27 @@ async def main():
             check(unknown.is_error and unknown.structured_content["kind"] == "unknown_conversation",
                   f"unknown conversation: {unknown.structured_content}")
 
+            # Large answers kept whole: the tools that can answer at length declare the result
+            # size Claude Code keeps (their `_meta`), and a 300,000-character answer (not ASCII
+            # only) arrives whole, in the text and in the structured content.
+            large = {t.name for t in tools
+                     if (t.meta or {}).get("anthropic/maxResultSizeChars") == 400000}
+            check(large == {"codex_query", "codex_review", "codex_result", "codex_task"}, f"_meta on {large}")
+            long_answer = "é✓a" * 100000
+            set_faults({"answer": long_answer})
+            big = await session.call_tool("codex_query", {"prompt": "A long one", "max_output_chars": 400000})
+            check(not big.is_error, f"long query failed: {text_of(big)[:300]}")
+            check(big.structured_content["answer"] == long_answer and len(long_answer) == 300000,
+                  f"long answer: {len(big.structured_content['answer'])} characters")
+            check(big.structured_content["truncated"] is False, "not cut")
+            check(text_of(big).startswith(long_answer + "\n\n[codex"), "the text carries the whole answer")
+
             summary = {
                 "answer": answer,
                 "follow_up": r2.structured_content["answer"],
                 "progress": len(progress),
                 "models": slugs,
+                "long_answer": len(big.structured_content["answer"]),
             }
 
     # The bridge has exited: every request it made is in.

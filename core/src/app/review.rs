@@ -14,6 +14,10 @@ pub struct ReviewAsk {
     /// A branch, tag or commit (or a range) to compare with; `None`: HEAD, with what is staged,
     /// unstaged and new.
     pub base: Option<String>,
+    /// Only what is staged: the index against HEAD. Excludes `base` and `commit`.
+    pub staged: bool,
+    /// One commit against its first parent. Excludes `base` and `staged`.
+    pub commit: Option<String>,
     /// Paths or folders to narrow the change to.
     pub paths: Vec<String>,
     /// What the review should look at most.
@@ -48,14 +52,18 @@ pub struct Done {
 /// Review the change (see the module's documentation). The workspace is `call.folders`; the
 /// diff and full texts are bounded by `call.files`.
 pub async fn review(accounts: &Accounts, ask: ReviewAsk, call: &Call<'_>) -> Result<Reviewed> {
+    let scope = Scope {
+        base: ask.base.clone(),
+        staged: ask.staged,
+        commit: ask.commit.clone(),
+        paths: ask.paths.clone(),
+    };
+    // Arguments that exclude each other are refused before anything is opened or asked.
+    scope.check()?;
     let codex = accounts.client(ask.account.as_deref())?;
     let profile = codex.session().settings().profile.clone();
     codex.session().check_budget().await?;
     let ws = workspace(&codex, call.folders.clone());
-    let scope = Scope {
-        base: ask.base.clone(),
-        paths: ask.paths.clone(),
-    };
     let limits = call.files;
     let change = blocking("reading the change", move || {
         review::collect(&ws, &scope, &limits)

@@ -3,15 +3,78 @@
 
 use serde::Serialize;
 
+use crate::error::{Error, Result};
 use crate::files::{self, Boundary, Bundle, SkippedFile};
 
-/// What to review.
+/// What to review. `base`, `staged` and `commit` exclude each other; none of them: the working
+/// tree against HEAD.
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
     /// A branch, tag or commit (`main`, `v1.2`, `abc123`), or a range `A..B` / `A...B`.
     pub base: Option<String>,
+    /// Only what is staged: the index against HEAD (not the unstaged changes, not new files).
+    pub staged: bool,
+    /// One commit (`abc123`, `HEAD~2`, a branch or tag) against its first parent (a root
+    /// commit against the empty tree).
+    pub commit: Option<String>,
     /// Paths or folders inside the workspace to narrow the change to.
     pub paths: Vec<String>,
+}
+
+/// What [`Scope`] compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Against<'s> {
+    /// The working tree against HEAD.
+    WorkingTree,
+    /// A base or a range (`Scope::base`).
+    Base(&'s str),
+    /// The index against HEAD.
+    Staged,
+    /// One commit against its first parent.
+    Commit(&'s str),
+}
+
+impl Scope {
+    /// What the scope compares, or why it names no one thing (`base`, `staged` and `commit`
+    /// together, an empty `commit`).
+    pub fn check(&self) -> Result<()> {
+        self.against().map(|_| ())
+    }
+
+    pub(super) fn against(&self) -> Result<Against<'_>> {
+        let base = self
+            .base
+            .as_deref()
+            .map(str::trim)
+            .filter(|b| !b.is_empty());
+        let commit = self.commit.as_deref().map(str::trim);
+        if commit == Some("") {
+            return Err(Error::Input(
+                "`commit` is empty: name one commit (`abc1234`, `HEAD~2`, a branch or a tag)"
+                    .into(),
+            ));
+        }
+        let given: Vec<&str> = [
+            base.map(|_| "`base`"),
+            self.staged.then_some("`staged`"),
+            commit.map(|_| "`commit`"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if given.len() > 1 {
+            return Err(Error::Input(format!(
+                "{} exclude each other: give one of `base` (a branch, tag or range), `staged: true` (the index against HEAD) or `commit` (one commit against its parent), or none (the working tree against HEAD)",
+                given.join(" and ")
+            )));
+        }
+        Ok(match (base, self.staged, commit) {
+            (Some(b), _, _) => Against::Base(b),
+            (_, true, _) => Against::Staged,
+            (_, _, Some(c)) => Against::Commit(c),
+            _ => Against::WorkingTree,
+        })
+    }
 }
 
 /// One file of the change.
@@ -41,7 +104,8 @@ pub struct DiffRedaction {
 /// The change, bundled.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Change {
-    /// What was compared, for a person: "HEAD → the working tree (staged, unstaged and new files)".
+    /// What was compared, for a person: "HEAD → the working tree (staged, unstaged and new
+    /// files)", "HEAD → the index (staged changes only)", "abc1234^ → abc1234 (one commit)".
     pub compared: String,
     pub changed: Vec<ChangedFile>,
     /// Changed files whose diff and text were not sent (secrets by name).
@@ -52,7 +116,8 @@ pub struct Change {
     /// The diff was cut at the size limit.
     pub diff_truncated: bool,
     pub diff_redactions: Vec<DiffRedaction>,
-    /// The full text of the touched files (new versions).
+    /// The full text of the touched files (new versions: in the working tree, the index or the
+    /// commit, as compared).
     pub files: Bundle,
 }
 

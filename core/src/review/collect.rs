@@ -10,14 +10,14 @@ use crate::files::{self, Bundle, Limits, Project, SkippedFile};
 /// The change `scope` names in the repository that holds the workspace's first root. The diff
 /// and the files come only from inside the roots.
 pub fn collect(ws: &Project, scope: &Scope, limits: &Limits) -> Result<Change> {
+    scope.check()?;
     let repo = open_repository(ws)?;
     let mut opts = diff_options(&repo.inside, scope, limits)?;
     let Compared {
         diff,
         what,
-        new_tree,
-    } = compare(&repo.repo, scope.base.as_deref(), &mut opts)?;
-    let from_tree = new_tree.is_some();
+        from_blobs: from_tree,
+    } = compare(&repo.repo, scope, &mut opts)?;
     let (mut change, texts) = read_deltas(ws, &repo, &diff, from_tree, limits, what)?;
     change.diff_bytes = change.diff.len();
     change.files = full_texts(ws, &repo, &texts, from_tree, limits, change.diff.len());
@@ -25,7 +25,7 @@ pub fn collect(ws: &Project, scope: &Scope, limits: &Limits) -> Result<Change> {
 }
 
 /// The full text of the touched files, in what the total cap leaves after the diff: from the
-/// working tree, or from the new commit's tree (`from_tree`).
+/// working tree, or from the blobs of the new side (`from_tree`: a commit's tree, the index).
 fn full_texts(
     ws: &Project,
     repo: &Repo,
@@ -50,7 +50,8 @@ fn full_texts(
     }
 }
 
-/// The files' text from their blobs in the new commit's tree, within `text_limits`' total.
+/// The files' text from their blobs on the new side (a commit's tree, the index), within
+/// `text_limits`' total.
 fn texts_from_tree(repo: &Repo, texts: &[Text], limits: &Limits, text_limits: &Limits) -> Bundle {
     let mut bundle = Bundle::default();
     let mut total = 0usize;

@@ -11,12 +11,12 @@ use super::repository::{Repo, display, git_error};
 use crate::error::Result;
 use crate::files::{self, Limits, Project, Redaction, SkippedFile, secret_by_name};
 
-/// A file whose full text goes with the diff: its path in the repository, and its blob in the
-/// new tree when the new side is not the working tree.
+/// A file whose full text goes with the diff: its path in the repository, and its blob on the
+/// new side when that is not the working tree (a commit's tree, the index).
 pub(super) type Text = (String, Option<git2::Oid>);
 
 /// The change `diff` makes (compared as `compared`), and the files whose full text goes too.
-/// `from_tree`: the new side is a commit's tree, not the working tree.
+/// `from_tree`: the new side is stored blobs (a commit's tree, the index), not the working tree.
 pub(super) fn read_deltas(
     ws: &Project,
     repo: &Repo,

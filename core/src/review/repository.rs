@@ -1,12 +1,12 @@
-//! The repository that holds the workspace, and the diff of what `base` says to compare: the
-//! working tree against HEAD, everything since the point this branch left `base`, or a range
-//! of commits.
+//! The repository that holds the workspace, and the diff of what the scope says to compare: the
+//! working tree against HEAD, everything since the point this branch left `base`, a range of
+//! commits, the index against HEAD (`staged`), or one commit against its first parent.
 
 use std::path::{Path, PathBuf};
 
 use git2::{Diff, DiffFindOptions, DiffOptions, Repository, Tree};
 
-use super::change::Scope;
+use super::change::{Against, Scope};
 use crate::error::{Error, Result};
 use crate::files::{Limits, Project};
 
@@ -24,8 +24,9 @@ pub(super) struct Compared<'r> {
     pub diff: Diff<'r>,
     /// What was compared, for a person.
     pub what: String,
-    /// The tree of the new side when it is not the working tree.
-    pub new_tree: Option<Tree<'r>>,
+    /// The new side is stored blobs (a commit's tree, the index), not the working tree's files:
+    /// the full texts are read from the blobs the diff names.
+    pub from_blobs: bool,
 }
 
 pub(super) fn git_error(what: &str, e: &git2::Error) -> Error {
@@ -91,17 +92,20 @@ pub(super) fn diff_options(inside: &Path, scope: &Scope, limits: &Limits) -> Res
     Ok(opts)
 }
 
-/// The diff `base` names (none: the working tree against HEAD; `A..B`, `A...B`: commits; a
-/// branch, tag or commit: since this branch left it), with renames found.
+/// The diff `scope` names (nothing: the working tree against HEAD; a `base` range `A..B`,
+/// `A...B`: commits; a `base` branch, tag or commit: since this branch left it; `staged`: the
+/// index against HEAD; `commit`: that commit against its first parent), with renames found.
 pub(super) fn compare<'r>(
     repo: &'r Repository,
-    base: Option<&str>,
+    scope: &Scope,
     opts: &mut DiffOptions,
 ) -> Result<Compared<'r>> {
-    let mut compared = match base.map(str::trim) {
-        None | Some("") => working_tree(repo, opts)?,
-        Some(range) if range.contains("..") => commit_range(repo, range, opts)?,
-        Some(base) => since_base(repo, base, opts)?,
+    let mut compared = match scope.against()? {
+        Against::WorkingTree => working_tree(repo, opts)?,
+        Against::Base(range) if range.contains("..") => commit_range(repo, range, opts)?,
+        Against::Base(base) => since_base(repo, base, opts)?,
+        Against::Staged => staged(repo, opts)?,
+        Against::Commit(rev) => one_commit(repo, rev, opts)?,
     };
     let mut find = DiffFindOptions::new();
     find.renames(true).copies(false).for_untracked(true);
@@ -126,7 +130,79 @@ fn working_tree<'r>(repo: &'r Repository, opts: &mut DiffOptions) -> Result<Comp
     Ok(Compared {
         diff,
         what: what.to_owned(),
-        new_tree: None,
+        from_blobs: false,
+    })
+}
+
+/// HEAD against the index: what is staged, not the unstaged changes, not the new files. The
+/// new texts are the index's blobs.
+fn staged<'r>(repo: &'r Repository, opts: &mut DiffOptions) -> Result<Compared<'r>> {
+    let old = head_tree(repo);
+    let index = repo
+        .index()
+        .map_err(|e| git_error("cannot read the index", &e))?;
+    let diff = repo
+        .diff_tree_to_index(old.as_ref(), Some(&index), Some(opts))
+        .map_err(|e| git_error("cannot compare the index", &e))?;
+    let what = if old.is_some() {
+        "HEAD → the index (staged changes only)"
+    } else {
+        "the index of a repository with no commit yet (staged changes only; every file is new)"
+    };
+    Ok(Compared {
+        diff,
+        what: what.to_owned(),
+        from_blobs: true,
+    })
+}
+
+/// One commit against its first parent (a root commit against the empty tree; a merge against
+/// its first parent). The new texts are the commit's blobs.
+fn one_commit<'r>(repo: &'r Repository, rev: &str, opts: &mut DiffOptions) -> Result<Compared<'r>> {
+    if rev.contains("..") || rev.contains(':') {
+        return Err(Error::Input(format!(
+            "`{rev}` is not one commit: `commit` takes a commit, branch or tag (for a range, use `base`; to narrow the review, `paths`)"
+        )));
+    }
+    let commit = repo
+        .find_commit(commit_of(repo, rev)?)
+        .map_err(|e| git_error(&format!("cannot read the commit `{rev}`"), &e))?;
+    let new = commit
+        .tree()
+        .map_err(|e| git_error(&format!("cannot read the commit `{rev}`"), &e))?;
+    let id = short(commit.id());
+    let named = if id.starts_with(rev) || rev.starts_with(&id) {
+        String::new()
+    } else {
+        format!(", `{rev}`")
+    };
+    let (old, what) = if commit.parent_count() == 0 {
+        (
+            None,
+            format!("the empty tree → {id} (the first commit{named})"),
+        )
+    } else {
+        let parent = commit
+            .parent(0)
+            .and_then(|p| p.tree())
+            .map_err(|e| git_error(&format!("cannot read the parent of `{rev}`"), &e))?;
+        let merge = if commit.parent_count() > 1 {
+            "; a merge, against its first parent"
+        } else {
+            ""
+        };
+        (
+            Some(parent),
+            format!("{id}^ → {id} (one commit{named}{merge})"),
+        )
+    };
+    let diff = repo
+        .diff_tree_to_tree(old.as_ref(), Some(&new), Some(opts))
+        .map_err(|e| git_error("cannot compare the commit with its parent", &e))?;
+    Ok(Compared {
+        diff,
+        what,
+        from_blobs: true,
     })
 }
 
@@ -160,7 +236,7 @@ fn commit_range<'r>(
     Ok(Compared {
         diff,
         what: format!("{a} → {b}"),
-        new_tree: Some(new),
+        from_blobs: true,
     })
 }
 
@@ -189,7 +265,7 @@ fn since_base<'r>(
             "{base} (where this branch left it, {}) → the working tree",
             short(mb)
         ),
-        new_tree: None,
+        from_blobs: false,
     })
 }
 

@@ -50,9 +50,47 @@ fn review(dir: &tempfile::TempDir, base: Option<&str>, paths: &[&str]) -> Result
         &Scope {
             base: base.map(str::to_owned),
             paths: paths.iter().map(|p| (*p).to_owned()).collect(),
+            ..Scope::default()
         },
         &Limits::default(),
     )
+}
+
+fn stage(repo: &Repository, path: &str) {
+    let mut idx = repo.index().unwrap();
+    idx.add_path(std::path::Path::new(path)).unwrap();
+    idx.write().unwrap();
+}
+
+fn review_of(dir: &tempfile::TempDir, staged: bool, commit: Option<&str>) -> Result<Change> {
+    let scope = Scope {
+        staged,
+        commit: commit.map(str::to_owned),
+        ..Scope::default()
+    };
+    collect(&ws(dir), &scope, &Limits::default())
+}
+
+/// A repository whose last commit changed `committed.txt`, with `staged.txt` changed in the
+/// index and changed again on disk, `unstaged.txt` changed on disk only, and a new file; and
+/// the ids of its two commits.
+fn committed_staged_and_unstaged() -> (tempfile::TempDir, Repository, git2::Oid, git2::Oid) {
+    let (dir, repo) = init();
+    for f in ["committed.txt", "staged.txt", "unstaged.txt"] {
+        write(&repo, f, b"one\n");
+    }
+    let root = commit_all(&repo, "one");
+    write(&repo, "committed.txt", b"one\ncommitted\n");
+    let last = commit_all(&repo, "two");
+    write(&repo, "committed.txt", b"one\ncommitted\nlater, on disk\n");
+    write(&repo, "staged.txt", b"one\nstaged\n");
+    stage(&repo, "committed.txt");
+    stage(&repo, "staged.txt");
+    write(&repo, "committed.txt", b"one\ncommitted\n"); // staged, then undone on disk
+    write(&repo, "staged.txt", b"one\nstaged\nthen unstaged\n");
+    write(&repo, "unstaged.txt", b"one\nunstaged\n");
+    write(&repo, "new.txt", b"new\n");
+    (dir, repo, root, last)
 }
 
 fn statuses(c: &Change) -> Vec<(&str, &str)> {
@@ -455,4 +493,130 @@ fn a_hard_link_to_a_file_of_the_store_is_withheld_from_a_review() {
     assert_eq!(c.withheld[0].path, "notes.json");
     assert!(c.changed.is_empty());
     assert!(!c.prompt(None).contains("rt_secret"));
+}
+
+#[test]
+fn staged_compares_the_index_with_head_and_sends_the_staged_texts() {
+    let (dir, repo, ..) = committed_staged_and_unstaged();
+    let c = review_of(&dir, true, None).unwrap();
+    assert_eq!(c.compared, "HEAD → the index (staged changes only)");
+    assert_eq!(
+        statuses(&c),
+        [("committed.txt", "modified"), ("staged.txt", "modified")]
+    );
+    assert!(c.diff.contains("+staged\n"), "{}", c.diff);
+    assert!(c.diff.contains("+later, on disk\n"), "{}", c.diff);
+    for unstaged in ["then unstaged", "+unstaged", "new"] {
+        assert!(!c.diff.contains(unstaged), "{unstaged}: {}", c.diff);
+    }
+    let text = c.files.text();
+    assert!(
+        text.contains("2 | staged") && !text.contains("then unstaged"),
+        "{text}"
+    );
+    assert!(
+        text.contains("3 | later, on disk"),
+        "the index's text: {text}"
+    );
+    // The default is still everything: staged, unstaged and new.
+    let all = review(&dir, None, &[]).unwrap();
+    for f in ["new.txt", "staged.txt", "unstaged.txt"] {
+        assert!(statuses(&all).contains(&(f, if f == "new.txt" { "added" } else { "modified" })));
+    }
+    drop(repo);
+}
+
+#[test]
+fn a_commit_is_compared_with_its_first_parent_and_its_texts_are_the_commits() {
+    let (dir, repo, root, last) = committed_staged_and_unstaged();
+    let id = last.to_string()[..7].to_owned();
+    for rev in [last.to_string(), id.clone()] {
+        let c = review_of(&dir, false, Some(&rev)).unwrap();
+        assert_eq!(c.compared, format!("{id}^ → {id} (one commit)"));
+        assert_eq!(statuses(&c), [("committed.txt", "modified")]);
+        assert!(c.diff.contains("+committed\n"), "{}", c.diff);
+        assert!(
+            !c.diff.contains("staged") && !c.diff.contains("later"),
+            "{}",
+            c.diff
+        );
+        let text = c.files.text();
+        assert!(
+            text.contains("2 | committed") && !text.contains("later"),
+            "{text}"
+        );
+    }
+    let c = review_of(&dir, false, Some("HEAD")).unwrap();
+    assert_eq!(c.compared, format!("{id}^ → {id} (one commit, `HEAD`)"));
+    let first = root.to_string()[..7].to_owned();
+    let c = review_of(&dir, false, Some(&root.to_string())).unwrap();
+    assert_eq!(
+        c.compared,
+        format!("the empty tree → {first} (the first commit)")
+    );
+    assert_eq!(
+        statuses(&c),
+        [
+            ("committed.txt", "added"),
+            ("staged.txt", "added"),
+            ("unstaged.txt", "added")
+        ]
+    );
+    let e = review_of(&dir, false, Some("HEAD~1..HEAD")).unwrap_err();
+    assert!(e.to_string().contains("is not one commit"), "{e}");
+    let e = review_of(&dir, false, Some("no-such")).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("`no-such` is not a branch, tag or commit"),
+        "{e}"
+    );
+    drop(repo);
+}
+
+#[test]
+fn base_staged_and_commit_exclude_each_other() {
+    let (dir, ..) = committed_staged_and_unstaged();
+    let both = |base: Option<&str>, staged: bool, commit: Option<&str>| {
+        let scope = Scope {
+            base: base.map(str::to_owned),
+            staged,
+            commit: commit.map(str::to_owned),
+            ..Scope::default()
+        };
+        collect(&ws(&dir), &scope, &Limits::default()).unwrap_err()
+    };
+    let e = both(Some("main"), true, None);
+    assert!(
+        e.to_string()
+            .starts_with("`base` and `staged` exclude each other"),
+        "{e}"
+    );
+    assert_eq!(e.kind(), crate::ErrorKind::Input);
+    let e = both(None, true, Some("HEAD"));
+    assert!(
+        e.to_string()
+            .starts_with("`staged` and `commit` exclude each other"),
+        "{e}"
+    );
+    let e = both(Some("main"), false, Some("HEAD"));
+    assert!(
+        e.to_string()
+            .starts_with("`base` and `commit` exclude each other"),
+        "{e}"
+    );
+    let e = both(None, false, Some(" "));
+    assert!(e.to_string().contains("`commit` is empty"), "{e}");
+}
+
+#[test]
+fn staged_in_a_repository_with_no_commit_yet_is_every_staged_file() {
+    let (dir, repo) = init();
+    write(&repo, "a.txt", b"a\n");
+    write(&repo, "b.txt", b"b\n");
+    stage(&repo, "a.txt");
+    let c = review_of(&dir, true, None).unwrap();
+    assert_eq!(statuses(&c), [("a.txt", "added")]);
+    assert!(c.compared.contains("no commit yet"), "{}", c.compared);
+    let e = review_of(&dir, false, Some("HEAD")).unwrap_err();
+    assert!(e.to_string().contains("`HEAD` is not a branch"), "{e}");
 }

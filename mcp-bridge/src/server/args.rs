@@ -248,10 +248,22 @@ pub struct QueryArgs {
 pub struct ReviewArgs {
     /// What to compare the working tree with: a branch, tag or commit (`main`: everything since
     /// this branch left it, committed or not), or a range of commits `A..B` (`A...B`: from their
-    /// merge base). Default: HEAD, so the staged, unstaged and new files.
+    /// merge base). Default: HEAD, so the staged, unstaged and new files. Not with `staged` or
+    /// `commit`.
     #[serde(default)]
     #[schemars(length(min = 1, max = 256))]
     pub base: Option<String>,
+    /// Review only what is staged (`git diff --cached`): the index against HEAD, without the
+    /// unstaged changes and the new files; the files' text sent is the staged version. Not
+    /// with `base` or `commit`. Default: false.
+    #[serde(default)]
+    pub staged: bool,
+    /// Review one commit (`abc1234`, `HEAD`, `HEAD~2`, a branch or tag: its last commit)
+    /// against its first parent (a first commit against nothing), as it is in that commit,
+    /// whatever the working tree holds now. Not with `base` or `staged`.
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 256))]
+    pub commit: Option<String>,
     /// Folders or files of the workspace to narrow the review to (relative to it); default:
     /// the whole change.
     #[serde(default)]
@@ -285,6 +297,20 @@ pub struct ReviewArgs {
     #[serde(default)]
     #[schemars(length(min = 1, max = 64))]
     pub account: Option<String>,
+}
+
+impl ReviewArgs {
+    /// Why these arguments name no one change (`base`, `staged` and `commit` together), checked
+    /// before a job starts; `None` when they do.
+    pub fn refused(&self) -> Option<codex_oauth_core::Error> {
+        let scope = codex_oauth_core::review::Scope {
+            base: self.base.clone(),
+            staged: self.staged,
+            commit: self.commit.clone(),
+            paths: Vec::new(),
+        };
+        scope.check().err()
+    }
 }
 
 /// `codex_task`: what Codex is to do in a private copy of the project.

@@ -1,8 +1,10 @@
 //! The tools' answers: a text for the model to read, structured content for programs, and
 //! failures as `isError` results that say what to do. The answers about the account, of
-//! `codex_login` and of `codex_review` are in files of their own.
+//! `codex_login` and of `codex_review` are in files of their own; the bound of the large answers
+//! too.
 
 mod account;
+mod bound;
 mod review;
 mod sign_in;
 mod task;
@@ -19,6 +21,7 @@ use serde_json::Value;
 use super::answers;
 
 pub use account::{status, status_with_others, usage};
+pub use bound::large_answer_meta;
 pub use review::review;
 pub use sign_in::{login, pasted};
 pub use task::task;
@@ -134,15 +137,25 @@ pub fn cut(text: &str, max: usize) -> (&str, Option<usize>) {
     }
 }
 
-/// The answer of `codex_query`, cut to `max_chars`, with what went with the question and what
-/// became of the conversation (`kept_chars`: its bound).
+/// The longest answer `codex_query` returns whatever `max_output_chars` says: the bound of a
+/// result, less room for the lines after the answer.
+const MAX_QUERY_CHARS: usize = bound::MAX_TEXT_CHARS - 8_000;
+
+/// The answer of `codex_query`, cut to `max_chars` (at most [`MAX_QUERY_CHARS`]), with what
+/// went with the question and what became of the conversation (`kept_chars`: its bound).
 pub fn query(q: &Asked, max_chars: usize, kept_chars: usize) -> CallToolResult {
     let a = &q.answer;
+    let max_chars = max_chars.min(MAX_QUERY_CHARS);
     let (shown, total) = cut(&a.text, max_chars);
     let mut text = shown.to_owned();
     if let Some(total) = total {
+        let how = if max_chars == MAX_QUERY_CHARS {
+            "the most a result carries; ask for a shorter answer, or for it in parts"
+        } else {
+            "ask for a shorter answer, or call again with a larger max_output_chars"
+        };
         text.push_str(&format!(
-            "\n\n[answer cut: {max_chars} of {total} characters shown; ask for a shorter answer, or call again with a larger max_output_chars]"
+            "\n\n[answer cut: {max_chars} of {total} characters shown; {how}]"
         ));
     }
     if let Some(reason) = &a.incomplete {
@@ -170,6 +183,7 @@ pub fn query(q: &Asked, max_chars: usize, kept_chars: usize) -> CallToolResult {
             e.to_string().replace('\n', " ")
         ));
     }
+    bound::bound(&mut text, 0..shown.len(), "ask for a shorter answer");
     let data = answers::Query {
         answer: shown.to_owned(),
         model: a.model.clone(),

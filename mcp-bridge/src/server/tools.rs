@@ -216,9 +216,11 @@ fn jobs_title(prompt: &str) -> String {
 
 /// A review job's title: what it compares and where.
 fn review_title(a: &ReviewArgs) -> String {
-    let mut t = match &a.base {
-        Some(b) => format!("review since {b}"),
-        None => "review of the working tree".to_owned(),
+    let mut t = match (&a.base, &a.commit) {
+        (Some(b), _) => format!("review since {b}"),
+        (_, Some(c)) => format!("review of commit {c}"),
+        _ if a.staged => "review of the staged changes".to_owned(),
+        _ => "review of the working tree".to_owned(),
     };
     if !a.paths.is_empty() {
         t.push_str(&format!(" under {}", a.paths.join(", ")));
@@ -234,6 +236,7 @@ fn invalid(message: impl Into<String>) -> ErrorData {
 impl CodexServer {
     #[tool(
         description = "Ask Codex (OpenAI's coding model, through the user's ChatGPT sign-in). Returns the answer as text, with the model, usage and a conversation_id to continue the conversation. Pass `files` (paths or globs in the workspace) for the code it should read instead of pasting it; the result lists the files sent, skipped and redacted.",
+        meta = format::large_answer_meta(),
         input_schema = input_schema::<QueryArgs>(),
         output_schema = answers::schema::<answers::QueryOrJob>(),
         annotations(
@@ -277,7 +280,8 @@ impl CodexServer {
     }
 
     #[tool(
-        description = "Have Codex review the workspace's git change: by default the staged, unstaged and new files against HEAD; with `base` everything since a branch, tag or commit (or a commit range A..B). The bridge bundles the unified diff and the full text of the changed files itself (read-only, secrets kept out), so do not paste the code. Returns findings (file, line, severity, title, detail, suggestion) as structured content and as text, and what was sent.",
+        description = "Have Codex review the workspace's git change: by default the staged, unstaged and new files against HEAD; with `base` everything since a branch, tag or commit (or a commit range A..B); with `staged: true` only what is staged; with `commit` one commit against its parent. The bridge bundles the unified diff and the full text of the changed files itself (read-only, secrets kept out), so do not paste the code. Returns findings (file, line, severity, title, detail, suggestion) as structured content and as text, and what was sent.",
+        meta = format::large_answer_meta(),
         input_schema = input_schema::<ReviewArgs>(),
         output_schema = answers::schema::<answers::ReviewOrJob>(),
         annotations(
@@ -293,6 +297,9 @@ impl CodexServer {
         Args(a): Args<ReviewArgs>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
+        if let Some(e) = a.refused() {
+            return Ok(format::failure(&e));
+        }
         let me = &self.inner;
         let (folders, files, progress) = me.call_parts(&ctx, true).await;
         let limit = work::limit_of(&me.accounts, a.timeout_seconds);
@@ -498,6 +505,7 @@ impl CodexServer {
 
     #[tool(
         description = "The result of a background job (job_id from a call with background: true, or from codex_jobs). A completed job returns exactly what the call would have returned, with job_id and state; a running one its progress (pass wait_seconds, up to 600, to wait for it to end); a failed one is an error with the reason; a cancelled one says so.",
+        meta = format::large_answer_meta(),
         input_schema = input_schema::<ResultArgs>(),
         output_schema = answers::schema::<answers::JobResult>(),
         annotations(
@@ -542,6 +550,7 @@ impl CodexServer {
 
     #[tool(
         description = "Give Codex a task to carry out: it works in a private copy of the project (the repository as it is now, uncommitted changes included, secret files left out), runs commands there in a sandbox (no network, writes only inside the copy) and edits files, then answers with a summary and a patch. Your files are not touched: the result says whether the patch applies to your working tree now, and codex_apply puts it there. Runs as a background job by default (codex_result gets the result; wait_seconds waits).",
+        meta = format::large_answer_meta(),
         input_schema = input_schema::<TaskArgs>(),
         output_schema = answers::schema::<answers::TaskOrJob>(),
         annotations(

@@ -56,6 +56,8 @@ pub async fn review(
     let account = a.account.clone();
     let ask = ReviewAsk {
         base: a.base,
+        staged: a.staged,
+        commit: a.commit,
         paths: a.paths,
         focus: a.focus,
         model: a.model,

@@ -98,6 +98,8 @@ async fn twelve_tools_are_listed_with_schemas_descriptions_and_annotations() {
         "model",
         "reasoning_effort",
         "account",
+        "staged",
+        "commit",
     ] {
         assert!(
             review["properties"].get(p).is_some(),
@@ -111,6 +113,57 @@ async fn twelve_tools_are_listed_with_schemas_descriptions_and_annotations() {
     let query = tool("codex_query").annotations.clone().unwrap();
     assert_eq!(query.read_only_hint, Some(false));
     assert_eq!(query.destructive_hint, Some(false));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn the_tools_whose_answers_can_be_large_declare_the_result_size_claude_code_keeps() {
+    let h = signed_out().await;
+    let tools = h.client.list_all_tools().await.unwrap();
+    let mut large = Vec::new();
+    for t in &tools {
+        // As it goes over the wire: `_meta` of the tool in `tools/list`.
+        let wire = serde_json::to_value(t).unwrap();
+        if let Some(meta) = wire.get("_meta") {
+            assert_eq!(
+                meta,
+                &json!({"anthropic/maxResultSizeChars": 400_000}),
+                "{}",
+                t.name
+            );
+            large.push(t.name.to_string());
+        }
+    }
+    large.sort();
+    assert_eq!(
+        large,
+        ["codex_query", "codex_result", "codex_review", "codex_task"]
+    );
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn an_answer_longer_than_a_result_carries_is_cut_to_it_with_a_note() {
+    let h = signed_in().await;
+    h.fake.set_faults(fake_openai::Faults {
+        answer: Some("é".repeat(450_000)),
+        ..Default::default()
+    });
+    let (text, data) = h
+        .ok(
+            "codex_query",
+            json!({"prompt": "long", "max_output_chars": 1_000_000}),
+        )
+        .await;
+    let chars = text.chars().count();
+    assert!((390_000..=400_000).contains(&chars), "{chars}");
+    assert!(
+        text.contains("characters shown; the most a result carries"),
+        "{}",
+        &text[text.len() - 400..]
+    );
+    assert_eq!(data["truncated"], json!(true));
+    assert_eq!(data["answer_chars"], json!(450_000));
     h.stop().await;
 }
 

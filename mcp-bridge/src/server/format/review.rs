@@ -3,6 +3,7 @@
 use codex_oauth_core::app::Reviewed;
 use rmcp::model::CallToolResult;
 
+use super::bound::bound;
 use super::{answers, typed};
 
 /// The result of a review: the findings for a person and as structured content, with what was
@@ -34,6 +35,7 @@ pub fn review(reviewed: &Reviewed, paths: &[String]) -> CallToolResult {
         change.compared,
         if n == 1 { "" } else { "s" }
     );
+    let start = text.len();
     match parsed {
         Some(r) => text.push_str(&r.describe()),
         None => {
@@ -41,6 +43,7 @@ pub fn review(reviewed: &Reviewed, paths: &[String]) -> CallToolResult {
             text.push_str(&a.text);
         }
     }
+    let review_part = start..text.len();
     let mut sent = vec![format!(
         "the diff ({} KB{})",
         change.diff_bytes.div_ceil(1024),
@@ -71,6 +74,11 @@ pub fn review(reviewed: &Reviewed, paths: &[String]) -> CallToolResult {
     }
     text.push_str(&format!("\n\nSent: {}.", sent.join("; ")));
     text.push_str(&format!("\n\n[codex · model {}]", a.model));
+    bound(
+        &mut text,
+        review_part,
+        "the whole review is in the structured content (`findings`, or `answer`)",
+    );
     typed(
         text,
         &answers::Review {

@@ -5,6 +5,7 @@ use codex_oauth_core::app::TaskDone;
 use rmcp::model::CallToolResult;
 
 use super::super::answers;
+use super::bound::bound;
 use super::typed;
 
 /// The result of `codex_task` once its job ended well.
@@ -18,6 +19,8 @@ pub fn task(done: &TaskDone) -> CallToolResult {
             "\n[no command could run: {why}; Codex could only read and patch the copy]\n"
         ));
     }
+    // The long part: the patch, else Codex's summary.
+    let mut long_part = 0..text.len();
     if done.patch.patch.is_empty() {
         text.push_str("\nNo change: the copy is as it was.\n");
     } else {
@@ -41,7 +44,11 @@ pub fn task(done: &TaskDone) -> CallToolResult {
                 why.as_deref().unwrap_or("it changed since the task started")
             ),
         });
-        text.push_str(&format!("\n```diff\n{}```\n", done.patch.patch));
+        text.push_str("\n```diff\n");
+        let start = text.len();
+        text.push_str(&done.patch.patch);
+        long_part = start..text.len();
+        text.push_str("```\n");
     }
     let ran = done.commands.len();
     text.push_str(&format!(
@@ -51,6 +58,11 @@ pub fn task(done: &TaskDone) -> CallToolResult {
         if done.turns == 1 { "" } else { "s" },
         if ran == 1 { "" } else { "s" }
     ));
+    bound(
+        &mut text,
+        long_part,
+        "the whole summary and patch are in the structured content (`summary`, `patch`), and codex_apply applies all of the patch",
+    );
     typed(
         text,
         &answers::Task {
