@@ -223,7 +223,7 @@ fn judge(reviewed: codex_oauth_core::Result<Reviewed>, block: u32, seconds: u64)
     }
     if other.is_empty() {
         return Verdict::Note(format!(
-            "Codex review gate: no findings in the change ({}).",
+            "Codex review gate: no findings in the change — {}.",
             done.change.compared
         ));
     }
@@ -239,7 +239,7 @@ fn judge(reviewed: codex_oauth_core::Result<Reviewed>, block: u32, seconds: u64)
 /// Why the stop is blocked: the serious findings, what to do, and where the cap is.
 fn block_reason(compared: &str, serious: &[&Finding], block: u32) -> String {
     let mut t = format!(
-        "Codex reviewed the change ({compared}) and found {} problem{} of high or critical severity. Fix {} before you finish (if a finding is wrong, say why instead):",
+        "Codex reviewed the change — {compared} — and found {} problem{} of high or critical severity. Fix {} before you finish (if a finding is wrong, say why instead):",
         serious.len(),
         if serious.len() == 1 { "" } else { "s" },
         if serious.len() == 1 { "it" } else { "them" },
