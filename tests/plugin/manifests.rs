@@ -464,6 +464,8 @@ fn each_command_calls_the_tools_its_name_promises() {
     let review = &by_name["codex-review"].body;
     assert_eq!(review.matches("$ARGUMENTS").count(), 1);
     assert!(review.contains("as `base`") && review.contains("Do not read, paste"));
+    // … or `--staged` as `staged: true`, or `--commit <rev>` as `commit`.
+    assert!(review.contains("`staged: true`") && review.contains("as `commit`"));
     // /codex passes the user's words on unchanged.
     let codex = &by_name["codex"].body;
     assert_eq!(codex.matches("$ARGUMENTS").count(), 1);
