@@ -104,6 +104,12 @@ pub struct Settings {
     pub claude_budget_percent: Option<u8>,
     /// A call's time limit when it names none (`timeout_seconds`), in minutes (config.toml only).
     pub job_timeout_minutes: u32,
+    /// The model of a call that names none (`model` in config.toml, `CODEX_OAUTH_MODEL`, the
+    /// plugin's userConfig); `None`: the catalog's default.
+    pub model: Option<String>,
+    /// The reasoning effort of a call that names none, when its model takes it; `None`: the
+    /// model's own default.
+    pub reasoning_effort: Option<String>,
     /// The most of one file `codex_query` sends with `files`, in KB (config.toml only).
     pub files_max_file_kb: u32,
     /// The most of all files of one `codex_query`, in KB (config.toml only).
@@ -129,6 +135,17 @@ const KEYS: &[(&str, &str)] = &[
     ("CODEX_OAUTH_CODEX_VERSION", "codex_version"),
     ("CODEX_OAUTH_AUTHORIZE_ORIGINATOR", "authorize_originator"),
     ("CODEX_OAUTH_REVIEW_GATE", "review_gate"),
+    ("CODEX_OAUTH_MODEL", "model"),
+    ("CODEX_OAUTH_REASONING_EFFORT", "reasoning_effort"),
+];
+
+/// The variables the plugin's `.mcp.json` sets from its userConfig, empty when the user chose
+/// nothing there: empty, they leave the setting to config.toml. (Elsewhere an empty value is an
+/// error that names the variable.)
+const EMPTY_IS_UNSET: &[&str] = &[
+    "CODEX_OAUTH_PROFILE",
+    "CODEX_OAUTH_MODEL",
+    "CODEX_OAUTH_REASONING_EFFORT",
 ];
 
 impl Settings {
@@ -173,7 +190,12 @@ impl Settings {
             raw.set(key, value.clone(), Origin::File(&config_file))?;
         }
         for (var, key) in KEYS {
-            if let Some(value) = env.get(*var) {
+            // The variables a plugin's userConfig fills: set to nothing, they are no choice.
+            let empty_is_unset = EMPTY_IS_UNSET.contains(var);
+            if let Some(value) = env
+                .get(*var)
+                .filter(|v| !(empty_is_unset && v.trim().is_empty()))
+            {
                 let value = if *var == "CODEX_OAUTH_NO_BROWSER" {
                     // Any value but "", "0" or "false" disables the browser.
                     let disabled = !matches!(
@@ -189,7 +211,9 @@ impl Settings {
         }
         let mut settings = raw.finish(home, config_file)?;
         settings.home_from_env = env.get(ENV_HOME).is_some_and(|v| !v.trim().is_empty());
-        settings.profile_from_env = env.contains_key("CODEX_OAUTH_PROFILE");
+        settings.profile_from_env = env
+            .get("CODEX_OAUTH_PROFILE")
+            .is_some_and(|v| !v.trim().is_empty());
         Ok(settings)
     }
 
@@ -487,6 +511,40 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(msg.contains("not valid TOML"), "{msg}");
+    }
+
+    #[test]
+    fn the_default_model_and_effort_come_from_the_file_or_the_environment_and_empty_is_unset() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.toml");
+        let home = dir.path().to_str().unwrap();
+        let s = Settings::from_env(&env(&[("CODEX_OAUTH_HOME", home)])).unwrap();
+        assert_eq!((s.model, s.reasoning_effort), (None, None));
+        std::fs::write(&file, "model = \"gpt-5.5\"\nreasoning_effort = \"high\"\n").unwrap();
+        let s = Settings::from_env(&env(&[("CODEX_OAUTH_HOME", home)])).unwrap();
+        assert_eq!(s.model.as_deref(), Some("gpt-5.5"));
+        assert_eq!(s.reasoning_effort.as_deref(), Some("high"));
+        let s = Settings::from_env(&env(&[
+            ("CODEX_OAUTH_HOME", home),
+            ("CODEX_OAUTH_MODEL", "gpt-6.2-sol"),
+            // A plugin's userConfig left empty: no choice, the file's value stands.
+            ("CODEX_OAUTH_REASONING_EFFORT", ""),
+            ("CODEX_OAUTH_PROFILE", ""),
+        ]))
+        .unwrap();
+        assert_eq!(s.model.as_deref(), Some("gpt-6.2-sol"));
+        assert_eq!(s.reasoning_effort.as_deref(), Some("high"));
+        assert_eq!(s.profile, "default");
+        assert!(!s.profile_from_env);
+        for (var, bad) in [
+            ("CODEX_OAUTH_MODEL", "gpt 5"),
+            ("CODEX_OAUTH_REASONING_EFFORT", "High!"),
+        ] {
+            let e = Settings::from_env(&env(&[("CODEX_OAUTH_HOME", home), (var, bad)]))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(var), "{e}");
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod cli_output;
 mod conformance;
 mod conversations;
 mod crash_safety;
+mod defaults;
 mod files;
 mod gate;
 mod hardening;

@@ -3,6 +3,7 @@
 //!
 //! 1. `${CLAUDE_PLUGIN_ROOT}`, `${CLAUDE_PLUGIN_DATA}` and `${CLAUDE_PROJECT_DIR}` are replaced by
 //!    the plugin's folder, its data folder and the project folder;
+//!    and `${user_config.KEY}` by the value of the plugin's userConfig option KEY;
 //! 2. then `${VAR}` becomes the value of the environment variable VAR, and `${VAR:-default}` that
 //!    value or, when VAR is not set, `default` (a variable set to "" counts as set, unlike the
 //!    shell's `:-`); the default runs to the first `}`, so defaults do not nest; an unset `${VAR}`
@@ -22,6 +23,9 @@ pub struct Context {
     pub plugin_data: PathBuf,
     pub project_dir: PathBuf,
     pub env: HashMap<String, String>,
+    /// The plugin's userConfig values (`${user_config.KEY}`), as the user set them or their
+    /// defaults.
+    pub user_config: BTreeMap<String, String>,
 }
 
 /// A stdio server, ready to start.
@@ -96,7 +100,10 @@ pub fn expand(text: &str, ctx: &Context) -> (String, Vec<String>) {
         .replace("${CLAUDE_PLUGIN_ROOT}", &ctx.plugin_root.to_string_lossy())
         .replace("${CLAUDE_PROJECT_DIR}", &ctx.project_dir.to_string_lossy())
         .replace("${CLAUDE_PLUGIN_DATA}", &ctx.plugin_data.to_string_lossy());
-    expand_env(&with_paths, &ctx.env)
+    let with_options = ctx.user_config.iter().fold(with_paths, |t, (k, v)| {
+        t.replace(&format!("${{user_config.{k}}}"), v)
+    });
+    expand_env(&with_options, &ctx.env)
 }
 
 /// One server of `.mcp.json` (`mcpServers.<name>`), expanded. Fails on a server that is not a
@@ -222,6 +229,7 @@ mod tests {
     #[test]
     fn plugin_paths_come_first_and_a_server_is_expanded_field_by_field() {
         let ctx = Context {
+            user_config: BTreeMap::new(),
             plugin_root: "/plugins/codex".into(),
             plugin_data: "/data/codex".into(),
             project_dir: "/work/proj".into(),
@@ -253,6 +261,7 @@ mod tests {
     #[test]
     fn unset_variables_bad_types_and_other_transports_are_refused() {
         let ctx = Context {
+            user_config: BTreeMap::new(),
             plugin_root: "/p".into(),
             plugin_data: "/d".into(),
             project_dir: "/w".into(),

@@ -36,7 +36,24 @@ fn expanded(env: HashMap<String, String>, scratch: &Path) -> StdioServer {
         ["codex"],
         "one server, `codex`"
     );
+    // The userConfig options at their defaults, as a user who never opened /config has them.
+    let manifest = read_json(&plugin_dir().join(".claude-plugin/plugin.json"));
+    let user_config = manifest["userConfig"]
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| {
+                    let d = &v["default"];
+                    (
+                        k.clone(),
+                        d.as_str().map_or_else(|| d.to_string(), str::to_owned),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let ctx = Context {
+        user_config,
         plugin_root: plugin_dir(),
         plugin_data: scratch.join("plugin-data"),
         project_dir: scratch.to_path_buf(),

@@ -97,9 +97,10 @@ pub async fn ask(accounts: &Accounts, ask: Ask, call: &Call<'_>) -> Result<Asked
         .model
         .clone()
         .filter(|m| !m.trim().is_empty())
-        .or(base.model.clone());
+        .or(base.model.clone())
+        .or(settings.model.clone());
     let model = codex.model(asked_model.as_deref()).await?;
-    let effort = model.effort(ask.reasoning_effort.as_deref())?;
+    let effort = effort_for(&model, ask.reasoning_effort.as_deref(), settings)?;
     let images = if ask.images.is_empty() {
         Vec::new()
     } else if !model.accepts_images() {
@@ -203,6 +204,27 @@ async fn keep(
         tracing::warn!(error = %e, "the conversation could not be kept");
     }
     not_kept
+}
+
+/// The effort of a call: the one asked for (checked against the model), else the setting
+/// `reasoning_effort` when the model takes it (a default that does not fit one model is no
+/// error), else the model's own default.
+pub(super) fn effort_for(
+    model: &crate::codex::Model,
+    asked: Option<&str>,
+    settings: &crate::config::Settings,
+) -> Result<Option<String>> {
+    let asked = asked.filter(|e| !e.trim().is_empty());
+    if asked.is_some() {
+        return model.effort(asked);
+    }
+    match settings.reasoning_effort.as_deref() {
+        Some(default) => model.effort(Some(default)).or_else(|_| {
+            tracing::info!(model = %model.slug, effort = default, "the default effort does not fit this model: its own is used");
+            model.effort(None)
+        }),
+        None => model.effort(None),
+    }
 }
 
 /// Send `req`, telling `call` of the steps, until the answer.

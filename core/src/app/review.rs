@@ -2,7 +2,7 @@
 //! check, the change bundled from the repository (the diff and the changed files' full text,
 //! secrets kept out), the model and effort, the request, and the findings read from the answer.
 
-use super::ask::{Call, blocking, respond, workspace};
+use super::ask::{Call, blocking, effort_for, respond, workspace};
 use super::registry::Accounts;
 use crate::codex::{Answer, ResponseRequest, Turn};
 use crate::error::Result;
@@ -74,9 +74,14 @@ pub async fn review(accounts: &Accounts, ask: ReviewAsk, call: &Call<'_>) -> Res
             compared: change.compared,
         });
     }
-    let asked = ask.model.as_deref().filter(|m| !m.trim().is_empty());
+    let settings = codex.session().settings();
+    let asked = ask
+        .model
+        .as_deref()
+        .filter(|m| !m.trim().is_empty())
+        .or(settings.model.as_deref());
     let model = codex.model(asked).await?;
-    let effort = model.effort(ask.reasoning_effort.as_deref())?;
+    let effort = effort_for(&model, ask.reasoning_effort.as_deref(), settings)?;
     let input = vec![Turn::user(change.prompt(ask.focus.as_deref()))];
     let mut req = ResponseRequest::new(&model, input);
     req.system_prompt = Some(review::REVIEW_INSTRUCTIONS.into());

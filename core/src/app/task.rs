@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::ask::blocking;
+use super::ask::{blocking, effort_for};
 use super::registry::Accounts;
 use crate::agent::{LoopEvent, LoopLimits, Step, TaskTools, run_loop};
 use crate::codex::{CodexClient, Model, ResponseRequest, Turn};
@@ -85,8 +85,14 @@ pub async fn task(accounts: &Accounts, ask: TaskAsk, call: &TaskCall<'_>) -> Res
     let copy = blocking("making the private copy", move || make_copy(&p, &c)).await?;
     let copy_seconds = copying.elapsed().as_secs_f64();
     let (sandbox, sandbox_missing) = sandbox_for(call, &copy.dir, &temp).await;
-    let model = task_model(&codex, ask.model.as_deref()).await?;
-    let effort = model.effort(ask.reasoning_effort.as_deref())?;
+    let settings = codex.session().settings();
+    let asked = ask
+        .model
+        .as_deref()
+        .filter(|m| !m.trim().is_empty())
+        .or(settings.model.as_deref());
+    let model = task_model(&codex, asked).await?;
+    let effort = effort_for(&model, ask.reasoning_effort.as_deref(), settings)?;
     let mut req = ResponseRequest::new(&model, vec![Turn::user(ask.task.clone())]);
     req.framing = TASK_FRAMING;
     req.reasoning_effort = effort;

@@ -66,14 +66,20 @@ pub(super) struct RawSettings {
     files_max_total_kb: Option<u32>,
     job_timeout_minutes: Option<u32>,
     review_gate: Option<bool>,
+    model: Option<String>,
+    reasoning_effort: Option<String>,
 }
 
 impl RawSettings {
     pub(super) fn set(&mut self, key: &str, value: RawValue, origin: Origin<'_>) -> Result<()> {
         let set = match key {
-            "store" | "profile" | "codex_version" | "authorize_originator" | "client_id" => {
-                text(&value).and_then(|s| self.set_word(key, s))
-            }
+            "store"
+            | "profile"
+            | "codex_version"
+            | "authorize_originator"
+            | "client_id"
+            | "model"
+            | "reasoning_effort" => text(&value).and_then(|s| self.set_word(key, s)),
             "issuer" | "api_base" | "usage_url" | "openai_api_base" => {
                 text(&value).and_then(|s| self.set_endpoint(key, &s))
             }
@@ -113,6 +119,29 @@ impl RawSettings {
                     ));
                 }
                 self.codex_version = Some(s);
+            }
+            "model" => {
+                if s.is_empty()
+                    || s.len() > 128
+                    || !s
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "._-:".contains(c))
+                {
+                    return Err(
+                        "must be a model slug (letters, digits, '.', '_', '-', ':'), as codex_models lists them"
+                            .into(),
+                    );
+                }
+                self.model = Some(s);
+            }
+            "reasoning_effort" => {
+                if s.is_empty() || s.len() > 32 || !s.chars().all(|c| c.is_ascii_lowercase()) {
+                    return Err(
+                        "must be an effort the model lists in codex_models, such as low, medium or high"
+                            .into(),
+                    );
+                }
+                self.reasoning_effort = Some(s);
             }
             "authorize_originator" => {
                 if s.is_empty()
@@ -297,6 +326,8 @@ impl RawSettings {
             job_timeout_minutes: self
                 .job_timeout_minutes
                 .unwrap_or(DEFAULT_JOB_TIMEOUT_MINUTES),
+            model: self.model,
+            reasoning_effort: self.reasoning_effort,
             files_max_file_kb: self.files_max_file_kb.unwrap_or(DEFAULT_FILES_MAX_FILE_KB),
             files_max_total_kb: self
                 .files_max_total_kb
