@@ -121,7 +121,12 @@ fuzz_target!(|input: Input| {
             check_endpoint(&s.api_base, &[s.responses_url(), s.models_url()]);
             check_endpoint(&s.usage_url, &[]);
             check_endpoint(&s.openai_api_base, &[s.openai_responses_url()]);
-            if let Some(p) = env.get("CODEX_OAUTH_PROFILE") {
+            // A variable set to something wins; set to nothing it is no choice (what a plugin's
+            // empty userConfig value gives).
+            if let Some(p) = env
+                .get("CODEX_OAUTH_PROFILE")
+                .filter(|p| !p.trim().is_empty())
+            {
                 assert_eq!(&s.profile, p.trim(), "the variable did not win");
             }
             // Written back as a file, read with no variables: the same settings.
