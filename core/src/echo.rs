@@ -6,7 +6,12 @@ pub const ECHO_CHARS: usize = 40;
 
 /// `text`, cut after [`ECHO_CHARS`] characters with `…`.
 pub fn elide(text: &str) -> String {
-    match text.char_indices().nth(ECHO_CHARS) {
+    elide_to(text, ECHO_CHARS)
+}
+
+/// `text`, cut after `max` characters with `…` (on a character boundary).
+pub fn elide_to(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
         Some((at, _)) => format!("{}…", &text[..at]),
         None => text.to_owned(),
     }

@@ -3,5 +3,6 @@
 
 pub mod cli;
 mod logging;
+mod runtime;
 pub mod server;
 mod term;

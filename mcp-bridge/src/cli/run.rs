@@ -41,11 +41,7 @@ pub fn run(args: Args) -> ExitCode {
         Mode::Cli,
         &Plan::from_env(Mode::Cli, args.verbose),
     );
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match crate::runtime::multi_thread() {
         Ok(r) => r,
         Err(e) => {
             return out.fail(&codex_oauth_core::Error::Internal(format!(

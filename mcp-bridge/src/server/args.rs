@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use codex_oauth_core::echo::{elide, elide_to};
 use rmcp::ErrorData;
 use rmcp::handler::server::common::{FromContextPart, schema_for_empty_input, schema_for_input};
 use rmcp::handler::server::tool::ToolCallContext;
@@ -37,7 +38,7 @@ pub fn decode_args<T: DeserializeOwned + JsonSchema + 'static>(
     check_limits(&input_schema::<T>(), &arguments)
         .map_err(|m| ErrorData::invalid_params(m, None))?;
     serde_path_to_error::deserialize(serde_json::Value::Object(arguments)).map_err(|e| {
-        let path = elide(&e.path().to_string(), ECHO_CHARS);
+        let path = elide(&e.path().to_string());
         let inner = elide_quoted(&e.inner().to_string());
         let message = if path == "." {
             format!("invalid arguments: {inner}")
@@ -48,18 +49,7 @@ pub fn decode_args<T: DeserializeOwned + JsonSchema + 'static>(
     })
 }
 
-/// The most characters of a caller's text an error message repeats.
-pub const ECHO_CHARS: usize = 40;
-
-/// `text`, cut after `max` characters with `…`.
-pub fn elide(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.to_owned(),
-    }
-}
-
-/// `message` with every `quoted` or "quoted" part cut to [`ECHO_CHARS`] (serde repeats the value
+/// `message` with every `quoted` or "quoted" part cut to a few dozen characters (`core::echo`) (serde repeats the value
 /// it could not take).
 fn elide_quoted(message: &str) -> String {
     let mut out = String::with_capacity(message.len().min(1024));
@@ -70,18 +60,18 @@ fn elide_quoted(message: &str) -> String {
         let after = &rest[open + 1..];
         match after.find(quote) {
             Some(close) => {
-                out.push_str(&elide(&after[..close], ECHO_CHARS));
+                out.push_str(&elide(&after[..close]));
                 out.push_str(quote);
                 rest = &after[close + 1..];
             }
             None => {
-                out.push_str(&elide(after, ECHO_CHARS));
+                out.push_str(&elide(after));
                 rest = "";
             }
         }
     }
     out.push_str(rest);
-    elide(&out, 1000)
+    elide_to(&out, 1000)
 }
 
 /// The limits of `schema`'s properties (`maxLength`, `minLength`, `maxItems`, `minItems`,
@@ -420,8 +410,8 @@ mod tests {
 
     #[test]
     fn echoes_are_cut_after_a_few_dozen_characters_on_a_character_boundary() {
-        assert_eq!(elide("short", 40), "short");
-        assert_eq!(elide(&"é".repeat(50), 40), format!("{}…", "é".repeat(40)));
+        assert_eq!(elide("short"), "short");
+        assert_eq!(elide(&"é".repeat(50)), format!("{}…", "é".repeat(40)));
         let long = "x".repeat(100);
         assert_eq!(
             elide_quoted(&format!(

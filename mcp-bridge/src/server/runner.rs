@@ -34,11 +34,7 @@ pub fn run(accounts: Accounts, id: &str) -> ExitCode {
         Mode::Cli,
         &Plan::from_env(Mode::Cli, 0),
     );
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match crate::runtime::multi_thread() {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(error = %e, "cannot start the async runtime");

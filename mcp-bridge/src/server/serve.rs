@@ -20,11 +20,7 @@ pub fn run(accounts: Accounts, verbose: u8) -> ExitCode {
         Mode::Server,
         &Plan::from_env(Mode::Server, verbose),
     );
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match crate::runtime::multi_thread() {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(error = %e, "cannot start the async runtime");
