@@ -206,10 +206,11 @@ fn workdir_in(root: &Path, workdir: &str) -> Result<PathBuf, String> {
     Ok(p.to_path_buf())
 }
 
-/// A call that could not run: the reason goes back to the model.
+/// A call that could not run: the reason goes back to the model (through the secret filter,
+/// like every output: it may repeat the command).
 fn refused(step: Step, why: &str) -> ToolRun {
     ToolRun {
-        output: format!("Process exited with code 1\nOutput:\n{why}"),
+        output: redact(&format!("Process exited with code 1\nOutput:\n{why}")).0,
         step,
     }
 }
