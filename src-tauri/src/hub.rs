@@ -185,7 +185,9 @@ impl Hub {
             status,
             refreshing: false,
             workspace,
-            jobs: self.read_jobs(profile).await,
+            // Read when the list is read, and when the jobs folder changes (`reload_jobs`), not
+            // on every change of the sign-in.
+            jobs: Vec::new(),
         }
     }
 
@@ -246,7 +248,9 @@ impl Hub {
             .unwrap_or_else(|_| vec![default.clone()]);
         let mut fresh = Vec::with_capacity(names.len());
         for name in &names {
-            fresh.push(self.read(name).await);
+            let mut account = self.read(name).await;
+            account.jobs = self.read_jobs(name).await;
+            fresh.push(account);
         }
         self.tx.send_if_modified(|snap| {
             let accounts: Vec<AccountSnapshot> = fresh
@@ -280,12 +284,11 @@ impl Hub {
             let Some(a) = snap.account_mut(profile) else {
                 return false;
             };
-            if a.status == next.status && a.workspace == next.workspace && a.jobs == next.jobs {
+            if a.status == next.status && a.workspace == next.workspace {
                 return false;
             }
             a.status = next.status;
             a.workspace = next.workspace;
-            a.jobs = next.jobs;
             snap.revision += 1;
             true
         });
