@@ -19,7 +19,7 @@ use serde::Serialize;
 
 /// The `outputSchema` of a tool whose structured content is a `T`.
 pub fn schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
-    rmcp::handler::server::tool::schema_for_output::<T>()
+    super::schemas::output::<T>()
 }
 
 /// `codex_models`: the catalog as this account may use it.

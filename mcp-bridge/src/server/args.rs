@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use codex_oauth_core::echo::{elide, elide_to};
 use rmcp::ErrorData;
-use rmcp::handler::server::common::{FromContextPart, schema_for_empty_input, schema_for_input};
+use rmcp::handler::server::common::FromContextPart;
 use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::JsonObject;
 use schemars::JsonSchema;
@@ -164,7 +164,7 @@ fn check_value(path: &str, rules: &JsonObject, value: &Value) -> Result<(), Stri
 
 /// The input schema of `T` (an object schema; never panics).
 pub fn input_schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
-    schema_for_input::<T>().unwrap_or_else(|_| schema_for_empty_input())
+    super::schemas::input::<T>()
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

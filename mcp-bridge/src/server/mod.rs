@@ -10,6 +10,7 @@ pub(crate) mod jobs;
 mod login;
 mod progress;
 mod runner;
+mod schemas;
 mod serve;
 mod tools;
 pub(crate) mod work;

@@ -15,6 +15,7 @@ use super::tools::{CodexServer, ServerOptions};
 /// stderr and the log file (`verbose`: the count of `-v`, see `logging::Plan`).
 pub fn run(accounts: Accounts, verbose: u8) -> ExitCode {
     use crate::logging::{Mode, Plan};
+    CodexServer::prepare_tools();
     crate::logging::init(
         &accounts.settings().home,
         Mode::Server,

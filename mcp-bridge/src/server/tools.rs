@@ -1,7 +1,7 @@
 //! `CodexServer`: the seven tools. Each parses its arguments, makes one call into core (the
 //! accounts registry, or a use case of `core::app`), and shapes the typed answer.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use codex_oauth_core::app::{self, Accounts, Call};
@@ -80,7 +80,13 @@ struct Inner {
 #[derive(Clone)]
 pub struct CodexServer {
     inner: Arc<Inner>,
-    tool_router: ToolRouter<Self>,
+}
+
+/// The tools, made once per process (their schemas read from `schemas.json`).
+static TOOLS: LazyLock<ToolRouter<CodexServer>> = LazyLock::new(CodexServer::tool_router);
+
+fn tools() -> &'static ToolRouter<CodexServer> {
+    &TOOLS
 }
 
 impl CodexServer {
@@ -110,8 +116,19 @@ impl CodexServer {
                 roots: Roots::default(),
                 files: options.files,
             }),
-            tool_router: Self::tool_router(),
         }
+    }
+
+    /// Makes the tools on another thread, so that the work overlaps the server's start
+    /// (logging, the runtime, `initialize`): `tools/list` and every call wait for it.
+    pub fn prepare_tools() {
+        std::thread::spawn(|| LazyLock::force(&TOOLS));
+    }
+
+    /// The tools as `tools/list` lists them, their schemas made now.
+    #[cfg(test)]
+    pub(crate) fn tools_for_tests() -> Vec<rmcp::model::Tool> {
+        Self::tool_router().list_all()
     }
 
     /// Before the process exits: abandon a sign-in pending in this process, and let a refresh
@@ -620,7 +637,7 @@ impl CodexServer {
     }
 }
 
-#[tool_handler(router = self.tool_router)]
+#[tool_handler(router = tools())]
 impl ServerHandler for CodexServer {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
