@@ -70,7 +70,7 @@ fn derived_only() -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::cell::Cell;
+    use std::cell::{Cell, RefCell};
     use std::collections::BTreeMap;
 
     use super::*;
@@ -78,88 +78,70 @@ mod tests {
 
     thread_local! {
         pub(super) static DERIVED_ONLY: Cell<bool> = const { Cell::new(false) };
+        static DERIVED: RefCell<BTreeMap<String, JsonObject>> = const { RefCell::new(BTreeMap::new()) };
     }
 
-    /// Every tool's schemas as `key` → schema, derived from the types or read from the file.
-    fn schemas(derived: bool) -> BTreeMap<String, serde_json::Value> {
-        DERIVED_ONLY.with(|d| d.set(derived));
-        let tools = CodexServer::tools_for_tests();
+    pub(super) fn record(key: String, schema: &JsonObject) {
+        DERIVED.with(|d| d.borrow_mut().insert(key, schema.clone()));
+    }
+
+    /// Every schema the tools use, by key, derived from the types now.
+    fn derived() -> BTreeMap<String, JsonObject> {
+        DERIVED_ONLY.with(|d| d.set(true));
+        let _ = CodexServer::tools_for_tests();
         DERIVED_ONLY.with(|d| d.set(false));
-        let mut all = BTreeMap::new();
-        for tool in tools {
-            all.insert(
-                format!("{} input", tool.name),
-                serde_json::Value::Object((*tool.input_schema).clone()),
-            );
-            if let Some(out) = tool.output_schema {
-                all.insert(
-                    format!("{} output", tool.name),
-                    serde_json::Value::Object((*out).clone()),
-                );
-            }
-        }
-        all
+        DERIVED.with(|d| std::mem::take(&mut *d.borrow_mut()))
     }
 
     #[test]
     fn the_kept_schemas_are_what_the_types_derive() {
-        let derived = schemas(true);
+        let derived = derived();
         if std::env::var_os("CODEX_OAUTH_WRITE_SCHEMAS").is_some() {
-            write_file();
+            write_file(&derived);
         }
-        let served = schemas(false);
+        let kept: BTreeMap<String, JsonObject> = serde_json::from_str(KEPT).unwrap();
         assert_eq!(
-            served, derived,
+            kept, derived,
             "schemas.json differs from the tools' types: write it again with \
              CODEX_OAUTH_WRITE_SCHEMAS=1 cargo test -p codex-mcp-bridge schemas"
         );
     }
 
     #[test]
-    fn every_kept_schema_is_used_by_a_tool() {
-        let kept: HashMap<String, JsonObject> = serde_json::from_str(KEPT).unwrap();
-        let served: Vec<serde_json::Value> = schemas(false).into_values().collect();
-        for (k, schema) in kept {
-            assert!(
-                served.contains(&serde_json::Value::Object(schema)),
-                "{k} in schemas.json is no tool's: write the file again"
-            );
+    fn the_tools_serve_the_kept_schemas() {
+        let kept: BTreeMap<String, JsonObject> = serde_json::from_str(KEPT).unwrap();
+        for tool in CodexServer::tools_for_tests() {
+            // A tool without arguments has rmcp's empty schema, made without schemars.
+            let empty = rmcp::handler::server::common::schema_for_empty_input();
+            let mut schemas: Vec<_> = Some(tool.input_schema)
+                .filter(|s| *s != empty)
+                .into_iter()
+                .collect();
+            schemas.extend(tool.output_schema);
+            for schema in schemas {
+                assert!(
+                    kept.values().any(|k| *k == *schema),
+                    "{}: a schema not kept in schemas.json",
+                    tool.name
+                );
+            }
         }
     }
 
     /// The file, from the types: each key once, sorted, one schema a line.
-    fn write_file() {
-        let mut all = BTreeMap::new();
-        RECORD.with(|r| r.set(true));
-        DERIVED_ONLY.with(|d| d.set(true));
-        let _ = CodexServer::tools_for_tests();
-        DERIVED_ONLY.with(|d| d.set(false));
-        RECORD.with(|r| r.set(false));
-        RECORDED.with(|r| all.append(&mut r.borrow_mut()));
-        let mut text = String::from("{\n");
-        let n = all.len();
-        for (i, (k, v)) in all.into_iter().enumerate() {
-            let comma = if i + 1 < n { "," } else { "" };
-            text.push_str(&format!(
-                "{}: {}{comma}\n",
-                serde_json::to_string(&k).unwrap(),
-                serde_json::to_string(&v).unwrap()
-            ));
-        }
-        text.push_str("}\n");
+    fn write_file(all: &BTreeMap<String, JsonObject>) {
+        let lines: Vec<String> = all
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{}: {}",
+                    serde_json::to_string(k).unwrap(),
+                    serde_json::to_string(v).unwrap()
+                )
+            })
+            .collect();
+        let text = format!("{{\n{}\n}}\n", lines.join(",\n"));
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/server/schemas.json");
         std::fs::write(path, text).unwrap();
-    }
-
-    thread_local! {
-        static RECORD: Cell<bool> = const { Cell::new(false) };
-        static RECORDED: std::cell::RefCell<BTreeMap<String, JsonObject>> =
-            const { std::cell::RefCell::new(BTreeMap::new()) };
-    }
-
-    pub(super) fn record(key: String, schema: &JsonObject) {
-        if RECORD.with(Cell::get) {
-            RECORDED.with(|r| r.borrow_mut().insert(key, schema.clone()));
-        }
     }
 }
