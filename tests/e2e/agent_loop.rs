@@ -34,7 +34,7 @@ impl ToolBox for Shout {
         let text = v["text"].as_str().unwrap().to_owned();
         self.seen.lock().unwrap().push(text.clone());
         ToolRun {
-            output: text.to_uppercase(),
+            output: text.to_uppercase().into(),
             step: Step {
                 tool: call.name.clone(),
                 command: text,

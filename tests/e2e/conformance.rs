@@ -86,6 +86,11 @@ impl RefHome {
         Self { dir, env }
     }
 
+    /// The folder the reference client runs in (HOME too).
+    pub(crate) fn dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
     fn set(&mut self, k: &str, v: impl Into<String>) {
         self.env.push((k.into(), v.into()));
     }

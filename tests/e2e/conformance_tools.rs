@@ -138,3 +138,110 @@ async fn a_tool_call_is_answered_by_the_reference_client_as_our_loop_answers_it(
     );
     assert!(their_items[1]["output"].is_string(), "{}", their_items[1]);
 }
+
+/// `view_image` (PROTOCOL.md §9): the reference client offers it to a model that takes images
+/// and answers a call with the image as the output's content items; our task tools offer it with
+/// the same name and parameter, and answer with the same shape.
+#[tokio::test]
+#[ignore = "needs the reference client (tests/conformance, npm): run by scripts/test"]
+async fn a_view_image_call_is_answered_by_the_reference_client_as_our_task_tools_answer_it() {
+    use codex_oauth_core::agent::{TaskTools, ToolBox};
+    use codex_oauth_core::codex::{ToolCall, ToolInput};
+
+    let script = vec![
+        json!({"function_call": {"name": "view_image", "arguments": {"path": "pixel.png"}}}),
+        json!({"answer": "A red pixel."}),
+    ];
+    let fake = FakeOpenAi::start(FakeConfig::default()).await.unwrap();
+    fake.set_faults(fake_openai::Faults {
+        script,
+        ..Default::default()
+    });
+    let home = RefHome::new(
+        json!({"auth_mode": "apikey", "OPENAI_API_KEY": "sk-conformance-0001"}),
+        &format!("openai_base_url = \"{}/v1\"\n", fake.base_url()),
+    );
+    let pixel = |dir: &std::path::Path| {
+        image::RgbImage::from_pixel(1, 1, image::Rgb([255, 0, 0]))
+            .save(dir.join("pixel.png"))
+            .unwrap();
+    };
+    pixel(home.dir());
+    let (code, out, err) = home
+        .run(&[
+            "exec",
+            "--skip-git-repo-check",
+            "-m",
+            "gpt-5.5",
+            "look at pixel.png",
+        ])
+        .await;
+    assert_eq!(code, Some(0), "codex exec failed:\n{out}\n{err}");
+    let theirs = all_accepted(&fake, "/v1/responses");
+    assert_eq!(theirs.len(), 2, "the call, then its output");
+    let their_tool = theirs[0].body["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "view_image")
+        .cloned()
+        .expect("the reference offers view_image");
+    let their_output = theirs[1].body["input"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["type"] == "function_call_output")
+        .cloned()
+        .unwrap();
+
+    let ours_dir = tempfile::tempdir().unwrap();
+    pixel(ours_dir.path());
+    let tools = TaskTools::new(ours_dir.path(), None).with_images(true);
+    let our_tool = tools
+        .definitions()
+        .into_iter()
+        .find(|t| t["name"] == "view_image")
+        .unwrap();
+    assert_eq!(our_tool["type"], their_tool["type"]);
+    assert_eq!(
+        our_tool["parameters"]["required"], their_tool["parameters"]["required"],
+        "{their_tool}"
+    );
+    assert!(their_tool["parameters"]["properties"]["path"].is_object());
+    let call = ToolCall {
+        call_id: their_output["call_id"].as_str().unwrap().to_owned(),
+        name: "view_image".into(),
+        input: ToolInput::Function {
+            arguments: json!({"path": "pixel.png"}).to_string(),
+        },
+    };
+    let ran = tools.run(&call).await;
+    let our_output = call.output_item(ran.output.to_value());
+    // As for a command's output: the reference's own turn metadata aside.
+    let keys = |v: &Value| -> BTreeSet<String> {
+        v.as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| *k != "internal_chat_message_metadata_passthrough")
+            .cloned()
+            .collect()
+    };
+    assert_eq!(keys(&our_output), keys(&their_output), "{their_output}");
+    let (ours, theirs) = (
+        our_output["output"].as_array().expect("content items"),
+        their_output["output"].as_array().expect("content items"),
+    );
+    assert_eq!(ours.len(), theirs.len(), "{their_output}");
+    for (o, t) in ours.iter().zip(theirs) {
+        assert_eq!(o["type"], t["type"], "{t}");
+        // `detail` is optional (the backend's default is `auto`); ours leaves it out.
+        let t_keys: BTreeSet<String> = keys(t).into_iter().filter(|k| k != "detail").collect();
+        assert_eq!(keys(o), t_keys, "{t}");
+        for url in [&o["image_url"], &t["image_url"]] {
+            assert!(
+                url.as_str().unwrap().starts_with("data:image/png;base64,"),
+                "{url}"
+            );
+        }
+    }
+}

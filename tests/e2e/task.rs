@@ -300,3 +300,77 @@ async fn the_cli_runs_a_task_in_the_working_folder_and_applies_its_patch() {
         "echo $(($1 + $2))\n"
     );
 }
+
+/// `view_image` (for a model that takes images): Codex looks at an image of the copy, sent back
+/// as the output's `input_image`, as the Codex CLI sends it; a path out of the copy is refused.
+#[tokio::test]
+async fn view_image_shows_codex_an_image_of_the_copy_and_nothing_outside_it() {
+    let fake = fake().await;
+    let home = Home::new(&fake);
+    home.seed(&fake, 3600).await;
+    let repo = repo_with_a_bug();
+    std::fs::create_dir(repo.path().join("docs")).unwrap();
+    image::RgbImage::from_pixel(4, 3, image::Rgb([0, 90, 200]))
+        .save(repo.path().join("docs/plot.png"))
+        .unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    image::RgbImage::from_pixel(2, 2, image::Rgb([1, 2, 3]))
+        .save(outside.path().join("private.png"))
+        .unwrap();
+    let escape = outside.path().join("private.png").display().to_string();
+    fake.set_faults(Faults {
+        script: vec![
+            json!({"function_call": {"name": "view_image", "arguments": {"path": "docs/plot.png"}}}),
+            json!({"function_call": {"name": "view_image", "arguments": {"path": escape}}}),
+            json!({"answer": "The plot is blue."}),
+        ],
+        ..Faults::default()
+    });
+    let s = bridge_in(&home, repo.path()).await;
+    let r = call_tool(
+        &s,
+        "codex_task",
+        json!({"task": "Look at the plot.", "background": false}),
+    )
+    .await;
+    assert_ne!(r.is_error, Some(true), "{}", text(&r));
+    let d = data(&r);
+    assert_eq!(d["state"], "completed", "{d}");
+    let reqs = fake.requests_to("/backend-api/codex/responses");
+    let offered: Vec<&str> = reqs[0].body["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(offered.contains(&"view_image"), "{offered:?}");
+    let outputs: Vec<Value> = reqs.last().unwrap().body["input"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["type"] == "function_call_output")
+        .map(|i| i["output"].clone())
+        .collect();
+    assert_eq!(outputs.len(), 2, "{outputs:?}");
+    let parts = outputs[0].as_array().expect("content items");
+    assert_eq!(parts.len(), 1);
+    assert_eq!(parts[0]["type"], "input_image");
+    assert!(
+        parts[0]["image_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/png;base64,"),
+        "{}",
+        parts[0]
+    );
+    let refused = outputs[1].as_str().expect("a text");
+    assert!(refused.contains("unable to view the image"), "{refused}");
+    let commands: Vec<&str> = d["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["tool"].as_str().unwrap())
+        .collect();
+    assert_eq!(commands, ["view_image", "view_image"], "{d}");
+    s.cancel().await.unwrap();
+}

@@ -4,5 +4,5 @@
 mod run;
 mod task_tools;
 
-pub use run::{Finished, LoopEvent, LoopLimits, Step, ToolBox, ToolRun, run_loop};
-pub use task_tools::{TaskTools, exec_command_tool};
+pub use run::{Finished, LoopEvent, LoopLimits, Step, ToolBox, ToolOutput, ToolRun, run_loop};
+pub use task_tools::{TaskTools, exec_command_tool, view_image_tool};

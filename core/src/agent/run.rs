@@ -23,8 +23,50 @@ pub trait ToolBox: Send + Sync {
 #[derive(Debug, Clone)]
 pub struct ToolRun {
     /// What goes back to the model (already through the secret filter).
-    pub output: String,
+    pub output: ToolOutput,
     pub step: Step,
+}
+
+/// What a tool gives back to the model.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ToolOutput {
+    /// A text (a command's output, a patch's result, a refusal).
+    Text(String),
+    /// An image the model looks at (`view_image`), as a data URL: sent as the output's one
+    /// `input_image` content item, as the Codex CLI sends it.
+    Image { data_url: String },
+}
+
+impl ToolOutput {
+    /// The `output` of the call's output item: a string, or a list of content items.
+    pub fn to_value(&self) -> Value {
+        match self {
+            Self::Text(t) => Value::String(t.clone()),
+            Self::Image { data_url } => {
+                serde_json::json!([{"type": "input_image", "image_url": data_url}])
+            }
+        }
+    }
+
+    /// The text, when it is one.
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Self::Text(t) => Some(t),
+            Self::Image { .. } => None,
+        }
+    }
+}
+
+impl From<String> for ToolOutput {
+    fn from(t: String) -> Self {
+        Self::Text(t)
+    }
+}
+
+impl From<&str> for ToolOutput {
+    fn from(t: &str) -> Self {
+        Self::Text(t.to_owned())
+    }
 }
 
 /// A step of a task as its result lists it.
@@ -115,7 +157,7 @@ pub async fn run_loop<T: ToolBox>(
                 tool: &call.name,
             });
             let ran = tools.run(call).await;
-            req.items.push(call.output_item(&ran.output));
+            req.items.push(call.output_item(ran.output.to_value()));
             steps.push(ran.step);
         }
         overhead += started.elapsed().as_secs_f64();

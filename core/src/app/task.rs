@@ -97,7 +97,7 @@ pub async fn task(accounts: &Accounts, ask: TaskAsk, call: &TaskCall<'_>) -> Res
     req.framing = TASK_FRAMING;
     req.reasoning_effort = effort;
     let enforced = sandbox.as_ref().map(Sandbox::enforced);
-    let tools = TaskTools::new(copy.dir.clone(), sandbox);
+    let tools = TaskTools::new(copy.dir.clone(), sandbox).with_images(model.accepts_images());
     let done = run_loop(&codex, req, &tools, call.limits, call.on_event).await?;
     let (dir, first) = (copy.dir.clone(), copy.first_commit.clone());
     let patch = blocking("making the patch", move || final_patch(&dir, &first)).await?;

@@ -295,8 +295,9 @@ impl ToolCall {
         })
     }
 
-    /// The item that answers this call with `output` (the text a tool gave).
-    pub fn output_item(&self, output: &str) -> Value {
+    /// The item that answers this call with `output` (the text a tool gave, or a list of
+    /// content items such as an `input_image`).
+    pub fn output_item(&self, output: Value) -> Value {
         let kind = match self.input {
             ToolInput::Function { .. } => "function_call_output",
             ToolInput::Custom { .. } => "custom_tool_call_output",

@@ -165,12 +165,14 @@ fn check_model(
 }
 
 /// A tool call echoed from an earlier answer (it must carry its id, name and input) or a tool
-/// output (it must answer a call made before it, with a text), as the backend checks them;
+/// output (it must answer a call made before it, with a text or content items), as the backend
+/// checks them;
 /// what the item counts as for the last-item rule.
 fn tool_item(
     kind: &str,
     item: &Value,
     open_calls: &mut Vec<(String, &'static str)>,
+    (model_slug, takes_images): (&str, bool),
 ) -> Result<&'static str, (StatusCode, String)> {
     let bad = |m: String| Err((StatusCode::BAD_REQUEST, m));
     if let Some(output_kind) = match kind {
@@ -202,8 +204,40 @@ fn tool_item(
             "No tool call found for {kind} with call_id {call_id}."
         ));
     };
-    if !item["output"].is_string() {
-        return bad(format!("{kind}.output must be a string"));
+    // A text, or a list of content items (the Codex CLI's view_image sends one input_image).
+    match &item["output"] {
+        Value::String(_) => {}
+        Value::Array(parts) => {
+            for part in parts {
+                match part["type"].as_str().unwrap_or("") {
+                    "input_text" if part["text"].is_string() => {}
+                    "input_image" => {
+                        if !takes_images {
+                            return bad(format!(
+                                "The '{model_slug}' model does not accept image input"
+                            ));
+                        }
+                        if !part["image_url"].as_str().is_some_and(|u| {
+                            u.starts_with("data:image/") || u.starts_with("https://")
+                        }) {
+                            return bad(
+                                "input_image.image_url must be a data: URL or https URL".into()
+                            );
+                        }
+                    }
+                    other => {
+                        return bad(format!(
+                            "{kind}.output items must be input_text or input_image, not `{other}`"
+                        ));
+                    }
+                }
+            }
+        }
+        _ => {
+            return bad(format!(
+                "{kind}.output must be a string or a list of content items"
+            ));
+        }
     }
     open_calls.remove(at);
     Ok("tool")
@@ -222,6 +256,12 @@ fn check_input(
     let mut last_role = "";
     // Tool calls echoed from earlier answers, waiting for their output: call_id → output type.
     let mut open_calls: Vec<(String, &'static str)> = Vec::new();
+    let takes_images = !chatgpt
+        || entry.is_some_and(|e| {
+            e["input_modalities"]
+                .as_array()
+                .is_some_and(|m| m.iter().any(|x| x == "image"))
+        });
     for item in input {
         match item["type"].as_str().unwrap_or("") {
             "message" => {}
@@ -232,7 +272,7 @@ fn check_input(
             | "custom_tool_call"
             | "function_call_output"
             | "custom_tool_call_output") => {
-                last_role = tool_item(kind, item, &mut open_calls)?;
+                last_role = tool_item(kind, item, &mut open_calls, (model_slug, takes_images))?;
                 continue;
             }
             other => return bad(&format!("unknown input item type `{other}`")),
@@ -261,13 +301,7 @@ fn check_input(
                 ));
             }
             if kind == "input_image" {
-                if chatgpt
-                    && !entry.is_some_and(|e| {
-                        e["input_modalities"]
-                            .as_array()
-                            .is_some_and(|m| m.iter().any(|x| x == "image"))
-                    })
-                {
+                if !takes_images {
                     return bad(&format!(
                         "The '{model_slug}' model does not accept image input"
                     ));
