@@ -14,6 +14,7 @@ use rmcp::model::{CallToolResult, ContentBlock};
 use serde::{Deserialize, Serialize};
 
 use super::answers::{self, JobLine, JobStarted};
+use super::args::ReviewArgs;
 use super::format;
 
 /// What a runner is given: the tool, its arguments as the caller gave them, the workspace.
@@ -431,4 +432,30 @@ pub async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| Error::Internal(format!("the job store task failed: {e}")))?
+}
+/// A job's title from a prompt: its first line, cut to 80 characters.
+pub fn title(prompt: &str) -> String {
+    let line = prompt
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
+    match line.char_indices().nth(80) {
+        Some((i, _)) => format!("{}…", &line[..i]),
+        None => line.to_owned(),
+    }
+}
+
+/// A review job's title: what it compares and where.
+pub fn review_title(a: &ReviewArgs) -> String {
+    let mut t = match (&a.base, &a.commit) {
+        (Some(b), _) => format!("review since {b}"),
+        (_, Some(c)) => format!("review of commit {c}"),
+        _ if a.staged => "review of the staged changes".to_owned(),
+        _ => "review of the working tree".to_owned(),
+    };
+    if !a.paths.is_empty() {
+        t.push_str(&format!(" under {}", a.paths.join(", ")));
+    }
+    title(&t)
 }

@@ -218,33 +218,6 @@ async fn unless_cancelled(
     }
 }
 
-/// A job's title from a prompt: its first line, cut to 80 characters.
-fn jobs_title(prompt: &str) -> String {
-    let line = prompt
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
-        .trim();
-    match line.char_indices().nth(80) {
-        Some((i, _)) => format!("{}…", &line[..i]),
-        None => line.to_owned(),
-    }
-}
-
-/// A review job's title: what it compares and where.
-fn review_title(a: &ReviewArgs) -> String {
-    let mut t = match (&a.base, &a.commit) {
-        (Some(b), _) => format!("review since {b}"),
-        (_, Some(c)) => format!("review of commit {c}"),
-        _ if a.staged => "review of the staged changes".to_owned(),
-        _ => "review of the working tree".to_owned(),
-    };
-    if !a.paths.is_empty() {
-        t.push_str(&format!(" under {}", a.paths.join(", ")));
-    }
-    jobs_title(&t)
-}
-
 fn invalid(message: impl Into<String>) -> ErrorData {
     ErrorData::invalid_params(message.into(), None)
 }
@@ -280,7 +253,7 @@ impl CodexServer {
         let (folders, files, progress) = me.call_parts(&ctx, needs_folders).await;
         let limit = work::limit_of(&me.accounts, a.timeout_seconds);
         if a.background {
-            let title = jobs_title(&a.prompt);
+            let title = jobs::title(&a.prompt);
             let account = a.account.clone();
             return Ok(me
                 .start_job("codex_query", &a, folders, title, account, limit)
@@ -321,7 +294,7 @@ impl CodexServer {
         let (folders, files, progress) = me.call_parts(&ctx, true).await;
         let limit = work::limit_of(&me.accounts, a.timeout_seconds);
         if a.background {
-            let title = review_title(&a);
+            let title = jobs::review_title(&a);
             let account = a.account.clone();
             return Ok(me
                 .start_job("codex_review", &a, folders, title, account, limit)
@@ -589,7 +562,7 @@ impl CodexServer {
         let me = &self.inner;
         let (folders, _, progress) = me.call_parts(&ctx, true).await;
         let limit = work::limit_of(&me.accounts, a.timeout_seconds);
-        let title = jobs_title(&a.task);
+        let title = jobs::title(&a.task);
         let (account, wait) = (a.account.clone(), !a.background.unwrap_or(true));
         let started = me
             .start_job("codex_task", &a, folders, title, account, limit)
