@@ -225,6 +225,23 @@ impl Settings {
         Self::from_env(&env)
     }
 
+    /// The default profile as it is now: config.toml read again (another process may have run
+    /// `use` since these settings were loaded), unless the environment chose it (the
+    /// environment does not change while a process runs).
+    pub fn current_profile(&self) -> Result<String> {
+        if self.profile_from_env {
+            return Ok(self.profile.clone());
+        }
+        let text = read_config_file(&self.config_file)?;
+        let now = Self::from_parts(
+            &HashMap::new(),
+            self.home.clone(),
+            self.config_file.clone(),
+            text.as_deref(),
+        )?;
+        Ok(now.profile)
+    }
+
     pub fn profile_dir(&self) -> PathBuf {
         self.home.join(&self.profile)
     }

@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use chrono::{Local, Utc};
 use codex_oauth_core::Settings;
+use codex_oauth_core::app::Accounts;
+use codex_oauth_core::codex::CodexOptions;
 use tauri::menu::MenuEvent;
 use tauri::{App, AppHandle, Emitter, Manager, RunEvent};
 use tauri_plugin_autostart::ManagerExt as _;
@@ -59,16 +61,14 @@ pub fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // Every later read of the default goes through the same settings as this one.
-    let load_default = Box::new(|| Settings::load().map(|s| s.profile));
-    let hub = match tauri::async_runtime::block_on(Hub::new(settings, load_default)) {
+    let registry = Accounts::new(settings, CodexOptions::default());
+    let hub = match tauri::async_runtime::block_on(Hub::new(registry)) {
         Ok(h) => h,
         Err(e) => {
             eprintln!("codex-oauth-tray: {e}");
             return ExitCode::from(2);
         }
     };
-    let profile_from_env = std::env::var_os("CODEX_OAUTH_PROFILE").is_some_and(|v| !v.is_empty());
     let open_at_start = std::env::args().skip(1).any(|a| a == OPEN_WINDOW_ARG);
     let built = tauri::Builder::default()
         // First, so a second launch stops before anything else starts.
@@ -95,7 +95,7 @@ pub fn run() -> ExitCode {
             commands::open_sign_in_page,
         ])
         .setup(move |app| {
-            setup(app, hub, profile_from_env, open_at_start);
+            setup(app, hub, open_at_start);
             Ok(())
         })
         .build(tauri::generate_context!());
@@ -118,7 +118,7 @@ pub fn run() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn setup(app: &mut App, hub: Arc<Hub>, profile_from_env: bool, open_at_start: bool) {
+fn setup(app: &mut App, hub: Arc<Hub>, open_at_start: bool) {
     let handle = app.handle().clone();
     // A config.toml outside the home folder is watched in its folder: make it (0700) so it can be.
     if let Some(dir) = hub.base().config_file.parent()
@@ -147,7 +147,7 @@ fn setup(app: &mut App, hub: Arc<Hub>, profile_from_env: bool, open_at_start: bo
         Err(e) => tracing::error!(error = %e, "cannot create the tray icon"),
     }
     tauri::async_runtime::spawn(present(handle.clone(), Arc::clone(&hub)));
-    app.manage(AppState::new(hub, profile_from_env));
+    app.manage(AppState::new(hub));
     if open_at_start {
         window::open(&handle);
     }

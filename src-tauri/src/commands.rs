@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{Local, Utc};
 use codex_oauth_core::accounts::{place_sign_in, set_default, settings_of, workspace_name};
+use codex_oauth_core::app::DefaultFrom;
 use codex_oauth_core::config::{DEFAULT_PROFILE, validate_profile};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, State};
@@ -28,17 +29,14 @@ pub struct AppState {
     added: Mutex<BTreeSet<String>>,
     /// The menu asked for "Add account…" before the window could be told.
     want_add: AtomicBool,
-    /// `CODEX_OAUTH_PROFILE` chose the profile for this process (then the MCP config names it).
-    profile_from_env: bool,
 }
 
 impl AppState {
-    pub fn new(hub: Arc<Hub>, profile_from_env: bool) -> Self {
+    pub fn new(hub: Arc<Hub>) -> Self {
         Self {
             hub,
             added: Mutex::new(BTreeSet::new()),
             want_add: AtomicBool::new(false),
-            profile_from_env,
         }
     }
 
@@ -268,22 +266,12 @@ pub async fn make_default(state: &AppState, profile: &str) -> Result<WindowModel
     Ok(window_model(&snap, Utc::now(), &Local))
 }
 
-/// The account's Codex backend client.
-fn codex_of(
-    account: &crate::hub::Account,
-) -> Result<&codex_oauth_core::codex::CodexClient, CommandError> {
-    account
-        .codex
-        .as_ref()
-        .ok_or_else(|| CommandError::failed("the Codex client could not be created"))
-}
-
 /// The plan's usage windows of an account, asked of the backend now (core also records them in
 /// state.json).
 pub async fn usage(state: &AppState, profile: Option<&str>) -> Result<Vec<UsageBar>, CommandError> {
     let profile = target(state, profile).await?;
     let account = state.hub.account(&profile)?;
-    let usage = codex_of(&account)?.usage().await?;
+    let usage = account.codex.usage().await?;
     // core has put the windows in state.json: show their effective remaining now, without
     // waiting for the file watcher.
     state.hub.reload(&profile).await;
@@ -310,7 +298,7 @@ pub async fn workspaces(
 ) -> Result<Vec<WorkspaceChoice>, CommandError> {
     let profile = target(state, profile).await?;
     let account = state.hub.account(&profile)?;
-    let list = codex_of(&account)?.workspaces().await?;
+    let list = account.codex.workspaces().await?;
     let snap = state.hub.current();
     let current = snap
         .account(&profile)
@@ -349,7 +337,9 @@ pub fn copy_mcp_config(
 ) -> Result<String, CommandError> {
     use codex_oauth_core::mcp_config::{bridge_beside, mcp_json, server_env};
     let base = state.hub.base();
-    let settings = if state.profile_from_env {
+    // `CODEX_OAUTH_PROFILE` chose the profile for this process: the MCP config names it too.
+    let from_env = state.hub.registry().default_from() == DefaultFrom::Environment;
+    let settings = if from_env {
         base.clone()
     } else {
         settings_of(base, DEFAULT_PROFILE)

@@ -7,7 +7,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use codex_oauth_core::accounts::{profile_names, settings_of};
+use codex_oauth_core::accounts::profile_names;
+use codex_oauth_core::app::Accounts;
 use codex_oauth_core::codex::CodexClient;
 use codex_oauth_core::jobs::JobStore;
 use codex_oauth_core::signin::SignIns;
@@ -17,24 +18,20 @@ use tokio::sync::{Notify, watch};
 use crate::model::{AccountSnapshot, JobSummary, Snapshot};
 use crate::watch::{Change, Watch};
 
-/// One profile of the app: its session, its sign-in flows and its Codex client.
+/// One profile of the app: its session and Codex client (the registry's) and its sign-in flows.
 pub struct Account {
     pub session: Arc<Session>,
     pub flows: SignIns,
-    /// The Codex backend client (usage); `None` when it could not be built.
-    pub codex: Option<CodexClient>,
+    /// The Codex backend client (usage).
+    pub codex: Arc<CodexClient>,
 }
 
 impl Account {
-    fn open(settings: Settings) -> codex_oauth_core::Result<Self> {
-        let session = Session::open(settings)?;
-        let codex = match CodexClient::new(Arc::clone(&session)) {
-            Ok(c) => Some(c),
-            Err(e) => {
-                tracing::warn!(error = %e, profile = %session.settings().profile, "cannot create the Codex client; usage will not be shown");
-                None
-            }
-        };
+    /// The account of `profile` from the registry (a profile that does not exist yet is made by
+    /// its first sign-in).
+    fn open(registry: &Accounts, profile: &str) -> codex_oauth_core::Result<Self> {
+        let session = registry.for_sign_in(Some(profile))?;
+        let codex = registry.client(Some(profile))?;
         Ok(Self {
             flows: SignIns::new(Arc::clone(&session)),
             session,
@@ -42,9 +39,6 @@ impl Account {
         })
     }
 }
-
-/// Reads which profile is the default now (config.toml and the environment, as at start).
-pub type LoadDefault = Box<dyn Fn() -> codex_oauth_core::Result<String> + Send + Sync>;
 
 /// Changes waiting for the reload task: a poke never blocks and none is lost; many become one.
 #[derive(Default)]
@@ -61,11 +55,10 @@ struct Pending {
 }
 
 pub struct Hub {
-    /// The settings at start; every profile's are these with its name.
-    base: Settings,
-    load_default: LoadDefault,
-    /// Every profile opened so far (kept when it goes: it may come back, and a timer or a flow
-    /// may still hold it).
+    /// The accounts registry of core: the profiles, the default, each one's session and client.
+    registry: Accounts,
+    /// Every profile opened so far, with its sign-in flows (kept when it goes: it may come back,
+    /// and a timer or a flow may still hold it).
     accounts: Mutex<BTreeMap<String, Arc<Account>>>,
     tx: watch::Sender<Snapshot>,
     /// Serializes reloads, so an older status never overwrites a newer one.
@@ -80,14 +73,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Hub {
-    /// A hub over the profiles of `base.home` with its first snapshot; `base.profile` is the
-    /// default at start. Fails when the default profile cannot be opened.
-    pub async fn new(
-        base: Settings,
-        load_default: LoadDefault,
-    ) -> codex_oauth_core::Result<Arc<Self>> {
-        let first = Account::open(base.clone())?;
-        let default = base.profile.clone();
+    /// A hub over the accounts of `registry` with its first snapshot; the registry's default
+    /// is the default at start. Fails when the default profile cannot be opened.
+    pub async fn new(registry: Accounts) -> codex_oauth_core::Result<Arc<Self>> {
+        let default = registry.default_profile().to_owned();
+        let first = Account::open(&registry, &default)?;
         let (tx, _) = watch::channel(Snapshot {
             default: default.clone(),
             accounts: Vec::new(),
@@ -95,8 +85,7 @@ impl Hub {
         });
         let hub = Arc::new(Self {
             accounts: Mutex::new(BTreeMap::from([(default, Arc::new(first))])),
-            base,
-            load_default,
+            registry,
             tx,
             reloading: tokio::sync::Mutex::new(()),
             pokes: Pokes::default(),
@@ -108,13 +97,18 @@ impl Hub {
 
     /// The settings the app started with (its default profile then).
     pub fn base(&self) -> &Settings {
-        &self.base
+        self.registry.settings()
+    }
+
+    /// The accounts registry.
+    pub fn registry(&self) -> &Accounts {
+        &self.registry
     }
 
     /// Watch the store from now on (the home folder, config.toml and every profile folder).
     pub fn watch_store(self: &Arc<Self>) -> notify::Result<()> {
         let me = Arc::downgrade(self);
-        let watch = Watch::start(&self.base.home, &self.base.config_file, move |c| {
+        let watch = Watch::start(&self.base().home, &self.base().config_file, move |c| {
             if let Some(hub) = me.upgrade() {
                 hub.poke(c);
             }
@@ -129,7 +123,7 @@ impl Hub {
         if let Some(a) = lock(&self.accounts).get(profile) {
             return Ok(Arc::clone(a));
         }
-        let opened = Arc::new(Account::open(settings_of(&self.base, profile))?);
+        let opened = Arc::new(Account::open(&self.registry, profile)?);
         Ok(Arc::clone(
             lock(&self.accounts)
                 .entry(profile.to_owned())
@@ -161,7 +155,7 @@ impl Hub {
 
     /// What the default is now, by config.toml (read again).
     pub fn load_default(&self) -> codex_oauth_core::Result<String> {
-        (self.load_default)()
+        self.registry.default_now()
     }
 
     /// Read one account's status (and workspace) now.
@@ -169,7 +163,7 @@ impl Hub {
         let account = match self.account(profile) {
             Ok(a) => a,
             Err(e) => {
-                let mut s = Status::signed_out(profile, self.base.store);
+                let mut s = Status::signed_out(profile, self.base().store);
                 s.last_error_kind = Some(e.kind());
                 s.last_error = Some(e.to_string());
                 return AccountSnapshot::new(s);
@@ -193,7 +187,7 @@ impl Hub {
 
     /// The background jobs of `profile` (a runner found gone is recorded by the reading).
     async fn read_jobs(&self, profile: &str) -> Vec<JobSummary> {
-        let store = JobStore::open(&settings_of(&self.base, profile));
+        let store = JobStore::open(&self.registry.settings_of(profile));
         match tokio::task::spawn_blocking(move || store.list()).await {
             Ok(Ok(jobs)) => jobs.iter().map(JobSummary::of).collect(),
             Ok(Err(e)) => {
@@ -234,14 +228,14 @@ impl Hub {
         if let Some(w) = self.watch.get() {
             w.sync_dirs();
         }
-        let default = match (self.load_default)() {
+        let default = match self.load_default() {
             Ok(d) => d,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read which account is the default; keeping the one shown");
                 self.default_profile()
             }
         };
-        let base = self.base.clone();
+        let base = self.base().clone();
         let also = default.clone();
         let names = tokio::task::spawn_blocking(move || profile_names(&base, &also))
             .await
@@ -363,13 +357,11 @@ mod tests {
     }
 
     async fn hub(home: &std::path::Path) -> Arc<Hub> {
-        let h = home.to_path_buf();
-        Hub::new(
+        let registry = Accounts::new(
             settings(home),
-            Box::new(move || Settings::for_home(&h).map(|s| s.profile)),
-        )
-        .await
-        .unwrap()
+            codex_oauth_core::codex::CodexOptions::default(),
+        );
+        Hub::new(registry).await.unwrap()
     }
 
     #[tokio::test]
@@ -410,7 +402,11 @@ mod tests {
     }
 
     async fn api_key_in(home: &std::path::Path, profile: &str) {
-        let s = Session::open(settings_of(&settings(home), profile)).unwrap();
+        let s = Session::open(codex_oauth_core::accounts::settings_of(
+            &settings(home),
+            profile,
+        ))
+        .unwrap();
         s.save_record(AuthRecord::from_api_key(codex_oauth_core::Secret::new(
             "sk-test-key",
         )))

@@ -5,12 +5,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use codex_oauth_core::Settings;
+use codex_oauth_core::app::Accounts;
+use codex_oauth_core::codex::CodexOptions;
 use fake_openai::FakeOpenAi;
 
 use crate::hub::Hub;
 
 /// A hub over `home` (file store, no browser, any free callback port) that talks to `fake`; the
-/// default is read again from the same variables and the home's config.toml.
+/// default is read again from the home's config.toml.
 pub async fn hub_on(fake: &FakeOpenAi, home: &std::path::Path) -> Arc<Hub> {
     let vars: HashMap<String, String> = [
         ("CODEX_OAUTH_HOME", home.to_string_lossy().into_owned()),
@@ -25,10 +27,7 @@ pub async fn hub_on(fake: &FakeOpenAi, home: &std::path::Path) -> Arc<Hub> {
     // Any free port, so tests run in parallel.
     settings.callback_port = 0;
     settings.callback_port_explicit = true;
-    Hub::new(
-        settings,
-        Box::new(move || Settings::from_env(&vars).map(|s| s.profile)),
-    )
-    .await
-    .unwrap()
+    Hub::new(Accounts::new(settings, CodexOptions::default()))
+        .await
+        .unwrap()
 }

@@ -95,6 +95,12 @@ impl Accounts {
         &self.base.profile
     }
 
+    /// The default profile now, for a long-lived process: config.toml read again (see
+    /// [`Settings::current_profile`]).
+    pub fn default_now(&self) -> Result<String> {
+        self.base.current_profile()
+    }
+
     pub fn default_from(&self) -> DefaultFrom {
         if self.base.profile_from_env {
             DefaultFrom::Environment
@@ -280,6 +286,30 @@ mod tests {
         assert!(e.contains("cannot be an account name"), "{e}");
         let s = accounts.for_sign_in(Some("work")).unwrap();
         assert_eq!(s.settings().profile, "work");
+    }
+
+    #[test]
+    fn the_default_now_follows_config_toml_unless_the_environment_chose_it() {
+        let (_dir, settings) = home();
+        let accounts = Accounts::new(settings.clone(), CodexOptions::default());
+        assert_eq!(accounts.default_now().unwrap(), "default");
+        // Another process runs `use work` after this one loaded its settings.
+        accounts::set_default(&settings, "work").unwrap();
+        assert_eq!(accounts.default_profile(), "default");
+        assert_eq!(accounts.default_now().unwrap(), "work");
+        // Chosen by CODEX_OAUTH_PROFILE: config.toml does not change it.
+        let mut env = std::collections::HashMap::new();
+        env.insert(
+            "CODEX_OAUTH_HOME".to_owned(),
+            settings.home.display().to_string(),
+        );
+        env.insert("CODEX_OAUTH_PROFILE".to_owned(), "ci".to_owned());
+        let chosen = Accounts::new(Settings::from_env(&env).unwrap(), CodexOptions::default());
+        assert_eq!(chosen.default_from(), DefaultFrom::Environment);
+        assert_eq!(chosen.default_now().unwrap(), "ci");
+        // A config.toml that no longer parses is an error, not a silent change of default.
+        std::fs::write(&settings.config_file, "profile = [").unwrap();
+        assert!(accounts.default_now().is_err());
     }
 
     #[test]

@@ -23,7 +23,7 @@ async fn env(cfg: FakeConfig) -> Env {
     let hub = crate::testing::hub_on(&fake, home.path()).await;
     Env {
         fake,
-        state: AppState::new(hub, false),
+        state: AppState::new(hub),
         home,
     }
 }
