@@ -97,3 +97,63 @@ fn the_hook_reaches_the_gate_which_is_off_until_the_plugin_option_turns_it_on() 
     let (code, out) = run_hook(&on, store.path(), &stop_again);
     assert_eq!((code, out.as_str()), (Some(0), ""));
 }
+
+/// Without a bridge installed, the Stop hook lets the stop through: silently when the gate is
+/// off (a plugin installed before its bridge reports no hook error at every stop), with a line
+/// that says what to install when the user turned it on.
+#[test]
+fn without_a_bridge_the_hook_lets_the_stop_through_and_says_why_only_when_the_gate_is_on() {
+    let installed = ["/usr/bin/codex-mcp-bridge", "/usr/local/bin/codex-mcp-bridge"];
+    if let Some(p) = installed.iter().find(|p| Path::new(p).exists()) {
+        eprintln!("skipped: a bridge is installed at {p}, where the launcher always looks");
+        return;
+    }
+    let store = tempfile::tempdir().unwrap();
+    let (command, _) = stop_hook();
+    let root = plugin_dir().to_string_lossy().into_owned();
+    let command = command.replace("${CLAUDE_PLUGIN_ROOT}", &root);
+    let run = |env: &[(&str, &str)]| {
+        let mut cmd = isolated(Path::new("/bin/sh"), store.path());
+        cmd.arg("-c")
+            .arg(&command)
+            .env_remove("CODEX_MCP_BRIDGE")
+            .env_remove("CLAUDE_PLUGIN_OPTION_REVIEW_GATE")
+            .env_remove("CARGO_HOME")
+            // No bridge on PATH or under HOME; the shell's own tools only.
+            .env("PATH", store.path())
+            .env("HOME", store.path())
+            .envs(env.iter().copied())
+            .stdin(Stdio::null());
+        let out = cmd.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (code, out, err) = run(&[]);
+    assert_eq!((code, out.as_str(), err.as_str()), (Some(0), "", ""));
+    for on in [
+        ("CLAUDE_PLUGIN_OPTION_REVIEW_GATE", " True "),
+        ("CODEX_OAUTH_REVIEW_GATE", "1"),
+    ] {
+        let (code, out, _) = run(&[on]);
+        assert_eq!(code, Some(0), "{on:?}");
+        let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+        let m = v["systemMessage"].as_str().unwrap();
+        assert!(m.contains("not installed") && m.contains("went through"), "{m}");
+    }
+    // Anything else that is not a gate still says what to install, and fails.
+    let mut cmd = isolated(Path::new("/bin/sh"), store.path());
+    let launcher = plugin_dir().join("scripts/codex-mcp-bridge.sh");
+    let out = cmd
+        .arg(launcher)
+        .arg("--version")
+        .env_remove("CODEX_MCP_BRIDGE")
+        .env("PATH", store.path())
+        .env("HOME", store.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(127));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not found"));
+}
