@@ -186,8 +186,9 @@ async fn three_blocks_in_a_session_then_the_gate_lets_go() {
     assert_eq!(out, "", "the fourth stop goes through");
     assert_eq!(
         fake.requests_to("/responses").len(),
-        3,
-        "and costs no review"
+        1,
+        "the unchanged change was reviewed once: blocks 2 and 3 repeat its findings, and the \
+         fourth stop costs no review"
     );
     // Another session starts from zero.
     let out = gate(&home, &stop("s-other", repo.path(), false), &[]);
@@ -289,4 +290,51 @@ async fn nothing_to_review_means_nothing_said() {
     let m = verdict(&out)["systemMessage"].as_str().unwrap().to_owned();
     assert!(m.contains("not a plain name"), "{m}");
     assert!(!home.path().join("escape.json").exists());
+}
+
+/// The change Codex reviewed at an earlier stop of the session is not reviewed again: its
+/// verdict stands (a stop let through goes through in silence, a block blocks again), and no
+/// usage is spent; a changed file is reviewed anew.
+#[tokio::test]
+async fn an_unchanged_change_is_not_reviewed_again_in_a_session() {
+    let (fake, home) = gate_on(LOW).await;
+    let repo = changed_repo();
+    let first = gate(&home, &stop("s-same", repo.path(), false), &[]);
+    assert!(verdict(&first)["systemMessage"].is_string(), "{first}");
+    let again = gate(&home, &stop("s-same", repo.path(), false), &[]);
+    assert_eq!(again, "", "already reviewed: nothing said");
+    assert_eq!(fake.requests_to("/responses").len(), 1, "no second review");
+    // Another session reviews it for itself.
+    let other = gate(&home, &stop("s-else", repo.path(), false), &[]);
+    assert!(verdict(&other)["systemMessage"].is_string(), "{other}");
+    assert_eq!(fake.requests_to("/responses").len(), 2);
+    // A change to the change: reviewed again.
+    std::fs::write(
+        repo.path().join("calc.py"),
+        "def add(a, b):\n    return b - a\n",
+    )
+    .unwrap();
+    let changed = gate(&home, &stop("s-same", repo.path(), false), &[]);
+    assert!(verdict(&changed)["systemMessage"].is_string(), "{changed}");
+    assert_eq!(fake.requests_to("/responses").len(), 3);
+
+    // A block stands while the change does not move, counted toward the cap.
+    let (fake, home) = gate_on(HIGH).await;
+    let repo = changed_repo();
+    let one = verdict(&gate(&home, &stop("s-b", repo.path(), false), &[]));
+    let two = verdict(&gate(&home, &stop("s-b", repo.path(), false), &[]));
+    assert_eq!(two["decision"], json!("block"), "{two}");
+    let reason = two["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("add subtracts") && reason.contains("block 2 of at most 3"),
+        "{reason}"
+    );
+    assert_eq!(
+        one["reason"]
+            .as_str()
+            .unwrap()
+            .replace("block 1 of", "block 2 of"),
+        reason
+    );
+    assert_eq!(fake.requests_to("/responses").len(), 1);
 }

@@ -103,7 +103,10 @@ fn the_hook_reaches_the_gate_which_is_off_until_the_plugin_option_turns_it_on() 
 /// that says what to install when the user turned it on.
 #[test]
 fn without_a_bridge_the_hook_lets_the_stop_through_and_says_why_only_when_the_gate_is_on() {
-    let installed = ["/usr/bin/codex-mcp-bridge", "/usr/local/bin/codex-mcp-bridge"];
+    let installed = [
+        "/usr/bin/codex-mcp-bridge",
+        "/usr/local/bin/codex-mcp-bridge",
+    ];
     if let Some(p) = installed.iter().find(|p| Path::new(p).exists()) {
         eprintln!("skipped: a bridge is installed at {p}, where the launcher always looks");
         return;
@@ -141,7 +144,10 @@ fn without_a_bridge_the_hook_lets_the_stop_through_and_says_why_only_when_the_ga
         assert_eq!(code, Some(0), "{on:?}");
         let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
         let m = v["systemMessage"].as_str().unwrap();
-        assert!(m.contains("not installed") && m.contains("went through"), "{m}");
+        assert!(
+            m.contains("not installed") && m.contains("went through"),
+            "{m}"
+        );
     }
     // Anything else that is not a gate still says what to install, and fails.
     let mut cmd = isolated(Path::new("/bin/sh"), store.path());

@@ -11,5 +11,5 @@ mod task;
 
 pub use ask::{Ask, Asked, Call, MAX_PROMPT_BYTES, Step, ask};
 pub use registry::{Accounts, DefaultFrom};
-pub use review::{ReviewAsk, Reviewed, review};
+pub use review::{ReviewAsk, Reviewed, change_of, review, review_change};
 pub use task::{TASK_FRAMING, TaskAsk, TaskCall, TaskDone, task};

@@ -52,6 +52,18 @@ pub struct Done {
 /// Review the change (see the module's documentation). The workspace is `call.folders`; the
 /// diff and full texts are bounded by `call.files`.
 pub async fn review(accounts: &Accounts, ask: ReviewAsk, call: &Call<'_>) -> Result<Reviewed> {
+    let change = change_of(accounts, &ask, call).await?;
+    if change.is_empty() {
+        return Ok(Reviewed::Nothing {
+            compared: change.compared,
+        });
+    }
+    review_change(accounts, ask, change, call).await
+}
+
+/// The change a review of `ask` would send, read now (nothing is asked of Codex): the
+/// arguments checked, the account's budget checked, the change bundled from the repository.
+pub async fn change_of(accounts: &Accounts, ask: &ReviewAsk, call: &Call<'_>) -> Result<Change> {
     let scope = Scope {
         base: ask.base.clone(),
         staged: ask.staged,
@@ -61,19 +73,24 @@ pub async fn review(accounts: &Accounts, ask: ReviewAsk, call: &Call<'_>) -> Res
     // Arguments that exclude each other are refused before anything is opened or asked.
     scope.check()?;
     let codex = accounts.client(ask.account.as_deref())?;
-    let profile = codex.session().settings().profile.clone();
     codex.session().check_budget().await?;
     let ws = workspace(&codex, call.folders.clone());
     let limits = call.files;
-    let change = blocking("reading the change", move || {
+    blocking("reading the change", move || {
         review::collect(&ws, &scope, &limits)
     })
-    .await?;
-    if change.is_empty() {
-        return Ok(Reviewed::Nothing {
-            compared: change.compared,
-        });
-    }
+    .await
+}
+
+/// Codex's review of `change` (read by [`change_of`] for the same `ask`).
+pub async fn review_change(
+    accounts: &Accounts,
+    ask: ReviewAsk,
+    change: Change,
+    call: &Call<'_>,
+) -> Result<Reviewed> {
+    let codex = accounts.client(ask.account.as_deref())?;
+    let profile = codex.session().settings().profile.clone();
     let settings = codex.session().settings();
     let asked = ask
         .model

@@ -126,6 +126,26 @@ impl Change {
         self.changed.is_empty() && self.withheld.is_empty()
     }
 
+    /// A digest of everything the review would send of this change (what was compared, the
+    /// diff, the names withheld, the files' texts): equal digests, equal reviews' input.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        let mut part = |bytes: &[u8]| {
+            h.update((bytes.len() as u64).to_le_bytes());
+            h.update(bytes);
+        };
+        part(self.compared.as_bytes());
+        part(self.diff.as_bytes());
+        for w in &self.withheld {
+            part(w.path.as_bytes());
+        }
+        for t in self.files.boundary_texts() {
+            part(t.as_bytes());
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     /// The user message for Codex: what was compared, the diff and the files' full text, each
     /// between lines that carry one boundary found nowhere in the message; names are quoted.
     pub fn prompt(&self, focus: Option<&str>) -> String {

@@ -44,8 +44,9 @@ enum Verdict {
     Pass,
     /// The stop proceeds; Claude Code shows the user this line.
     Note(String),
-    /// The stop is blocked: Claude reads the reason and goes on.
-    Block(String),
+    /// The stop is blocked: Claude reads the reason (the findings; `block`: this block's number
+    /// in the session) and goes on.
+    Block { reason: String, block: u32 },
 }
 
 impl Verdict {
@@ -53,7 +54,8 @@ impl Verdict {
         match self {
             Verdict::Pass => {}
             Verdict::Note(m) => result_line(&json!({ "systemMessage": m }).to_string()),
-            Verdict::Block(r) => {
+            Verdict::Block { reason, block } => {
+                let r = counted(reason, *block);
                 result_line(&json!({ "decision": "block", "reason": r }).to_string());
             }
         }
@@ -141,11 +143,11 @@ async fn decide(accounts: &Accounts, input: &HookInput, seconds: u64) -> Verdict
     }
     let sessions = Sessions::new(&accounts.settings().home);
     sessions.prune();
-    let blocks = match sessions.blocks(&input.session_id) {
-        Ok(n) => n,
-        Err(e) => return let_through(&format!("its count of blocks cannot be read: {e}")),
+    let mut record = match sessions.read(&input.session_id) {
+        Ok(r) => r,
+        Err(e) => return let_through(&format!("its record of the session cannot be read: {e}")),
     };
-    if blocks >= MAX_BLOCKS {
+    if record.blocks >= MAX_BLOCKS {
         return Verdict::Pass;
     }
     let folder = match input.cwd.canonicalize() {
@@ -160,13 +162,43 @@ async fn decide(accounts: &Accounts, input: &HookInput, seconds: u64) -> Verdict
     if !in_git_repository(&folder) {
         return Verdict::Pass;
     }
-    let reviewed = review(accounts, folder, seconds).await;
-    let verdict = judge(reviewed, blocks + 1, seconds);
-    if matches!(verdict, Verdict::Block(_))
-        && let Err(e) = sessions.record_block(&input.session_id, blocks + 1)
-    {
+    let block = record.blocks + 1;
+    let last = record.last.clone();
+    let before = (record.blocks, last.clone());
+    let verdict = match review(accounts, folder, seconds, last.as_ref()).await {
+        // The change Codex saw at an earlier stop of this session: its verdict stands, and no
+        // usage is spent on the same review again.
+        Outcome::Unchanged => match last.and_then(|l| l.block) {
+            Some(reason) => Verdict::Block { reason, block },
+            None => Verdict::Pass,
+        },
+        Outcome::Reviewed {
+            result,
+            fingerprint,
+        } => {
+            let complete = matches!(&result, Ok(Reviewed::Done(d)) if d.review.is_some());
+            let verdict = judge(result, block, seconds);
+            if let (true, Some(fingerprint)) = (complete, fingerprint) {
+                let block = match &verdict {
+                    Verdict::Block { reason, .. } => Some(reason.clone()),
+                    _ => None,
+                };
+                record.last = Some(LastReview { fingerprint, block });
+            }
+            verdict
+        }
+    };
+    if matches!(verdict, Verdict::Block { .. }) {
+        record.blocks = block;
+    }
+    // Only what changed is written: a stop let through on a failure leaves no record.
+    let changed = record.blocks != before.0 || record.last != before.1;
+    if changed && let Err(e) = sessions.write(&input.session_id, &mut record) {
         // A block the gate cannot count could come back at every stop: let this one through.
-        return let_through(&format!("its count of blocks cannot be saved: {e}"));
+        if matches!(verdict, Verdict::Block { .. }) {
+            return let_through(&format!("its record of the session cannot be saved: {e}"));
+        }
+        tracing::warn!(error = %e, "the gate's record of the session cannot be saved");
     }
     verdict
 }
@@ -176,13 +208,25 @@ fn in_git_repository(folder: &Path) -> bool {
     folder.ancestors().any(|d| d.join(".git").exists())
 }
 
+/// What came of asking for a review.
+enum Outcome {
+    /// The change is the one the session's last review saw: Codex was not asked again.
+    Unchanged,
+    /// Codex's review now (or why there is none), with the change's fingerprint when it was read.
+    Reviewed {
+        result: codex_oauth_core::Result<Reviewed>,
+        fingerprint: Option<String>,
+    },
+}
+
 /// Codex's review of the working tree's change in `folder` (what `codex_review` does with no
-/// arguments), stopped after `seconds`.
+/// arguments) unless it is the change `last` saw; stopped after `seconds`.
 async fn review(
     accounts: &Accounts,
     folder: PathBuf,
     seconds: u64,
-) -> codex_oauth_core::Result<Reviewed> {
+    last: Option<&LastReview>,
+) -> Outcome {
     let on_step = |_: Step<'_>| {};
     let call = Call {
         folders: vec![folder],
@@ -190,10 +234,33 @@ async fn review(
         conversations: Default::default(),
         on_step: &on_step,
     };
-    let work = app::review(accounts, ReviewAsk::default(), &call);
-    match tokio::time::timeout(Duration::from_secs(seconds), work).await {
-        Ok(r) => r,
+    let mut fingerprint = None;
+    let work = async {
+        let ask = ReviewAsk::default();
+        let change = app::change_of(accounts, &ask, &call).await?;
+        if change.is_empty() {
+            return Ok(Some(Reviewed::Nothing {
+                compared: change.compared,
+            }));
+        }
+        let seen = change.fingerprint();
+        if last.is_some_and(|l| l.fingerprint == seen) {
+            return Ok(None);
+        }
+        fingerprint = Some(seen);
+        app::review_change(accounts, ask, change, &call)
+            .await
+            .map(Some)
+    };
+    let result = match tokio::time::timeout(Duration::from_secs(seconds), work).await {
+        Ok(Ok(Some(reviewed))) => Ok(reviewed),
+        Ok(Ok(None)) => return Outcome::Unchanged,
+        Ok(Err(e)) => Err(e),
         Err(_) => Err(Error::TimedOut { seconds }),
+    };
+    Outcome::Reviewed {
+        result,
+        fingerprint,
     }
 }
 
@@ -219,7 +286,8 @@ fn judge(reviewed: codex_oauth_core::Result<Reviewed>, block: u32, seconds: u64)
         .iter()
         .partition(|f| matches!(f.severity.as_str(), "critical" | "high"));
     if !serious.is_empty() {
-        return Verdict::Block(block_reason(&done.change.compared, &serious, block));
+        let reason = block_reason(&done.change.compared, &serious);
+        return Verdict::Block { reason, block };
     }
     if other.is_empty() {
         return Verdict::Note(format!(
@@ -236,8 +304,8 @@ fn judge(reviewed: codex_oauth_core::Result<Reviewed>, block: u32, seconds: u64)
     ))
 }
 
-/// Why the stop is blocked: the serious findings, what to do, and where the cap is.
-fn block_reason(compared: &str, serious: &[&Finding], block: u32) -> String {
+/// Why the stop is blocked: the serious findings and what to do.
+fn block_reason(compared: &str, serious: &[&Finding]) -> String {
     let mut t = format!(
         "Codex reviewed the change — {compared} — and found {} problem{} of high or critical severity. Fix {} before you finish (if a finding is wrong, say why instead):",
         serious.len(),
@@ -259,10 +327,14 @@ fn block_reason(compared: &str, serious: &[&Finding], block: u32) -> String {
             serious.len() - MAX_LISTED
         ));
     }
-    t.push_str(&format!(
-        "\n\n(codex-oauth review gate: block {block} of at most {MAX_BLOCKS} in this session.)"
-    ));
     t
+}
+
+/// A block's reason with where the cap is.
+fn counted(reason: &str, block: u32) -> String {
+    format!(
+        "{reason}\n\n(codex-oauth review gate: block {block} of at most {MAX_BLOCKS} in this session.)"
+    )
 }
 
 /// `[high] src/a.rs:12: the title`.
@@ -293,7 +365,8 @@ fn let_through(why: &str) -> Verdict {
     ))
 }
 
-/// The per-session block counts: `<home>/gate/<session_id>.json` (folder 0700, files 0600).
+/// What the gate keeps of each session, `<home>/gate/<session_id>.json` (folder 0700, files
+/// 0600): its blocks, and the last change Codex reviewed in it.
 struct Sessions {
     dir: PathBuf,
 }
@@ -302,6 +375,17 @@ struct Sessions {
 struct SessionRecord {
     blocks: u32,
     updated_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(default)]
+    last: Option<LastReview>,
+}
+
+/// The last change Codex reviewed in a session and what came of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct LastReview {
+    /// The change's [`Change::fingerprint`](codex_oauth_core::review::Change::fingerprint).
+    fingerprint: String,
+    /// The block's reason when the review blocked the stop; `None`: it let the stop through.
+    block: Option<String>,
 }
 
 impl Sessions {
@@ -315,26 +399,26 @@ impl Sessions {
         self.dir.join(format!("{session}.json"))
     }
 
-    /// The blocks of `session` so far (0 when none is recorded; a record that does not parse
-    /// counts as the cap, so a broken file never lets the gate loop).
-    fn blocks(&self, session: &str) -> Result<u32, String> {
+    /// The record of `session` (empty when there is none; a record that does not parse counts
+    /// as the cap, so a broken file never lets the gate loop).
+    fn read(&self, session: &str) -> Result<SessionRecord, String> {
         let path = self.path(session);
         match std::fs::read(&path) {
-            Ok(bytes) => Ok(serde_json::from_slice::<SessionRecord>(&bytes)
-                .map(|r| r.blocks)
-                .unwrap_or(MAX_BLOCKS)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+            Ok(bytes) => Ok(serde_json::from_slice::<SessionRecord>(&bytes).unwrap_or(
+                SessionRecord {
+                    blocks: MAX_BLOCKS,
+                    ..SessionRecord::default()
+                },
+            )),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(SessionRecord::default()),
             Err(e) => Err(format!("{} ({e})", path.display())),
         }
     }
 
-    fn record_block(&self, session: &str, blocks: u32) -> Result<(), String> {
+    fn write(&self, session: &str, record: &mut SessionRecord) -> Result<(), String> {
         ensure_private_dir(&self.dir).map_err(|e| e.to_string())?;
-        let record = SessionRecord {
-            blocks,
-            updated_at: Some(chrono::Utc::now()),
-        };
-        let bytes = serde_json::to_vec(&record).map_err(|e| e.to_string())?;
+        record.updated_at = Some(chrono::Utc::now());
+        let bytes = serde_json::to_vec(record).map_err(|e| e.to_string())?;
         write_atomic(&self.path(session), &bytes).map_err(|e| e.to_string())
     }
 
@@ -420,7 +504,10 @@ mod tests {
     #[test]
     fn a_block_lists_the_serious_findings_with_place_title_detail_and_suggestion() {
         let (high, critical) = (finding("high", Some(12)), finding("critical", None));
-        let t = block_reason("HEAD → the working tree", &[&critical, &high], 2);
+        let t = counted(
+            &block_reason("HEAD → the working tree", &[&critical, &high]),
+            2,
+        );
         assert!(
             t.contains("found 2 problems of high or critical severity"),
             "{t}"
@@ -478,9 +565,19 @@ mod tests {
     fn a_session_counts_its_blocks_and_a_broken_record_counts_as_the_cap() {
         let home = tempfile::tempdir().unwrap();
         let s = Sessions::new(home.path());
-        assert_eq!(s.blocks("s1").unwrap(), 0);
-        s.record_block("s1", 1).unwrap();
-        assert_eq!(s.blocks("s1").unwrap(), 1);
+        assert_eq!(s.read("s1").unwrap().blocks, 0);
+        let last = LastReview {
+            fingerprint: "f".into(),
+            block: Some("fix it".into()),
+        };
+        let mut record = SessionRecord {
+            blocks: 1,
+            updated_at: None,
+            last: Some(last.clone()),
+        };
+        s.write("s1", &mut record).unwrap();
+        let read = s.read("s1").unwrap();
+        assert_eq!((read.blocks, read.last), (1, Some(last)));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -491,7 +588,10 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         std::fs::write(s.path("s2"), "garbage").unwrap();
-        assert_eq!(s.blocks("s2").unwrap(), MAX_BLOCKS);
+        assert_eq!(s.read("s2").unwrap().blocks, MAX_BLOCKS);
+        // A record from before the last review was kept still reads.
+        std::fs::write(s.path("s3"), r#"{"blocks":2,"updated_at":null}"#).unwrap();
+        assert_eq!(s.read("s3").unwrap().blocks, 2);
         s.prune();
         assert!(s.path("s1").exists(), "a fresh record is kept");
     }
