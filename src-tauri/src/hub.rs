@@ -6,11 +6,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use codex_oauth_core::accounts::profile_names;
 use codex_oauth_core::app::Accounts;
 use codex_oauth_core::codex::CodexClient;
-use codex_oauth_core::jobs::JobStore;
+use codex_oauth_core::jobs::{JobState, JobStore};
 use codex_oauth_core::signin::SignIns;
 use codex_oauth_core::{Session, Settings, Status};
 use tokio::sync::{Notify, watch};
@@ -40,6 +41,10 @@ impl Account {
     }
 }
 
+/// While a job is shown running, its account's jobs are read again this often: a runner that
+/// died (killed, it changes nothing on disk) is then seen and recorded failed by the reading.
+const RUNNING_JOBS_RECHECK: Duration = Duration::from_secs(10);
+
 /// Changes waiting for the reload task: a poke never blocks and none is lost; many become one.
 #[derive(Default)]
 struct Pokes {
@@ -65,6 +70,8 @@ pub struct Hub {
     reloading: tokio::sync::Mutex<()>,
     pokes: Pokes,
     watch: OnceLock<Watch>,
+    /// [`RUNNING_JOBS_RECHECK`] (shorter in tests).
+    running_recheck: Mutex<Duration>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -90,6 +97,7 @@ impl Hub {
             reloading: tokio::sync::Mutex::new(()),
             pokes: Pokes::default(),
             watch: OnceLock::new(),
+            running_recheck: Mutex::new(RUNNING_JOBS_RECHECK),
         });
         hub.rescan().await;
         Ok(hub)
@@ -320,10 +328,35 @@ impl Hub {
         self.pokes.wake.notify_one();
     }
 
-    /// Reload what the pokes asked for (coalesced), for as long as the app runs.
+    /// The accounts with a job shown running.
+    fn with_running_jobs(&self) -> BTreeSet<String> {
+        let snap = self.tx.borrow();
+        snap.accounts
+            .iter()
+            .filter(|a| a.jobs.iter().any(|j| j.state == JobState::Running))
+            .map(|a| a.profile().to_owned())
+            .collect()
+    }
+
+    #[cfg(test)]
+    fn set_running_recheck(&self, every: Duration) {
+        *lock(&self.running_recheck) = every;
+    }
+
+    /// Reload what the pokes asked for (coalesced), for as long as the app runs; while a job is
+    /// shown running, its account's jobs also every [`RUNNING_JOBS_RECHECK`].
     pub async fn run_reloads(self: Arc<Self>) {
         loop {
-            self.pokes.wake.notified().await;
+            let running = self.with_running_jobs();
+            if running.is_empty() {
+                self.pokes.wake.notified().await;
+            } else {
+                let every = *lock(&self.running_recheck);
+                tokio::select! {
+                    () = self.pokes.wake.notified() => {}
+                    () = tokio::time::sleep(every) => lock(&self.pokes.pending).jobs.extend(running),
+                }
+            }
             let Pending {
                 accounts,
                 profiles,
@@ -467,5 +500,59 @@ mod tests {
         })
         .await
         .expect("the new profile did not appear signed in within 2 s");
+    }
+
+    /// A runner killed with SIGKILL changes nothing on disk: the hub still sees it, by reading
+    /// the running job's account again while it is shown running, and shows the job failed.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_job_whose_runner_was_killed_is_shown_failed_with_nothing_changed_on_disk() {
+        use codex_oauth_core::jobs::{NewJob, Runner, process_start};
+
+        let home = tempfile::tempdir().unwrap();
+        let h = hub(home.path()).await;
+        h.set_running_recheck(Duration::from_millis(50));
+        let store = JobStore::open(&settings(home.path()));
+        let job = store
+            .create(NewJob {
+                tool: "codex_query".into(),
+                title: "a question".into(),
+                request: serde_json::Value::Null,
+                timeout: Duration::from_secs(600),
+            })
+            .unwrap();
+        let mut runner = std::process::Command::new("sleep")
+            .arg("600")
+            .spawn()
+            .unwrap();
+        let pid = runner.id();
+        store
+            .set_runner(
+                &job.id,
+                Runner {
+                    pid,
+                    started: process_start(pid),
+                },
+            )
+            .unwrap();
+        let state = |snap: &Snapshot| {
+            snap.account("default")
+                .and_then(|a| a.jobs.iter().find(|j| j.id == job.id))
+                .map(|j| j.state)
+        };
+        assert_eq!(state(&h.rescan().await), Some(JobState::Running));
+        let mut rx = h.subscribe();
+        tokio::spawn(Arc::clone(&h).run_reloads());
+        runner.kill().unwrap();
+        runner.wait().unwrap();
+        tokio::time::timeout(Duration::from_secs(20), async {
+            while state(&rx.borrow_and_update()) != Some(JobState::Failed) {
+                rx.changed().await.unwrap();
+            }
+        })
+        .await
+        .expect("the job was not shown failed within 20 s");
+        let recorded = store.get(&job.id).unwrap().unwrap();
+        assert_eq!(recorded.state, JobState::Failed);
     }
 }
