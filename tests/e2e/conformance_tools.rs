@@ -8,6 +8,18 @@ use serde_json::{Value, json};
 
 use crate::conformance::{RefHome, all_accepted};
 
+/// An item's keys, the reference's own turn metadata aside: it adds
+/// `internal_chat_message_metadata_passthrough: {turn_id}` to the items it sends, and the backend
+/// needs none of it.
+fn item_keys(v: &Value) -> BTreeSet<String> {
+    v.as_object()
+        .unwrap()
+        .keys()
+        .filter(|k| *k != "internal_chat_message_metadata_passthrough")
+        .cloned()
+        .collect()
+}
+
 /// The tool loop's wire (PROTOCOL.md §9): the reference client, answered first with a
 /// `function_call` of `exec_command`, runs it (or fails to) and sends the output back; the
 /// fake checks the call/output pairing. Our loop, on the same script, sends the same items.
@@ -112,16 +124,7 @@ async fn a_tool_call_is_answered_by_the_reference_client_as_our_loop_answers_it(
         ["function_call", "function_call_output"]
     );
     assert_eq!(kinds(&our_items), kinds(&their_items));
-    // The reference adds its own turn metadata to the call it echoes
-    // (`internal_chat_message_metadata_passthrough: {turn_id}`); the backend needs none of it.
-    let keys = |v: &Value| -> BTreeSet<String> {
-        v.as_object()
-            .unwrap()
-            .keys()
-            .filter(|k| *k != "internal_chat_message_metadata_passthrough")
-            .cloned()
-            .collect()
-    };
+    let keys = item_keys;
     assert_eq!(
         keys(&our_items[0]),
         keys(&their_items[0]),
@@ -217,15 +220,7 @@ async fn a_view_image_call_is_answered_by_the_reference_client_as_our_task_tools
     };
     let ran = tools.run(&call).await;
     let our_output = call.output_item(ran.output.to_value());
-    // As for a command's output: the reference's own turn metadata aside.
-    let keys = |v: &Value| -> BTreeSet<String> {
-        v.as_object()
-            .unwrap()
-            .keys()
-            .filter(|k| *k != "internal_chat_message_metadata_passthrough")
-            .cloned()
-            .collect()
-    };
+    let keys = item_keys;
     assert_eq!(keys(&our_output), keys(&their_output), "{their_output}");
     let (ours, theirs) = (
         our_output["output"].as_array().expect("content items"),

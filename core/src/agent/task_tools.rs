@@ -58,13 +58,7 @@ impl TaskTools {
     /// links followed, as `codex_query`'s images are), checked by its content and scaled to
     /// the caps of `codex_query`'s images.
     async fn view(&self, call: &ToolCall) -> ToolRun {
-        let started = Instant::now();
-        let step = |command: String, exit_code: Option<i32>| Step {
-            tool: call.name.clone(),
-            command,
-            exit_code,
-            seconds: started.elapsed().as_secs_f64(),
-        };
+        let step = stepper(call, Instant::now());
         let args = match &call.input {
             ToolInput::Function { arguments } => serde_json::from_str::<ViewArgs>(arguments)
                 .map_err(|e| format!("view_image's arguments are not {{\"path\": \"…\"}}: {e}")),
@@ -99,13 +93,7 @@ impl TaskTools {
     }
 
     async fn exec(&self, call: &ToolCall) -> ToolRun {
-        let started = Instant::now();
-        let step = |command: String, exit_code: Option<i32>| Step {
-            tool: call.name.clone(),
-            command,
-            exit_code,
-            seconds: started.elapsed().as_secs_f64(),
-        };
+        let step = stepper(call, Instant::now());
         let ToolInput::Function { arguments } = &call.input else {
             return refused(
                 step(String::new(), None),
@@ -281,6 +269,16 @@ fn exec_text(out: &Output) -> String {
         out.text.len().div_ceil(4),
         out.text
     )
+}
+
+/// The step of `call`, begun at `started`, once its command and how it ended are known.
+fn stepper(call: &ToolCall, started: Instant) -> impl Fn(String, Option<i32>) -> Step + '_ {
+    move |command, exit_code| Step {
+        tool: call.name.clone(),
+        command,
+        exit_code,
+        seconds: started.elapsed().as_secs_f64(),
+    }
 }
 
 /// `workdir` checked: relative, inside the copy.
